@@ -1,0 +1,3 @@
+"""ruralsim: rural connectivity coverage simulator."""
+
+__version__ = "0.1.0"

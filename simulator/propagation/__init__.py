@@ -1,0 +1,1 @@
+"""Propagation models: pure, vectorised numpy functions."""
