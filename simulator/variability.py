@@ -37,6 +37,7 @@ __all__ = [
     "location_coverage_probability",
     "fade_margin_db",
     "area_coverage_fraction",
+    "edge_margin_for_area_coverage_db",
     "correlated_shadowing_field",
     "shadowing_fields",
     "expected_covered_people",
@@ -175,6 +176,53 @@ def area_coverage_fraction(edge_margin_db, sigma_db, path_loss_exponent):
     expo = np.where(pos, 0.0, (1.0 - 2.0 * a * b) / (b * b))
     term_neg = np.exp(expo) * special.erfc(np.where(pos, 0.0, z))
     out = 0.5 * (special.erfc(a) + np.where(pos, term_pos, term_neg))
+    return out[()] if out.ndim == 0 else out
+
+
+def edge_margin_for_area_coverage_db(area_fraction, sigma_db, path_loss_exponent):
+    """Cell-edge margin giving a wanted covered fraction of the disc area.
+
+    Inverse of :func:`area_coverage_fraction` in its first argument, found by a
+    vectorised bisection on [-100, 100] dB (the fraction is strictly increasing in the
+    margin) to 1e-9 dB.
+
+    Parameters
+    ----------
+    area_fraction : array_like
+        Wanted covered fraction of the cell area, in the open interval (0, 1) [-].
+    sigma_db : array_like
+        Shadowing standard deviation, > 0 [dB].
+    path_loss_exponent : array_like
+        Distance exponent n, > 0 [-].
+
+    Returns
+    -------
+    numpy.ndarray
+        Edge margin [dB] (mean power at the edge minus threshold).
+
+    Raises
+    ------
+    ValueError
+        If ``area_fraction`` is outside (0, 1) or the other parameters are not positive,
+        or the fraction is not reachable within +-100 dB of margin.
+    """
+    f = np.asarray(area_fraction, dtype=np.float64)
+    bad = ~((f > 0) & (f < 1))
+    if np.any(bad):
+        raise _fail("area_fraction", float(f[bad].ravel()[0]) if f.ndim else float(f), "(0, 1)")
+    s = _check_positive("sigma_db", sigma_db)
+    n = _check_positive("path_loss_exponent", path_loss_exponent)
+    f, s, n = np.broadcast_arrays(f, s, n)
+    lo = np.full(f.shape, -100.0)
+    hi = np.full(f.shape, 100.0)
+    if np.any(area_coverage_fraction(lo, s, n) > f) or np.any(area_coverage_fraction(hi, s, n) < f):
+        raise _fail("area_fraction", float(f.ravel()[0]), "reachable with |margin| <= 100 dB")
+    for _ in range(80):  # 200 dB / 2**80 is far below 1e-9 dB
+        mid = 0.5 * (lo + hi)
+        above = area_coverage_fraction(mid, s, n) >= f
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    out = 0.5 * (lo + hi)
     return out[()] if out.ndim == 0 else out
 
 

@@ -201,3 +201,16 @@ def test_monte_carlo_rejects_bad_input():
     with pytest.raises(ValueError, match="quantiles"):
         var.monte_carlo_covered_people([1.0], [0.0], lambda g: 0.0, n_realisations=2, rng=0,
                                        quantiles=(0.9, 0.1))
+
+
+@pytest.mark.parametrize("target", [0.5, 0.75, 0.9, 0.95])
+def test_edge_margin_for_area_coverage_against_quadrature(target):
+    m = var.edge_margin_for_area_coverage_db(target, 8.0, 3.5)
+    # the quadrature oracle at the returned margin gives back the target fraction
+    assert _disc_fraction_quad(m, 8.0, 3.5) == pytest.approx(target, abs=0.005)
+
+
+def test_edge_margin_for_area_coverage_rejects_bad_fraction():
+    for bad in (0.0, 1.0, 1.2):
+        with pytest.raises(ValueError, match="area_fraction"):
+            var.edge_margin_for_area_coverage_db(bad, 8.0, 3.5)
