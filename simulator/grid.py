@@ -1,0 +1,152 @@
+"""Grid: the scenario's raster in a metric CRS (north-up), its cells and its tiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+
+def utm_epsg_for(lon_deg: float, lat_deg: float) -> int:
+    """EPSG code of the WGS 84 / UTM zone containing a point (326xx north, 327xx south).
+
+    Norway/Svalbard zone exceptions are ignored (they do not matter for rural Africa/Asia
+    districts; a scenario can always name its CRS explicitly).
+    """
+    if not (-180.0 <= lon_deg <= 180.0 and -80.0 <= lat_deg <= 84.0):
+        raise ValueError(f"centre lon/lat ({lon_deg}, {lat_deg}) is outside the UTM range "
+                         "(lon -180..180, lat -80..84)")
+    zone = min(int((lon_deg + 180.0) // 6.0) + 1, 60)
+    return (32600 if lat_deg >= 0 else 32700) + zone
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A rectangular block of cells: rows ``row0:row1``, columns ``col0:col1``."""
+
+    row0: int
+    row1: int
+    col0: int
+    col1: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.row1 - self.row0, self.col1 - self.col0)
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return (slice(self.row0, self.row1), slice(self.col0, self.col1))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up raster grid in a projected, metric CRS.
+
+    Cell ``(i, j)`` (row ``i`` from the north edge, column ``j`` from the west edge) has
+    its centre at ``x = x_min_m + (j + 0.5) * resolution_m`` and
+    ``y = y_max_m - (i + 0.5) * resolution_m``.
+
+    Parameters
+    ----------
+    crs : str
+        Projected CRS with metre units, e.g. ``"EPSG:32736"``.
+    x_min_m, y_max_m : float
+        Coordinates of the north-west corner [m].
+    resolution_m : float
+        Cell size [m] (square cells).
+    nrows, ncols : int
+        Raster shape.
+    """
+
+    crs: str
+    x_min_m: float
+    y_max_m: float
+    resolution_m: float
+    nrows: int
+    ncols: int
+
+    @classmethod
+    def centred(cls, crs: str, centre_x_m: float, centre_y_m: float, width_m: float,
+                height_m: float, resolution_m: float) -> "Grid":
+        """A grid of ``width_m x height_m`` centred on a point (rounded to whole cells)."""
+        ncols = int(round(width_m / resolution_m))
+        nrows = int(round(height_m / resolution_m))
+        if ncols < 1 or nrows < 1:
+            raise ValueError(f"region {width_m} m x {height_m} m is smaller than one "
+                             f"{resolution_m} m cell")
+        return cls(crs=crs, x_min_m=centre_x_m - ncols * resolution_m / 2.0,
+                   y_max_m=centre_y_m + nrows * resolution_m / 2.0,
+                   resolution_m=float(resolution_m), nrows=nrows, ncols=ncols)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.nrows, self.ncols)
+
+    @property
+    def n_cells(self) -> int:
+        return self.nrows * self.ncols
+
+    @property
+    def cell_area_km2(self) -> float:
+        return (self.resolution_m / 1000.0) ** 2
+
+    @property
+    def x_max_m(self) -> float:
+        return self.x_min_m + self.ncols * self.resolution_m
+
+    @property
+    def y_min_m(self) -> float:
+        return self.y_max_m - self.nrows * self.resolution_m
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(x_min, y_min, x_max, y_max) [m]."""
+        return (self.x_min_m, self.y_min_m, self.x_max_m, self.y_max_m)
+
+    @property
+    def area_km2(self) -> float:
+        return self.n_cells * self.cell_area_km2
+
+    @property
+    def transform(self):
+        """The rasterio/affine transform of the grid."""
+        from affine import Affine
+
+        return Affine(self.resolution_m, 0.0, self.x_min_m, 0.0, -self.resolution_m,
+                      self.y_max_m)
+
+    def x_centres(self, col0: int = 0, col1: int | None = None) -> np.ndarray:
+        col1 = self.ncols if col1 is None else col1
+        return self.x_min_m + (np.arange(col0, col1) + 0.5) * self.resolution_m
+
+    def y_centres(self, row0: int = 0, row1: int | None = None) -> np.ndarray:
+        row1 = self.nrows if row1 is None else row1
+        return self.y_max_m - (np.arange(row0, row1) + 0.5) * self.resolution_m
+
+    def cell_of(self, x_m, y_m) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column indices of the cells containing points (may be outside the grid)."""
+        col = np.floor((np.asarray(x_m) - self.x_min_m) / self.resolution_m).astype(np.int64)
+        row = np.floor((self.y_max_m - np.asarray(y_m)) / self.resolution_m).astype(np.int64)
+        return row, col
+
+    def contains(self, x_m, y_m) -> np.ndarray:
+        x = np.asarray(x_m)
+        y = np.asarray(y_m)
+        return (x >= self.x_min_m) & (x < self.x_max_m) & (y > self.y_min_m) & (y <= self.y_max_m)
+
+    def tiles(self, tile_size_cells: int) -> Iterator[Tile]:
+        """Square tiles of at most ``tile_size_cells`` a side, row-major order."""
+        if tile_size_cells < 1:
+            raise ValueError(f"tile_size_cells={tile_size_cells} must be >= 1")
+        for r0 in range(0, self.nrows, tile_size_cells):
+            for c0 in range(0, self.ncols, tile_size_cells):
+                yield Tile(r0, min(r0 + tile_size_cells, self.nrows), c0,
+                           min(c0 + tile_size_cells, self.ncols))
+
+    def tile_centre_and_radius(self, tile: Tile) -> tuple[float, float, float]:
+        """Centre (x, y) of a tile and the radius of its circumscribed circle [m]."""
+        xc = self.x_min_m + (tile.col0 + tile.col1) / 2.0 * self.resolution_m
+        yc = self.y_max_m - (tile.row0 + tile.row1) / 2.0 * self.resolution_m
+        h, w = tile.shape
+        return xc, yc, 0.5 * self.resolution_m * float(np.hypot(h, w))

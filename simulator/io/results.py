@@ -1,0 +1,142 @@
+"""Writing a ScenarioResult to a results folder, atomically.
+
+Everything is written into a hidden temporary folder beside the target and renamed into
+place only when complete, so a failed or killed run never leaves a half-written folder
+that looks like a result; an existing folder is replaced only with ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..errors import ScenarioError
+from .rasters import write_geotiff
+from .vectors import write_sites_geojson
+
+
+def _flatten(d: dict, prefix: str = "") -> list[tuple[str, object]]:
+    rows = []
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            rows += _flatten(v, key + ".")
+        elif isinstance(v, list):
+            rows.append((key, " | ".join(map(str, v))))
+        else:
+            rows.append((key, v))
+    return rows
+
+
+def write_summary(summary: dict, folder: Path) -> None:
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
+    with open(folder / "summary.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["key", "value"])
+        w.writerows(_flatten(summary))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def default_out_dir(result) -> Path:
+    s = result.scenario
+    return Path(s.outputs.dir) if s.outputs.dir else Path("results") / s.name
+
+
+def save_result(result, out_dir=None, *, overwrite: bool = False, maps: bool | None = None) -> Path:
+    """Write summary, rasters, sites and map of ``result`` into ``out_dir``.
+
+    Parameters
+    ----------
+    result : ScenarioResult
+    out_dir : path-like, optional
+        Default ``outputs.dir`` of the scenario, else ``results/<scenario name>``.
+    overwrite : bool
+        Replace an existing folder (otherwise a ScenarioError is raised before any work).
+    maps : bool, optional
+        Draw ``coverage_map.png``; default ``outputs.maps`` of the scenario.
+
+    Returns
+    -------
+    pathlib.Path
+        The results folder.
+    """
+    out = Path(out_dir) if out_dir is not None else default_out_dir(result)
+    if out.exists() and not overwrite:
+        raise ScenarioError("results folder already exists; pass --overwrite (overwrite=True) "
+                            "to replace it, or choose another --out", file=str(out))
+    maps = result.scenario.outputs.maps if maps is None else maps
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        _write_all(result, tmp, maps)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_all(result, folder: Path, maps: bool) -> None:
+    g = result.grid
+    f = result.fields
+    write_summary(result.summary, folder)
+    write_geotiff(folder / "population.tif", result.population.people.astype(np.int32), g,
+                  description="people per cell", units="people")
+    metric = result.technology.signal_metric.upper()
+    write_geotiff(folder / "rx_power_dbm.tif", f.rx_dbm, g, nodata=np.nan,
+                  description=f"best-server downlink {metric} [dBm]", units="dBm")
+    write_geotiff(folder / "best_server.tif", f.best_server, g, nodata=-1,
+                  description="best-server site index (sites.geojson order), -1 none")
+    write_geotiff(folder / "covered.tif", result.covered.astype(np.uint8), g,
+                  description="1 where the downlink closes with the fade margin")
+    write_geotiff(folder / "path_loss_db.tif", f.path_loss_db, g, nodata=np.nan,
+                  description="path loss from the best server [dB]", units="dB")
+    write_sites_geojson(result, folder / "sites.geojson")
+    s = result.scenario
+    (folder / "scenario.yaml").write_text(
+        yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False))
+    if maps:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        from ..plotting import plot_coverage_map
+
+        fig, ax = plt.subplots(figsize=(10, 8), dpi=120)
+        plot_coverage_map(result, ax=ax)
+        fig.savefig(folder / "coverage_map.png", bbox_inches="tight")
+        plt.close(fig)
+    manifest = {
+        "scenario": s.name,
+        "seed": s.seed,
+        "software_version": result.summary.get("software_version"),
+        "scenario_sha256": hashlib.sha256(
+            json.dumps(s.model_dump(mode="json"), sort_keys=True).encode()).hexdigest(),
+        "scenario_file": str(s.source_path) if s.source_path else None,
+        "scenario_file_sha256": _sha256(s.source_path) if s.source_path and
+        Path(s.source_path).is_file() else None,
+        "outputs": {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

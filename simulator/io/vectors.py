@@ -1,0 +1,37 @@
+"""Vector outputs: sites as GeoJSON (geopandas)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def sites_frame(result):
+    """A GeoDataFrame of the sites with type, height, power, frequency and people served."""
+    import geopandas as gpd
+
+    sites, st = result.sites, result.stations
+    return gpd.GeoDataFrame(
+        {
+            "name": sites.names,
+            "station_type": sites.station,
+            "status": ["existing" if e else "new" for e in sites.existing],
+            "height_m": sites.attribute(st, "height_m"),
+            "tx_power_dbm": sites.attribute(st, "tx_power_dbm"),
+            "antenna_gain_dbi": sites.attribute(st, "antenna_gain_dbi"),
+            "sectors": sites.attribute(st, "sectors").astype(int),
+            "azimuth_deg": sites.azimuth_deg,
+            "frequency_mhz": [result.technology.frequency_mhz] * len(sites),
+            "technology": [result.technology.name] * len(sites),
+            "people_served": result.people_served_per_site.astype(int),
+            "x_m": sites.x_m,
+            "y_m": sites.y_m,
+        },
+        geometry=gpd.points_from_xy(sites.x_m, sites.y_m), crs=result.grid.crs)
+
+
+def write_sites_geojson(result, path: Path | str) -> Path:
+    """Write the sites as GeoJSON in WGS 84 (RFC 7946), with projected x_m/y_m kept."""
+    path = Path(path)
+    frame = sites_frame(result).to_crs("EPSG:4326")
+    path.write_text(frame.to_json(drop_id=True, indent=1))
+    return path

@@ -1,0 +1,136 @@
+"""Plots of results. Every function takes ``ax=None`` and returns the Axes.
+
+matplotlib is imported inside the functions, so the package imports without it being
+configured; tests use the Agg backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_STATION_STYLE = {
+    "macro": dict(marker="^", color="#111111", size=140),
+    "ruralstar_pro": dict(marker="*", color="#e6550d", size=190),
+    "small_cell": dict(marker="s", color="#3182bd", size=70),
+}
+_DEFAULT_STYLE = dict(marker="D", color="#756bb1", size=80)
+
+
+def _extent_km(grid):
+    x0, y0, x1, y1 = grid.bounds
+    return [x0 / 1000.0, x1 / 1000.0, y0 / 1000.0, y1 / 1000.0]
+
+
+def _scale_bar(ax, grid, length_km=None):
+    x0, y0, x1, y1 = (v / 1000.0 for v in grid.bounds)
+    width = x1 - x0
+    if length_km is None:
+        length_km = max(1, int(round(width / 5 / 5)) * 5) if width > 25 else max(1, round(width / 5))
+    bx, by = x0 + 0.04 * width, y0 + 0.05 * (y1 - y0)
+    ax.plot([bx, bx + length_km], [by, by], color="black", lw=3, solid_capstyle="butt")
+    ax.text(bx + length_km / 2, by + 0.015 * (y1 - y0), f"{length_km:g} km", ha="center",
+            va="bottom", fontsize=9)
+    nx = bx + length_km + 0.05 * width
+    ax.annotate("N", xy=(nx, y0 + 0.15 * (y1 - y0)), xytext=(nx, y0 + 0.04 * (y1 - y0)),
+                arrowprops=dict(arrowstyle="-|>", color="black"), ha="center", fontsize=11,
+                fontweight="bold")
+
+
+def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=True,
+                      n_settlement_labels=0):
+    """Coverage map: population underlay, received signal where covered, sites by type.
+
+    Parameters
+    ----------
+    result : ScenarioResult
+    ax : matplotlib Axes, optional
+    show_population : bool
+        Grey log-scaled people per cell underneath.
+    show_uncovered : bool
+        Populated cells left uncovered in red.
+    n_settlement_labels : int
+        Label the N largest settlements with their population.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap, LogNorm
+    from matplotlib.lines import Line2D
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 8))
+    g = result.grid
+    ext = _extent_km(g)
+    people = result.population.people
+    covered = result.covered
+    if show_population and people.max() > 0:
+        pop = np.ma.masked_less(people.astype(float), 1)
+        ax.imshow(pop, extent=ext, origin="upper", cmap="Greys",
+                  norm=LogNorm(vmin=1, vmax=max(people.max(), 2)), interpolation="nearest",
+                  zorder=1)
+    rx = np.ma.masked_where(~covered, result.fields.rx_dbm)
+    im = ax.imshow(rx, extent=ext, origin="upper", cmap="viridis", alpha=0.72,
+                   interpolation="nearest", zorder=2)
+    if show_uncovered:
+        unc = np.ma.masked_where(~((people > 0) & ~covered), np.ones(people.shape))
+        ax.imshow(unc, extent=ext, origin="upper", cmap=ListedColormap(["#d7301f"]),
+                  alpha=0.85, interpolation="nearest", zorder=3)
+    cb = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
+    metric = result.technology.signal_metric.upper()
+    cb.set_label(f"best-server {metric} where covered [dBm]")
+
+    s = result.sites
+    handles = []
+    for name in dict.fromkeys(s.station):
+        st = _STATION_STYLE.get(name, _DEFAULT_STYLE)
+        label = result.stations[name].label
+        for existing in (True, False):
+            m = np.array([(t == name) and (e == existing) for t, e in zip(s.station, s.existing)])
+            if not m.any():
+                continue
+            ax.scatter(s.x_m[m] / 1000.0, s.y_m[m] / 1000.0, marker=st["marker"], s=st["size"],
+                       c=st["color"] if existing else "white", edgecolors=st["color"],
+                       linewidths=1.8, zorder=6,
+                       label=f"{label} ({'existing' if existing else 'new'}, {int(m.sum())})")
+    handles, labels = ax.get_legend_handles_labels()
+    if show_uncovered:
+        handles.append(Line2D([], [], marker="s", ls="", color="#d7301f", markersize=8))
+        labels.append("people not covered")
+    if show_population:
+        handles.append(Line2D([], [], marker="s", ls="", color="#888888", markersize=8))
+        labels.append("people per cell (grey, log scale)")
+    ax.legend(handles, labels, loc="upper left", fontsize=8, framealpha=0.9)
+
+    pop_obj = result.population
+    if len(pop_obj.settlement_people):
+        size = 12.0 + 160.0 * np.sqrt(pop_obj.settlement_people / max(
+            pop_obj.settlement_people.max(), 1))
+        ax.scatter(pop_obj.settlement_x_m / 1000.0, pop_obj.settlement_y_m / 1000.0, s=size,
+                   facecolors="none", edgecolors="#333333", linewidths=0.8, zorder=5,
+                   label="settlement (size ~ people)")
+        handles.insert(len(handles) - int(show_uncovered) - int(show_population),
+                       Line2D([], [], marker="o", ls="", markerfacecolor="none",
+                              markeredgecolor="#333333", markersize=8))
+        labels.insert(len(labels) - int(show_uncovered) - int(show_population),
+                      "settlement (circle size ~ people)")
+        ax.legend(handles, labels, loc="upper left", fontsize=8, framealpha=0.9)
+    for k in range(min(n_settlement_labels, len(pop_obj.settlement_people))):
+        ax.annotate(f"{pop_obj.settlement_people[k]:,}", (pop_obj.settlement_x_m[k] / 1000,
+                    pop_obj.settlement_y_m[k] / 1000), fontsize=7, zorder=7,
+                    xytext=(3, 3), textcoords="offset points")
+    _scale_bar(ax, g)
+    ax.set_xlim(ext[0], ext[1])
+    ax.set_ylim(ext[2], ext[3])
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"easting [km] ({g.crs})")
+    ax.set_ylabel("northing [km]")
+    sm = result.summary
+    ax.set_title(f"{result.scenario.name}: {sm['people_covered']:,} of "
+                 f"{sm['population_total']:,} people covered "
+                 f"({100 * sm['coverage_fraction']:.1f} %)\n"
+                 f"{sm['sites_total']} sites ({sm['sites_existing']} existing, "
+                 f"{sm['sites_new']} new) · {sm['people_newly_covered']:,} newly covered · "
+                 f"{result.technology.label}, {sm['propagation_model']}", fontsize=11)
+    return ax
