@@ -209,3 +209,41 @@ def test_npv_monotone_in_users_and_capex(capex, opex, u1, u2, arpu, r):
     users_lo, users_hi = np.full(8, lo), np.full(8, hi)
     assert ec.npv_usd(capex, opex, users_hi, arpu, r) >= ec.npv_usd(capex, opex, users_lo, arpu, r) - 1e-6
     assert ec.npv_usd(capex + 1.0, opex, users_lo, arpu, r) < ec.npv_usd(capex, opex, users_lo, arpu, r)
+
+
+# ------------------------------------------------------------------ full-site sanity vs published
+
+def _full_site(cat, station_type):
+    """Capex and opex of a default site: station + default power (off grid) + default backhaul."""
+    from simulator import power as pw
+
+    s = cat["station_types"][station_type]
+    p = pw.choose_power(s["power_draw_w"], float("inf"), cat["power"], off_grid=s["default_power"])
+    b = cat["backhaul"][s["default_backhaul"]]
+    capex = ec.station_capex_usd(cat, station_type, power_system_usd=p.capex_usd,
+                                 backhaul_usd=b["capex_usd"])
+    opex = ec.station_opex_usd_per_year(cat, station_type, energy_usd=p.opex_usd_per_year,
+                                        backhaul_fees_usd=b["opex_usd_per_year"])
+    return float(capex), float(opex)
+
+
+def test_default_ruralstar_site_capex_in_published_range():
+    # published: RuralStar-class site roughly USD 10k-30k up front (BusinessLive 2018: ~$10,000)
+    # default: 12,000 station + 5,633 solar + 3,000 relay = 20,633 USD
+    capex, opex = _full_site(ec.load_cost_catalogue(), "ruralstar_pole")
+    assert 10_000 <= capex <= 30_000
+    assert capex == pytest.approx(20633.33, abs=0.01)
+    # 300 rent + 800 maintenance + 578 solar + 300 relay = 1,978 USD/year
+    assert opex == pytest.approx(1978.0)
+
+
+def test_default_macro_site_capex_near_100k():
+    # published: conventional rural macro ~USD 100,000 capex (BusinessLive 2018, MyBroadband 2018)
+    # default: 83,000 station + 9,600 diesel + 6,000 microwave = 98,600 USD
+    capex, opex = _full_site(ec.load_cost_catalogue(), "macro_tower")
+    assert 60_000 <= capex <= 150_000
+    assert capex == pytest.approx(98600.0)
+    # MyBroadband 2018: ~USD 9,000 opex/year; BusinessLive 2018: ~USD 10,000 diesel/year.
+    # default: 1,800 + 2,000 + (4,204.8 l x 1.2 + 1,500 = 6,545.76) + 1,000 = 11,345.76
+    assert 6_000 <= opex <= 20_000
+    assert opex == pytest.approx(11345.76)
