@@ -181,7 +181,7 @@ def station_capex_usd(catalogue: Mapping, station_type: str, *, power_system_usd
     catalogue : mapping
         As returned by :func:`load_cost_catalogue` (values only).
     station_type : str
-        Key under ``station_types`` (``ruralstar_pole``, ``macro_tower``, ``small_cell``).
+        Key under ``station_types`` (``ruralstar_pro``, ``macro``, ``small_cell``).
     power_system_usd, backhaul_usd : float or array_like, keyword-only
         From :mod:`simulator.power` and :mod:`simulator.backhaul` (per site). [USD]
 
