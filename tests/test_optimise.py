@@ -400,3 +400,29 @@ def test_validation_no_candidates_and_options():
         greedy_max_coverage(HAND, np.ones(6), min_people_per_site=-1)
     with pytest.raises(ValueError, match="at most 20"):
         brute_force_max_coverage(np.ones((21, 3), bool), np.ones(3), max_sites=1)
+
+
+def test_ilp_time_limit_falls_back_to_greedy_when_better(monkeypatch):
+    # A fake HiGHS stopped by its time limit with a poor incumbent (only candidate 2 on HAND,
+    # 3 people) and a dual bound of 6.5 people. Greedy with K=2 covers 5 (see above), so the
+    # greedy selection [0, 1] is returned with gap (6.5 - 5) / 5 = 0.3.
+    import scipy.optimize
+
+    import simulator.optimise as opt
+
+    def fake_milp(c, *, integrality, bounds, constraints, options):
+        x = np.zeros(c.size)
+        x[2] = 1.0  # x variables come first; all 3 candidates survive the reduction
+        return scipy.optimize.OptimizeResult(
+            status=1, message="Time limit reached.", x=x, fun=-3.0, mip_gap=(6.5 - 3) / 3,
+            mip_dual_bound=-6.5, mip_node_count=7)
+
+    monkeypatch.setattr(opt, "milp", fake_milp)
+    r = opt.ilp_max_coverage(HAND, np.ones(6), max_sites=2)
+    assert r.time_limit_reached and not r.optimal
+    assert r.method == "ilp+greedy_incumbent"
+    assert r.chosen.tolist() == [0, 1] and r.people_covered == 5.0
+    assert r.objective_bound == 6.5 and r.gap == pytest.approx(0.3)
+    r = opt.ilp_max_coverage(HAND, np.ones(6), max_sites=2, greedy_fallback=False)
+    assert r.method == "ilp" and r.chosen.tolist() == [2] and r.people_covered == 3.0
+    assert r.gap == pytest.approx(3.5 / 3)
