@@ -36,6 +36,11 @@ def _scale_bar(ax, grid, length_km=None):
                 fontweight="bold")
 
 
+def _legend_below(ax, handles, labels):
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3,
+              fontsize=8, frameon=False)
+
+
 def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=True,
                       n_settlement_labels=0):
     """Coverage map: population underlay, received signal where covered, sites by type.
@@ -101,7 +106,6 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
     if show_population:
         handles.append(Line2D([], [], marker="s", ls="", color="#888888", markersize=8))
         labels.append("people per cell (grey, log scale)")
-    ax.legend(handles, labels, loc="upper left", fontsize=8, framealpha=0.9)
 
     pop_obj = result.population
     if len(pop_obj.settlement_people):
@@ -115,11 +119,11 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
                               markeredgecolor="#333333", markersize=8))
         labels.insert(len(labels) - int(show_uncovered) - int(show_population),
                       "settlement (circle size ~ people)")
-        ax.legend(handles, labels, loc="upper left", fontsize=8, framealpha=0.9)
     for k in range(min(n_settlement_labels, len(pop_obj.settlement_people))):
         ax.annotate(f"{pop_obj.settlement_people[k]:,}", (pop_obj.settlement_x_m[k] / 1000,
                     pop_obj.settlement_y_m[k] / 1000), fontsize=7, zorder=7,
                     xytext=(3, 3), textcoords="offset points")
+    _legend_below(ax, handles, labels)
     _scale_bar(ax, g)
     ax.set_xlim(ext[0], ext[1])
     ax.set_ylim(ext[2], ext[3])

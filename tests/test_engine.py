@@ -1,0 +1,145 @@
+"""The coverage engine: analytic checks, invariants and tile-size independence."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.engine import compute_fields, sector_relative_gain_db, site_arrays
+from simulator.grid import Grid
+from simulator.propagation.models import PathLossModel
+from simulator.stations import Sites, station_catalogue, technology_catalogue
+
+GRID = Grid.centred("EPSG:32736", 500_000.0, 9_300_000.0, 30_000.0, 30_000.0, 100.0)
+TECH = technology_catalogue()["lte_900"]
+
+
+def _fields(sites, stations, model, grid=GRID, tile=64, floor=-135.0, tech=TECH):
+    sa = site_arrays(sites, stations, tech, model, ue_height_m=1.5, floor_dbm=floor,
+                     max_range_m=40_000.0)
+    return compute_fields(grid, sa, tech, model, ue_height_m=1.5, tile_size_cells=tile)
+
+
+def _one_site(station, x=500_000.0, y=9_300_000.0):
+    return Sites(["s"], [x], [y], [station], [False])
+
+
+def test_one_omni_site_free_space_covers_density_times_pi_r_squared():
+    # An omni site (1 sector, 360 deg beam) over uniform people on flat ground, free space.
+    stations = station_catalogue({"omni": {"base": "small_cell", "height_m": 10.0,
+                                           "tx_power_dbm": 40.0, "antenna_gain_dbi": 0.0,
+                                           "feeder_loss_db": 0.0}})
+    model = PathLossModel("free_space")
+    required = -100.0
+    f = _fields(_one_site("omni"), stations, model)
+    covered = f.rx_dbm >= required
+    # Invert by hand: RSRP = 40 - 10log10(600) + 0 - 3 (body) - FSPL(d3D)
+    #   FSPL = 20log10(d) + 20log10(942.5) - 27.5522   (P.525, d in m, f in MHz)
+    eirp_re = 40.0 - 10 * np.log10(600.0) - 3.0
+    d3d = 10 ** ((eirp_re - required - 20 * np.log10(942.5) + 27.55221) / 20)
+    r = np.sqrt(d3d**2 - 8.5**2)
+    density_per_cell = 7
+    people = np.full(GRID.shape, density_per_cell)
+    expected = density_per_cell * np.pi * r**2 / GRID.resolution_m**2
+    got = people[covered].sum()
+    # discretisation: at most the cells the circle's perimeter passes through
+    assert abs(got - expected) <= density_per_cell * 2 * np.pi * r / GRID.resolution_m
+    assert abs(got - expected) / expected < 0.02
+
+
+def test_one_site_hata_radius_matches_inverted_formula():
+    # Hata (open area) is L = A + B log10(d_km): the coverage radius is 10**((MAPL - A)/B) km.
+    stations = station_catalogue({"tower": {"base": "macro", "sectors": 1, "hpbw_h_deg": 360.0,
+                                            "height_m": 30.0}})
+    model = PathLossModel("hata_1980", environment="open")
+    required = -105.0
+    f = _fields(_one_site("tower"), stations, model)
+    covered = f.rx_dbm >= required
+    # Hand computation, Hata 1980 eqs. (3), (4), (7), f = 942.5 MHz, hb = 30 m, hm = 1.5 m:
+    lf, lh = np.log10(942.5), np.log10(30.0)
+    a_hm = (1.1 * lf - 0.7) * 1.5 - (1.56 * lf - 0.8)
+    a = 69.55 + 26.16 * lf - 13.82 * lh - a_hm - 4.78 * lf**2 + 18.33 * lf - 40.94
+    b = 44.9 - 6.55 * lh
+    eirp_re = 46.0 + 17.0 - 2.0 - 10 * np.log10(600.0) + 0.0 - 3.0
+    r = 1000.0 * 10 ** ((eirp_re - required - a) / b)
+    n_expected = np.pi * r**2 / GRID.resolution_m**2
+    assert abs(covered.sum() - n_expected) <= 2 * np.pi * r / GRID.resolution_m
+
+
+def test_results_do_not_depend_on_tile_size():
+    stations = station_catalogue()
+    rng = np.random.default_rng(5)
+    n = 12
+    sites = Sites([f"s{i}" for i in range(n)], rng.uniform(486_000, 514_000, n),
+                  rng.uniform(9_286_000, 9_314_000, n),
+                  list(rng.choice(["macro", "ruralstar_pro", "small_cell"], n)),
+                  rng.random(n) < 0.3, rng.uniform(0, 120, n))
+    model = PathLossModel("rma_38901")
+    ref = _fields(sites, stations, model, tile=GRID.ncols)
+    for tile in (16, 37, 100):
+        f = _fields(sites, stations, model, tile=tile)
+        np.testing.assert_array_equal(f.best_server, ref.best_server)
+        np.testing.assert_array_equal(f.rx_dbm, ref.rx_dbm)
+        np.testing.assert_array_equal(f.rx_existing_dbm, ref.rx_existing_dbm)
+
+
+def test_site_near_tile_edge_covers_the_neighbouring_tile():
+    stations = station_catalogue()
+    # a site 50 m west of a tile boundary (tile = 64 cells = 6.4 km from the west edge)
+    x = GRID.x_min_m + 64 * 100.0 - 50.0
+    f = _fields(_one_site("ruralstar_pro", x=x), stations, PathLossModel("rma_38901"))
+    east = f.best_server[:, 64:80]
+    assert np.any(east == 0)
+
+
+def test_no_site_means_nothing_reaches():
+    f = _fields(Sites.empty(), station_catalogue(), PathLossModel("rma_38901"))
+    assert np.all(f.best_server == -1) and np.all(np.isnan(f.rx_dbm))
+
+
+def test_sector_pattern_tr38901_horizontal_cut():
+    # TR 38.901 Table 7.3-1: A(phi) = -min(12 (phi/65)^2, 30): 0 at boresight, -3 dB at 32.5 deg.
+    ang = np.radians(np.array([0.0, 32.5, 90.0]))
+    dx, dy = np.sin(ang)[None, :], np.cos(ang)[None, :]  # bearings 0, 32.5, 90 from north
+    one = sector_relative_gain_db(dx, dy, np.array([0.0]), np.array([1]), np.array([65.0]))
+    np.testing.assert_allclose(one[0], [0.0, -3.0, -min(12 * (90 / 65) ** 2, 30)], atol=1e-4)
+    three = sector_relative_gain_db(dx, dy, np.array([0.0]), np.array([3]), np.array([65.0]))
+    # the sector at 120 deg hears 90 deg at 30 deg off boresight
+    assert three[0, 2] == pytest.approx(-12 * (30 / 65) ** 2, abs=1e-4)
+    omni = sector_relative_gain_db(dx, dy, np.array([0.0]), np.array([1]), np.array([360.0]))
+    assert np.all(omni == 0)
+
+
+SMALL = Grid.centred("EPSG:32736", 500_000.0, 9_300_000.0, 12_000.0, 12_000.0, 200.0)
+site_strategy = st.lists(
+    st.tuples(st.floats(494_000, 506_000), st.floats(9_294_000, 9_306_000),
+              st.sampled_from(["macro", "ruralstar_pro", "small_cell"]),
+              st.floats(0, 119)), min_size=1, max_size=6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(sites=site_strategy, extra=st.tuples(st.floats(494_000, 506_000),
+                                            st.floats(9_294_000, 9_306_000)),
+       boost_db=st.floats(0.1, 10.0))
+def test_more_sites_or_more_power_never_lower_coverage(sites, extra, boost_db):
+    stations = station_catalogue()
+    people = np.random.default_rng(0).integers(0, 20, SMALL.shape)
+    model = PathLossModel("rma_38901")
+    required = -105.0
+
+    def covered_people(site_list, boost=0.0):
+        xs, ys, types, az = zip(*site_list)
+        cat = {k: v for k, v in stations.items()}
+        if boost:
+            cat = station_catalogue({t: {"tx_power_dbm": stations[t].tx_power_dbm + boost}
+                                     for t in ("macro", "ruralstar_pro", "small_cell")})
+        s = Sites([str(i) for i in range(len(xs))], xs, ys, list(types),
+                  np.zeros(len(xs), bool), az)
+        f = _fields(s, cat, model, grid=SMALL, tile=23, floor=-140.0)
+        cov = f.rx_dbm >= required
+        return people[cov].sum()
+
+    base = covered_people(sites)
+    assert base <= people.sum()
+    assert covered_people(sites + [(extra[0], extra[1], "small_cell", 0.0)]) >= base
+    assert covered_people(sites, boost=boost_db) >= base
