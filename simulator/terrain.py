@@ -255,8 +255,9 @@ def earth_bulge_m(d1_m, d2_m, *, k_factor=4.0 / 3.0):
 
     .. math:: b = \frac{d_1 d_2}{2 k R_e}
 
-    (parabolic approximation of the effective-Earth model; ITU-R P.452-17 eq. (14)
-    and P.1812 use the same term, written with :math:`C_e = 1/(k R_e)`), with
+    (parabolic approximation of the effective-Earth model; the Bullington construction
+    of ITU-R P.452-17 §4.2.1 and P.1812 uses the same term, written with
+    :math:`C_e = 1/(k R_e)`), with
     :math:`R_e` = 6371 km.
 
     Parameters

@@ -3,8 +3,9 @@
 Pure, vectorised numpy functions (models layer). References:
 
 * ITU-R P.526-15 (10/2019) "Propagation by diffraction", §4.1 single knife edge:
-  eq. (26) diffraction parameter nu, the Fresnel-integral loss J(nu) and its
-  approximation eq. (31).
+  the diffraction parameter nu (first of the equivalent forms given there; equation
+  number not re-checked against the text here), the Fresnel-integral loss J(nu) and
+  its approximation eq. (31).
 * The Bullington construction as written in ITU-R P.1812-6 §4.3.1 / P.452-17 §4.2.1
   (slopes ``Stim``, ``Str``, ``Srim``, the bullington point ``d_b``), **without** the
   empirical correction ``(1 - exp(-Luc/6)) (10 + 0.02 d)`` those Recommendations add, so
@@ -100,7 +101,7 @@ def knife_edge_j_db(nu, *, method="approx"):
 
 
 def fresnel_nu(h_m, d1_m, d2_m, frequency_mhz):
-    r"""Fresnel-Kirchhoff diffraction parameter, ITU-R P.526-15 eq. (26).
+    r"""Fresnel-Kirchhoff diffraction parameter, ITU-R P.526-15 §4.1.
 
     .. math:: \nu = h \sqrt{\frac{2}{\lambda}\left(\frac{1}{d_1} + \frac{1}{d_2}\right)},
               \qquad \lambda = c / f
@@ -284,14 +285,16 @@ def deygout_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *,
     r"""Deygout multiple knife-edge diffraction loss over terrain profiles, vectorised.
 
     Classic Deygout construction (the main-edge method of ITU-R P.526 for up to three
-    edges): the main edge is the profile point with the largest nu (P.526-15 eq. (26))
+    edges): the main edge is the profile point with the largest nu (:func:`fresnel_nu`)
     relative to the line between the antennas; the path is split at its top and the
     same search is repeated on each sub-path (secondary edges, relative to the line
-    from the antenna to the main-edge top), level by level, until ``max_edges`` edges
-    are used. Only edges with nu > -0.78 count and are split further. The loss is the
-    sum of J(nu) of the selected edges. When a level has more candidate edges than the
-    remaining budget, those with the largest nu are kept. With ``max_edges=3`` this is
-    main edge + one secondary edge on each side.
+    from the antenna to the main-edge top), level by level. At most ``max_edges`` edges
+    are used, in at most ``floor(log2(max_edges)) + 1`` levels, so ``max_edges=3`` is
+    exactly the main edge + at most one secondary edge on each side (never a third
+    level, even if a secondary edge was not needed), and ``max_edges=7`` adds one more
+    level. Only edges with nu > -0.78 count and are split further. When a level has
+    more candidate edges than the remaining budget, those with the largest nu are
+    kept. The loss is the sum of J(nu) of the selected edges.
 
     P.526's empirical form ``J(nu_p) + T [J(nu_t) + J(nu_r) + C]``
     (``T = 1 - exp(-J(nu_p)/6)``, ``C = 10 + 0.04 D_km``) is not applied; the classic sum
@@ -320,7 +323,10 @@ def deygout_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *,
     active = np.ones((n_paths, 1), dtype=bool)
     remaining = np.full(n_paths, int(max_edges))
     loss = np.zeros(n_paths)
-    while active.any() and remaining.max() > 0:
+    n_levels = int(max_edges).bit_length()  # floor(log2(max_edges)) + 1
+    for _level in range(n_levels):
+        if not (active.any() and remaining.max() > 0):
+            break
         nu, idx = _segment_max_nu(z, d, lam, a, b, h_a, h_b, active)
         cand = active & (nu > _NU_MIN)
         key = np.where(cand, nu, -np.inf)
