@@ -203,3 +203,57 @@ class Scenario(_Section):
     @property
     def source_path(self) -> Optional[Path]:
         return self._source_path
+
+
+def _type_name(annotation) -> str:
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        return getattr(annotation, "__name__", str(annotation))
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in typing.get_args(annotation))
+    if origin is Union:
+        return " or ".join(_type_name(a) for a in args)
+    return f"{getattr(origin, '__name__', str(origin))}[{', '.join(_type_name(a) for a in args)}]"
+
+
+def markdown_reference() -> str:
+    """The scenario key reference (docs/scenario.md), generated from the schema."""
+    sections = [("(top level)", Scenario), ("region", RegionSpec),
+                ("population", PopulationSpec),
+                ("population.synthetic", SyntheticPopulationSpec),
+                ("technology (mapping form)", TechnologySpec),
+                ("propagation", PropagationSpec), ("stations.<name>", StationSpec),
+                ("sites", SitesSpec), ("sites.existing[] / sites.new[]", SiteGroupSpec),
+                ("sites.*[].positions[]", SitePosition), ("outputs", OutputsSpec)]
+    lines = ["# Scenario keys", "",
+             "Generated from `simulator/schema.py` by `simulator.schema.markdown_reference()`;",
+             "a test keeps this file in step with the code. Unknown keys are errors.", ""]
+    for title, model in sections:
+        lines += [f"## `{title}`", ""]
+        doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        if doc:
+            lines += [doc, ""]
+        lines += ["| key | type | default | bounds | meaning |", "|---|---|---|---|---|"]
+        for name, f in model.model_fields.items():
+            bounds = []
+            for m in f.metadata:
+                for attr, sym in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+                    v = getattr(m, attr, None)
+                    if v is not None:
+                        bounds.append(f"{sym} {v}")
+                if getattr(m, "pattern", None):
+                    bounds.append(f"pattern `{m.pattern}`")
+            if f.is_required():
+                default = "required"
+            elif f.default_factory is not None:
+                default = "(section defaults)"
+            else:
+                default = f"`{f.default!r}`"
+            desc = (f.description or "").replace("|", "/")
+            lines.append(f"| `{name}` | {_type_name(f.annotation).replace('|', '/')} | "
+                         f"{default} | {', '.join(bounds)} | {desc} |")
+        lines.append("")
+    return "\n".join(lines)
