@@ -12,6 +12,8 @@ computed on the ITM resampling of the profile to at most 245 points.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -20,56 +22,117 @@ def _trunc(x):
     return x.astype(np.int64)
 
 
-class _Prefix:
-    """Prefix sums of z and k*z along each row (k = point index), for O(1) trapezoid fits."""
+class Workspace:
+    """Reusable flat buffers for the large 2-D temporaries of one call.
+
+    Allocating fresh multi-100-kB temporaries for every block makes the allocator map and
+    fault in new pages each time, which dominated the run time; buffers are therefore
+    allocated once per call and reused (views of the first ``size`` elements).
+    """
+
+    def __init__(self):
+        self._buf = {}
+
+    def get(self, name, shape, dtype=np.float64):
+        size = math.prod(shape)
+        buf = self._buf.get(name)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = np.empty(max(size, 1), dtype=dtype)
+            self._buf[name] = buf
+        return buf[:size].reshape(shape)
+
+
+class _RangeSums:
+    """Range sums of z_k and k z_k along each row (k = point index) without full cumsums.
+
+    Rows are cut into blocks of ``B`` points; block sums and their running totals give the
+    prefix sum at any index up to one block, and the remaining (< B) points are gathered.
+    Cost: one pass over the profile plus O(B) per query; used for the trapezoid least-squares
+    fits of ``LinearLeastSquaresFit`` and for the system elevation.
+    """
+
+    B = 8
 
     def __init__(self, z):
         m, w = z.shape
+        b = self.B
+        nb = w // b
         self.z = z
+        self.w = w
         self.rows = np.arange(m)
-        self.p0 = np.zeros((m, w + 1))
-        self.p1 = np.zeros((m, w + 1))
-        k = np.arange(w, dtype=np.float64)
-        np.cumsum(z, axis=1, out=self.p0[:, 1:])
-        np.cumsum(z * k, axis=1, out=self.p1[:, 1:])
+        self.flat = z.reshape(-1)
+        blocks = z[:, : nb * b].reshape(m, nb, b)
+        weights = np.stack([np.ones(b), np.arange(b, dtype=np.float64)], axis=1)
+        self._loc_weights = weights
+        sums = blocks @ weights  # (m, nb, 2): block sums of z and of local-index * z
+        s0 = sums[:, :, 0]
+        s1 = sums[:, :, 1] + (np.arange(nb) * float(b))[None, :] * s0
+        self.c0 = np.zeros((m, nb + 1))
+        self.c1 = np.zeros((m, nb + 1))
+        np.cumsum(s0, axis=1, out=self.c0[:, 1:])
+        np.cumsum(s1, axis=1, out=self.c1[:, 1:])
 
-    def sum0(self, a, b):
-        """sum_{k=a}^{b} z_k per row."""
-        return self.p0[self.rows, b + 1] - self.p0[self.rows, a]
+    def prefix(self, j):
+        """sum_{k < j} z_k and sum_{k < j} k z_k for integer j of shape (m, q), 0 <= j <= w."""
+        b = self.B
+        q = j // b
+        base = q * b
+        r = j - base
+        rows = self.rows[:, None]
+        p0 = self.c0[rows, q]
+        p1 = self.c1[rows, q]
+        loc = np.arange(b)
+        k = (base + (self.rows * self.w)[:, None])[:, :, None] + loc  # flat indices
+        np.minimum(k, self.flat.size - 1, out=k)  # clipped ones are masked out below
+        vals = np.take(self.flat, k)
+        vals *= loc < r[:, :, None]
+        part = vals @ self._loc_weights  # (m, q, 2): sum z, sum loc * z
+        p0 = p0 + part[:, :, 0]
+        p1 = p1 + base * part[:, :, 0] + part[:, :, 1]
+        return p0, p1
 
-    def fit(self, np_int, xi, d_start, d_end):
-        """Least-squares line through the profile between two distances.
+    def fits(self, np_int, xi, ranges):
+        """Least-squares lines through the profile between pairs of distances.
 
         Reproduces NTIA/itm ``LinearLeastSquaresFit`` (trapezoid-weighted fit between whole
-        profile indices; [Algorithm, section 3]).  Returns the fitted heights at the TX end
-        (x = 0) and at the RX end (x = np) [m].
+        profile indices; [Algorithm, section 3]) for each ``(d_start, d_end)`` pair in
+        ``ranges``.  Returns a list of ``(fit at x = 0, fit at x = np)`` [m].
         """
-        i_start = _trunc(np.maximum(d_start / xi, 0.0))
-        i_end = np_int - _trunc(np.maximum(np_int - d_end / xi, 0.0))
-        bad = i_end <= i_start
-        i_start2 = _trunc(np.maximum(i_start - 1.0, 0.0))
-        i_end2 = np_int - _trunc(np.maximum(np_int - (i_end + 1.0), 0.0))
-        i_start = np.where(bad, i_start2, i_start)
-        i_end = np.where(bad, i_end2, i_end)
-        length = (i_end - i_start).astype(np.float64)
-        r = self.rows
-        za = self.z[r, i_start]
-        zb = self.z[r, i_end]
-        t0 = self.p0[r, i_end + 1] - self.p0[r, i_start] - 0.5 * (za + zb)
-        t1 = self.p1[r, i_end + 1] - self.p1[r, i_start] - 0.5 * (i_start * za + i_end * zb)
-        mid = i_end - 0.5 * length
+        i_starts, i_ends = [], []
+        for d_start, d_end in ranges:
+            i_start = _trunc(np.maximum(d_start / xi, 0.0))
+            i_end = np_int - _trunc(np.maximum(np_int - d_end / xi, 0.0))
+            bad = i_end <= i_start
+            i_start2 = _trunc(np.maximum(i_start - 1.0, 0.0))
+            i_end2 = np_int - _trunc(np.maximum(np_int - (i_end + 1.0), 0.0))
+            i_starts.append(np.where(bad, i_start2, i_start))
+            i_ends.append(np.where(bad, i_end2, i_end))
+        a = np.stack(i_starts, axis=1)
+        b = np.stack(i_ends, axis=1)
+        p0, p1 = self.prefix(np.concatenate([a, b + 1], axis=1))
+        nq = a.shape[1]
+        rows = self.rows[:, None]
+        za = self.z[rows, a]
+        zb = self.z[rows, b]
+        t0 = p0[:, nq:] - p0[:, :nq] - 0.5 * (za + zb)
+        t1 = p1[:, nq:] - p1[:, :nq] - 0.5 * (a * za + b * zb)
+        length = (b - a).astype(np.float64)
+        mid = b - 0.5 * length
         sum_y = t0 / length
         scaled = (t1 - mid * t0) * 12.0 / ((length * length + 2.0) * length)
-        return sum_y - scaled * mid, sum_y + scaled * (np_int - mid)
+        y1 = sum_y - scaled * mid
+        y2 = sum_y + scaled * (np_int[:, None] - mid)
+        return [(y1[:, i], y2[:, i]) for i in range(nq)]
 
 
-def _delta_h(z, np_int, xi, d_start, d_end):
+def _delta_h(z, np_int, xi, d_start, d_end, ws):
     """Terrain irregularity parameter Delta_h [m] (NTIA/itm ``ComputeDeltaH``).
 
     The profile between ``d_start`` and ``d_end`` is linearly resampled to
     n = 10 p10 - 5 points (p10 in [4, 25]), a least-squares line is removed and the
     interdecile range of the residuals is inverted through [ERL 79-ITS 67, Eqn 3].
-    Rows are grouped by p10 so that each group is one 2-D array operation.
+    Rows are grouped by p10 so that each group is one 2-D array operation.  The interdecile
+    range does not depend on the intercept of the fitted line, so only its slope is removed.
     """
     m, w = z.shape
     out = np.zeros(m)
@@ -79,39 +142,50 @@ def _delta_h(z, np_int, xi, d_start, d_end):
     ok = span >= 2.0
     p10 = np.clip(_trunc(np.where(ok, 0.1 * (span + 8.0), 0.0)), 4, 25)
     zflat = z.reshape(-1)
-    for g in np.unique(p10[ok]):
-        idx = np.nonzero(ok & (p10 == g))[0]
+    groups = np.unique(p10[ok])
+    for g in groups:
+        idx = np.nonzero(ok & (p10 == g))[0] if groups.size > 1 or not ok.all() else None
+        sel = slice(None) if idx is None else idx
         n = 10 * int(g) - 5
         np_s = float(n - 1)
         j = np.arange(n, dtype=np.float64)
-        step = span[idx] / np_s
-        t = x_start[idx, None] + j[None, :] * step[:, None]
-        i = np.floor(t)
-        np.clip(i, 0.0, (np_int[idx] - 1)[:, None].astype(np.float64), out=i)
-        frac = t - i
-        flat = i.astype(np.int64) + (idx * w)[:, None]
-        z0 = np.take(zflat, flat)
-        z1 = np.take(zflat, flat + 1)
-        s = z0 + (z1 - z0) * frac
-        # trapezoid-weighted least squares over the full resampled range [0, np_s]
-        wts = np.ones(n)
-        wts[0] = wts[-1] = 0.5
-        mid = 0.5 * np_s
-        sum_y = (s @ wts) / np_s
-        scaled = (s @ (wts * (j - mid))) * 12.0 / ((np_s * np_s + 2.0) * np_s)
-        y1 = sum_y - scaled * mid
-        y2 = sum_y + scaled * (np_s - mid)
-        slope = (y2 - y1) / np_s
-        diffs = s - (y1[:, None] + j[None, :] * slope[:, None])
-        k_lo = int(g) - 1  # q90: the (p90+1)-th largest = ascending index p10-1
-        k_hi = n - int(g)  # q10: the p10-th largest = ascending index n-p10
-        part = np.partition(diffs, (k_lo, k_hi), axis=1)
-        dh_d = part[:, k_hi] - part[:, k_lo]
-        out[idx] = dh_d / (1.0 - 0.8 * np.exp(-(d_end[idx] - d_start[idx]) / 50e3))
+        step = span[sel] / np_s
+        mg = step.size
+        t = ws.get("dh_t", (mg, n))
+        i = ws.get("dh_i", (mg, n), np.int64)
+        s = ws.get("dh_s", (mg, n))
+        z0 = ws.get("dh_z0", (mg, n))
+        rows = np.arange(m) if idx is None else idx
+        # position in the flattened block: row offset + fractional point index
+        np.multiply.outer(step, j, out=t)
+        t += (x_start[sel] + rows * w)[:, None]
+        np.copyto(i, t, casting="unsafe")  # t >= 0: truncation == floor
+        # only the last sample can reach the end point: keep i + 1 inside the row
+        np.minimum(i[:, -1], rows * w + np_int[sel] - 1, out=i[:, -1])
+        t -= i  # fractional part
+        np.take(zflat, i, out=z0)
+        i += 1
+        np.take(zflat, i, out=s)
+        s -= z0
+        s *= t
+        s += z0  # linear interpolation
+        # trapezoid-weighted least-squares slope over [0, np_s] (LinearLeastSquaresFit)
+        wts = j - 0.5 * np_s
+        wts[0] *= 0.5
+        wts[-1] *= 0.5
+        slope = (s @ wts) * 12.0 / ((np_s * np_s + 2.0) * np_s)
+        np.multiply.outer(slope, j, out=t)
+        s -= t
+        # a full SIMD sort of <= 245 values is faster in numpy than a two-kth partition
+        s.sort(axis=1)
+        # q10 = p10-th largest (ascending index n - p10); q90 = ascending index p10 - 1
+        dh_d = s[:, n - int(g)] - s[:, int(g) - 1]
+        out[sel] = dh_d / (1.0 - 0.8 * np.exp(-(d_end[sel] - d_start[sel]) / 50e3))
     return out
 
 
-def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effective_curvature):
+def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effective_curvature,
+                       ws=None):
     """Terrain-derived ITM parameters for a block of profiles.
 
     Parameters
@@ -129,6 +203,8 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
         Sea-level refractivity N_0 [N-units].
     surface_refractivity, effective_curvature : callables
         From :mod:`._itm_core`.
+    ws : Workspace, optional
+        Reusable buffers (pass the same one for every block of a call).
 
     Returns
     -------
@@ -136,27 +212,37 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
         ``d`` path length, ``n_s``, ``gamma_e``, ``theta0``, ``theta1``, ``d_hzn0``,
         ``d_hzn1``, ``h_e0``, ``h_e1``, ``delta_h``.
     """
+    if ws is None:
+        ws = Workspace()
     m, w = z.shape
     rows = np.arange(m)
     full = bool(np.all(np_int == w - 1))
-    if not full:
-        z = z.copy()
+    if full:
+        zf = z  # all points valid
+        zh = z
+    else:
         beyond = np.arange(w)[None, :] > np_int[:, None]
-        z[beyond] = -np.inf
-    pre = _Prefix(np.where(np.isfinite(z), z, 0.0) if not full else z)
+        zf = ws.get("zf", (m, w))
+        np.copyto(zf, z)
+        zf[beyond] = 0.0  # finite copy for range sums and resampling
+        zh = ws.get("zh", (m, w))
+        np.copyto(zh, z)
+        zh[beyond] = -np.inf  # never a horizon candidate
+    pre = _RangeSums(zf)
 
     d = np_int * xi
     # system elevation: mean of points int(0.1 np) .. np - int(0.1 np)  (itm_p2p.cpp)
     p10 = _trunc(0.1 * np_int)
-    h_sys = pre.sum0(p10, np_int - p10) / (np_int - 2 * p10 + 1)
+    p0, _ = pre.prefix(np.stack([p10, np_int - p10 + 1], axis=1))
+    h_sys = (p0[:, 1] - p0[:, 0]) / (np_int - 2 * p10 + 1)
     n_s = surface_refractivity(n0, h_sys)
     gamma_e = effective_curvature(n_s)
     a_e = 1.0 / gamma_e
     two_a = (2.0 * a_e)[:, None]
 
     # ---- horizons (FindHorizons, [TN101, Eq 6.15]) ------------------------------------------
-    z_first = z[:, 0]
-    z_last = z[rows, np_int]
+    z_first = zf[:, 0]
+    z_last = zf[rows, np_int]
     z_tx = z_first + h0
     z_rx = z_last + h1
     theta0 = (z_rx - z_tx) / d - d / (2 * a_e)
@@ -165,27 +251,45 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
     d_hzn1 = d.copy()
     if w > 2:
         k = np.arange(1, w, dtype=np.float64)
-        zi = z[:, 1:]
-        dk = k[None, :] * xi[:, None]
-        th = zi - z_tx[:, None]
+        zi = zh[:, 1:]
+        th = ws.get("hz_th", (m, w - 1))
+        cu = ws.get("hz_cu", (m, w - 1))
+        uniform = bool(np.all(xi == xi[0]))
+        if uniform:
+            dk = k * xi[0]  # 1-D: same spacing for every row of the block
+        else:
+            dk = ws.get("hz_d", (m, w - 1))
+            np.multiply(k[None, :], xi[:, None], out=dk)
+        # curvature drop d_i / (2 a_e) at distance d_i from the TX
+        if uniform:
+            np.multiply.outer(1.0 / (2.0 * a_e), dk, out=cu)
+        else:
+            np.divide(dk, two_a, out=cu)
+        # TX: theta_i = (z_i - z_tx) / d_i - d_i / (2 a_e), i = 1 .. np-1
+        np.subtract(zi, z_tx[:, None], out=th)
         th /= dk
-        th -= dk / two_a
+        th -= cu
         j0 = np.argmax(th, axis=1)
         t0 = th[rows, j0]
         better = t0 > theta0
         theta0 = np.where(better, t0, theta0)
         d_hzn0 = np.where(better, (j0 + 1) * xi, d_hzn0)
 
-        drx = d[:, None] - dk
-        th = zi - z_rx[:, None]
-        th /= drx
-        th -= drx / two_a
+        # RX: theta_i = (z_i - z_rx) / (d - d_i) - (d - d_i) / (2 a_e)
+        #             = (z_i - z_rx) / (d - d_i) + d_i / (2 a_e) - d / (2 a_e);
+        # the last term is constant along the row, so it is added after the argmax.
+        np.subtract(zi, z_rx[:, None], out=th)
+        if uniform and full:
+            th /= d[0] - dk
+        else:
+            th /= d[:, None] - dk
+        th += cu
         if full:
             th[:, -1] = -np.inf  # k == np (RX point itself) is not a candidate
         else:
             th[k[None, :] >= np_int[:, None]] = -np.inf
         j1 = np.argmax(th, axis=1)
-        t1 = th[rows, j1]
+        t1 = th[rows, j1] - d / (2 * a_e)
         better = t1 > theta1
         theta1 = np.where(better, t1, theta1)
         d_hzn1 = np.where(better, d - (j1 + 1) * xi, d_hzn1)
@@ -193,16 +297,15 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
     # ---- QuickPfl ---------------------------------------------------------------------------
     d_start = np.minimum(15.0 * h0, 0.1 * d_hzn0)
     d_end = d - np.minimum(15.0 * h1, 0.1 * d_hzn1)
-    zz = pre.z
-    delta_h = _delta_h(zz, np_int, xi, d_start, d_end)
+    delta_h = _delta_h(zf, np_int, xi, d_start, d_end, ws)
 
     los = d_hzn0 + d_hzn1 > 1.5 * d
-    # line-of-sight branch: one fit over [d_start, d_end]
-    fit_tx_a, fit_rx_a = pre.fit(np_int, xi, d_start, d_end)
+    # line-of-sight branch: one fit over [d_start, d_end];
     # trans-horizon branch: fits over the foreground of each terminal
-    fit_tx_b, _ = pre.fit(np_int, xi, d_start, 0.9 * d_hzn0)
-    _, fit_rx_b = pre.fit(np_int, xi, d - 0.9 * d_hzn1, d_end)
-    fit_tx = np.where(los, fit_tx_a, fit_tx_b)
+    # (rows of the LOS branch repeat their single fit in the second slot)
+    (fit_tx, fit_rx_a), (_, fit_rx_b) = pre.fits(np_int, xi, [
+        (d_start, np.where(los, d_end, 0.9 * d_hzn0)),
+        (np.where(los, d_start, d - 0.9 * d_hzn1), d_end)])
     fit_rx = np.where(los, fit_rx_a, fit_rx_b)
     h_e0 = h0 + np.maximum(z_first - fit_tx, 0.0)
     h_e1 = h1 + np.maximum(z_last - fit_rx, 0.0)

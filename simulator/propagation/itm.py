@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _itm_core as core
-from ._itm_terrain import profile_parameters
+from ._itm_terrain import Workspace, profile_parameters
 
 __all__ = [
     "itm_area_loss_db",
@@ -48,8 +48,8 @@ _VALID_MDVAR = (0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33)
 
 # Paths per block of the terrain stage (bounds memory: a few arrays of block x points) and
 # of the element-wise stage.
-_TERRAIN_BLOCK_POINTS = 400_000
-_CORE_BLOCK = 65_536
+_TERRAIN_BLOCK_POINTS = 128_000
+_CORE_BLOCK = 16_384
 
 
 # ----------------------------------------------------------------------------------------------
@@ -219,22 +219,36 @@ def itm_area_loss_db(distance_m, frequency_mhz, h_tx_m, h_rx_m, delta_h_m, *, cl
     (d, f, h0, h1, dh, n0, eps, sig, t, loc, sit,
      clim, pol, md, sit_tx, sit_rx) = (a.reshape(-1) for a in arrs)
 
+    n = d.size
+    a_db = np.empty(n)
+    a_ref = np.empty(n)
+    a_fs = np.empty(n)
+    mode = np.empty(n, dtype=np.int64)
+    warn = np.empty(n, dtype=np.int64)
+    keys = ("d_hzn0", "d_hzn1", "h_e0", "h_e1", "theta0", "theta1")
+    geo = {k: np.empty(n) for k in keys}
     with np.errstate(all="ignore"):
-        n_s = n0.copy()  # system elevation 0 in area mode
-        gamma_e = core.effective_curvature(n_s)
-        h_e0, d_hzn0, theta0 = core.initialize_area(sit_tx, gamma_e, dh, h0)
-        h_e1, d_hzn1, theta1 = core.initialize_area(sit_rx, gamma_e, dh, h1)
-        p = dict(d=d, n_s=n_s, gamma_e=gamma_e, theta0=theta0, theta1=theta1, d_hzn0=d_hzn0,
-                 d_hzn1=d_hzn1, h_e0=h_e0, h_e1=h_e1, delta_h=dh)
-        a_db, a_ref, a_fs, mode, warn, err = _reference_and_variability(
-            p, f, pol, eps, sig, clim, md, t, loc, sit, h0, h1, p2p=False)
-    _raise_core_error(err, epsilon_r, sigma_s_per_m)
+        for s in range(0, n, _CORE_BLOCK):  # blocks keep the temporaries small
+            sl = slice(s, min(n, s + _CORE_BLOCK))
+            n_s = n0[sl]  # system elevation 0 in area mode: N_s = N_0
+            gamma_e = core.effective_curvature(n_s)
+            h_e0, d_hzn0, theta0 = core.initialize_area(sit_tx[sl], gamma_e, dh[sl], h0[sl])
+            h_e1, d_hzn1, theta1 = core.initialize_area(sit_rx[sl], gamma_e, dh[sl], h1[sl])
+            p = dict(d=d[sl], n_s=n_s, gamma_e=gamma_e, theta0=theta0, theta1=theta1,
+                     d_hzn0=d_hzn0, d_hzn1=d_hzn1, h_e0=h_e0, h_e1=h_e1, delta_h=dh[sl])
+            for k in keys:
+                geo[k][sl] = p[k]
+            a_db[sl], a_ref[sl], a_fs[sl], mode[sl], warn[sl], err = _reference_and_variability(
+                p, f[sl], pol[sl], eps[sl], sig[sl], clim[sl], md[sl], t[sl], loc[sl], sit[sl],
+                h0[sl], h1[sl], p2p=False)
+            _raise_core_error(err, epsilon_r, sigma_s_per_m)
     a_db = a_db.reshape(shape)[()]
     if not return_intermediate:
         return a_db
-    inter = {k: v.reshape(shape) for k, v in dict(
-        d_hzn_tx_m=d_hzn0, d_hzn_rx_m=d_hzn1, h_e_tx_m=h_e0, h_e_rx_m=h_e1,
-        theta_hzn_tx_rad=theta0, theta_hzn_rx_rad=theta1, delta_h_m=dh, n_s_n_units=n_s,
+    inter = {k: v.reshape(shape)[()] for k, v in dict(
+        d_hzn_tx_m=geo["d_hzn0"], d_hzn_rx_m=geo["d_hzn1"], h_e_tx_m=geo["h_e0"],
+        h_e_rx_m=geo["h_e1"], theta_hzn_tx_rad=geo["theta0"], theta_hzn_rx_rad=geo["theta1"],
+        delta_h_m=dh, n_s_n_units=n0,
         distance_m=d, A_ref_db=a_ref, A_fs_db=a_fs, mode=mode,
         warnings=warn | _input_warnings(h0, h1, f)).items()}
     return a_db, inter
@@ -382,16 +396,27 @@ def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n
     keys = ("d", "n_s", "gamma_e", "theta0", "theta1", "d_hzn0", "d_hzn1", "h_e0", "h_e1",
             "delta_h")
     prof = {k: np.empty(n_paths) for k in keys}
-    block = max(1, _TERRAIN_BLOCK_POINTS // max(width, 1))
+    ws = Workspace()
+    same_length = bool(np.all(n_pts == n_pts[0]))
+    # Rows of different lengths are processed in order of length, so that each block is only
+    # as wide as its longest row (work per path ~ its own length, not the padded width).
+    order = None if same_length else np.argsort(n_pts, kind="stable")
+    sorted_pts = n_pts if same_length else n_pts[order]
     with np.errstate(all="ignore"):
-        for s in range(0, n_paths, block):
-            e = min(n_paths, s + block)
-            wmax = int(n_pts[s:e].max())
+        s = 0
+        while s < n_paths:
+            e = min(n_paths, s + max(1, _TERRAIN_BLOCK_POINTS // int(sorted_pts[s])))
+            wmax = int(sorted_pts[e - 1])
+            if (e - s) * wmax > 2 * _TERRAIN_BLOCK_POINTS:
+                e = s + max(1, _TERRAIN_BLOCK_POINTS // wmax)
+                wmax = int(sorted_pts[e - 1])
+            sel = slice(s, e) if order is None else order[s:e]
             res = profile_parameters(
-                z_all[s:e, :wmax], np_int[s:e], xi[s:e], h0[s:e], h1[s:e], n0[s:e],
-                core.surface_refractivity, core.effective_curvature)
+                z_all[sel, :wmax], np_int[sel], xi[sel], h0[sel], h1[sel], n0[sel],
+                core.surface_refractivity, core.effective_curvature, ws)
             for k in keys:
-                prof[k][s:e] = res[k]
+                prof[k][sel] = res[k]
+            s = e
 
         a_db = np.empty(n_paths)
         a_ref = np.empty(n_paths)

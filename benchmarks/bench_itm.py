@@ -1,0 +1,61 @@
+"""Benchmark of simulator.propagation.itm (prints throughput; never asserts times).
+
+Usage: /tmp/venv/bin/python benchmarks/bench_itm.py [--paths 100000] [--points 300] [--repeat 3]
+
+Synthetic terrain: random-walk profiles (seeded), radial-like lengths (all rows full, and a
+second run with NaN-padded rows of random lengths as produced by radial profile extraction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from simulator.propagation import itm
+
+
+def synthetic_profiles(n_paths, n_points, rng, variable_length=False):
+    steps = rng.normal(0.0, 4.0, size=(n_paths, n_points))
+    z = 300.0 + np.cumsum(steps, axis=1) + 50.0 * np.sin(np.linspace(0, 6, n_points))
+    n_valid = np.full(n_paths, n_points)
+    if variable_length:
+        n_valid = rng.integers(20, n_points + 1, size=n_paths)
+        z[np.arange(n_points)[None, :] >= n_valid[:, None]] = np.nan
+    return z, n_valid
+
+
+def best_of(fn, repeat):
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--paths", type=int, default=100_000)
+    ap.add_argument("--points", type=int, default=300)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    rng = np.random.default_rng(1)
+
+    for variable in (False, True):
+        z, _ = synthetic_profiles(args.paths, args.points, rng, variable_length=variable)
+        t = best_of(lambda: itm.itm_p2p_loss_db(z, 30.0, 30.0, 2.0, 900.0), args.repeat)
+        label = "NaN-padded, random lengths" if variable else "all full length"
+        print(f"p2p  {args.paths} paths x {args.points} points ({label}): "
+              f"{t:.3f} s  ->  {args.paths / t:,.0f} paths/s")
+
+    n = 1_000_000
+    d = rng.uniform(1e3, 200e3, n)
+    dh = rng.uniform(0.0, 300.0, n)
+    t = best_of(lambda: itm.itm_area_loss_db(d, 900.0, 30.0, 2.0, dh), args.repeat)
+    print(f"area {n} evaluations: {t:.3f} s  ->  {n / t:,.0f} evaluations/s")
+
+
+if __name__ == "__main__":
+    main()
