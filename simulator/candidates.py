@@ -118,7 +118,8 @@ def hilltop_candidates(dem, x0, y0, resolution_m, *, window_m, min_prominence_m=
         Elevation per cell, north-up, row 0 at the top; NaN marks no data (never a hilltop,
         and ignored by the window maximum and minimum) [m].
     x0, y0 : float
-        Coordinates of the top-left corner of the grid [m].
+        Coordinates of the top-left corner of the grid; for a :class:`simulator.grid.Grid`
+        (same convention) pass ``grid.x_min_m, grid.y_max_m, grid.resolution_m`` [m].
     resolution_m : float
         Cell size, > 0 [m].
     window_m : float
