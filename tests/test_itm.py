@@ -365,3 +365,44 @@ def test_ground_impedance_error():
     with pytest.raises(ValueError, match="ground impedance"):
         itm.itm_area_loss_db(20e3, 900.0, 30.0, 2.0, 90.0, epsilon_r=1.0, sigma_s_per_m=1e-3,
                              polarization=0)
+
+
+def test_p2p_block_boundaries_and_length_sorting(monkeypatch):
+    """Tiny blocks (many block boundaries, rows re-ordered by length) give the same numbers
+    as one block per call."""
+    rng = np.random.default_rng(7)
+    n_paths, width = 40, 120
+    z = 150.0 + np.cumsum(rng.normal(0.0, 6.0, size=(n_paths, width)), axis=1)
+    n_pts = rng.integers(2, width + 1, size=n_paths)
+    z[np.arange(width)[None, :] >= n_pts[:, None]] = np.nan
+    spacing = rng.uniform(20.0, 200.0, size=n_paths)
+    h_tx = rng.uniform(0.5, 200.0, size=n_paths)
+    f = rng.uniform(20.0, 20000.0, size=n_paths)
+    ref = itm.itm_p2p_loss_db(z, spacing, h_tx, 2.0, f)
+    monkeypatch.setattr(itm, "_TERRAIN_BLOCK_POINTS", 300)
+    monkeypatch.setattr(itm, "_CORE_BLOCK", 7)
+    got = itm.itm_p2p_loss_db(z, spacing, h_tx, 2.0, f)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9)
+    for i in range(0, n_paths, 9):
+        single = itm.itm_p2p_loss_db(z[i, : n_pts[i]], spacing[i], h_tx[i], 2.0, f[i])
+        assert single == pytest.approx(ref[i], abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(2, 400), spacing=st.floats(1.0, 1000.0), rough=st.floats(0.0, 50.0),
+    base=st.floats(-100.0, 4000.0), f=st.floats(20.0, 20000.0), h0=st.floats(0.5, 3000.0),
+    h1=st.floats(0.5, 3000.0), seed=st.integers(0, 2**31 - 1), mdvar=st.sampled_from([1, 12, 23]),
+)
+def test_p2p_property_finite_over_valid_range(n, spacing, rough, base, f, h0, h1, seed, mdvar):
+    """Over the whole valid input range the model returns a finite loss, a free-space part
+    equal to the NTIA formula at d = (n - 1) * spacing, and a known propagation mode."""
+    rng = np.random.default_rng(seed)
+    z = base + np.cumsum(rng.normal(0.0, rough, size=n))
+    a, inter = itm.itm_p2p_loss_db(z, spacing, h0, h1, f, mdvar=mdvar, return_intermediate=True)
+    assert np.isfinite(a)
+    d_km = (n - 1) * spacing / 1000.0
+    assert inter["A_fs_db"] == pytest.approx(32.45 + 20 * np.log10(f) + 20 * np.log10(d_km))
+    assert inter["mode"] in (itm.MODE_LINE_OF_SIGHT, itm.MODE_DIFFRACTION, itm.MODE_TROPOSCATTER)
+    assert inter["A_ref_db"] >= 0.0
+    assert inter["delta_h_m"] >= 0.0

@@ -111,7 +111,8 @@ def _input_warnings(h0, h1, f):
     )
 
 
-def _raise_core_error(err, epsilon_r, sigma_s_per_m):
+def _raise_core_error(err):
+    """Errors the NTIA code detects inside ``LongleyRice`` (derived quantities)."""
     if np.any(err == 3):
         raise ValueError(
             "epsilon_r/sigma_s_per_m give a ground impedance with Re(Z_g) <= |Im(Z_g)|, "
@@ -241,7 +242,7 @@ def itm_area_loss_db(distance_m, frequency_mhz, h_tx_m, h_rx_m, delta_h_m, *, cl
             a_db[sl], a_ref[sl], a_fs[sl], mode[sl], warn[sl], err = _reference_and_variability(
                 p, f[sl], pol[sl], eps[sl], sig[sl], clim[sl], md[sl], t[sl], loc[sl], sit[sl],
                 h0[sl], h1[sl], p2p=False)
-            _raise_core_error(err, epsilon_r, sigma_s_per_m)
+            _raise_core_error(err)
     a_db = a_db.reshape(shape)[()]
     if not return_intermediate:
         return a_db
@@ -282,6 +283,39 @@ def itm_area_cr_loss_db(distance_m, frequency_mhz, h_tx_m, h_rx_m, delta_h_m, *,
 # ----------------------------------------------------------------------------------------------
 
 
+def _valid_points(z_all, n_points):
+    """Number of valid points per row, checked block by block (bounded memory)."""
+    n_paths, width = z_all.shape
+    if n_points is not None:
+        n_pts_f = np.broadcast_to(np.asarray(n_points), (n_paths,))
+        _check_range("n_points", n_pts_f, 2, width, unit=f" (elevations_m has {width} columns)")
+        n_pts = n_pts_f.astype(np.int64)
+        if np.any(n_pts != n_pts_f):
+            raise ValueError(f"n_points={_first_bad(n_pts_f, n_pts != n_pts_f)!r} must be an "
+                             "integer in [2, n_max_points]")
+    else:
+        n_pts = np.empty(n_paths, dtype=np.int64)
+    cols = np.arange(width)
+    block = max(1, _TERRAIN_BLOCK_POINTS // max(width, 1))
+    for s in range(0, n_paths, block):
+        e = min(n_paths, s + block)
+        finite = np.isfinite(z_all[s:e])
+        if n_points is None:
+            # valid points = the leading finite values of each row
+            n_pts[s:e] = np.where(finite.all(axis=1), width, finite.argmin(axis=1))
+        else:
+            bad = ~finite & (cols[None, :] < n_pts[s:e, None])
+            if np.any(bad):
+                row = s + int(np.nonzero(bad.any(axis=1))[0][0])
+                raise ValueError(f"elevations_m row {row} has NaN/inf among its "
+                                 f"n_points={n_pts[row]} valid points (allowed: finite values)")
+    if np.any(n_pts < 2):
+        row = int(np.nonzero(n_pts < 2)[0][0])
+        raise ValueError(f"elevations_m row {row} has {n_pts[row]} valid (leading finite) "
+                         "points, allowed range [2, n_max_points]")
+    return n_pts
+
+
 def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n_points=None,
                     climate=5, n0_n_units=301.0, polarization=1, epsilon_r=15.0,
                     sigma_s_per_m=0.005, mdvar=12, time_pct=50.0, location_pct=50.0,
@@ -307,7 +341,8 @@ def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n
     frequency_mhz : float or array_like, shape (n_paths,)
         Carrier frequency, 20-20000 (warning outside 40-10000). [MHz]
     n_points : int or array_like of int, shape (n_paths,), optional
-        Valid points per row (>= 2).  None: the leading non-NaN values of each row. [-]
+        Valid points per row (>= 2); they must be finite.  None: the leading finite values
+        of each row (NaN padding marks the end). [-]
     climate, n0_n_units, polarization, epsilon_r, sigma_s_per_m : optional
         As in :func:`itm_area_loss_db`; scalars or per-path arrays.
     mdvar : int, optional
@@ -338,7 +373,9 @@ def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n
     ``block x n_max_points``; the cost per path is O(n_points) for the horizon search and
     O(245) for Delta_h (the profile is resampled to at most 245 points as in ITM).
     """
-    z_all = np.asarray(elevations_m, dtype=np.float64)
+    z_all = np.asarray(elevations_m)
+    if not np.issubdtype(z_all.dtype, np.number) or np.iscomplexobj(z_all):
+        z_all = z_all.astype(np.float64)  # raises for non-numeric input
     single = z_all.ndim == 1
     if single:
         z_all = z_all[None, :]
@@ -350,27 +387,9 @@ def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n
         h_tx_m, h_rx_m, frequency_mhz, climate, n0_n_units, polarization, epsilon_r,
         sigma_s_per_m, mdvar, time_pct, location_pct, situation_pct)
     _check_range("spacing_m", spacing_m, 0.0, np.inf, lo_open=True, unit=" m")
-
-    if n_points is None:
-        nan = np.isnan(z_all)
-        n_pts = np.where(nan.any(axis=1), nan.argmax(axis=1), width).astype(np.int64)
-    else:
-        n_pts_f = np.broadcast_to(np.asarray(n_points), (n_paths,))
-        _check_range("n_points", n_pts_f, 2, width, unit=f" (elevations_m has {width} columns)")
-        n_pts = n_pts_f.astype(np.int64)
-        if np.any(n_pts != n_pts_f):
-            raise ValueError(f"n_points={_first_bad(n_pts_f, n_pts != n_pts_f)!r} must be integer")
-        nan_in = np.isnan(z_all) & (np.arange(width)[None, :] < n_pts[:, None])
-        if np.any(nan_in):
-            row = int(np.nonzero(nan_in.any(axis=1))[0][0])
-            raise ValueError(f"elevations_m row {row} has NaN among its n_points={n_pts[row]} "
-                             "valid points (allowed: finite values)")
-    if np.any(n_pts < 2):
-        row = int(np.nonzero(n_pts < 2)[0][0])
-        raise ValueError(f"elevations_m row {row} has {n_pts[row]} valid points, "
-                         "allowed range [2, inf)")
-    if np.any(~np.isfinite(z_all[:, 0])):
-        raise ValueError("elevations_m: first point must be finite")
+    if n_paths == 0:
+        raise ValueError("elevations_m has 0 paths (allowed: n_paths >= 1)")
+    n_pts = _valid_points(z_all, n_points)
 
     def per_path(x, dtype=np.float64):
         return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=dtype), (n_paths,)))
@@ -411,8 +430,9 @@ def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n
                 e = s + max(1, _TERRAIN_BLOCK_POINTS // wmax)
                 wmax = int(sorted_pts[e - 1])
             sel = slice(s, e) if order is None else order[s:e]
+            zb = np.ascontiguousarray(z_all[sel, :wmax], dtype=np.float64)
             res = profile_parameters(
-                z_all[sel, :wmax], np_int[sel], xi[sel], h0[sel], h1[sel], n0[sel],
+                zb, np_int[sel], xi[sel], h0[sel], h1[sel], n0[sel],
                 core.surface_refractivity, core.effective_curvature, ws)
             for k in keys:
                 prof[k][sel] = res[k]
@@ -430,7 +450,7 @@ def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n
                                              md[sl], t[sl], loc[sl], sit[sl], h0[sl], h1[sl],
                                              p2p=True)
             a_db[sl], a_ref[sl], a_fs[sl], mode[sl], warn[sl], err = out
-            _raise_core_error(err, epsilon_r, sigma_s_per_m)
+            _raise_core_error(err)
 
     result = a_db[0] if single else a_db
     if not return_intermediate:
