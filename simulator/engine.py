@@ -17,9 +17,6 @@ from .grid import Grid, Tile
 from .propagation.models import PathLossModel
 from .stations import Sites, StationType, Technology
 
-#: Horizontal front-to-back limit of a sector pattern, TR 38.901 Table 7.3-1 [dB].
-_A_MAX_DB = 30.0
-
 
 @dataclass(frozen=True)
 class SiteArrays:
@@ -31,6 +28,8 @@ class SiteArrays:
     eirp_metric_dbm: np.ndarray  # peak EIRP in the technology's metric (e.g. per RE for RSRP)
     sectors: np.ndarray
     hpbw_h_deg: np.ndarray
+    hpbw_v_deg: np.ndarray
+    tilt_deg: np.ndarray
     azimuth_deg: np.ndarray
     existing: np.ndarray
     reach_m: np.ndarray
@@ -67,38 +66,45 @@ class CoverageFields:
                    np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32))
 
 
-def sector_relative_gain_db(dx_m, dy_m, azimuth_deg, sectors, hpbw_h_deg):
-    """Horizontal antenna gain relative to the peak, best sector of each site [dB].
+def antenna_relative_gain_db(dx_m, dy_m, dist_m, dz_m, azimuth_deg, sectors, hpbw_h_deg,
+                             hpbw_v_deg, tilt_deg):
+    """Antenna gain toward each cell relative to the peak, best sector of each site [dB].
 
-    3GPP TR 38.901 Table 7.3-1 horizontal cut, ``-min(12 (phi/phi_3dB)^2, A_max)``, taken
-    for each of ``sectors`` evenly spread sectors (the first at ``azimuth_deg``, clockwise
-    from north) and maximised over them: a person is served by the sector that hears them
-    best. Omni sites (one sector with ``hpbw_h_deg >= 360``) return 0.
+    Uses the 3GPP TR 38.901 Table 7.3-1 pattern (:func:`simulator.antenna.sector_3gpp_gain_dbi`
+    with ``max_gain_dbi=0``) for sectored sites and the vertical cut alone
+    (:func:`simulator.antenna.omni_gain_dbi`) for omni sites. A cell is served by the sector
+    that hears it best; as the pattern falls with the angle from boresight, that is the
+    sector whose boresight is nearest in azimuth, so one angle per pair suffices. The
+    vertical pattern is taken at the elevation angle of the cell seen from the antenna
+    (negative below the horizon), with the station's electrical downtilt.
 
     Parameters
     ----------
-    dx_m, dy_m : numpy.ndarray
-        East and north offsets from the site, shape ``(n_sites, ...)``.
-    azimuth_deg, sectors, hpbw_h_deg : numpy.ndarray
-        Per site, shape ``(n_sites,)``.
+    dx_m, dy_m, dist_m : numpy.ndarray
+        East, north offsets and horizontal distance from the site, ``(n_sites, ...)``.
+    dz_m : numpy.ndarray
+        Antenna height minus the receiver height per site, ``(n_sites,)`` [m].
+    azimuth_deg, sectors, hpbw_h_deg, hpbw_v_deg, tilt_deg : numpy.ndarray
+        Per site, ``(n_sites,)``; the first sector points at ``azimuth_deg`` (clockwise from
+        north) and the others are spread evenly.
     """
-    n = dx_m.shape[0]
-    out = np.zeros(dx_m.shape, dtype=np.float32)
-    bearing = None
-    for k in range(n):
-        s = int(sectors[k])
-        if s <= 1 and hpbw_h_deg[k] >= 360.0:
-            continue
-        if bearing is None:
-            bearing = np.degrees(np.arctan2(dx_m, dy_m)).astype(np.float32)
-        best = np.full(dx_m.shape[1:], -_A_MAX_DB, dtype=np.float32)
-        for j in range(max(s, 1)):
-            boresight = azimuth_deg[k] + j * 360.0 / max(s, 1)
-            phi = (bearing[k] - np.float32(boresight) + 180.0) % 360.0 - 180.0
-            g = -np.minimum(12.0 * (phi / np.float32(hpbw_h_deg[k])) ** 2, _A_MAX_DB)
-            np.maximum(best, g, out=best)
-        out[k] = best
-    return out
+    from .antenna import sector_3gpp_gain_dbi
+
+    col = (slice(None),) + (None,) * (dx_m.ndim - 1)
+    elevation = -np.degrees(np.arctan2(np.asarray(dz_m, np.float32)[col], dist_m))
+    sectors = np.maximum(np.asarray(sectors), 1)
+    spacing = (360.0 / sectors).astype(np.float32)[col]
+    bearing = np.degrees(np.arctan2(dx_m, dy_m))
+    off = (bearing - np.asarray(azimuth_deg, np.float32)[col]) % spacing
+    off = np.minimum(off, spacing - off)
+    # omni sites: no horizontal term; the vertical cut alone (SLA_V <= A_max) remains
+    omni = ((sectors == 1) & (np.asarray(hpbw_h_deg) >= 360.0))[col]
+    off = np.where(omni, np.float32(0.0), off)
+    gain = sector_3gpp_gain_dbi(off, elevation, max_gain_dbi=0.0,
+                                hpbw_h_deg=np.minimum(hpbw_h_deg, 360.0)[col],
+                                hpbw_v_deg=np.asarray(hpbw_v_deg)[col],
+                                tilt_deg=np.asarray(tilt_deg)[col])
+    return gain.astype(np.float32)
 
 
 def site_arrays(sites: Sites, stations: dict[str, StationType], technology: Technology,
@@ -126,6 +132,8 @@ def site_arrays(sites: Sites, stations: dict[str, StationType], technology: Tech
     return SiteArrays(x_m=sites.x_m.copy(), y_m=sites.y_m.copy(), height_m=height,
                       eirp_metric_dbm=eirp, sectors=sites.attribute(stations, "sectors"),
                       hpbw_h_deg=sites.attribute(stations, "hpbw_h_deg"),
+                      hpbw_v_deg=sites.attribute(stations, "hpbw_v_deg"),
+                      tilt_deg=sites.attribute(stations, "downtilt_deg"),
                       azimuth_deg=sites.azimuth_deg.copy(), existing=sites.existing.copy(),
                       reach_m=reach)
 
@@ -162,8 +170,9 @@ def compute_tile(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
     d = np.sqrt(dx * dx + dy * dy)
     loss = model.loss_db(d, technology.frequency_mhz, sa.height_m[idx, None, None], ue_height_m)
     rx = sa.eirp_metric_dbm[idx, None, None].astype(np.float32) - loss
-    rx += sector_relative_gain_db(dx, dy, sa.azimuth_deg[idx], sa.sectors[idx],
-                                  sa.hpbw_h_deg[idx])
+    rx += antenna_relative_gain_db(dx, dy, d, sa.height_m[idx] - ue_height_m,
+                                   sa.azimuth_deg[idx], sa.sectors[idx], sa.hpbw_h_deg[idx],
+                                   sa.hpbw_v_deg[idx], sa.tilt_deg[idx])
     rx[d > sa.reach_m[idx, None, None].astype(np.float32)] = -np.inf
     best_local = np.argmax(rx, axis=0)
     rx_best = np.take_along_axis(rx, best_local[None], axis=0)[0]

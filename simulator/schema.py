@@ -117,6 +117,8 @@ class StationSpec(_Section):
     antenna_gain_dbi: Optional[float] = Field(None, ge=-10, le=30)
     sectors: Optional[int] = Field(None, ge=1, le=12)
     hpbw_h_deg: Optional[float] = Field(None, gt=0, le=360)
+    hpbw_v_deg: Optional[float] = Field(None, gt=0, le=180)
+    downtilt_deg: Optional[float] = Field(None, ge=-20, le=30)
     feeder_loss_db: Optional[float] = Field(None, ge=0, le=20)
     power_draw_w: Optional[float] = Field(None, ge=0, le=100000)
 

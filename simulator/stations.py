@@ -33,6 +33,8 @@ class StationType:
     hpbw_h_deg: float
     feeder_loss_db: float
     power_draw_w: float
+    hpbw_v_deg: float = 65.0
+    downtilt_deg: float = 0.0
     description: str = ""
 
     @property

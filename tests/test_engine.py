@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.engine import compute_fields, sector_relative_gain_db, site_arrays
+from simulator.antenna import sector_3gpp_gain_dbi
+from simulator.engine import antenna_relative_gain_db, compute_fields, site_arrays
 from simulator.grid import Grid
 from simulator.propagation.models import PathLossModel
 from simulator.stations import Sites, station_catalogue, technology_catalogue
@@ -28,7 +29,8 @@ def test_one_omni_site_free_space_covers_density_times_pi_r_squared():
     # An omni site (1 sector, 360 deg beam) over uniform people on flat ground, free space.
     stations = station_catalogue({"omni": {"base": "small_cell", "height_m": 10.0,
                                            "tx_power_dbm": 40.0, "antenna_gain_dbi": 0.0,
-                                           "feeder_loss_db": 0.0}})
+                                           "feeder_loss_db": 0.0, "hpbw_v_deg": 180.0,
+                                           "downtilt_deg": 0.0}})
     model = PathLossModel("free_space")
     required = -100.0
     f = _fields(_one_site("omni"), stations, model)
@@ -50,7 +52,8 @@ def test_one_omni_site_free_space_covers_density_times_pi_r_squared():
 def test_one_site_hata_radius_matches_inverted_formula():
     # Hata (open area) is L = A + B log10(d_km): the coverage radius is 10**((MAPL - A)/B) km.
     stations = station_catalogue({"tower": {"base": "macro", "sectors": 1, "hpbw_h_deg": 360.0,
-                                            "height_m": 30.0}})
+                                            "height_m": 30.0, "hpbw_v_deg": 180.0,
+                                            "downtilt_deg": 0.0}})
     model = PathLossModel("hata_1980", environment="open")
     required = -105.0
     f = _fields(_one_site("tower"), stations, model)
@@ -97,17 +100,44 @@ def test_no_site_means_nothing_reaches():
     assert np.all(f.best_server == -1) and np.all(np.isnan(f.rx_dbm))
 
 
+def _gain(dx, dy, dz, az, sectors, hpbw_h, hpbw_v=65.0, tilt=0.0):
+    d = np.hypot(dx, dy)
+    return antenna_relative_gain_db(dx, dy, d, np.array([dz]), np.array([az]),
+                                    np.array([sectors]), np.array([hpbw_h]), np.array([hpbw_v]),
+                                    np.array([tilt]))[0]
+
+
 def test_sector_pattern_tr38901_horizontal_cut():
     # TR 38.901 Table 7.3-1: A(phi) = -min(12 (phi/65)^2, 30): 0 at boresight, -3 dB at 32.5 deg.
     ang = np.radians(np.array([0.0, 32.5, 90.0]))
-    dx, dy = np.sin(ang)[None, :], np.cos(ang)[None, :]  # bearings 0, 32.5, 90 from north
-    one = sector_relative_gain_db(dx, dy, np.array([0.0]), np.array([1]), np.array([65.0]))
-    np.testing.assert_allclose(one[0], [0.0, -3.0, -min(12 * (90 / 65) ** 2, 30)], atol=1e-4)
-    three = sector_relative_gain_db(dx, dy, np.array([0.0]), np.array([3]), np.array([65.0]))
-    # the sector at 120 deg hears 90 deg at 30 deg off boresight
-    assert three[0, 2] == pytest.approx(-12 * (30 / 65) ** 2, abs=1e-4)
-    omni = sector_relative_gain_db(dx, dy, np.array([0.0]), np.array([1]), np.array([360.0]))
-    assert np.all(omni == 0)
+    dx, dy = 1000 * np.sin(ang)[None, :], 1000 * np.cos(ang)[None, :]
+    np.testing.assert_allclose(_gain(dx, dy, 0.0, 0.0, 1, 65.0),
+                               [0.0, -3.0, -min(12 * (90 / 65) ** 2, 30)], atol=1e-4)
+    # three sectors: the sector at 120 deg hears a bearing of 90 deg at 30 deg off boresight
+    assert _gain(dx, dy, 0.0, 0.0, 3, 65.0)[2] == pytest.approx(-12 * (30 / 65) ** 2, abs=1e-4)
+    assert np.all(_gain(dx, dy, 0.0, 0.0, 1, 360.0, hpbw_v=180.0) > -1e-5)
+
+
+def test_best_sector_equals_max_over_sectors_of_the_antenna_pattern():
+    rng = np.random.default_rng(2)
+    dx, dy = rng.uniform(-5000, 5000, (1, 500)), rng.uniform(-5000, 5000, (1, 500))
+    got = _gain(dx, dy, 28.5, 17.0, 3, 65.0, hpbw_v=10.0, tilt=2.0)
+    bearing = np.degrees(np.arctan2(dx, dy))
+    elev = -np.degrees(np.arctan2(28.5, np.hypot(dx, dy)))
+    each = [sector_3gpp_gain_dbi(bearing - (17.0 + 120.0 * j), elev, max_gain_dbi=0.0,
+                                 hpbw_v_deg=10.0, tilt_deg=2.0) for j in range(3)]
+    np.testing.assert_allclose(got, np.max(each, axis=0)[0], atol=1e-3)
+
+
+def test_vertical_pattern_no_loss_at_the_tilt_angle():
+    # a cell seen 2 deg below the horizon, downtilt 2 deg: no vertical attenuation
+    d = 28.5 / np.tan(np.radians(2.0))
+    assert _gain(np.array([[0.0]]), np.array([[d]]), 28.5, 0.0, 3, 65.0, 10.0, 2.0)[0] == \
+        pytest.approx(0.0, abs=1e-4)
+    # 5 deg further down: -12 (5/10)^2 = -3 dB
+    d5 = 28.5 / np.tan(np.radians(7.0))
+    assert _gain(np.array([[0.0]]), np.array([[d5]]), 28.5, 0.0, 3, 65.0, 10.0, 2.0)[0] == \
+        pytest.approx(-3.0, abs=1e-3)
 
 
 SMALL = Grid.centred("EPSG:32736", 500_000.0, 9_300_000.0, 12_000.0, 12_000.0, 200.0)
