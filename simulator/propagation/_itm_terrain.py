@@ -51,7 +51,7 @@ class _RangeSums:
     fits of ``LinearLeastSquaresFit`` and for the system elevation.
     """
 
-    B = 8
+    B = 16
 
     def __init__(self, z):
         m, w = z.shape
@@ -67,6 +67,8 @@ class _RangeSums:
         sums = blocks @ weights  # (m, nb, 2): block sums of z and of local-index * z
         s0 = sums[:, :, 0]
         s1 = sums[:, :, 1] + (np.arange(nb) * float(b))[None, :] * s0
+        # running totals before each block (sequential cumsum: the result of a row does not
+        # depend on the other rows of the block, unlike a BLAS triangular product)
         self.c0 = np.zeros((m, nb + 1))
         self.c1 = np.zeros((m, nb + 1))
         np.cumsum(s0, axis=1, out=self.c0[:, 1:])
@@ -238,7 +240,6 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
     n_s = surface_refractivity(n0, h_sys)
     gamma_e = effective_curvature(n_s)
     a_e = 1.0 / gamma_e
-    two_a = (2.0 * a_e)[:, None]
 
     # ---- horizons (FindHorizons, [TN101, Eq 6.15]) ------------------------------------------
     z_first = zf[:, 0]
@@ -261,10 +262,12 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
             dk = ws.get("hz_d", (m, w - 1))
             np.multiply(k[None, :], xi[:, None], out=dk)
         # curvature drop d_i / (2 a_e) at distance d_i from the TX
+        # (same arithmetic in both layouts, so a row's result does not depend on its block)
+        inv_two_a = 1.0 / (2.0 * a_e)
         if uniform:
-            np.multiply.outer(1.0 / (2.0 * a_e), dk, out=cu)
+            np.multiply.outer(inv_two_a, dk, out=cu)
         else:
-            np.divide(dk, two_a, out=cu)
+            np.multiply(dk, inv_two_a[:, None], out=cu)
         # TX: theta_i = (z_i - z_tx) / d_i - d_i / (2 a_e), i = 1 .. np-1
         np.subtract(zi, z_tx[:, None], out=th)
         th /= dk
@@ -311,8 +314,11 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
     h_e1 = h1 + np.maximum(z_last - fit_rx, 0.0)
 
     if np.any(los):
+        # well within line of sight: horizons from the effective heights as in area mode
+        # [Algorithm, Eqns 3.3, 3.4]
         def hzn(h_e):
-            return np.sqrt(2.0 * h_e * a_e) * np.exp(-0.07 * np.sqrt(delta_h / np.maximum(h_e, 5.0)))
+            d_ls = np.sqrt(2.0 * h_e * a_e)
+            return d_ls * np.exp(-0.07 * np.sqrt(delta_h / np.maximum(h_e, 5.0)))
 
         l_h_e0, l_h_e1 = h_e0, h_e1
         l_d0, l_d1 = hzn(l_h_e0), hzn(l_h_e1)
