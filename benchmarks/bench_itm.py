@@ -23,13 +23,19 @@ import numpy as np  # noqa: E402
 from simulator.propagation import itm  # noqa: E402
 
 
-def synthetic_profiles(n_paths, n_points, rng, variable_length=False):
-    steps = rng.normal(0.0, 4.0, size=(n_paths, n_points))
-    z = 300.0 + np.cumsum(steps, axis=1) + 50.0 * np.sin(np.linspace(0, 6, n_points))
+def synthetic_profiles(n_paths, n_points, rng, variable_length=False, dtype=np.float64):
+    """Random-walk terrain [m], generated in chunks straight into an array of ``dtype``."""
+    z = np.empty((n_paths, n_points), dtype=dtype)
+    trend = 300.0 + 50.0 * np.sin(np.linspace(0, 6, n_points))
+    for s in range(0, n_paths, 100_000):
+        e = min(n_paths, s + 100_000)
+        z[s:e] = np.cumsum(rng.normal(0.0, 4.0, size=(e - s, n_points)), axis=1) + trend
     n_valid = np.full(n_paths, n_points)
     if variable_length:
         n_valid = rng.integers(20, n_points + 1, size=n_paths)
-        z[np.arange(n_points)[None, :] >= n_valid[:, None]] = np.nan
+        for s in range(0, n_paths, 100_000):
+            e = min(n_paths, s + 100_000)
+            z[s:e][np.arange(n_points)[None, :] >= n_valid[s:e, None]] = np.nan
     return z, n_valid
 
 
@@ -49,17 +55,25 @@ def main():
     ap.add_argument("--paths", type=int, default=100_000)
     ap.add_argument("--points", type=int, default=300)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dtype", default="float64", choices=["float64", "float32"],
+                    help="dtype of the elevation array passed in (computation is float64)")
+    ap.add_argument("--skip-variable", action="store_true")
+    ap.add_argument("--skip-area", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(1)
 
-    for variable in (False, True):
-        z, _ = synthetic_profiles(args.paths, args.points, rng, variable_length=variable)
+    for variable in (False,) if args.skip_variable else (False, True):
+        z, _ = synthetic_profiles(args.paths, args.points, rng, variable_length=variable,
+                                  dtype=args.dtype)
         wall, cpu = best_of(lambda: itm.itm_p2p_loss_db(z, 30.0, 30.0, 2.0, 900.0), args.repeat)
         label = "NaN-padded, random lengths 20..N" if variable else "all full length"
+        label += f", {args.dtype} input"
         print(f"p2p  {args.paths} paths x {args.points} points ({label}): "
               f"wall {wall:.3f} s -> {args.paths / wall:,.0f} paths/s; "
               f"CPU {cpu:.3f} s -> {args.paths / cpu:,.0f} paths/s")
 
+    if args.skip_area:
+        return
     n = 1_000_000
     d = rng.uniform(1e3, 200e3, n)
     dh = rng.uniform(0.0, 300.0, n)

@@ -406,3 +406,14 @@ def test_p2p_property_finite_over_valid_range(n, spacing, rough, base, f, h0, h1
     assert inter["mode"] in (itm.MODE_LINE_OF_SIGHT, itm.MODE_DIFFRACTION, itm.MODE_TROPOSCATTER)
     assert inter["A_ref_db"] >= 0.0
     assert inter["delta_h_m"] >= 0.0
+
+
+def test_p2p_accepts_float32_and_integer_elevations():
+    """Region-sized DEM arrays may be float32 or int16; results equal the float64 call."""
+    n_int, spacing, z = _profile("profiles/itm_pfls_row4.pfl")
+    z_int = np.round(z).astype(np.int16)
+    ref = itm.itm_p2p_loss_db(z_int.astype(np.float64)[None, :], spacing, 30.0, 2.0, 900.0)
+    got_int = itm.itm_p2p_loss_db(z_int[None, :], spacing, 30.0, 2.0, 900.0)
+    got_f32 = itm.itm_p2p_loss_db(z_int.astype(np.float32)[None, :], spacing, 30.0, 2.0, 900.0)
+    assert got_int[0] == ref[0]
+    assert got_f32[0] == ref[0]

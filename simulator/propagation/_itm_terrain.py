@@ -166,8 +166,7 @@ def _delta_h(z, np_int, xi, d_start, d_end, ws):
         np.minimum(i[:, -1], rows * w + np_int[sel] - 1, out=i[:, -1])
         t -= i  # fractional part
         np.take(zflat, i, out=z0)
-        i += 1
-        np.take(zflat, i, out=s)
+        np.take(zflat[1:], i, out=s)  # next point
         s -= z0
         s *= t
         s += z0  # linear interpolation
