@@ -225,7 +225,9 @@ def _h0_curve(j, r):
 
 def h0_function(r, eta_s):
     """Troposcatter frequency-gain function H_0 [TN101v1 Ch 9.2; Algorithm 6.13]."""
-    eta_s = np.minimum(np.maximum(eta_s, 1.0), 5.0)
+    # MIN(MAX(eta_s, 1), 5) with the C macro semantics (a NaN maps to 1, never to an index)
+    eta_s = np.where(eta_s > 1.0, eta_s, 1.0)
+    eta_s = np.where(eta_s < 5.0, eta_s, 5.0)
     i = eta_s.astype(np.int64)
     q = eta_s - i
     res = _h0_curve(i - 1, r)
