@@ -23,8 +23,19 @@ def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
         ("population", f"{summary['population_total']:,}"),
         ("people covered", f"{summary['people_covered']:,} "
                            f"({100 * summary['coverage_fraction']:.1f} %)"),
+        ("  expected (shadowing)", f"{summary['people_covered_expected']:,.0f}"),
         ("  by existing sites", f"{summary['people_covered_by_existing_sites']:,}"),
         ("  newly covered", f"{summary['people_newly_covered']:,}"),
+    ]
+    for name, n in summary["people_covered_by_service"].items():
+        rows.append((f"  service '{name}'", f"{n:,}"))
+    rows += [("people not covered", f"{summary['population_total'] - summary['people_covered']:,}")]
+    for cause, n in summary["people_not_covered_by_cause"].items():
+        if n:
+            rows.append((f"  {cause.replace('_', ' ')}", f"{n:,}"))
+    rows += [
+        ("people served at busy hour", f"{summary['people_served_busy_hour']:,.0f} "
+                                       f"({summary['sites_over_capacity']} sites over capacity)"),
         ("area covered", f"{summary['area_covered_km2']:,.1f} of {summary['area_km2']:,.0f} km2"),
         ("sites", f"{summary['sites_total']} ({summary['sites_existing']} existing, "
                   f"{summary['sites_new']} new)"),

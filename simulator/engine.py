@@ -26,12 +26,12 @@ class SiteArrays:
     y_m: np.ndarray
     height_m: np.ndarray
     eirp_metric_dbm: np.ndarray  # peak EIRP in the technology's metric (e.g. per RE for RSRP)
+    tx_metric_dbm: np.ndarray    # transmit power in that metric (tx power - metric offset)
     sectors: np.ndarray
     hpbw_h_deg: np.ndarray
     hpbw_v_deg: np.ndarray
     tilt_deg: np.ndarray
     azimuth_deg: np.ndarray
-    existing: np.ndarray
     reach_m: np.ndarray
 
     def __len__(self):
@@ -51,19 +51,21 @@ class CoverageFields:
         Index of the best server in the scenario's site list, -1 where none reaches.
     path_loss_db : float32
         Path loss from the best server [dB]; NaN where none reaches.
-    rx_existing_dbm : float32
-        Best signal from the existing (baseline) sites only [dBm]; NaN where none reaches.
+    interference_dbm : float32 or None
+        Sum, in linear units, of the signals of every other site on the best server's
+        channel [dBm in the same metric]; -inf where there is none; None when not asked.
     """
 
     rx_dbm: np.ndarray
     best_server: np.ndarray
     path_loss_db: np.ndarray
-    rx_existing_dbm: np.ndarray
+    interference_dbm: np.ndarray | None = None
 
     @classmethod
-    def empty(cls, shape) -> "CoverageFields":
+    def empty(cls, shape, with_interference=False) -> "CoverageFields":
         return cls(np.full(shape, np.nan, np.float32), np.full(shape, -1, np.int32),
-                   np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32))
+                   np.full(shape, np.nan, np.float32),
+                   np.full(shape, -np.inf, np.float32) if with_interference else None)
 
 
 def antenna_relative_gain_db(dx_m, dy_m, dist_m, dz_m, azimuth_deg, sectors, hpbw_h_deg,
@@ -130,12 +132,14 @@ def site_arrays(sites: Sites, stations: dict[str, StationType], technology: Tech
         nxt = np.minimum(last + 1, len(d) - 1)
         reach = np.where(last >= 0, d[nxt], 0.0)
     return SiteArrays(x_m=sites.x_m.copy(), y_m=sites.y_m.copy(), height_m=height,
-                      eirp_metric_dbm=eirp, sectors=sites.attribute(stations, "sectors"),
+                      eirp_metric_dbm=eirp,
+                      tx_metric_dbm=sites.attribute(stations, "tx_power_dbm")
+                      - technology.metric_offset_db,
+                      sectors=sites.attribute(stations, "sectors"),
                       hpbw_h_deg=sites.attribute(stations, "hpbw_h_deg"),
                       hpbw_v_deg=sites.attribute(stations, "hpbw_v_deg"),
                       tilt_deg=sites.attribute(stations, "downtilt_deg"),
-                      azimuth_deg=sites.azimuth_deg.copy(), existing=sites.existing.copy(),
-                      reach_m=reach)
+                      azimuth_deg=sites.azimuth_deg.copy(), reach_m=reach)
 
 
 def sites_near_tile(grid: Grid, tile: Tile, sa: SiteArrays, tree: cKDTree | None) -> np.ndarray:
@@ -152,16 +156,27 @@ def sites_near_tile(grid: Grid, tile: Tile, sa: SiteArrays, tree: cKDTree | None
 
 
 def compute_tile(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
-                 technology: Technology, model: PathLossModel, ue_height_m: float):
+                 technology: Technology, model: PathLossModel, ue_height_m: float,
+                 channel: np.ndarray | None = None):
     """The engine's fields for one tile from the sites ``idx``.
 
-    Returns ``(rx_dbm, best_server, path_loss_db, rx_existing_dbm)`` arrays of the tile's
-    shape (float32, int32, float32, float32).
+    Parameters
+    ----------
+    channel : numpy.ndarray, optional
+        Channel of every site (length ``len(sa)``): when given, the co-channel interference
+        at each cell (every other site on the best server's channel) is summed in mW.
+
+    Returns
+    -------
+    tuple
+        ``(rx_dbm, best_server, path_loss_db, interference_dbm)`` arrays of the tile's
+        shape (float32, int32, float32, float32 or None).
     """
     h, w = tile.shape
     if idx.size == 0:
         nan = np.full((h, w), np.nan, np.float32)
-        return nan, np.full((h, w), -1, np.int32), nan.copy(), nan.copy()
+        interf = None if channel is None else np.full((h, w), -np.inf, np.float32)
+        return nan, np.full((h, w), -1, np.int32), nan.copy(), interf
     xc = grid.x_centres(tile.col0, tile.col1)
     yc = grid.y_centres(tile.row0, tile.row1)
     dx = (xc[None, None, :] - sa.x_m[idx, None, None]).astype(np.float32)
@@ -180,36 +195,60 @@ def compute_tile(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
     none = ~np.isfinite(rx_best)
     best = idx[best_local].astype(np.int32)
     best[none] = -1
+    interf = None
+    if channel is not None:
+        interf = _co_channel_sum_dbm(rx, best_local, channel[idx])
+        interf[none] = -np.inf
     rx_best[none] = np.nan
     loss_best = np.where(none, np.float32(np.nan), loss_best)
-    ex = sa.existing[idx]
-    if ex.any():
-        rx_ex = rx[ex].max(axis=0)
-        rx_ex[~np.isfinite(rx_ex)] = np.nan
-    else:
-        rx_ex = np.full((h, w), np.nan, np.float32)
-    return rx_best, best, loss_best.astype(np.float32), rx_ex.astype(np.float32)
+    return rx_best, best, loss_best.astype(np.float32), interf
+
+
+def _co_channel_sum_dbm(rx_dbm: np.ndarray, best_local: np.ndarray,
+                        channel_local: np.ndarray) -> np.ndarray:
+    """Sum in mW of every non-serving site on the serving site's channel, in dBm.
+
+    Sites are accumulated one by one in index order, so the result does not depend on
+    which other (non-contributing) sites a tile happens to include.
+    """
+    serving_channel = channel_local[best_local]
+    acc = np.zeros(best_local.shape, dtype=np.float64)
+    for k in range(rx_dbm.shape[0]):
+        use = (serving_channel == channel_local[k]) & (best_local != k)
+        lin = np.power(10.0, rx_dbm[k].astype(np.float64) / 10.0)
+        acc += np.where(use, lin, 0.0)
+    with np.errstate(divide="ignore"):
+        return (10.0 * np.log10(acc)).astype(np.float32)
 
 
 def compute_fields(grid: Grid, sa: SiteArrays, technology: Technology, model: PathLossModel, *,
-                   ue_height_m: float, tile_size_cells: int = 256,
+                   ue_height_m: float, tile_size_cells: int = 256, channel=None,
                    progress=None) -> CoverageFields:
     """Run the engine over every tile of the grid and assemble the region's fields.
 
     The result does not depend on ``tile_size_cells``: each cell's value is computed from
     the same sites with the same arithmetic whichever tile it falls in.
+
+    Parameters
+    ----------
+    channel : numpy.ndarray, optional
+        Channel per site; when given, ``interference_dbm`` is computed (co-channel sum).
+    progress : callable, optional
+        ``progress(done_tiles, total_tiles)``.
     """
-    out = CoverageFields.empty(grid.shape)
+    out = CoverageFields.empty(grid.shape, with_interference=channel is not None)
     tree = cKDTree(np.c_[sa.x_m, sa.y_m]) if len(sa) else None
     tiles = list(grid.tiles(tile_size_cells))
     for k, tile in enumerate(tiles):
         idx = sites_near_tile(grid, tile, sa, tree)
-        rx, best, loss, rx_ex = compute_tile(grid, tile, sa, idx, technology, model, ue_height_m)
+        rx, best, loss, interf = compute_tile(grid, tile, sa, idx, technology, model,
+                                                     ue_height_m, channel)
         sl = tile.slices
         out.rx_dbm[sl] = rx
         out.best_server[sl] = best
         out.path_loss_db[sl] = loss
-        out.rx_existing_dbm[sl] = rx_ex
+        if interf is not None:
+            out.interference_dbm[sl] = interf
         if progress is not None:
             progress(k + 1, len(tiles))
     return out

@@ -19,6 +19,8 @@ from .propagation.models import PathLossModel
 from .random import component_rng
 from .schema import Scenario, TechnologySpec
 from .stations import Sites, StationType, Technology, station_catalogue, technology_catalogue
+from .capacity import assign_channels
+from .serving import LIMITATION_CODES, ServingParams, serve, ul_sensitivity_dbm
 from .variability import fade_margin_db
 
 
@@ -35,13 +37,17 @@ class ScenarioResult:
     stations : dict of StationType
     technology : Technology
     fields : CoverageFields
-        Per-cell best-server signal, server index, path loss, baseline signal.
+        Per-cell best-server signal, server index, path loss, co-channel interference.
     covered : numpy.ndarray
-        bool grid: the downlink closes with the fade margin (any site).
+        bool grid: an outdoor person there is covered (downlink, uplink and SINR close).
     covered_existing : numpy.ndarray
-        bool grid: covered by the existing (baseline) sites alone.
+        bool grid: the same, with the existing (baseline) sites alone.
     people_served_per_site : numpy.ndarray
-        People in covered cells whose best server is each site (int64, per site).
+        People covered whose best server is each site (int64, per site).
+    serving : ServingFields
+        Uplink, SINR, throughput, coverage probability, limitation and capacity per cell.
+    channel : numpy.ndarray
+        Channel of each site (frequency reuse).
     summary : dict
         The headline numbers (what summary.json holds).
     """
@@ -56,6 +62,8 @@ class ScenarioResult:
     covered: np.ndarray
     covered_existing: np.ndarray
     people_served_per_site: np.ndarray
+    serving: object = None
+    channel: np.ndarray = None
     summary: dict = field(default_factory=dict)
     timings_s: dict = field(default_factory=dict)
 
@@ -235,6 +243,61 @@ def required_signal_dbm(scenario: Scenario, technology: Technology) -> tuple[flo
     return technology.dl_threshold_dbm + margin, margin
 
 
+def services_for(scenario: Scenario, tech: Technology) -> dict[str, float | None]:
+    """Service levels {name: minimum single-user downlink Mbit/s or None}, checked."""
+    if scenario.services is None:
+        out = {"basic": None}
+        if tech.carries_data:
+            out["broadband"] = 2.0
+        return out
+    peak = (tech.shannon_max_bps_per_hz * tech.bandwidth_mhz * (1 - tech.overhead_fraction)
+            if tech.carries_data else 0.0)
+    out = {}
+    for name, spec in scenario.services.items():
+        need = spec.min_dl_throughput_mbps
+        if need is not None and need > peak:
+            what = (f"{tech.label} carries no data" if not tech.carries_data else
+                    f"{tech.label} peaks at {peak:.1f} Mbit/s")
+            raise ScenarioError(f"no technology in the scenario can meet {need:g} Mbit/s: "
+                                f"{what}; lower the rate or choose an LTE technology",
+                                file=_src(scenario), key=f"services.{name}.min_dl_throughput_mbps",
+                                value=need)
+        out[name] = need
+    return out
+
+
+def serving_params(scenario: Scenario, tech: Technology, margin_db: float) -> ServingParams:
+    from .propagation.building_entry import building_entry_loss_db
+
+    ind = scenario.indoor
+    bel = 0.0
+    if ind.share > 0:
+        bel = ind.building_entry_loss_db
+        if bel is None:
+            bel = float(building_entry_loss_db(tech.frequency_mhz, ind.probability_pct,
+                                               building_type=ind.building_type))
+    r, c = scenario.radio, scenario.capacity
+    return ServingParams(fade_margin_db=margin_db, sigma_db=scenario.propagation.shadowing_sigma_db,
+                         uplink=r.uplink, interference=r.interference,
+                         interference_load=r.interference_load,
+                         ul_interference_margin_db=r.ul_interference_margin_db,
+                         busy_hour_active_share=c.busy_hour_active_share,
+                         mbps_per_active_user=c.mbps_per_active_user,
+                         indoor_share=ind.share, building_entry_loss_db=float(bel))
+
+
+def _pass(grid, sites, stations, tech, model, scenario, people, params, channel, tile, progress):
+    p = scenario.propagation
+    sa = site_arrays(sites, stations, tech, model, ue_height_m=p.ue_height_m,
+                     floor_dbm=tech.dl_threshold_dbm - p.floor_below_threshold_db,
+                     max_range_m=p.max_range_km * 1000.0)
+    fields = compute_fields(grid, sa, tech, model, ue_height_m=p.ue_height_m,
+                            tile_size_cells=tile,
+                            channel=channel if scenario.radio.interference else None,
+                            progress=progress)
+    return fields, serve(fields, sa.tx_metric_dbm, people, tech, params, len(sites))
+
+
 def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,
         tile_size_cells: int | None = None) -> ScenarioResult:
     """Run a scenario end to end and return its :class:`ScenarioResult`.
@@ -244,7 +307,7 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     scenario : Scenario
         From :func:`simulator.load_scenario` or built in Python.
     progress : callable, optional
-        Called as ``progress(done_tiles, total_tiles)``.
+        Called as ``progress(done_tiles, total_tiles)`` during the main engine pass.
     tile_size_cells : int, optional
         Override ``region.tile_size_cells`` (results do not depend on it).
     """
@@ -255,41 +318,45 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     tech = make_technology(scenario)
     stations = make_stations(scenario)
     model = path_loss_model(scenario)
+    services = services_for(scenario, tech)
     pop = make_population(scenario, grid)
     timings["population"] = time.perf_counter() - t0
     sites, warnings = make_sites(scenario, grid, pop, stations)
     required, margin = required_signal_dbm(scenario, tech)
-    p = scenario.propagation
-    sa = site_arrays(sites, stations, tech, model, ue_height_m=p.ue_height_m,
-                     floor_dbm=tech.dl_threshold_dbm - p.floor_below_threshold_db,
-                     max_range_m=p.max_range_km * 1000.0)
+    params = serving_params(scenario, tech, margin)
+    channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
+               if len(sites) else np.zeros(0, np.int64))
+    tile = tile_size_cells or scenario.region.tile_size_cells
     t1 = time.perf_counter()
-    fields = compute_fields(grid, sa, tech, model, ue_height_m=p.ue_height_m,
-                            tile_size_cells=tile_size_cells or scenario.region.tile_size_cells,
-                            progress=progress)
+    fields, serving = _pass(grid, sites, stations, tech, model, scenario, pop.people, params,
+                            channel, tile, progress)
     timings["engine"] = time.perf_counter() - t1
-    with np.errstate(invalid="ignore"):
-        covered = fields.rx_dbm >= required
-        covered_existing = fields.rx_existing_dbm >= required
-    people = pop.people
-    served = np.bincount(fields.best_server[covered], weights=people[covered],
+    existing = np.flatnonzero(sites.existing)
+    _, base = _pass(grid, sites.subset(existing), stations, tech, model, scenario, pop.people,
+                    params, channel[existing], tile, None)
+    timings["baseline"] = time.perf_counter() - t1 - timings["engine"]
+    covered = serving.people_covered > 0
+    served = np.bincount(fields.best_server[covered], weights=serving.people_covered[covered],
                          minlength=len(sites)).astype(np.int64)
     result = ScenarioResult(scenario=scenario, grid=grid, population=pop, sites=sites,
-                            stations=stations, technology=tech, fields=fields, covered=covered,
-                            covered_existing=covered_existing, people_served_per_site=served)
-    result.summary = build_summary(result, required, margin, warnings)
+                            stations=stations, technology=tech, fields=fields,
+                            covered=serving.covered_outdoor,
+                            covered_existing=base.covered_outdoor,
+                            people_served_per_site=served, serving=serving, channel=channel)
+    result.summary = build_summary(result, base, required, margin, params, services, warnings)
     timings["total"] = time.perf_counter() - t0
     result.timings_s = timings
     return result
 
 
-def build_summary(r: ScenarioResult, required_dbm: float, margin_db: float,
-                  warnings: list[str]) -> dict:
+def build_summary(r: ScenarioResult, base, required_dbm: float, margin_db: float,
+                  params: ServingParams, services: dict, warnings: list[str]) -> dict:
     """The headline numbers, as plain JSON-ready Python types."""
     people = r.population.people
+    sv = r.serving
     total = int(people.sum())
-    covered_people = int(people[r.covered].sum())
-    existing_people = int(people[r.covered_existing].sum())
+    covered_people = int(sv.people_covered.sum())
+    existing_people = int(base.people_covered.sum())
     by_type: dict[str, dict[str, int]] = {}
     for s, ex in zip(r.sites.station, r.sites.existing):
         d = by_type.setdefault(s, {"existing": 0, "new": 0})
@@ -297,6 +364,15 @@ def build_summary(r: ScenarioResult, required_dbm: float, margin_db: float,
     served = r.people_served_per_site
     new = ~r.sites.existing
     s = r.scenario
+    service_people = {}
+    for name, need in services.items():
+        ok = sv.people_covered if need is None else np.where(
+            sv.throughput_mbps >= need, sv.people_covered, 0)
+        service_people[name] = int(ok.sum())
+    people_served = float(sv.people_served_per_cell.sum())
+    load = sv.site_load
+    causes = {LIMITATION_CODES[c].split(" (")[0].replace("-", "_").replace(" ", "_"): n
+              for c, n in sv.uncovered_by_cause.items()}
     return {
         "scenario": s.name,
         "seed": s.seed,
@@ -309,8 +385,17 @@ def build_summary(r: ScenarioResult, required_dbm: float, margin_db: float,
         "population_total": total,
         "people_covered": covered_people,
         "coverage_fraction": round(covered_people / total, 6) if total else 0.0,
+        "people_covered_expected": round(float(sv.people_covered_expected.sum()), 1),
+        "people_covered_downlink_only": int(people[sv.covered_dl_outdoor].sum()),
         "people_covered_by_existing_sites": existing_people,
         "people_newly_covered": covered_people - existing_people,
+        "people_not_covered_by_cause": causes,
+        "people_covered_by_service": service_people,
+        "people_served_busy_hour": round(people_served, 1),
+        "people_capacity_limited": round(covered_people - people_served, 1),
+        "sites_over_capacity": int((load.load > 1).sum()) if load is not None else 0,
+        "max_site_load": round(float(load.load.max()), 4) if load is not None and len(load.load)
+        else 0.0,
         "area_covered_km2": round(float(r.covered.sum()) * r.grid.cell_area_km2, 6),
         "sites_total": len(r.sites),
         "sites_existing": int(r.sites.existing.sum()),
@@ -322,5 +407,10 @@ def build_summary(r: ScenarioResult, required_dbm: float, margin_db: float,
         "dl_threshold_dbm": r.technology.dl_threshold_dbm,
         "fade_margin_db": round(margin_db, 4),
         "required_signal_dbm": round(required_dbm, 4),
+        "ul_sensitivity_dbm": round(ul_sensitivity_dbm(r.technology,
+                                                       params.ul_interference_margin_db), 4),
+        "indoor_share": params.indoor_share,
+        "building_entry_loss_db": round(params.building_entry_loss_db, 4),
+        "reuse_factor": s.radio.reuse_factor,
         "warnings": warnings,
     }

@@ -104,6 +104,55 @@ class TechnologySpec(_Section):
     ue_tx_power_dbm: Optional[float] = Field(None, ge=-10, le=40)
     ue_antenna_gain_dbi: Optional[float] = Field(None, ge=-20, le=20)
     body_loss_db: Optional[float] = Field(None, ge=0, le=30)
+    ue_noise_figure_db: Optional[float] = Field(None, ge=0, le=20)
+    bs_noise_figure_db: Optional[float] = Field(None, ge=0, le=20)
+    ul_bandwidth_khz: Optional[float] = Field(None, gt=0, le=100000)
+    ul_required_sinr_db: Optional[float] = Field(None, ge=-20, le=40)
+    dl_required_sinr_db: Optional[float] = Field(None, ge=-20, le=40)
+
+
+class RadioSpec(_Section):
+    """Uplink, interference and frequency reuse."""
+
+    uplink: bool = Field(True, description="Require the uplink to close as well (handset "
+                                           "heard by the base station).")
+    interference: bool = Field(True, description="Compute co-channel interference and SINR.")
+    reuse_factor: int = Field(1, ge=1, le=64, description="Frequency reuse: number of "
+                              "channels shared among the sites (1 = every site on one channel).")
+    interference_load: float = Field(0.5, ge=0, le=1, description="Share of the time an "
+                                     "interfering site transmits on a resource (its load) [0-1].")
+    ul_interference_margin_db: float = Field(2.0, ge=0, le=20, description="Uplink noise "
+                                             "rise allowed for other users' interference [dB].")
+
+
+class CapacitySpec(_Section):
+    """Busy-hour demand against cell capacity (data technologies)."""
+
+    busy_hour_active_share: float = Field(
+        0.01, ge=0, le=1, description="Share of covered people active at the busy hour [0-1] "
+                                      "(assumption: ~40 % of covered people use data, ~2.5 % of "
+                                      "them at once).")
+    mbps_per_active_user: float = Field(0.5, ge=0, le=1000, description="Rate each active "
+                                        "user asks for [Mbit/s] (assumption: 0.5 -> 5 kbit/s "
+                                        "of busy-hour demand per covered person).")
+
+
+class IndoorSpec(_Section):
+    """People indoors: building entry loss on both links."""
+
+    share: float = Field(0.0, ge=0, le=1, description="Share of people indoors [0-1].")
+    building_entry_loss_db: Optional[float] = Field(
+        None, ge=0, le=60, description="Fixed building entry loss [dB]; default ITU-R P.2109 "
+                                       "at the technology's frequency.")
+    building_type: Literal["traditional", "thermally_efficient"] = "traditional"
+    probability_pct: float = Field(50.0, gt=0, lt=100, description="P.2109 probability that "
+                                   "the loss is not exceeded [%].")
+
+
+class ServiceSpec(_Section):
+    """A named service level: coverage plus an optional single-user downlink rate."""
+
+    min_dl_throughput_mbps: Optional[float] = Field(None, gt=0, le=10000)
 
 
 class StationSpec(_Section):
@@ -195,6 +244,12 @@ class Scenario(_Section):
     terrain: Literal["flat"] = "flat"
     technology: Union[str, TechnologySpec] = "lte_900"
     propagation: PropagationSpec = Field(default_factory=PropagationSpec)
+    radio: RadioSpec = Field(default_factory=RadioSpec)
+    capacity: CapacitySpec = Field(default_factory=CapacitySpec)
+    indoor: IndoorSpec = Field(default_factory=IndoorSpec)
+    services: Optional[dict[str, ServiceSpec]] = Field(
+        None, description="Service levels; default 'basic' (coverage), plus 'broadband' "
+                          "(2 Mbit/s single-user downlink) for data technologies.")
     stations: dict[str, StationSpec] = Field(default_factory=dict)
     sites: SitesSpec = Field(default_factory=SitesSpec)
     outputs: OutputsSpec = Field(default_factory=OutputsSpec)
@@ -227,7 +282,9 @@ def markdown_reference() -> str:
                 ("population", PopulationSpec),
                 ("population.synthetic", SyntheticPopulationSpec),
                 ("technology (mapping form)", TechnologySpec),
-                ("propagation", PropagationSpec), ("stations.<name>", StationSpec),
+                ("propagation", PropagationSpec), ("radio", RadioSpec),
+                ("capacity", CapacitySpec), ("indoor", IndoorSpec),
+                ("services.<name>", ServiceSpec), ("stations.<name>", StationSpec),
                 ("sites", SitesSpec), ("sites.existing[] / sites.new[]", SiteGroupSpec),
                 ("sites.*[].positions[]", SitePosition), ("outputs", OutputsSpec)]
     lines = ["# Scenario keys", "",

@@ -56,6 +56,25 @@ class Technology:
     ue_tx_power_dbm: float
     ue_antenna_gain_dbi: float
     body_loss_db: float
+    ue_noise_figure_db: float = 9.0
+    bs_noise_figure_db: float = 5.0
+    ul_bandwidth_khz: float = 360.0
+    ul_required_sinr_db: float = -1.0
+    dl_required_sinr_db: float = -6.0
+    shannon_alpha: float | None = None
+    shannon_sinr_min_db: float = -10.0
+    shannon_max_bps_per_hz: float = 4.4
+    overhead_fraction: float = 0.25
+
+    @property
+    def metric_bandwidth_hz(self) -> float:
+        """Bandwidth of the signal metric: one 15 kHz subcarrier for RSRP, the carrier
+        for RxLev (so noise and interference compare with the signal like for like)."""
+        return 15e3 if self.signal_metric == "rsrp" else self.bandwidth_mhz * 1e6
+
+    @property
+    def carries_data(self) -> bool:
+        return self.shannon_alpha is not None
 
     @property
     def metric_offset_db(self) -> float:

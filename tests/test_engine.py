@@ -15,10 +15,11 @@ GRID = Grid.centred("EPSG:32736", 500_000.0, 9_300_000.0, 30_000.0, 30_000.0, 10
 TECH = technology_catalogue()["lte_900"]
 
 
-def _fields(sites, stations, model, grid=GRID, tile=64, floor=-135.0, tech=TECH):
+def _fields(sites, stations, model, grid=GRID, tile=64, floor=-135.0, tech=TECH, channel=None):
     sa = site_arrays(sites, stations, tech, model, ue_height_m=1.5, floor_dbm=floor,
                      max_range_m=40_000.0)
-    return compute_fields(grid, sa, tech, model, ue_height_m=1.5, tile_size_cells=tile)
+    return compute_fields(grid, sa, tech, model, ue_height_m=1.5, tile_size_cells=tile,
+                          channel=channel)
 
 
 def _one_site(station, x=500_000.0, y=9_300_000.0):
@@ -78,12 +79,14 @@ def test_results_do_not_depend_on_tile_size():
                   list(rng.choice(["macro", "ruralstar_pro", "small_cell"], n)),
                   rng.random(n) < 0.3, rng.uniform(0, 120, n))
     model = PathLossModel("rma_38901")
-    ref = _fields(sites, stations, model, tile=GRID.ncols)
+    channel = np.arange(n) % 2
+    ref = _fields(sites, stations, model, tile=GRID.ncols, channel=channel)
     for tile in (16, 37, 100):
-        f = _fields(sites, stations, model, tile=tile)
+        f = _fields(sites, stations, model, tile=tile, channel=channel)
+        np.testing.assert_array_equal(f.interference_dbm, ref.interference_dbm)
         np.testing.assert_array_equal(f.best_server, ref.best_server)
         np.testing.assert_array_equal(f.rx_dbm, ref.rx_dbm)
-        np.testing.assert_array_equal(f.rx_existing_dbm, ref.rx_existing_dbm)
+        np.testing.assert_array_equal(f.path_loss_db, ref.path_loss_db)
 
 
 def test_site_near_tile_edge_covers_the_neighbouring_tile():

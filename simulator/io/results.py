@@ -112,6 +112,22 @@ def _write_all(result, folder: Path, maps: bool) -> None:
                   description="1 where the downlink closes with the fade margin")
     write_geotiff(folder / "path_loss_db.tif", f.path_loss_db, g, nodata=np.nan,
                   description="path loss from the best server [dB]", units="dB")
+    sv = result.serving
+    if sv is not None:
+        write_geotiff(folder / "sinr_db.tif", np.where(f.best_server >= 0, sv.sinr_db,
+                                                      np.float32(np.nan)).astype(np.float32), g,
+                      nodata=np.nan, description="downlink SINR at the best server [dB]",
+                      units="dB")
+        if result.technology.carries_data:
+            write_geotiff(folder / "throughput_mbps.tif", sv.throughput_mbps, g, nodata=np.nan,
+                          description="single-user downlink throughput, TR 36.942 truncated "
+                                      "Shannon [Mbit/s]", units="Mbit/s")
+        write_geotiff(folder / "coverage_probability.tif", sv.coverage_probability, g,
+                      description="probability that an outdoor location is covered (downlink "
+                                  "and uplink, log-normal shadowing)")
+        write_geotiff(folder / "limitation.tif", sv.limitation, g,
+                      description="0 covered, 1 downlink-limited, 2 uplink-limited, "
+                                  "3 interference-limited, 4 no site within reach")
     write_sites_geojson(result, folder / "sites.geojson")
     s = result.scenario
     (folder / "scenario.yaml").write_text(
