@@ -86,6 +86,12 @@ class PropagationSpec(_Section):
                                                                     "standard deviation [dB].")
     location_reliability: float = Field(0.75, gt=0, lt=1, description="Probability that the "
                                         "signal at a location exceeds the threshold [0-1].")
+    monte_carlo_realisations: int = Field(
+        0, ge=0, le=10000, description="Shadowing realisations for a 5-95 % interval of people "
+                                       "covered (0 = off).")
+    decorrelation_distance_m: float = Field(
+        100.0, gt=0, le=10000, description="Gudmundson decorrelation distance of the "
+                                           "shadowing field [m].")
     ue_height_m: float = Field(1.5, gt=0, le=30, description="Handset height above ground [m].")
     max_range_km: float = Field(40.0, gt=0, le=300, description="No site is evaluated beyond "
                                                                 "this distance [km].")

@@ -88,8 +88,9 @@ def serve(fields: CoverageFields, tx_metric_dbm: np.ndarray, people: np.ndarray,
     """
     rx = fields.rx_dbm
     reach = fields.best_server >= 0
-    best = np.where(reach, fields.best_server, 0)
-    coupling_db = np.where(reach, tx_metric_dbm[best].astype(np.float32) - rx, np.nan)
+    # index -1 (no server) picks the NaN appended at the end
+    tx_padded = np.append(np.asarray(tx_metric_dbm, np.float32), np.float32(np.nan))
+    coupling_db = tx_padded[fields.best_server] - rx
     with np.errstate(invalid="ignore"):
         dl_margin = (rx - np.float32(tech.dl_threshold_dbm)).astype(np.float32)
         ul_rx = (np.float32(tech.ue_tx_power_dbm) - coupling_db).astype(np.float32)

@@ -147,3 +147,18 @@ def test_service_no_technology_can_meet_is_refused():
 def test_reuse_factor_zero_is_refused():
     with pytest.raises(ScenarioError, match="radio.reuse_factor"):
         _run(radio={"reuse_factor": 0})
+
+
+def test_monte_carlo_mean_converges_to_the_expected_value():
+    out = _run(propagation={"monte_carlo_realisations": 300, "decorrelation_distance_m": 100.0})
+    mc = out["people_covered_monte_carlo"]
+    assert mc["p05"] <= mc["mean"] <= mc["p95"]
+    # standard error of the mean from the interval (normal approx.: p95 - p05 = 3.29 sd)
+    se = (mc["p95"] - mc["p05"]) / 3.29 / np.sqrt(300)
+    assert abs(mc["mean"] - out["people_covered_expected"]) <= 4 * se + 1.0
+
+
+def test_scenario_without_existing_sites_runs():
+    out = _run(sites={"new": [{"station": "ruralstar_pro", "count": 3}]})
+    assert out["people_covered_by_existing_sites"] == 0
+    assert out["people_newly_covered"] == out["people_covered"] > 0
