@@ -85,7 +85,8 @@ def antenna_relative_gain_db(dx_m, dy_m, dist_m, dz_m, azimuth_deg, sectors, hpb
     dx_m, dy_m, dist_m : numpy.ndarray
         East, north offsets and horizontal distance from the site, ``(n_sites, ...)``.
     dz_m : numpy.ndarray
-        Antenna height minus the receiver height per site, ``(n_sites,)`` [m].
+        Antenna height minus the receiver height [m]: per site ``(n_sites,)``, or per pair,
+        broadcastable to ``dist_m`` (with terrain, ground elevations differ per cell).
     azimuth_deg, sectors, hpbw_h_deg, hpbw_v_deg, tilt_deg : numpy.ndarray
         Per site, ``(n_sites,)``; the first sector points at ``azimuth_deg`` (clockwise from
         north) and the others are spread evenly.
@@ -93,7 +94,10 @@ def antenna_relative_gain_db(dx_m, dy_m, dist_m, dz_m, azimuth_deg, sectors, hpb
     from .antenna import sector_3gpp_gain_dbi
 
     col = (slice(None),) + (None,) * (dx_m.ndim - 1)
-    elevation = -np.degrees(np.arctan2(np.asarray(dz_m, np.float32)[col], dist_m))
+    dz = np.asarray(dz_m, np.float32)
+    if dz.ndim == 1:
+        dz = dz[col]
+    elevation = -np.degrees(np.arctan2(dz, dist_m))
     sectors = np.maximum(np.asarray(sectors), 1)
     spacing = (360.0 / sectors).astype(np.float32)[col]
     bearing = np.degrees(np.arctan2(dx_m, dy_m))

@@ -70,11 +70,17 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
     ext = _extent_km(g)
     people = result.population.people
     covered = result.covered
+    dem = getattr(result, "terrain", None)
+    if dem is not None:
+        from .terrain import hillshade
+
+        ax.imshow(hillshade(dem, g.resolution_m), extent=ext, origin="upper", cmap="gray",
+                  vmin=0, vmax=1, alpha=0.55, interpolation="bilinear", zorder=0.5)
     if show_population and people.max() > 0:
         pop = np.ma.masked_less(people.astype(float), 1)
         ax.imshow(pop, extent=ext, origin="upper", cmap="Greys",
                   norm=LogNorm(vmin=1, vmax=max(people.max(), 2)), interpolation="nearest",
-                  zorder=1)
+                  zorder=1, alpha=0.8 if dem is not None else 1.0)
     rx = np.ma.masked_where(~covered, result.fields.rx_dbm)
     im = ax.imshow(rx, extent=ext, origin="upper", cmap="viridis", alpha=0.72,
                    interpolation="nearest", zorder=2)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from pyproj import CRS, Transformer
 
 from . import __version__
+from .capacity import assign_channels
 from .deployment import grid_positions, largest_settlements
 from .engine import CoverageFields, compute_fields, site_arrays
 from .errors import ScenarioError
@@ -19,7 +21,6 @@ from .propagation.models import PathLossModel
 from .random import component_rng
 from .schema import Scenario, TechnologySpec
 from .stations import Sites, StationType, Technology, station_catalogue, technology_catalogue
-from .capacity import assign_channels
 from .serving import LIMITATION_CODES, ServingParams, serve, ul_sensitivity_dbm
 from .variability import fade_margin_db
 
@@ -48,6 +49,10 @@ class ScenarioResult:
         Uplink, SINR, throughput, coverage probability, limitation and capacity per cell.
     channel : numpy.ndarray
         Channel of each site (frequency reuse).
+    terrain : numpy.ndarray or None
+        Ground elevation per cell [m] (None for flat terrain).
+    terrain_delta_h_m : float
+        Terrain irregularity of the region (ITM's Delta h) [m].
     summary : dict
         The headline numbers (what summary.json holds).
     """
@@ -64,6 +69,8 @@ class ScenarioResult:
     people_served_per_site: np.ndarray
     serving: object = None
     channel: np.ndarray = None
+    terrain: np.ndarray | None = None
+    terrain_delta_h_m: float = 0.0
     summary: dict = field(default_factory=dict)
     timings_s: dict = field(default_factory=dict)
 
@@ -210,11 +217,70 @@ def check_applicability(scenario: Scenario, model: PathLossModel, technology: Te
                             key="propagation.model", value=model.name)
 
 
-def path_loss_model(scenario: Scenario) -> PathLossModel:
+TERRAIN_MODELS = ("itm", "itm_area", "deygout", "bullington")
+
+
+def _itm_kwargs(scenario: Scenario) -> dict:
+    from .engine_terrain import ITM_CLIMATES
+
+    i = scenario.propagation.itm
+    return {"climate": ITM_CLIMATES[i.climate], "n0_n_units": i.surface_refractivity_n_units,
+            "polarization": 1 if i.polarization == "vertical" else 0,
+            "epsilon_r": i.ground_permittivity, "sigma_s_per_m": i.ground_conductivity_s_per_m,
+            "time_pct": i.time_pct, "situation_pct": i.situation_pct}
+
+
+def path_loss_model(scenario: Scenario, delta_h_m: float = 90.0) -> PathLossModel:
+    """The area (terrain-free) model of a scenario.
+
+    For ``itm`` it is ITM's area mode with the region's terrain irregularity (used to find
+    each site's reach); for ``deygout``/``bullington`` it is ``diffraction_base``.
+    """
     p = scenario.propagation
-    return PathLossModel(name=p.model, environment=p.environment, city_size=p.city_size,
+    name = p.model
+    if name in ("deygout", "bullington"):
+        name = p.diffraction_base
+    elif name == "itm":
+        name = "itm_area"
+    return PathLossModel(name=name, environment=p.environment, city_size=p.city_size,
                          rma_condition=p.rma_condition,
-                         check_parameters=not p.extrapolate_parameters)
+                         check_parameters=not p.extrapolate_parameters, delta_h_m=delta_h_m,
+                         itm=tuple(_itm_kwargs(scenario).items()))
+
+
+def terrain_method(scenario: Scenario, base: PathLossModel):
+    """The terrain method (profiles) of a scenario, or None for area models."""
+    from .engine_terrain import TerrainMethod
+
+    p = scenario.propagation
+    if p.model not in ("itm", "deygout", "bullington"):
+        return None
+    return TerrainMethod(name=p.model, base=base, k_factor=p.k_factor,
+                         max_profile_points=p.max_profile_points,
+                         itm=_itm_kwargs(scenario) if p.model == "itm" else {})
+
+
+def make_terrain(scenario: Scenario, grid: Grid) -> tuple[np.ndarray | None, list[str]]:
+    """Elevation per cell (float32) or None for flat terrain, and warnings."""
+    t = scenario.terrain
+    if t == "flat":
+        return None, []
+    if t.synthetic is not None:
+        from .terrain import synthetic_dem
+
+        s = t.synthetic
+        dem = synthetic_dem(grid.shape, grid.resolution_m, relief_m=s.relief_m,
+                            roughness=s.roughness, ridges=s.ridges, valleys=s.valleys,
+                            base_elevation_m=s.base_elevation_m,
+                            rng=component_rng(scenario.seed, "terrain"))
+        return dem.astype(np.float32), []
+    from .io.dem import read_dem_to_grid
+
+    path = Path(t.raster.file)
+    if not path.is_absolute() and scenario.source_path is not None:
+        path = Path(scenario.source_path).parent / path
+    return read_dem_to_grid(path, grid, resampling=t.raster.resampling, nodata=t.raster.nodata,
+                            scenario_file=_src(scenario))
 
 
 def validate(scenario: Scenario) -> None:
@@ -229,6 +295,24 @@ def validate(scenario: Scenario) -> None:
                                     file=_src(scenario), key=f"sites.{status}.{g}.station",
                                     value=group.station)
     check_applicability(scenario, path_loss_model(scenario), tech, stations)
+    p = scenario.propagation
+    if p.model in TERRAIN_MODELS and scenario.terrain == "flat":
+        raise ScenarioError(f"propagation model '{p.model}' works on terrain profiles; give "
+                            "terrain: {synthetic: {...}} or terrain: {raster: {file: dem.tif}}",
+                            file=_src(scenario), key="propagation.model", value=p.model)
+    if p.model in ("itm", "deygout", "bullington"):
+        used = {g.station for grp in (scenario.sites.existing, scenario.sites.new) for g in grp}
+        heights = [stations[s].height_m for s in used if s in stations]
+        lo_f, hi_f = (20.0, 20000.0) if p.model == "itm" else (30.0, 100000.0)
+        if not lo_f <= tech.frequency_mhz <= hi_f:
+            raise ScenarioError(f"frequency_mhz {tech.frequency_mhz:g} MHz is outside "
+                                f"{p.model}'s valid range {lo_f:g}-{hi_f:g} MHz",
+                                file=_src(scenario), key="propagation.model", value=p.model)
+        for h in heights + [p.ue_height_m]:
+            if p.model == "itm" and not 0.5 <= h <= 3000.0:
+                raise ScenarioError(f"antenna height {h:g} m is outside ITM's valid range "
+                                    "0.5-3000 m", file=_src(scenario), key="propagation.model",
+                                    value=p.model)
     if grid.n_cells > 400_000_000:
         raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
                             "(400 million); use a coarser region.resolution_m",
@@ -286,16 +370,32 @@ def serving_params(scenario: Scenario, tech: Technology, margin_db: float) -> Se
                          indoor_share=ind.share, building_entry_loss_db=float(bel))
 
 
-def _pass(grid, sites, stations, tech, model, scenario, people, params, channel, tile, progress):
+#: ITM's terrain-aware loss can fall below its area-mode median (a site on a ridge): the
+#: reach of each site is found with this much slack below the engine's floor [dB].
+ITM_REACH_SLACK_DB = 10.0
+
+
+def _pass(grid, sites, stations, tech, model, scenario, people, params, channel, tile, progress,
+          dem=None, method=None):
     p = scenario.propagation
+    slack = ITM_REACH_SLACK_DB if (method is not None and method.name == "itm") else 0.0
     sa = site_arrays(sites, stations, tech, model, ue_height_m=p.ue_height_m,
-                     floor_dbm=tech.dl_threshold_dbm - p.floor_below_threshold_db,
+                     floor_dbm=tech.dl_threshold_dbm - p.floor_below_threshold_db - slack,
                      max_range_m=p.max_range_km * 1000.0)
-    fields = compute_fields(grid, sa, tech, model, ue_height_m=p.ue_height_m,
-                            tile_size_cells=tile,
-                            channel=channel if scenario.radio.interference else None,
-                            progress=progress)
-    return fields, serve(fields, sa.tx_metric_dbm, people, tech, params, len(sites))
+    ch = channel if scenario.radio.interference else None
+    los = None
+    if method is None:
+        fields = compute_fields(grid, sa, tech, model, ue_height_m=p.ue_height_m,
+                                tile_size_cells=tile, channel=ch, progress=progress)
+    else:
+        from .engine_terrain import compute_fields_terrain
+
+        fields, tf = compute_fields_terrain(grid, dem, sa, tech, method,
+                                            ue_height_m=p.ue_height_m, channel=ch,
+                                            progress=progress)
+        los = tf.line_of_sight
+    sv = serve(fields, sa.tx_metric_dbm, people, tech, params, len(sites), line_of_sight=los)
+    return fields, sv
 
 
 def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,
@@ -321,7 +421,17 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     services = services_for(scenario, tech)
     pop = make_population(scenario, grid)
     timings["population"] = time.perf_counter() - t0
+    dem, terrain_warnings = make_terrain(scenario, grid)
+    delta_h = 0.0
+    if dem is not None:
+        from .terrain import terrain_irregularity_m
+
+        delta_h = terrain_irregularity_m(dem, grid.resolution_m)
+        model = path_loss_model(scenario, delta_h_m=max(delta_h, 0.0))
+    method = terrain_method(scenario, model)
+    timings["terrain"] = time.perf_counter() - t0 - timings["population"]
     sites, warnings = make_sites(scenario, grid, pop, stations)
+    warnings = terrain_warnings + warnings
     required, margin = required_signal_dbm(scenario, tech)
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
@@ -329,11 +439,11 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     tile = tile_size_cells or scenario.region.tile_size_cells
     t1 = time.perf_counter()
     fields, serving = _pass(grid, sites, stations, tech, model, scenario, pop.people, params,
-                            channel, tile, progress)
+                            channel, tile, progress, dem, method)
     timings["engine"] = time.perf_counter() - t1
     existing = np.flatnonzero(sites.existing)
     _, base = _pass(grid, sites.subset(existing), stations, tech, model, scenario, pop.people,
-                    params, channel[existing], tile, None)
+                    params, channel[existing], tile, None, dem, method)
     timings["baseline"] = time.perf_counter() - t1 - timings["engine"]
     covered = serving.people_covered > 0
     served = np.bincount(fields.best_server[covered], weights=serving.people_covered[covered],
@@ -342,7 +452,8 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
                             stations=stations, technology=tech, fields=fields,
                             covered=serving.covered_outdoor,
                             covered_existing=base.covered_outdoor,
-                            people_served_per_site=served, serving=serving, channel=channel)
+                            people_served_per_site=served, serving=serving, channel=channel,
+                            terrain=dem, terrain_delta_h_m=delta_h)
     result.summary = build_summary(result, base, required, margin, params, services, warnings)
     if scenario.propagation.monte_carlo_realisations:
         result.summary["people_covered_monte_carlo"] = monte_carlo_coverage(result)
@@ -452,5 +563,12 @@ def build_summary(r: ScenarioResult, base, required_dbm: float, margin_db: float
         "indoor_share": params.indoor_share,
         "building_entry_loss_db": round(params.building_entry_loss_db, 4),
         "reuse_factor": s.radio.reuse_factor,
+        "terrain": "flat" if r.terrain is None else ("synthetic" if s.terrain.synthetic
+                                                     else "raster"),
+        "terrain_relief_m": 0.0 if r.terrain is None else round(
+            float(r.terrain.max() - r.terrain.min()), 3),
+        "terrain_delta_h_m": round(float(r.terrain_delta_h_m), 3),
+        "people_in_line_of_sight": None if sv.line_of_sight is None else int(
+            people[sv.line_of_sight].sum()),
         "warnings": warnings,
     }

@@ -70,10 +70,75 @@ class PopulationSpec(_Section):
         return self
 
 
+class SyntheticTerrainSpec(_Section):
+    """Seeded fractal relief (spectral fBm), see simulator.terrain.synthetic_dem."""
+
+    relief_m: float = Field(250.0, ge=0, le=8000, description="Lowest to highest point [m].")
+    roughness: float = Field(0.2, ge=0, le=1, description="0 smooth rolling hills ... 1 rugged "
+                                                           "(fractal dimension 2 + roughness).")
+    ridges: int = Field(0, ge=0, le=50, description="Straight ridges added to the relief.")
+    valleys: int = Field(0, ge=0, le=50, description="Straight valleys cut into the relief.")
+    base_elevation_m: float = Field(1000.0, ge=-500, le=6000, description="Lowest elevation [m].")
+
+
+class RasterTerrainSpec(_Section):
+    """A DEM GeoTIFF (SRTM, Copernicus ...), reprojected and resampled onto the grid."""
+
+    file: str = Field(description="DEM file, relative to the scenario file's folder.")
+    nodata: Literal["fill", "refuse"] = Field(
+        "fill", description="'fill': holes are filled from the nearest valid cells (a warning "
+                            "in the summary says how many); 'refuse': any hole is an error.")
+    resampling: Literal["bilinear", "nearest", "cubic", "average"] = "bilinear"
+
+
+class TerrainSpec(_Section):
+    synthetic: Optional[SyntheticTerrainSpec] = None
+    raster: Optional[RasterTerrainSpec] = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if (self.synthetic is None) == (self.raster is None):
+            raise ValueError("give exactly one of 'synthetic: {...}' or 'raster: {file: ...}' "
+                             "(or write terrain: flat)")
+        return self
+
+
+class ItmSpec(_Section):
+    """Longley-Rice (NTIA ITM 1.2.2) parameters, in plain words."""
+
+    climate: Literal["equatorial", "continental_subtropical", "maritime_subtropical", "desert",
+                     "continental_temperate", "maritime_temperate_land",
+                     "maritime_temperate_sea"] = Field(
+        "continental_subtropical", description="Radio climate (ITM's 7 classes).")
+    surface_refractivity_n_units: float = Field(
+        301.0, ge=250, le=400, description="Sea-level surface refractivity N0 [N-units].")
+    polarization: Literal["horizontal", "vertical"] = "vertical"
+    ground_permittivity: float = Field(15.0, ge=1, le=100, description="Relative permittivity "
+                                       "of the ground (15 average ground).")
+    ground_conductivity_s_per_m: float = Field(0.005, gt=0, le=10)
+    time_pct: float = Field(50.0, gt=0, lt=100, description="Percentage of time the loss is "
+                            "not exceeded (50 = median hour).")
+    situation_pct: float = Field(50.0, gt=0, lt=100, description="Confidence across similar "
+                                 "situations (50 = median).")
+
+
 class PropagationSpec(_Section):
     """Path-loss model and location variability."""
 
-    model: Literal["rma_38901", "hata_1980", "cost231_hata", "free_space"] = "rma_38901"
+    model: Literal["rma_38901", "hata_1980", "cost231_hata", "free_space", "itm", "itm_area",
+                   "deygout", "bullington"] = Field(
+        "rma_38901", description="Area models ignore terrain; 'itm' (Longley-Rice point to "
+        "point on each terrain profile), 'itm_area' (area mode from the terrain "
+        "irregularity), 'deygout'/'bullington' (ITU-R P.526 diffraction added to "
+        "'diffraction_base') need a terrain.")
+    diffraction_base: Literal["free_space", "rma_38901", "hata_1980", "cost231_hata"] = Field(
+        "free_space", description="Model the knife-edge diffraction loss is added to.")
+    k_factor: float = Field(4.0 / 3.0, gt=0, le=100, description="Effective Earth radius "
+                            "factor for terrain profiles (4/3 standard atmosphere).")
+    max_profile_points: int = Field(64, ge=16, le=4096, description="Terrain profiles longer "
+                                    "than this are resampled to this many points (cost per "
+                                    "path bounded; see docs/models.md for the accuracy).")
+    itm: ItmSpec = Field(default_factory=ItmSpec)
     environment: Literal["open", "suburban", "urban"] = Field(
         "open", description="Hata/COST-231 clutter class.")
     city_size: Literal["small_medium", "large"] = "small_medium"
@@ -247,7 +312,7 @@ class Scenario(_Section):
     region: RegionSpec = Field(default_factory=RegionSpec)
     population: PopulationSpec = Field(
         default_factory=lambda: PopulationSpec(synthetic=SyntheticPopulationSpec()))
-    terrain: Literal["flat"] = "flat"
+    terrain: Union[Literal["flat"], TerrainSpec] = "flat"
     technology: Union[str, TechnologySpec] = "lte_900"
     propagation: PropagationSpec = Field(default_factory=PropagationSpec)
     radio: RadioSpec = Field(default_factory=RadioSpec)
@@ -288,7 +353,9 @@ def markdown_reference() -> str:
                 ("population", PopulationSpec),
                 ("population.synthetic", SyntheticPopulationSpec),
                 ("technology (mapping form)", TechnologySpec),
-                ("propagation", PropagationSpec), ("radio", RadioSpec),
+                ("terrain (mapping form)", TerrainSpec), ("terrain.synthetic", SyntheticTerrainSpec),
+                ("terrain.raster", RasterTerrainSpec),
+                ("propagation", PropagationSpec), ("propagation.itm", ItmSpec), ("radio", RadioSpec),
                 ("capacity", CapacitySpec), ("indoor", IndoorSpec),
                 ("services.<name>", ServiceSpec), ("stations.<name>", StationSpec),
                 ("sites", SitesSpec), ("sites.existing[] / sites.new[]", SiteGroupSpec),

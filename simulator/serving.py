@@ -24,7 +24,8 @@ from .stations import Technology
 LIMITATION_CODES = {0: "covered", 1: "downlink-limited (signal below threshold + margin)",
                     2: "uplink-limited (handset not heard)",
                     3: "interference-limited (SINR below requirement)",
-                    4: "no site within reach"}
+                    4: "no site within reach",
+                    5: "terrain-limited (no line of sight to any site within reach)"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class ServingFields:
     uncovered_by_cause: dict      # code -> people not covered for that reason
     people_served_per_cell: np.ndarray  # float64 after capacity
     site_load: object             # capacity.SiteLoad or None
+    line_of_sight: np.ndarray | None = None  # bool, terrain engine only
 
 
 def ul_sensitivity_dbm(tech: Technology, ul_interference_margin_db: float) -> float:
@@ -72,7 +74,8 @@ def ul_sensitivity_dbm(tech: Technology, ul_interference_margin_db: float) -> fl
 
 
 def serve(fields: CoverageFields, tx_metric_dbm: np.ndarray, people: np.ndarray,
-          tech: Technology, params: ServingParams, n_sites: int) -> ServingFields:
+          tech: Technology, params: ServingParams, n_sites: int, *,
+          line_of_sight: np.ndarray | None = None) -> ServingFields:
     """Decide coverage (downlink, uplink, SINR), coverage probability and capacity.
 
     Parameters
@@ -85,6 +88,9 @@ def serve(fields: CoverageFields, tx_metric_dbm: np.ndarray, people: np.ndarray,
         shares (antenna gains, feeder, body loss and path loss are reciprocal).
     people : numpy.ndarray
         People per cell (int).
+    line_of_sight : numpy.ndarray, optional
+        bool per cell: in line of sight of a site (terrain engine). Uncovered people out of
+        sight of every site are counted as terrain-limited rather than budget-limited.
     """
     rx = fields.rx_dbm
     reach = fields.best_server >= 0
@@ -131,10 +137,11 @@ def serve(fields: CoverageFields, tx_metric_dbm: np.ndarray, people: np.ndarray,
     cov_out = dl_out & ul_out & sinr_ok
     cov_in = dl_in & ul_in & sinr_ok
     people_covered = np.where(cov_out, outdoor_people, 0) + np.where(cov_in, indoor_people, 0)
-    lim_out = _limitation(reach, dl_out, ul_out, sinr_ok)
-    lim_in = _limitation(reach, dl_in, ul_in, sinr_ok)
+    lim_out = _limitation(reach, dl_out, ul_out, sinr_ok, line_of_sight)
+    lim_in = _limitation(reach, dl_in, ul_in, sinr_ok, line_of_sight)
     uncovered_by_cause = {}
-    for code in (1, 2, 3, 4):
+    codes = (1, 2, 3, 5, 4) if line_of_sight is not None else (1, 2, 3, 4)
+    for code in codes:
         n = (outdoor_people[(lim_out == code)].sum() + indoor_people[(lim_in == code)].sum())
         uncovered_by_cause[code] = int(n)
     with np.errstate(invalid="ignore"):
@@ -163,14 +170,18 @@ def serve(fields: CoverageFields, tx_metric_dbm: np.ndarray, people: np.ndarray,
                          coverage_probability=p_out.astype(np.float32),
                          people_covered_expected=expected, limitation=lim_out,
                          uncovered_by_cause=uncovered_by_cause,
-                         people_served_per_cell=served, site_load=load)
+                         people_served_per_cell=served, site_load=load,
+                         line_of_sight=line_of_sight)
 
 
-def _limitation(reach, dl_ok, ul_ok, sinr_ok) -> np.ndarray:
-    """Limitation code per cell (see LIMITATION_CODES); the first failing link wins."""
+def _limitation(reach, dl_ok, ul_ok, sinr_ok, line_of_sight=None) -> np.ndarray:
+    """Limitation code per cell (see LIMITATION_CODES); the first failing link wins, and
+    with terrain an uncovered cell out of sight of every site is terrain-limited."""
     lim = np.full(reach.shape, 4, np.uint8)
     lim[reach] = 0
     lim[reach & ~sinr_ok] = 3
     lim[reach & ~ul_ok] = 2
     lim[reach & ~dl_ok] = 1
+    if line_of_sight is not None:
+        lim[(lim != 0) & reach & ~line_of_sight] = 5
     return lim

@@ -127,7 +127,15 @@ def _write_all(result, folder: Path, maps: bool) -> None:
                                   "and uplink, log-normal shadowing)")
         write_geotiff(folder / "limitation.tif", sv.limitation, g,
                       description="0 covered, 1 downlink-limited, 2 uplink-limited, "
-                                  "3 interference-limited, 4 no site within reach")
+                                  "3 interference-limited, 4 no site within reach, "
+                                  "5 terrain-limited (no line of sight)")
+    if result.terrain is not None:
+        write_geotiff(folder / "terrain.tif", result.terrain.astype(np.float32), g,
+                      description="ground elevation [m]", units="m")
+        if sv is not None and sv.line_of_sight is not None:
+            write_geotiff(folder / "line_of_sight.tif", sv.line_of_sight.astype(np.uint8), g,
+                          description="1 where at least one site within reach is in line of "
+                                      "sight (effective Earth, k-factor)")
     write_sites_geojson(result, folder / "sites.geojson")
     s = result.scenario
     (folder / "scenario.yaml").write_text(

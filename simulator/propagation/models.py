@@ -24,6 +24,8 @@ AREA_MODELS = {
                      "h_tx_m": COST231_RANGE["h_base_m"], "h_rx_m": COST231_RANGE["h_mobile_m"]},
     "rma_38901": {"frequency_mhz": RMA_RANGE["frequency_mhz"], "h_tx_m": RMA_RANGE["h_bs_m"],
                   "h_rx_m": RMA_RANGE["h_ut_m"]},
+    "itm_area": {"frequency_mhz": (20.0, 20000.0), "h_tx_m": (0.5, 3000.0),
+                 "h_rx_m": (0.5, 3000.0)},
 }
 
 
@@ -43,6 +45,11 @@ class PathLossModel:
         RMa propagation condition.
     check_parameters : bool
         False evaluates Hata outside its frequency/height range (documented extrapolation).
+    delta_h_m : float
+        ITM area mode: terrain irregularity of the region [m].
+    itm : dict
+        ITM area mode: keyword options of :func:`simulator.propagation.itm.itm_area_loss_db`
+        (climate, refractivity, ground, polarization, time/situation percentages).
     """
 
     name: str = "rma_38901"
@@ -50,6 +57,8 @@ class PathLossModel:
     city_size: str = "small_medium"
     rma_condition: str = "weighted"
     check_parameters: bool = True
+    delta_h_m: float = 90.0
+    itm: tuple = ()
 
     def applicability_errors(self, frequency_mhz: float, h_tx_m, h_rx_m) -> list[tuple[str, str]]:
         """Problems with the inputs as ``(parameter, message)``; empty when all are valid."""
@@ -93,4 +102,10 @@ class PathLossModel:
         if self.name == "rma_38901":
             out = rma_38901_loss_db(d, frequency_mhz, h_tx_m, h_rx_m, condition=self.rma_condition)
             return out.astype(d.dtype, copy=False)
+        if self.name == "itm_area":
+            from .itm import itm_area_loss_db
+
+            out = itm_area_loss_db(d.astype(np.float64), frequency_mhz, h_tx_m, h_rx_m,
+                                   self.delta_h_m, mdvar=12, **dict(self.itm))
+            return np.asarray(out).astype(d.dtype, copy=False)
         raise ValueError(f"unknown path-loss model {self.name!r}")
