@@ -10,6 +10,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from . import __version__
+from .business import BusinessResult, assess, resolve_parameters
 from .deployment import grid_positions, largest_settlements
 from .engine import CoverageFields, compute_fields, site_arrays
 from .errors import ScenarioError
@@ -42,6 +43,8 @@ class ScenarioResult:
         bool grid: covered by the existing (baseline) sites alone.
     people_served_per_site : numpy.ndarray
         People in covered cells whose best server is each site (int64, per site).
+    business : BusinessResult or None
+        People connected, backhaul, power and costs per site (:mod:`simulator.business`).
     summary : dict
         The headline numbers (what summary.json holds).
     """
@@ -56,6 +59,7 @@ class ScenarioResult:
     covered: np.ndarray
     covered_existing: np.ndarray
     people_served_per_site: np.ndarray
+    business: BusinessResult | None = None
     summary: dict = field(default_factory=dict)
     timings_s: dict = field(default_factory=dict)
 
@@ -221,6 +225,7 @@ def validate(scenario: Scenario) -> None:
                                     file=_src(scenario), key=f"sites.{status}.{g}.station",
                                     value=group.station)
     check_applicability(scenario, path_loss_model(scenario), tech, stations)
+    resolve_parameters(scenario, stations)
     if grid.n_cells > 400_000_000:
         raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
                             "(400 million); use a coarser region.resolution_m",
@@ -278,6 +283,16 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
                             stations=stations, technology=tech, fields=fields, covered=covered,
                             covered_existing=covered_existing, people_served_per_site=served)
     result.summary = build_summary(result, required, margin, warnings)
+    t2 = time.perf_counter()
+    result.business = assess(
+        scenario, grid, sites, stations, served,
+        population_total=result.summary["population_total"],
+        people_covered=result.summary["people_covered"],
+        people_covered_existing=result.summary["people_covered_by_existing_sites"])
+    warnings_ = result.summary.pop("warnings")
+    result.summary.update(result.business.summary)
+    result.summary["warnings"] = warnings_
+    timings["business"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     result.timings_s = timings
     return result
