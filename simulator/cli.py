@@ -158,6 +158,8 @@ def _print_comparison(summaries: list[dict]) -> None:
             return "n/a" if key != "payback_years" else "none"
         if isinstance(v, float) and key == "discount_rate":
             return f"{100 * v:g} %"
+        if isinstance(v, float) and abs(v) < 100 and key != "payback_years":
+            return f"{v:,.1f}"
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return f"{v:,.0f}"
         return str(v)
