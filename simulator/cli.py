@@ -1,4 +1,4 @@
-"""The ``ruralsim`` command line: run, validate.
+"""The ``ruralsim`` command line: run, validate, compare.
 
 A user's mistake (bad YAML, unknown key, missing file, impossible parameter) prints one
 line naming the file, the key and what is allowed, and exits with status 2.
@@ -15,6 +15,46 @@ from . import __version__
 from .errors import ScenarioError
 
 EXIT_USER_ERROR = 2
+
+
+def _usd(v) -> str:
+    return "n/a" if v is None else f"USD {v:,.0f}"
+
+
+def _business_rows(summary: dict) -> list[tuple[str, str]]:
+    """Connected and cost lines of the run table (absent for old summaries)."""
+    if "people_connected" not in summary:
+        return []
+    n = summary["horizon_years"]
+    by_year = summary["people_connected_by_year"]
+    covered = summary["people_covered"]
+    pct = f" ({100 * summary['people_connected'] / covered:.1f} % of covered)" if covered else ""
+    mid = f"year 1: {by_year[0]:,}" + (f", year {(n + 1) // 2}: {by_year[(n + 1) // 2 - 1]:,}"
+                                        if n > 2 else "")
+    pb = summary["payback_years"]
+    bh = ", ".join(f"{k} {v}" for k, v in summary["backhaul_new_sites"].items()) or "-"
+    pw = ", ".join(f"{k} {v}" for k, v in summary["power_new_sites"].items()) or "-"
+    rows = [
+        (f"people connected (year {n})", f"{summary['people_connected']:,}{pct}"),
+        ("  by year", mid),
+        ("  newly connected", f"{summary['people_newly_connected']:,}"),
+        ("new sites capex", _usd(summary["capex_usd"])),
+        ("new sites opex", _usd(summary["opex_usd_per_year"]) + " a year"),
+        (f"new sites TCO / NPV", f"{_usd(summary['tco_usd'])} / {_usd(summary['npv_usd'])} "
+                                 f"({n} years at {100 * summary['discount_rate']:g} %)"),
+        ("payback", "not within the horizon" if pb is None else f"year {pb:g}"),
+        ("cost per person covered", f"{_usd(summary['marginal_cost_per_person_covered_usd'])} "
+                                    f"new sites, {_usd(summary['cost_per_person_covered_usd'])}"
+                                    " whole network"),
+        ("cost per person connected",
+         f"{_usd(summary['marginal_cost_per_person_connected_usd'])} new sites, "
+         f"{_usd(summary['cost_per_person_connected_usd'])} whole network"),
+        ("new sites backhaul", bh + (f" ({summary['backhaul_capacity_exceeded_sites']} over "
+                                     "capacity)" if summary["backhaul_capacity_exceeded_sites"]
+                                     else "")),
+        ("new sites power", pw + f" ({summary['co2_t_per_year_new_sites']:g} t CO2 a year)"),
+    ]
+    return rows
 
 
 def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
@@ -42,6 +82,7 @@ def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
     ]
     for name, d in summary["sites_by_type"].items():
         rows.append((f"  {name}", f"{d['existing']} existing, {d['new']} new"))
+    rows += _business_rows(summary)
     rows += [
         ("people served per new site", f"{summary['people_served_per_new_site_mean']:,.0f}"),
         ("required signal", f"{summary['required_signal_dbm']:.1f} dBm "
@@ -90,6 +131,104 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _compare_inputs(paths: list[str]):
+    """Load every input first (scenario YAML or results folder), so a mistake stops early."""
+    from .io.scenario_file import load_scenario
+    from .runner import validate
+
+    items = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            sj = path / "summary.json"
+            if not sj.is_file():
+                raise ScenarioError("a results folder for compare must hold summary.json "
+                                    "(from 'ruralsim run'); allowed: a scenario YAML file or "
+                                    "a results folder", file=str(path))
+            import json
+
+            summary = json.loads(sj.read_text())
+            if "people_connected" not in summary:
+                raise ScenarioError("summary.json has no people_connected (written by an "
+                                    "older version); run the scenario again", file=str(sj))
+            items.append(("results", summary))
+        else:
+            scenario = load_scenario(path)
+            validate(scenario)
+            items.append(("scenario", scenario))
+    return items
+
+
+def _print_comparison(summaries: list[dict]) -> None:
+    from .io.tables import COMPARISON_COLUMNS, comparison_row
+
+    rows = [comparison_row(s) for s in summaries]
+
+    def fmt(key, v):
+        if v is None:
+            return "n/a" if key != "payback_years" else "none"
+        if isinstance(v, float) and key == "discount_rate":
+            return f"{100 * v:g} %"
+        if isinstance(v, float) and abs(v) < 100 and key != "payback_years":
+            return f"{v:,.1f}"
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return f"{v:,.0f}"
+        return str(v)
+
+    table = [[label] + [fmt(key, r[key]) for r in rows] for key, label in COMPARISON_COLUMNS]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        print("  ".join(f"{c:<{widths[0]}}" if i == 0 else f"{c:>{widths[i]}}"
+                        for i, c in enumerate(line)))
+
+
+def _cmd_compare(args) -> int:
+    import os
+    import tempfile
+
+    from .io.tables import write_comparison_csv
+    from .runner import run
+
+    out = Path(args.out)
+    targets = [out / "comparison.csv", out / "comparison.png"]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        raise ScenarioError("comparison outputs already exist; pass --overwrite to replace "
+                            "them, or choose another --out", file=str(existing[0]))
+    items = _compare_inputs(args.inputs)
+    summaries = []
+    for kind, item in items:
+        summaries.append(item if kind == "results" else run(item).summary)
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_scenario_comparison
+
+    out.mkdir(parents=True, exist_ok=True)
+    fd, tmp_csv = tempfile.mkstemp(prefix=".comparison-", suffix=".csv", dir=out)
+    os.close(fd)
+    fd, tmp_png = tempfile.mkstemp(prefix=".comparison-", suffix=".png", dir=out)
+    os.close(fd)
+    try:
+        write_comparison_csv(summaries, tmp_csv)
+        ax = plot_scenario_comparison(summaries)
+        ax.figure.savefig(tmp_png, dpi=120, bbox_inches="tight")
+        plt.close(ax.figure)
+        os.replace(tmp_csv, targets[0])
+        os.replace(tmp_png, targets[1])
+    finally:
+        for t in (tmp_csv, tmp_png):
+            if os.path.exists(t):
+                os.remove(t)
+    if not args.quiet:
+        _print_comparison(summaries)
+        print(f"wrote {targets[0]} and {targets[1]}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ruralsim", description="Rural connectivity coverage "
                                 "simulator: who is covered, where, and at what cost.")
@@ -105,6 +244,15 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario without running it")
     v.add_argument("scenario", help="scenario YAML file")
     v.set_defaults(func=_cmd_validate)
+    c = sub.add_parser("compare", help="run scenarios and set them side by side")
+    c.add_argument("inputs", nargs="+", help="scenario YAML files, or results folders of "
+                                             "earlier runs (their summary.json is read)")
+    c.add_argument("--out", default="results/comparison",
+                   help="folder for comparison.csv and comparison.png "
+                        "(default: results/comparison)")
+    c.add_argument("--overwrite", action="store_true", help="replace existing comparison files")
+    c.add_argument("--quiet", action="store_true", help="print nothing on success")
+    c.set_defaults(func=_cmd_compare)
     return p
 
 

@@ -144,3 +144,96 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
                  f"{sm['sites_new']} new) · {sm['people_newly_covered']:,} newly covered · "
                  f"{result.technology.label}, {sm['propagation_model']}", fontsize=11)
     return ax
+
+
+def _summary_of(r) -> dict:
+    return r if isinstance(r, dict) else r.summary
+
+
+def plot_scenario_comparison(results, ax=None, *, marginal=True):
+    """People covered vs connected per scenario, beside the cost per person connected.
+
+    Three bars per scenario. Left axis: people covered and people connected in the last
+    year of the horizon, the part the new sites add drawn darker. Right axis (orange bar,
+    labelled): cost per person connected, by default of the new sites (their TCO over the
+    people they newly connect); ``marginal=False`` uses the whole network's TCO over all
+    people connected.
+
+    Parameters
+    ----------
+    results : sequence of ScenarioResult or of summary dicts (summary.json)
+    ax : matplotlib Axes, optional
+    marginal : bool, keyword-only
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The people axis (the cost axis is its ``twinx``).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    sums = [_summary_of(r) for r in results]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(7.0, 3.0 * len(sums) + 2), 6))
+    x = np.arange(len(sums), dtype=float)
+    w = 0.26
+    cov = np.array([s["people_covered"] for s in sums], float)
+    cov_base = np.array([s["people_covered_by_existing_sites"] for s in sums], float)
+    con = np.array([s["people_connected"] for s in sums], float)
+    con_base = np.array([s["people_connected_by_existing_sites"] for s in sums], float)
+    blue_l, blue, green_l, green, orange = "#9ecae1", "#3182bd", "#a1d99b", "#31a354", "#e6550d"
+    ax.bar(x - w, cov_base, w, color=blue_l, edgecolor=blue)
+    ax.bar(x - w, cov - cov_base, w, bottom=cov_base, color=blue, edgecolor=blue)
+    ax.bar(x, con_base, w, color=green_l, edgecolor=green)
+    ax.bar(x, con - con_base, w, bottom=con_base, color=green, edgecolor=green)
+    top = max(cov.max() if len(cov) else 1.0, 1.0)
+    for xi, c, n in zip(x, cov, con):
+        ax.text(xi - w, c + 0.01 * top, f"{c:,.0f}\ncovered", ha="center", va="bottom",
+                fontsize=8, color="#08519c")
+        pct = f"\n({100 * n / c:.1f} % of\ncovered)" if c else ""
+        ax.text(xi, n + 0.01 * top, f"{n:,.0f}\nconnected{pct}", ha="center", va="bottom",
+                fontsize=8, color="#006d2c")
+    ax.set_ylim(0, top * 1.2)
+    ax.set_ylabel("people")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xticks(x)
+    ax.set_xticklabels([_scenario_label(s) for s in sums], fontsize=9)
+    ax.set_xlim(-0.6, len(sums) - 0.4)
+
+    key = "marginal_cost_per_person_connected_usd" if marginal else "cost_per_person_connected_usd"
+    cost = np.array([np.nan if s.get(key) is None else s[key] for s in sums], float)
+    ax2 = ax.twinx()
+    ax2.bar(x + w, np.where(np.isfinite(cost), cost, 0.0), w, color="#fdae6b", edgecolor=orange,
+            hatch="//")
+    finite = cost[np.isfinite(cost)]
+    ctop = finite.max() if finite.size else 1.0
+    ax2.set_ylim(0, ctop * 1.2)
+    for xi, c in zip(x, cost):
+        label = "nobody newly\nconnected" if not np.isfinite(c) else f"USD {c:,.0f}\nper person"
+        ax2.text(xi + w, (c if np.isfinite(c) else 0) + 0.01 * ctop, label, ha="center",
+                 va="bottom", fontsize=8, color="#a63603", fontweight="bold")
+    which = "new sites' TCO / people newly connected" if marginal else \
+        "whole network's TCO / people connected"
+    ax2.set_ylabel(f"cost per person connected [USD]\n({which})", color="#a63603")
+    ax2.tick_params(axis="y", colors="#a63603")
+    ax2.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+    horizon = {s.get("horizon_years") for s in sums}
+    h = f"year {horizon.pop()}" if len(horizon) == 1 else "last year of each horizon"
+    handles = [Patch(color=blue_l, label="covered by the existing sites alone"),
+               Patch(color=blue, label="newly covered by the new sites"),
+               Patch(color=green_l, label=f"connected thanks to the existing sites ({h})"),
+               Patch(color=green, label=f"newly connected ({h})"),
+               Patch(facecolor="#fdae6b", edgecolor=orange, hatch="//",
+                     label="cost per person connected (right axis)")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2,
+              fontsize=8, frameon=False)
+    ax.set_title("People covered and connected, and what each connected person costs",
+                 fontsize=11)
+    return ax
+
+
+def _scenario_label(s: dict) -> str:
+    parts = [f"{d['new']} {name}" for name, d in s.get("sites_by_type", {}).items() if d["new"]]
+    return f"{s['scenario']}\n(+{', '.join(parts) if parts else 'no new sites'})"

@@ -12,6 +12,7 @@ from pyproj import CRS, Transformer
 
 from . import __version__
 from .capacity import assign_channels
+from .business import BusinessResult, assess, resolve_parameters
 from .deployment import grid_positions, largest_settlements
 from .engine import CoverageFields, compute_fields, site_arrays
 from .errors import ScenarioError
@@ -53,6 +54,8 @@ class ScenarioResult:
         Ground elevation per cell [m] (None for flat terrain).
     terrain_delta_h_m : float
         Terrain irregularity of the region (ITM's Delta h) [m].
+    business : BusinessResult or None
+        People connected, backhaul, power and costs per site (:mod:`simulator.business`).
     summary : dict
         The headline numbers (what summary.json holds).
     """
@@ -71,6 +74,7 @@ class ScenarioResult:
     channel: np.ndarray = None
     terrain: np.ndarray | None = None
     terrain_delta_h_m: float = 0.0
+    business: BusinessResult | None = None
     summary: dict = field(default_factory=dict)
     timings_s: dict = field(default_factory=dict)
 
@@ -313,6 +317,7 @@ def validate(scenario: Scenario) -> None:
                 raise ScenarioError(f"antenna height {h:g} m is outside ITM's valid range "
                                     "0.5-3000 m", file=_src(scenario), key="propagation.model",
                                     value=p.model)
+    resolve_parameters(scenario, stations)
     if grid.n_cells > 400_000_000:
         raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
                             "(400 million); use a coarser region.resolution_m",
@@ -457,6 +462,16 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     result.summary = build_summary(result, base, required, margin, params, services, warnings)
     if scenario.propagation.monte_carlo_realisations:
         result.summary["people_covered_monte_carlo"] = monte_carlo_coverage(result)
+    t2 = time.perf_counter()
+    result.business = assess(
+        scenario, grid, sites, stations, served,
+        population_total=result.summary["population_total"],
+        people_covered=result.summary["people_covered"],
+        people_covered_existing=result.summary["people_covered_by_existing_sites"])
+    warnings_ = result.summary.pop("warnings")
+    result.summary.update(result.business.summary)
+    result.summary["warnings"] = warnings_
+    timings["business"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     result.timings_s = timings
     return result

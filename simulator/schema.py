@@ -197,15 +197,16 @@ class RadioSpec(_Section):
 
 
 class CapacitySpec(_Section):
-    """Busy-hour demand against cell capacity (data technologies)."""
+    """Busy-hour demand: against cell capacity (data technologies) and backhaul capacity."""
 
     busy_hour_active_share: float = Field(
-        0.01, ge=0, le=1, description="Share of covered people active at the busy hour [0-1] "
-                                      "(assumption: ~40 % of covered people use data, ~2.5 % of "
-                                      "them at once).")
-    mbps_per_active_user: float = Field(0.5, ge=0, le=1000, description="Rate each active "
-                                        "user asks for [Mbit/s] (assumption: 0.5 -> 5 kbit/s "
-                                        "of busy-hour demand per covered person).")
+        0.05, ge=0, le=1, description="Share of the people a site serves that move data in the "
+                                      "busy hour [0-1] (assumption: 1 in 20 in a market where "
+                                      "most people are not yet online).")
+    mbps_per_active_user: float = Field(0.25, ge=0, le=1000, description="Rate each active "
+                                        "user asks for [Mbit/s] (assumption: messaging, social "
+                                        "media, low-resolution video). The same demand sizes "
+                                        "the radio capacity and the backhaul.")
 
 
 class IndoorSpec(_Section):
@@ -297,6 +298,185 @@ class SitesSpec(_Section):
         return [v] if isinstance(v, dict) else v
 
 
+class PointSpec(_Section):
+    """A point (fibre node, grid point): projected ``x_m``/``y_m`` or ``lon``/``lat``."""
+
+    name: Optional[str] = None
+    x_m: Optional[float] = Field(None, description="Easting in the region CRS [m].")
+    y_m: Optional[float] = Field(None, description="Northing in the region CRS [m].")
+    lon: Optional[float] = Field(None, ge=-180, le=180, description="Longitude [deg, WGS 84].")
+    lat: Optional[float] = Field(None, ge=-90, le=90, description="Latitude [deg, WGS 84].")
+
+    @model_validator(mode="after")
+    def _xy_or_lonlat(self):
+        has_xy = self.x_m is not None and self.y_m is not None
+        has_ll = self.lon is not None and self.lat is not None
+        if has_xy == has_ll:
+            raise ValueError("give either x_m and y_m, or lon and lat")
+        return self
+
+
+_CAT = "; default (empty): the catalogue value, simulator/data/costs.yaml, docs/economics.md"
+
+
+class AdoptionSpec(_Section):
+    """Covered -> connected: handset, affordability, skills and an adoption curve.
+
+    Every key left empty takes its sourced default from the cost catalogue
+    (``simulator/data/costs.yaml``, explained in docs/economics.md).
+    """
+
+    smartphone_share: Optional[float] = Field(
+        None, ge=0, le=1, description="Share of people owning a smartphone [0-1]" + _CAT)
+    basic_phone_share: Optional[float] = Field(
+        None, ge=0, le=1, description="Share owning only a basic/feature phone [0-1]; with "
+                                      "smartphone_share at most 1" + _CAT)
+    basic_phone_weight: Optional[float] = Field(
+        None, ge=0, le=1, description="How much a basic phone counts as connected [0-1] "
+                                      "(0: mobile internet users only)" + _CAT)
+    price_usd_per_gb: Optional[float] = Field(
+        None, ge=0, le=1000, description="Retail mobile data price [USD/GB]" + _CAT)
+    bundle_gb: Optional[float] = Field(
+        None, gt=0, le=1000, description="Entry data bundle per month [GB]" + _CAT)
+    threshold_share: Optional[float] = Field(
+        None, gt=0, le=1, description="Largest share of monthly income spent on the bundle "
+                                      "[0-1] (Broadband Commission: 0.02)" + _CAT)
+    median_income_usd_per_month: Optional[float] = Field(
+        None, gt=0, le=1_000_000, description="Median per-person income, log-normal "
+                                              "[USD/month]" + _CAT)
+    income_sigma: Optional[float] = Field(
+        None, gt=0, le=5, description="Log-normal sigma of income [-]" + _CAT)
+    skills_baseline_share: Optional[float] = Field(
+        None, ge=0, le=1, description="Share of people with basic digital skills before "
+                                      "training [0-1]" + _CAT)
+    skills_max_share: Optional[float] = Field(
+        None, ge=0, le=1, description="Cap on the skills share training can reach [0-1]" + _CAT)
+    training_effectiveness: Optional[float] = Field(
+        None, ge=0, le=1, description="Share of trainees who gain usable skills [0-1]" + _CAT)
+    training_places: int = Field(
+        0, ge=0, le=10_000_000_000, description="Digital-skills training places the scenario "
+        "funds [people]; spread over the region's whole population (raises the skills share "
+        "by effectiveness x places / population). Default 0: no programme.")
+    combine: Optional[Literal["independent", "nested"]] = Field(
+        None, description="How the three barriers combine: product (independent, lower "
+                          "bound) or minimum (nested, upper bound)" + _CAT)
+    curve: Literal["bass", "logistic"] = Field(
+        "bass", description="Adoption curve over the years (Bass 1969 or logistic).")
+    bass_p: Optional[float] = Field(None, gt=0, le=1, description="Bass innovation "
+                                    "coefficient [1/year]" + _CAT)
+    bass_q: Optional[float] = Field(None, ge=0, le=5, description="Bass imitation "
+                                    "coefficient [1/year]" + _CAT)
+    logistic_growth_rate_per_year: Optional[float] = Field(
+        None, gt=0, le=10, description="Logistic steepness [1/year]" + _CAT)
+    logistic_midpoint_year: Optional[float] = Field(
+        None, ge=0, le=100, description="Logistic midpoint [years]" + _CAT)
+
+
+class StationCostSpec(_Section):
+    """Costs of one station type: changes to a catalogue entry, or a new entry on ``base``."""
+
+    base: Optional[str] = Field(None, description="Cost-catalogue station type to start from "
+                                                  "(ruralstar_pro, macro, small_cell).")
+    equipment_usd: Optional[float] = Field(None, ge=0, le=1e9, description="Radio equipment "
+                                           "capex [USD].")
+    pole_or_tower_usd: Optional[float] = Field(None, ge=0, le=1e9, description="Pole or tower "
+                                               "capex [USD].")
+    civil_works_usd: Optional[float] = Field(None, ge=0, le=1e9, description="Civil works "
+                                             "capex [USD].")
+    installation_usd: Optional[float] = Field(None, ge=0, le=1e9, description="Installation "
+                                              "capex [USD].")
+    site_rent_usd_per_year: Optional[float] = Field(None, ge=0, le=1e9, description="Site "
+                                                    "rent [USD/year].")
+    maintenance_usd_per_year: Optional[float] = Field(None, ge=0, le=1e9, description="Site "
+                                                      "maintenance [USD/year].")
+    off_grid_power: Optional[Literal["solar", "diesel", "cheapest"]] = Field(
+        None, description="Power off the grid for this type; default the catalogue's "
+                          "default_power (solar for poles, diesel for macros).")
+
+
+class EconomicsSpec(_Section):
+    """Horizon, discount rate, revenue and station costs (TCO, NPV, payback)."""
+
+    horizon_years: Optional[int] = Field(None, ge=1, le=100, description="Years simulated "
+                                         "for adoption and costs" + _CAT)
+    discount_rate: Optional[float] = Field(None, ge=0, le=1, description="Yearly discount "
+                                           "rate [-]" + _CAT)
+    arpu_usd_per_month: Optional[float] = Field(None, ge=0, le=10000, description="Revenue "
+                                                "per connected user [USD/month]" + _CAT)
+    discounted_payback: bool = Field(False, description="Payback year from discounted cash "
+                                                        "flows (default: simple payback).")
+    station_costs: dict[str, StationCostSpec] = Field(
+        default_factory=dict, description="Cost changes per station type; a type not in the "
+        "cost catalogue (e.g. one made with stations.<name>.base) needs an entry here.")
+
+
+class BackhaulOptionSpec(_Section):
+    """Changes to one backhaul option of the catalogue."""
+
+    enabled: bool = Field(True, description="False removes the option from the choice.")
+    max_distance_m: Optional[float] = Field(None, ge=0, description="Reach to the fibre node "
+                                            "or donor [m].")
+    capex_usd: Optional[float] = Field(None, ge=0, le=1e9, description="Up-front cost [USD].")
+    capex_usd_per_km: Optional[float] = Field(None, ge=0, le=1e9, description="Extra capex "
+                                              "per km (fibre) [USD/km].")
+    opex_usd_per_year: Optional[float] = Field(None, ge=0, le=1e9, description="Fees and "
+                                               "upkeep [USD/year].")
+    capacity_mbps: Optional[float] = Field(None, ge=0, le=1e6, description="Link capacity "
+                                           "[Mbit/s].")
+
+
+class BackhaulSpec(_Section):
+    """Backhaul per site: the cheapest feasible of fibre, microwave, LTE relay, satellite.
+
+    Donors for microwave and relay links are the existing sites. Fibre nodes default to the
+    existing sites too: in a synthetic district they stand in the largest towns, where a
+    fibre point of presence is most likely.
+    """
+
+    fibre_nodes: Literal["existing_sites", "none"] = Field(
+        "existing_sites", description="Where fibre points of presence are: at every existing "
+                                      "site, or none (add points with fibre_node_positions).")
+    fibre_node_positions: list[PointSpec] = Field(default_factory=list,
+                                                  description="Extra fibre nodes.")
+    require_capacity: bool = Field(
+        True, description="Only pick links that carry the site's busy-hour demand when one is "
+                          "feasible; a site no link can carry is flagged either way.")
+    options: dict[Literal["fibre", "microwave", "relay_los", "relay_nlos", "satellite"],
+                  BackhaulOptionSpec] = Field(default_factory=dict,
+                                              description="Changes per backhaul option.")
+
+
+class PowerSpec(_Section):
+    """Power per site: the grid within reach, otherwise solar + battery (or diesel).
+
+    Grid points default to the existing sites (market towns); the grid is taken to cover a
+    disc of ``grid_radius_m`` around each (the town and its feeders), and a site within the
+    catalogue's grid reach of that disc is connected.
+    """
+
+    grid_points: Literal["existing_sites", "none"] = Field(
+        "existing_sites", description="Where the electricity grid is: around every existing "
+                                      "site, or nowhere (add grid_point_positions).")
+    grid_point_positions: list[PointSpec] = Field(default_factory=list,
+                                                  description="Extra grid points.")
+    grid_radius_m: float = Field(
+        3000.0, ge=0, le=100_000, description="Radius of the electrified area around each grid "
+        "point [m] (assumption: a market town and its nearby feeders).")
+    grid_max_distance_m: Optional[float] = Field(
+        None, ge=0, le=100_000, description="Longest line extension to a site [m]" + _CAT)
+    grid_tariff_usd_per_kwh: Optional[float] = Field(
+        None, ge=0, le=10, description="Grid electricity price [USD/kWh]" + _CAT)
+    off_grid: Optional[Literal["solar", "diesel", "cheapest"]] = Field(
+        None, description="Power for sites off the grid, all types; default each type's "
+                          "catalogue default_power (or economics.station_costs.<type>.off_grid_power).")
+    solar_yield_kwh_per_kwp_per_day: Optional[float] = Field(
+        None, gt=0, le=10, description="PV yield [kWh/kWp/day]" + _CAT)
+    solar_days_of_autonomy: Optional[float] = Field(
+        None, gt=0, le=30, description="Battery autonomy [days]" + _CAT)
+    diesel_fuel_price_usd_per_l: Optional[float] = Field(
+        None, ge=0, le=100, description="Delivered diesel price [USD/l]" + _CAT)
+
+
 class OutputsSpec(_Section):
     dir: Optional[str] = Field(None, description="Results folder; default results/<name>.")
     maps: bool = True
@@ -323,6 +503,10 @@ class Scenario(_Section):
                           "(2 Mbit/s single-user downlink) for data technologies.")
     stations: dict[str, StationSpec] = Field(default_factory=dict)
     sites: SitesSpec = Field(default_factory=SitesSpec)
+    adoption: AdoptionSpec = Field(default_factory=AdoptionSpec)
+    economics: EconomicsSpec = Field(default_factory=EconomicsSpec)
+    backhaul: BackhaulSpec = Field(default_factory=BackhaulSpec)
+    power: PowerSpec = Field(default_factory=PowerSpec)
     outputs: OutputsSpec = Field(default_factory=OutputsSpec)
 
     #: The file the scenario came from (set by the loader; not a YAML key).
@@ -359,7 +543,12 @@ def markdown_reference() -> str:
                 ("capacity", CapacitySpec), ("indoor", IndoorSpec),
                 ("services.<name>", ServiceSpec), ("stations.<name>", StationSpec),
                 ("sites", SitesSpec), ("sites.existing[] / sites.new[]", SiteGroupSpec),
-                ("sites.*[].positions[]", SitePosition), ("outputs", OutputsSpec)]
+                ("sites.*[].positions[]", SitePosition), ("adoption", AdoptionSpec),
+                ("economics", EconomicsSpec), ("economics.station_costs.<type>", StationCostSpec),
+                ("backhaul", BackhaulSpec), ("backhaul.options.<option>", BackhaulOptionSpec),
+                ("power", PowerSpec), ("backhaul.fibre_node_positions[] / "
+                                      "power.grid_point_positions[]", PointSpec),
+                ("outputs", OutputsSpec)]
     lines = ["# Scenario keys", "",
              "Generated from `simulator/schema.py` by `simulator.schema.markdown_reference()`;",
              "a test keeps this file in step with the code. Unknown keys are errors.", ""]

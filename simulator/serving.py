@@ -38,8 +38,8 @@ class ServingParams:
     interference: bool = True
     interference_load: float = 0.5
     ul_interference_margin_db: float = 2.0
-    busy_hour_active_share: float = 0.01
-    mbps_per_active_user: float = 0.5
+    busy_hour_active_share: float = 0.05
+    mbps_per_active_user: float = 0.25
     indoor_share: float = 0.0
     building_entry_loss_db: float = 0.0
 

@@ -6,10 +6,29 @@ from pathlib import Path
 
 
 def sites_frame(result):
-    """A GeoDataFrame of the sites with type, height, power, frequency and people served."""
+    """A GeoDataFrame of the sites: type, radio, people served and connected, backhaul,
+    power and costs (capex [USD], opex [USD/year], TCO and NPV over the horizon [USD])."""
     import geopandas as gpd
 
+    import numpy as np
+
     sites, st = result.sites, result.stations
+    extra = {}
+    b = getattr(result, "business", None)
+    if b is not None:
+        extra = {
+            "people_connected": np.round(b.connected_by_year[:, -1]).astype(int),
+            "backhaul": [str(o) for o in b.backhaul],
+            "backhaul_capacity_mbps": b.backhaul_capacity_mbps,
+            "backhaul_demand_mbps": np.round(b.demand_mbps, 3),
+            "backhaul_capacity_exceeded": b.backhaul_capacity_exceeded.astype(bool),
+            "power": [str(o) for o in b.power],
+            "capex_usd": np.round(b.capex_usd, 2),
+            "opex_usd_per_year": np.round(b.opex_usd_per_year, 2),
+            "tco_usd": np.round(b.tco_usd, 2),
+            "npv_usd": np.round(b.npv_usd, 2),
+            "co2_kg_per_year": np.round(b.co2_kg_per_year, 1),
+        }
     return gpd.GeoDataFrame(
         {
             "name": sites.names,
@@ -23,6 +42,7 @@ def sites_frame(result):
             "frequency_mhz": [result.technology.frequency_mhz] * len(sites),
             "technology": [result.technology.name] * len(sites),
             "people_served": result.people_served_per_site.astype(int),
+            **extra,
             "x_m": sites.x_m,
             "y_m": sites.y_m,
         },

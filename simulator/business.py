@@ -1,0 +1,479 @@
+"""From covered to connected, and what it costs: the business side of a scenario run.
+
+Orchestration (no I/O): takes what the coverage run produced (the sites, the people each
+site serves, the people covered with and without the new sites) and calls the pure models
+in :mod:`simulator.adoption`, :mod:`simulator.backhaul`, :mod:`simulator.power` and
+:mod:`simulator.economics` with the scenario's parameters merged over the sourced defaults
+of ``simulator/data/costs.yaml`` (one source of truth: an empty scenario key means "the
+catalogue value").
+
+Definitions (docs/economics.md explains them in plain words):
+
+* people connected in year t = people covered x potential x F(t); the potential
+  (handset x affordability x skills, or their minimum) is the same for every site;
+  training places are spread over the region's whole population;
+* new sites get the cheapest feasible backhaul, with the existing sites as donors and
+  the fibre nodes of ``backhaul:``; existing sites are costed at replacement cost with
+  fibre (if a node is within reach) or satellite, so the "network" totals say what the
+  whole network would cost to build;
+* power: the grid where it is within reach, else each type's off-grid default;
+* capex = station (equipment, pole/tower, civil works, installation) + power system +
+  backhaul; opex = rent + maintenance + energy/upkeep + backhaul fees;
+* revenue = 12 x ARPU x the site's connected users in each year;
+* totals (``cost_per_person_*``) use the whole network's TCO over all people covered /
+  connected; marginal figures (``marginal_cost_per_person_*``) use the new sites' TCO over
+  the people newly covered / newly connected (scenario minus the existing network alone).
+  People connected are those of the last year of the horizon.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import adoption as ad
+from . import economics as ec
+from .backhaul import BACKHAUL_OPTIONS, choose_backhaul, nearest_node
+from .errors import ScenarioError
+from .power import choose_power
+
+__all__ = ["BusinessResult", "assess", "resolve_parameters"]
+
+_ADOPTION_KEYS = ("smartphone_share", "basic_phone_share", "basic_phone_weight",
+                  "price_usd_per_gb", "bundle_gb", "threshold_share",
+                  "median_income_usd_per_month", "income_sigma", "skills_baseline_share",
+                  "skills_max_share", "training_effectiveness", "combine", "bass_p", "bass_q",
+                  "logistic_growth_rate_per_year", "logistic_midpoint_year")
+_CAPEX_KEYS = {"equipment_usd": "equipment", "pole_or_tower_usd": "pole_or_tower",
+               "civil_works_usd": "civil_works", "installation_usd": "installation"}
+_OPEX_KEYS = {"site_rent_usd_per_year": "site_rent", "maintenance_usd_per_year": "maintenance"}
+
+
+def _src(scenario) -> str | None:
+    return str(scenario.source_path) if scenario.source_path else None
+
+
+@contextmanager
+def _as_scenario_error(scenario, key: str):
+    """Turn a model's ValueError into a ScenarioError naming the scenario key."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ScenarioError(str(exc), file=_src(scenario), key=key) from None
+
+
+def _station_uses(scenario) -> dict[str, str]:
+    """Station type -> key path of its first use in ``sites:``."""
+    uses: dict[str, str] = {}
+    for status in ("existing", "new"):
+        for g, group in enumerate(getattr(scenario.sites, status)):
+            uses.setdefault(group.station, f"sites.{status}.{g}.station")
+    return uses
+
+
+def resolve_parameters(scenario, station_names) -> dict:
+    """The scenario's adoption, economics, backhaul, power and station-cost parameters.
+
+    Catalogue defaults (``simulator/data/costs.yaml``) with the scenario's keys applied.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    station_names : iterable of str
+        Every station type the scenario knows (catalogue plus ``stations:``).
+
+    Returns
+    -------
+    dict
+        ``adoption``, ``economics``, ``traffic``, ``backhaul``, ``power``, ``station_costs``
+        (entries for the station types the sites use).
+
+    Raises
+    ------
+    ScenarioError
+        A station type used by a site with no cost entry, a cost entry for an unknown type,
+        shares that add up to more than 1, every backhaul option disabled.
+    """
+    cat = ec.load_cost_catalogue()
+    src = _src(scenario)
+
+    spec = scenario.adoption
+    adopt = {k: (getattr(spec, k) if getattr(spec, k) is not None else cat["adoption"][k])
+             for k in _ADOPTION_KEYS}
+    adopt["training_places"] = spec.training_places
+    adopt["curve"] = spec.curve
+    if adopt["smartphone_share"] + adopt["basic_phone_share"] > 1.0 + 1e-12:
+        key = ("adoption.basic_phone_share" if spec.basic_phone_share is not None
+               else "adoption.smartphone_share")
+        raise ScenarioError(
+            f"smartphone_share + basic_phone_share = {adopt['smartphone_share']:g} + "
+            f"{adopt['basic_phone_share']:g} is more than 1; allowed: shares adding up to "
+            "at most 1", file=src, key=key,
+            value=getattr(spec, key.split(".")[1]))
+
+    e = scenario.economics
+    econ = {k: (getattr(e, k) if getattr(e, k) is not None else cat["economics"][k])
+            for k in ("horizon_years", "discount_rate", "arpu_usd_per_month")}
+    econ["horizon_years"] = int(econ["horizon_years"])
+    econ["discounted_payback"] = e.discounted_payback
+
+    b = scenario.backhaul
+    traffic = {k: getattr(scenario.capacity, k)
+               for k in ("busy_hour_active_share", "mbps_per_active_user")}
+    backhaul = copy.deepcopy(cat["backhaul"])
+    for name, change in b.options.items():
+        if not change.enabled:
+            backhaul.pop(name, None)
+            continue
+        backhaul[name].update(change.model_dump(exclude_none=True, exclude={"enabled"}))
+    if not backhaul:
+        raise ScenarioError("every backhaul option is disabled; allowed: keep at least one "
+                            "(satellite is available everywhere)", file=src,
+                            key="backhaul.options")
+
+    p = scenario.power
+    power = copy.deepcopy(cat["power"])
+    for key, (section, name) in {
+            "grid_max_distance_m": ("grid", "max_distance_m"),
+            "grid_tariff_usd_per_kwh": ("grid", "tariff_usd_per_kwh"),
+            "solar_yield_kwh_per_kwp_per_day": ("solar", "yield_kwh_per_kwp_per_day"),
+            "solar_days_of_autonomy": ("solar", "days_of_autonomy"),
+            "diesel_fuel_price_usd_per_l": ("diesel", "fuel_price_usd_per_l")}.items():
+        if getattr(p, key) is not None:
+            power[section][name] = getattr(p, key)
+
+    known = set(station_names)
+    cat_types = cat["station_types"]
+    for name in e.station_costs:
+        if name not in known:
+            raise ScenarioError(f"not a station type of this scenario; allowed: "
+                                f"{', '.join(sorted(known))}", file=src,
+                                key=f"economics.station_costs.{name}", value=name)
+    costs: dict[str, dict] = {}
+    for name, where in _station_uses(scenario).items():
+        sc = e.station_costs.get(name)
+        if sc is None:
+            if name not in cat_types:
+                raise ScenarioError(
+                    f"station type '{name}' has no cost entry (the cost catalogue has "
+                    f"{', '.join(sorted(cat_types))}); add economics.station_costs.{name} "
+                    f"with base: <one of those> or all its capex and opex keys",
+                    file=src, key=where, value=name)
+            entry = copy.deepcopy(cat_types[name])
+        else:
+            base = sc.base if sc.base is not None else (name if name in cat_types else None)
+            if base is not None and base not in cat_types:
+                raise ScenarioError(f"unknown cost-catalogue station type; allowed: "
+                                    f"{', '.join(sorted(cat_types))}", file=src,
+                                    key=f"economics.station_costs.{name}.base", value=base)
+            if base is None:
+                missing = [k for k in (*_CAPEX_KEYS, *_OPEX_KEYS) if getattr(sc, k) is None]
+                if missing:
+                    raise ScenarioError(
+                        f"station type '{name}' is not in the cost catalogue, so its cost "
+                        f"entry needs base: ({', '.join(sorted(cat_types))}) or every cost "
+                        f"key; missing: {', '.join(missing)}", file=src,
+                        key=f"economics.station_costs.{name}")
+                entry = {"capex_usd": {}, "opex_usd_per_year": {}, "default_power": "solar"}
+            else:
+                entry = copy.deepcopy(cat_types[base])
+            for k, leaf in _CAPEX_KEYS.items():
+                if getattr(sc, k) is not None:
+                    entry["capex_usd"][leaf] = getattr(sc, k)
+            for k, leaf in _OPEX_KEYS.items():
+                if getattr(sc, k) is not None:
+                    entry["opex_usd_per_year"][leaf] = getattr(sc, k)
+            if sc.off_grid_power is not None:
+                entry["default_power"] = sc.off_grid_power
+        if p.off_grid is not None and (sc is None or sc.off_grid_power is None):
+            entry["default_power"] = p.off_grid
+        costs[name] = entry
+    return {"adoption": adopt, "economics": econ, "traffic": traffic, "backhaul": backhaul,
+            "power": power, "station_costs": costs}
+
+
+@dataclass
+class BusinessResult:
+    """Adoption, backhaul, power and costs of a run (arrays per site, in ``sites`` order).
+
+    Attributes
+    ----------
+    params : dict
+        The parameters used (see :func:`resolve_parameters`).
+    shares : dict
+        ``handset``, ``affordability``, ``skills``, ``potential`` shares [-].
+    fraction_by_year : ndarray, shape (n_years,)
+        Share of covered people connected at the end of each year [-].
+    connected_by_year : ndarray, shape (n_sites, n_years)
+        Connected people per site and year (expected values, not rounded) [people].
+    connected_total_by_year, connected_baseline_by_year : ndarray, shape (n_years,)
+        Connected people with all sites / with the existing sites alone [people].
+    demand_mbps, backhaul_capacity_mbps : ndarray
+        Busy-hour demand and capacity of the chosen link [Mbit/s].
+    backhaul, power : ndarray of str
+        Chosen option per site.
+    backhaul_capacity_exceeded : ndarray of bool
+    capex_usd, opex_usd_per_year, tco_usd, npv_usd, payback_years : ndarray
+        Per site [USD], [USD/year], [USD], [USD], [years] (NaN: no payback in the horizon).
+    co2_kg_per_year : ndarray
+        From the power system [kg/year].
+    """
+
+    params: dict
+    shares: dict
+    fraction_by_year: np.ndarray
+    connected_by_year: np.ndarray
+    connected_total_by_year: np.ndarray
+    connected_baseline_by_year: np.ndarray
+    demand_mbps: np.ndarray
+    backhaul: np.ndarray
+    backhaul_capacity_mbps: np.ndarray
+    backhaul_capacity_exceeded: np.ndarray
+    power: np.ndarray
+    capex_usd: np.ndarray
+    opex_usd_per_year: np.ndarray
+    tco_usd: np.ndarray
+    npv_usd: np.ndarray
+    payback_years: np.ndarray
+    co2_kg_per_year: np.ndarray
+    summary: dict = field(default_factory=dict)
+
+
+def _points_xy(points, crs: str) -> np.ndarray:
+    if not points:
+        return np.empty((0, 2))
+    from pyproj import Transformer
+
+    to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    out = []
+    for p in points:
+        out.append((p.x_m, p.y_m) if p.x_m is not None else to_grid.transform(p.lon, p.lat))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _num(x, ndigits: int = 2):
+    """A JSON-safe rounded float: None for NaN or infinity."""
+    x = float(x)
+    return round(x, ndigits) if math.isfinite(x) else None
+
+
+def _people(x) -> int:
+    return int(round(float(x)))
+
+
+def assess(scenario, grid, sites, stations, people_served_per_site, *, population_total,
+           people_covered, people_covered_existing) -> BusinessResult:
+    """Adoption, backhaul, power and costs of every site of a run.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    grid : Grid
+        For the CRS of explicit fibre nodes / grid points.
+    sites : Sites
+    stations : dict of StationType
+        For each type's power draw [W].
+    people_served_per_site : ndarray, shape (n_sites,)
+        People in covered cells whose best server is each site [people].
+    population_total, people_covered, people_covered_existing : int
+        People in the region, covered by all sites, covered by the existing sites alone.
+
+    Returns
+    -------
+    BusinessResult
+    """
+    params = resolve_parameters(scenario, stations)
+    a, econ = params["adoption"], params["economics"]
+    n_years, rate, arpu = econ["horizon_years"], econ["discount_rate"], econ["arpu_usd_per_month"]
+
+    # ---- adoption: one potential for the whole region
+    with _as_scenario_error(scenario, "adoption"):
+        h = ad.handset_share(a["smartphone_share"], a["basic_phone_share"],
+                             basic_phone_weight=a["basic_phone_weight"])
+        aff = ad.affordability_share(a["price_usd_per_gb"], a["median_income_usd_per_month"],
+                                     a["income_sigma"], bundle_gb=a["bundle_gb"],
+                                     threshold_share=a["threshold_share"])
+        k = ad.skills_share(a["skills_baseline_share"], a["training_places"],
+                            max(population_total, 1), max_share=a["skills_max_share"],
+                            training_effectiveness=a["training_effectiveness"])
+        pot = ad.adoption_potential(h, aff, k, combine=a["combine"])
+        frac = np.asarray(ad.connected_fraction_by_year(
+            n_years, pot, curve=a["curve"], p=a["bass_p"], q=a["bass_q"],
+            growth_rate_per_year=a["logistic_growth_rate_per_year"],
+            midpoint_year=a["logistic_midpoint_year"]))
+    served = np.asarray(people_served_per_site, dtype=np.float64)
+    connected = ad.connected_people_by_year(served, frac)            # (n_sites, n_years)
+    connected_total = float(people_covered) * frac
+    connected_base = float(people_covered_existing) * frac
+
+    # ---- backhaul: existing sites are donors; fibre nodes per backhaul.fibre_nodes
+    n = len(sites)
+    xy = np.column_stack([np.asarray(sites.x_m, float), np.asarray(sites.y_m, float)])
+    xy = xy.reshape(n, 2)
+    ex = np.asarray(sites.existing, dtype=bool)
+    b = scenario.backhaul
+    fibre = _points_xy(b.fibre_node_positions, grid.crs)
+    if b.fibre_nodes == "existing_sites":
+        fibre = np.vstack([xy[ex], fibre])
+    tr = params["traffic"]
+    demand = served * tr["busy_hour_active_share"] * tr["mbps_per_active_user"]
+    bh_option = np.empty(n, dtype=object)
+    bh_capex, bh_opex, bh_cap = np.zeros(n), np.zeros(n), np.zeros(n)
+    bh_exceeded = np.zeros(n, dtype=bool)
+    with _as_scenario_error(scenario, "backhaul"):
+        for mask, donors in ((~ex, xy[ex]), (ex, None)):
+            if not mask.any():
+                continue
+            ch = choose_backhaul(xy[mask], params["backhaul"], fibre_node_xy_m=fibre,
+                                 donor_xy_m=donors, demand_mbps=demand[mask],
+                                 require_capacity=b.require_capacity, discount_rate=rate,
+                                 horizon_years=n_years)
+            bh_option[mask] = ch.option
+            bh_capex[mask], bh_opex[mask] = ch.capex_usd, ch.opex_usd_per_year
+            bh_cap[mask], bh_exceeded[mask] = ch.capacity_mbps, ch.capacity_exceeded
+    if n and np.any(bh_option == "none"):
+        i = int(np.flatnonzero(bh_option == "none")[0])
+        raise ScenarioError(f"site '{sites.names[i]}' has no feasible backhaul option "
+                            f"(enabled: {', '.join(params['backhaul'])}); allowed: keep "
+                            "satellite enabled or put a fibre node or donor within reach",
+                            file=_src(scenario), key="backhaul.options")
+
+    # ---- power: grid within reach of the grid discs, else the type's off-grid choice
+    pw = scenario.power
+    grid_pts = _points_xy(pw.grid_point_positions, grid.crs)
+    if pw.grid_points == "existing_sites":
+        grid_pts = np.vstack([xy[ex], grid_pts])
+    d_grid, _ = nearest_node(xy, grid_pts) if n else (np.zeros(0), None)
+    d_grid = np.maximum(d_grid - pw.grid_radius_m, 0.0)
+    power_w = np.array([stations[t].power_draw_w for t in sites.station], dtype=np.float64)
+    costs = params["station_costs"]
+    off_grid = np.array([costs[t]["default_power"] for t in sites.station], dtype=object)
+    pw_option = np.empty(n, dtype=object)
+    pw_capex, pw_opex, co2 = np.zeros(n), np.zeros(n), np.zeros(n)
+    with _as_scenario_error(scenario, "power"):
+        for mode in dict.fromkeys(off_grid):
+            m = off_grid == mode
+            ch = choose_power(power_w[m], d_grid[m], params["power"], off_grid=mode,
+                              discount_rate=rate, horizon_years=n_years)
+            pw_option[m] = ch.option
+            pw_capex[m], pw_opex[m], co2[m] = ch.capex_usd, ch.opex_usd_per_year, \
+                ch.co2_kg_per_year
+
+    # ---- costs per site
+    def station_part(section, leaf):
+        return np.array([costs[t][section][leaf] for t in sites.station], dtype=np.float64)
+
+    with _as_scenario_error(scenario, "economics"):
+        capex = np.asarray(ec.capex_usd(
+            equipment_usd=station_part("capex_usd", "equipment"),
+            pole_or_tower_usd=station_part("capex_usd", "pole_or_tower"),
+            civil_works_usd=station_part("capex_usd", "civil_works"),
+            installation_usd=station_part("capex_usd", "installation"),
+            power_system_usd=pw_capex, backhaul_usd=bh_capex), dtype=np.float64).reshape(n)
+        opex = np.asarray(ec.opex_usd_per_year(
+            site_rent_usd=station_part("opex_usd_per_year", "site_rent"),
+            maintenance_usd=station_part("opex_usd_per_year", "maintenance"),
+            energy_usd=pw_opex, backhaul_fees_usd=bh_opex), dtype=np.float64).reshape(n)
+        tco = np.asarray(ec.tco_usd(capex, opex, rate, n_years)).reshape(n)
+        npv = np.asarray(ec.npv_usd(capex, opex, connected, arpu, rate)).reshape(n)
+        pb_rate = rate if econ["discounted_payback"] else 0.0
+        payback = np.asarray(ec.payback_year(capex, opex, connected, arpu,
+                                             discount_rate=pb_rate)).reshape(n)
+
+    res = BusinessResult(
+        params=params,
+        shares={"handset": float(h), "affordability": float(aff), "skills": float(k),
+                "potential": float(pot)},
+        fraction_by_year=frac, connected_by_year=connected,
+        connected_total_by_year=connected_total, connected_baseline_by_year=connected_base,
+        demand_mbps=demand, backhaul=bh_option, backhaul_capacity_mbps=bh_cap,
+        backhaul_capacity_exceeded=bh_exceeded, power=pw_option, capex_usd=capex,
+        opex_usd_per_year=opex, tco_usd=tco, npv_usd=npv, payback_years=payback,
+        co2_kg_per_year=co2)
+    res.summary = _summary(res, sites, served, people_covered, people_covered_existing)
+    return res
+
+
+def _group(r: BusinessResult, mask: np.ndarray, people_covered: float,
+           people_connected: float) -> dict:
+    """Totals of a group of sites; cost per person over the people given."""
+    econ = r.params["economics"]
+    capex = float(r.capex_usd[mask].sum())
+    opex = float(r.opex_usd_per_year[mask].sum())
+    tco = float(r.tco_usd[mask].sum())
+    users = r.connected_by_year[mask].sum(axis=0)
+    pb_rate = econ["discount_rate"] if econ["discounted_payback"] else 0.0
+    payback = ec.payback_year(capex, opex, users, econ["arpu_usd_per_month"],
+                              discount_rate=pb_rate) if mask.any() else math.nan
+    return {
+        "capex_usd": _num(capex),
+        "opex_usd_per_year": _num(opex),
+        "tco_usd": _num(tco),
+        "npv_usd": _num(r.npv_usd[mask].sum()),
+        "payback_years": _num(payback, 0),
+        "cost_per_person_covered_usd": _num(ec.cost_per_person_usd(tco, people_covered)),
+        "cost_per_person_connected_usd": _num(ec.cost_per_person_usd(tco, people_connected)),
+    }
+
+
+def _summary(r: BusinessResult, sites, served, people_covered, people_covered_existing) -> dict:
+    econ, a = r.params["economics"], r.params["adoption"]
+    ex = np.asarray(sites.existing, dtype=bool)
+    new = ~ex
+    allm = np.ones(len(ex), dtype=bool)
+    conn_last = float(r.connected_total_by_year[-1])
+    newly_last = float(r.connected_total_by_year[-1] - r.connected_baseline_by_year[-1])
+    network = _group(r, allm, people_covered, conn_last)
+    marginal = _group(r, new, people_covered - people_covered_existing, newly_last)
+    by_type = {}
+    for t in dict.fromkeys(sites.station):
+        m = np.array([s == t for s in sites.station], dtype=bool)
+        cov_t = float(served[m].sum())
+        conn_t = float(r.connected_by_year[m, -1].sum())
+        by_type[t] = {"sites_existing": int((m & ex).sum()), "sites_new": int((m & new).sum()),
+                      "people_covered": _people(cov_t), "people_connected": _people(conn_t),
+                      **_group(r, m, cov_t, conn_t)}
+    return {
+        "horizon_years": econ["horizon_years"],
+        "discount_rate": econ["discount_rate"],
+        "people_connected": _people(conn_last),
+        "people_connected_fraction_of_covered": (round(conn_last / people_covered, 6)
+                                                 if people_covered else 0.0),
+        "people_connected_by_year": [_people(v) for v in r.connected_total_by_year],
+        "people_newly_connected": _people(newly_last),
+        "people_connected_by_existing_sites": _people(r.connected_baseline_by_year[-1]),
+        "adoption_shares": {k: round(v, 6) for k, v in r.shares.items()},
+        "capex_usd": marginal["capex_usd"],
+        "opex_usd_per_year": marginal["opex_usd_per_year"],
+        "tco_usd": marginal["tco_usd"],
+        "npv_usd": marginal["npv_usd"],
+        "payback_years": marginal["payback_years"],
+        "cost_per_person_covered_usd": network["cost_per_person_covered_usd"],
+        "cost_per_person_connected_usd": network["cost_per_person_connected_usd"],
+        "marginal_cost_per_person_covered_usd": marginal["cost_per_person_covered_usd"],
+        "marginal_cost_per_person_connected_usd": marginal["cost_per_person_connected_usd"],
+        "network_capex_usd": network["capex_usd"],
+        "network_opex_usd_per_year": network["opex_usd_per_year"],
+        "network_tco_usd": network["tco_usd"],
+        "network_npv_usd": network["npv_usd"],
+        "by_station_type": by_type,
+        "backhaul_new_sites": {o: int(np.sum(r.backhaul[new] == o)) for o in BACKHAUL_OPTIONS
+                               if np.any(r.backhaul[new] == o)},
+        "backhaul_capacity_exceeded_sites": int(r.backhaul_capacity_exceeded.sum()),
+        "power_new_sites": {o: int(np.sum(r.power[new] == o)) for o in ("grid", "solar", "diesel")
+                            if np.any(r.power[new] == o)},
+        "co2_t_per_year_new_sites": _num(r.co2_kg_per_year[new].sum() / 1000.0, 3),
+        "assumptions": {
+            "price_usd_per_gb": a["price_usd_per_gb"],
+            "median_income_usd_per_month": a["median_income_usd_per_month"],
+            "threshold_share": a["threshold_share"],
+            "training_places": a["training_places"],
+            "combine": a["combine"],
+            "curve": a["curve"],
+            "arpu_usd_per_month": econ["arpu_usd_per_month"],
+        },
+    }
