@@ -138,3 +138,68 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
                  f"{sm['sites_new']} new) · {sm['people_newly_covered']:,} newly covered · "
                  f"{result.technology.label}, {sm['propagation_model']}", fontsize=11)
     return ax
+
+
+def plot_marginal_curve(plan_result, ax=None, *, x="sites", percent_axis=True):
+    """Marginal curve of a plan: people newly covered against sites built or against cost.
+
+    One line per method run (greedy dashed, ILP solid), with a marker per site so the
+    diminishing returns are visible; the budget (``x="cost"``) or the site limit
+    (``x="sites"``) as a dotted vertical line.
+
+    Parameters
+    ----------
+    plan_result : simulator.planning.PlanResult
+    ax : matplotlib Axes, optional
+    x : {"sites", "cost"}
+        Horizontal axis: number of new sites, or cumulative cost [thousand USD].
+    percent_axis : bool
+        A right-hand axis in percent of the population.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if x not in ("sites", "cost"):
+        raise ValueError(f"x={x!r} is invalid; allowed: 'sites' or 'cost'")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5))
+    styles = {"greedy": dict(color="#e6550d", ls="--", marker="o", ms=3.5),
+              "ilp": dict(color="#3182bd", ls="-", marker="s", ms=3.5)}
+    for name, p in plan_result.placements.items():
+        c = plan_result.curve(name)
+        xs = c["sites"] if x == "sites" else c["cost_usd"] / 1000.0
+        label = {"greedy": "greedy", "ilp": "ILP"}.get(name, name)
+        label += f" ({p.n_sites} sites, {int(c['people'][-1]):,} people"
+        label += ", optimal)" if p.optimal else (
+            f", gap {100 * p.gap:.2f} %)" if np.isfinite(p.gap) else ")")
+        ax.plot(xs, c["people"], drawstyle="default", label=label, lw=1.6,
+                **styles.get(name, dict(color="#756bb1", marker="o", ms=3.5)))
+    spec = plan_result.spec
+    if x == "cost" and spec.budget_usd is not None:
+        ax.axvline(spec.budget_usd / 1000.0, color="0.3", ls=":", lw=1.2)
+        ax.text(spec.budget_usd / 1000.0, 0.02, " budget", transform=ax.get_xaxis_transform(),
+                ha="left", va="bottom", fontsize=8, color="0.3")
+    if x == "sites" and spec.max_sites is not None:
+        ax.axvline(spec.max_sites, color="0.3", ls=":", lw=1.2)
+        ax.text(spec.max_sites, 0.02, " site limit", transform=ax.get_xaxis_transform(),
+                ha="left", va="bottom", fontsize=8, color="0.3")
+    ax.set_xlabel("new sites built" if x == "sites" else "cumulative capex [thousand USD]")
+    ax.set_ylabel("people newly covered")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if x == "cost":
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("people newly covered vs " + ("sites" if x == "sites" else "cost"),
+                 fontsize=10)
+    total = plan_result.summary.get("population_total") or int(plan_result.population.people.sum())
+    if percent_axis and total:
+        sec = ax.secondary_yaxis("right", functions=(lambda v: 100.0 * v / total,
+                                                     lambda v: v * total / 100.0))
+        sec.set_ylabel("% of population")
+    return ax
