@@ -322,6 +322,8 @@ def _spec_with(scenario: Scenario, overrides: dict) -> PlanningSpec:
         e = err.errors(include_url=False)[0]
         loc = ".".join(str(p) for p in e["loc"])
         msg = e["msg"].removeprefix("Value error, ")
+        if scenario.planning is None:
+            msg += " (the scenario has no 'planning:' section; see docs/scenario.md)"
         raise ScenarioError(msg, file=_src(scenario),
                             key="planning" + (f".{loc}" if loc else ""),
                             value=e.get("input") if not isinstance(e.get("input"), dict)
