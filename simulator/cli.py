@@ -1,4 +1,4 @@
-"""The ``ruralsim`` command line: run, validate, compare.
+"""The ``ruralsim`` command line: run, validate, compare, plan.
 
 A user's mistake (bad YAML, unknown key, missing file, impossible parameter) prints one
 line naming the file, the key and what is allowed, and exits with status 2.
@@ -226,6 +226,69 @@ def _cmd_compare(args) -> int:
     if not args.quiet:
         _print_comparison(summaries)
         print(f"wrote {targets[0]} and {targets[1]}")
+def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
+    budget = []
+    if summary["budget_usd"] is not None:
+        budget.append(f"{summary['budget_usd']:,.0f} USD")
+    if summary["max_sites"] is not None:
+        budget.append(f"{summary['max_sites']} sites")
+    rows = [
+        ("scenario", summary["scenario"]),
+        ("candidates", f"{summary['candidates']:,} ({summary['candidate_source']})"),
+        ("budget", " and ".join(budget)),
+        ("objective", summary["objective"] + (f" (adoption share {summary['adoption_share']:g})"
+                                              if summary["objective"] == "people_connected"
+                                              else "")),
+        ("population", f"{summary['population_total']:,}"),
+        ("covered by kept sites", f"{summary['people_covered_by_kept_sites']:,} "
+                                  f"({summary['kept_sites']} sites)"),
+    ]
+    for name, m in summary["methods"].items():
+        opt = "optimal" if m["optimal"] else (f"gap {100 * m['gap']:.3f} %" if m["gap"] is not
+                                              None else f"guarantee >= {m['guarantee']:.3f}")
+        rows.append((f"{name}", f"{m['sites']} sites, {m['people_newly_covered']:,} people "
+                                f"newly covered, {m['cost_usd']:,.0f} USD, {opt}, "
+                                f"{m['solve_time_s']:.2f} s"))
+    gap = summary["gap"]
+    rows += [
+        ("sites chosen", f"{summary['sites_chosen']} " + ", ".join(
+            f"{k}: {v}" for k, v in summary["sites_chosen_by_type"].items())),
+        ("people newly covered", f"{summary['people_newly_covered']:,}"),
+        ("people covered after", f"{summary['people_covered_after_plan']:,} "
+                                 f"({100 * summary['people_covered_after_plan'] / max(summary['population_total'], 1):.1f} %)"),
+        ("cost", f"{summary['cost_usd']:,.0f} USD"),
+        ("method", summary["method"]),
+        ("optimal / gap", ("proven optimal" if summary["optimal"] else
+                           (f"not proven, gap {100 * gap:.3f} %" if gap is not None else
+                            f"not proven (greedy, guarantee >= {summary['guarantee']:.3f} of "
+                            "optimum)"))),
+        ("coverage matrix", f"{summary['coverage_matrix_shape'][0]:,} x "
+                            f"{summary['coverage_matrix_shape'][1]:,} cells, "
+                            f"{summary['coverage_matrix_nnz']:,} nonzeros, "
+                            f"{summary['timings_s']['coverage_matrix']:.2f} s"),
+        ("run time", f"{seconds:.2f} s"),
+        ("results", str(out_dir)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+
+
+def _cmd_plan(args) -> int:
+    from .io.plan import default_plan_dir
+    from .io.scenario_file import load_scenario
+    from .planning import plan
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(args.scenario)
+    target = Path(args.out) if args.out else default_plan_dir(scenario)
+    if target.exists() and not args.overwrite:
+        raise ScenarioError("plan folder already exists; pass --overwrite to replace it, "
+                            "or choose another --out", file=str(target))
+    result = plan(scenario, method=args.method)
+    saved = result.save(target, overwrite=args.overwrite)
+    if not args.quiet:
+        _print_plan_table(result.summary, saved, time.perf_counter() - t0)
     return 0
 
 
@@ -253,6 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--overwrite", action="store_true", help="replace existing comparison files")
     c.add_argument("--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(func=_cmd_compare)
+    pl = sub.add_parser("plan", help="choose where to put new sites (the scenario's "
+                                     "'planning:' section) and write them")
+    pl.add_argument("scenario", help="scenario YAML file with a 'planning:' section")
+    pl.add_argument("--out", help="plan folder (default: <outputs.dir>-plan or "
+                                  "results/<name>-plan)")
+    pl.add_argument("--overwrite", action="store_true", help="replace an existing plan folder")
+    pl.add_argument("--method", choices=["greedy", "ilp", "both"],
+                    help="override planning.method")
+    pl.add_argument("--quiet", action="store_true", help="print nothing on success")
+    pl.set_defaults(func=_cmd_plan)
     return p
 
 

@@ -256,3 +256,33 @@ def compute_fields(grid: Grid, sa: SiteArrays, technology: Technology, model: Pa
         if progress is not None:
             progress(k + 1, len(tiles))
     return out
+
+
+def window_tile(grid: Grid, x_m: float, y_m: float, radius_m: float) -> Tile | None:
+    """The block of cells whose centres may lie within ``radius_m`` of a point.
+
+    A square of cells around ``(x_m, y_m)`` clipped to the grid: every cell whose centre is
+    within ``radius_m`` of the point is inside it (plus a few corner cells). ``None`` when the
+    square misses the grid. Used to evaluate one site only over the cells within its reach
+    (:mod:`simulator.coverage_matrix`), with :func:`compute_tile` so the arithmetic is the
+    engine's.
+
+    Parameters
+    ----------
+    grid : Grid
+    x_m, y_m : float
+        The point (a site) in the grid's CRS [m].
+    radius_m : float
+        Reach, >= 0 [m].
+    """
+    if not radius_m >= 0:
+        raise ValueError(f"radius_m={radius_m} is invalid; allowed: >= 0 m")
+    res = grid.resolution_m
+    # centre of column j is x_min + (j + 0.5) res: |centre - x| <= r  <=>  j in [lo, hi]
+    col0 = max(0, int(np.ceil((x_m - radius_m - grid.x_min_m) / res - 0.5)))
+    col1 = min(grid.ncols, int(np.floor((x_m + radius_m - grid.x_min_m) / res - 0.5)) + 1)
+    row0 = max(0, int(np.ceil((grid.y_max_m - y_m - radius_m) / res - 0.5)))
+    row1 = min(grid.nrows, int(np.floor((grid.y_max_m - y_m + radius_m) / res - 0.5)) + 1)
+    if col1 <= col0 or row1 <= row0:
+        return None
+    return Tile(row0, row1, col0, col1)

@@ -237,3 +237,72 @@ def plot_scenario_comparison(results, ax=None, *, marginal=True):
 def _scenario_label(s: dict) -> str:
     parts = [f"{d['new']} {name}" for name, d in s.get("sites_by_type", {}).items() if d["new"]]
     return f"{s['scenario']}\n(+{', '.join(parts) if parts else 'no new sites'})"
+
+
+def plot_marginal_curve(plan_result, ax=None, *, x="sites", percent_axis=True):
+    """Marginal curve of a plan: people newly covered against sites built or against cost.
+
+    One line per method run (greedy dashed, ILP solid), with a marker per site so the
+    diminishing returns are visible; the budget (``x="cost"``) or the site limit
+    (``x="sites"``) as a dotted vertical line.
+
+    Parameters
+    ----------
+    plan_result : simulator.planning.PlanResult
+    ax : matplotlib Axes, optional
+    x : {"sites", "cost"}
+        Horizontal axis: number of new sites, or cumulative cost [thousand USD].
+    percent_axis : bool
+        A right-hand axis in percent of the population.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if x not in ("sites", "cost"):
+        raise ValueError(f"x={x!r} is invalid; allowed: 'sites' or 'cost'")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5))
+    styles = {"greedy": dict(color="#e6550d", ls="--", marker="o", ms=3.5, lw=1.4, zorder=3),
+              "ilp": dict(color="#3182bd", ls="-", marker="s", ms=6, lw=3.0, alpha=0.75,
+                          zorder=2)}
+    # the ILP first (wide, underneath) so an identical greedy curve stays visible on top
+    for name in sorted(plan_result.placements, key=lambda n: n != "ilp"):
+        p = plan_result.placements[name]
+        c = plan_result.curve(name)
+        xs = c["sites"] if x == "sites" else c["cost_usd"] / 1000.0
+        label = {"greedy": "greedy", "ilp": "ILP"}.get(name, name)
+        label += f" ({p.n_sites} sites, {int(c['people'][-1]):,} people"
+        label += ", optimal)" if p.optimal else (
+            f", gap {100 * p.gap:.2f} %)" if np.isfinite(p.gap) else ")")
+        ax.plot(xs, c["people"], label=label,
+                **styles.get(name, dict(color="#756bb1", marker="o", ms=3.5)))
+    spec = plan_result.spec
+    if x == "cost" and spec.budget_usd is not None:
+        ax.axvline(spec.budget_usd / 1000.0, color="0.3", ls=":", lw=1.2)
+        ax.text(spec.budget_usd / 1000.0, 0.03, "budget ", transform=ax.get_xaxis_transform(),
+                ha="right", va="bottom", fontsize=8, color="0.3")
+    if x == "sites" and spec.max_sites is not None:
+        ax.axvline(spec.max_sites, color="0.3", ls=":", lw=1.2)
+        ax.text(spec.max_sites, 0.03, "site limit ", transform=ax.get_xaxis_transform(),
+                ha="right", va="bottom", fontsize=8, color="0.3")
+    ax.set_xlabel("new sites built" if x == "sites" else "cumulative capex [thousand USD]")
+    ax.set_ylabel("people newly covered (beyond the kept sites)")
+    ax.set_xlim(left=0)
+    ax.margins(x=0.04)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if x == "cost":
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("people newly covered vs " + ("sites" if x == "sites" else "cost"),
+                 fontsize=10)
+    total = plan_result.summary.get("population_total") or int(plan_result.population.people.sum())
+    if percent_axis and total:
+        sec = ax.secondary_yaxis("right", functions=(lambda v: 100.0 * v / total,
+                                                     lambda v: v * total / 100.0))
+        sec.set_ylabel("% of population")
+    return ax

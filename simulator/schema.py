@@ -482,6 +482,93 @@ class OutputsSpec(_Section):
     maps: bool = True
 
 
+class CandidatesSpec(_Section):
+    """Where planning may put sites.
+
+    ``settlements``: one candidate per settlement centre, thinned so none is within
+    ``spacing_km`` of another (largest first); ``grid``: a square lattice ``spacing_km``
+    apart; ``hilltops``: local high points of the DEM (needs a terrain raster, not available
+    with ``terrain: flat``); ``file``: a CSV with columns ``x_m,y_m`` (region CRS) or
+    ``lon,lat`` (WGS 84), optional ``station``, ``cost_usd`` and ``name``.
+    """
+
+    source: Literal["settlements", "grid", "hilltops", "file"] = Field(
+        "settlements", description="Candidate generator.")
+    spacing_km: float = Field(
+        2.0, ge=0, le=500, description="settlements: thinning distance; grid: lattice "
+                                       "spacing (> 0); hilltops: search window side [km].")
+    file: Optional[str] = Field(
+        None, description="CSV of candidates (source: file), relative to the scenario file.")
+    station: Union[str, list[str]] = Field(
+        "ruralstar_pro", description="Station type(s) of the candidates; with a list, each "
+                                     "position is a candidate for every type.")
+    max_count: Optional[int] = Field(
+        None, ge=1, le=1_000_000, description="Keep at most this many positions "
+                                              "(settlements: largest first; hilltops: highest).")
+
+    @model_validator(mode="after")
+    def _file(self):
+        if self.source == "file" and not self.file:
+            raise ValueError("source 'file' needs 'file: path/to/candidates.csv'")
+        if self.source != "file" and self.file:
+            raise ValueError("'file' goes with source: file")
+        if self.source == "grid" and self.spacing_km <= 0:
+            raise ValueError("source 'grid' needs spacing_km > 0")
+        if isinstance(self.station, list) and not self.station:
+            raise ValueError("give at least one station type")
+        return self
+
+
+class PlanningSpec(_Section):
+    """Optimised placement (``ruralsim plan``): which candidates to build within a budget.
+
+    The scenario's own sites (existing and new groups) are kept; people they cover are not
+    credited to planned sites. Cost of a candidate: its ``cost_usd`` column in a candidate
+    file, else ``cost_usd[station]`` here, else the station type's capex from the cost
+    catalogue (``simulator/data/costs.yaml``: equipment, pole or tower, civil works,
+    installation; power system and backhaul not included).
+    """
+
+    candidates: CandidatesSpec = Field(default_factory=CandidatesSpec)
+    budget_usd: Optional[float] = Field(None, gt=0, description="Total capex limit [USD].")
+    max_sites: Optional[int] = Field(None, ge=1, le=1_000_000,
+                                     description="Limit on the number of new sites.")
+    objective: Literal["people_covered", "people_connected"] = Field(
+        "people_covered", description="people_connected weights people by adoption_share.")
+    adoption_share: Optional[float] = Field(
+        None, gt=0, le=1, description="Share of covered people who connect (objective "
+                                      "people_connected) [0-1].")
+    min_people_per_site: float = Field(
+        0.0, ge=0, description="Do not build a site adding fewer people than this (greedy "
+                               "only) [people].")
+    method: Literal["greedy", "ilp", "both"] = Field(
+        "greedy", description="Lazy greedy, the exact MCLP ILP (HiGHS), or both.")
+    time_limit_s: float = Field(60.0, gt=0, le=86400, description="ILP solver time limit [s].")
+    cost_usd: dict[str, float] = Field(
+        default_factory=dict, description="Capex per station type, replacing the catalogue's "
+                                          "[USD].")
+    workers: int = Field(1, ge=1, le=256, description="Threads building the coverage "
+                                                      "matrix (results do not depend on it).")
+
+    @field_validator("cost_usd")
+    @classmethod
+    def _positive_costs(cls, v):
+        for k, c in v.items():
+            if not c > 0:
+                raise ValueError(f"cost_usd.{k}={c} must be > 0 USD")
+        return v
+
+    @model_validator(mode="after")
+    def _budget(self):
+        if self.budget_usd is None and self.max_sites is None:
+            raise ValueError("give a budget: budget_usd and/or max_sites")
+        if self.objective == "people_connected" and self.adoption_share is None:
+            raise ValueError("objective 'people_connected' needs adoption_share (0-1)")
+        if self.method != "greedy" and self.min_people_per_site > 0:
+            raise ValueError("min_people_per_site is supported by method 'greedy' only")
+        return self
+
+
 class Scenario(_Section):
     """A whole scenario: the root of the YAML file."""
 
@@ -508,6 +595,8 @@ class Scenario(_Section):
     backhaul: BackhaulSpec = Field(default_factory=BackhaulSpec)
     power: PowerSpec = Field(default_factory=PowerSpec)
     outputs: OutputsSpec = Field(default_factory=OutputsSpec)
+    planning: Optional[PlanningSpec] = Field(
+        None, description="Optimised site placement, used by 'ruralsim plan' only.")
 
     #: The file the scenario came from (set by the loader; not a YAML key).
     _source_path: Optional[Path] = PrivateAttr(None)
@@ -548,6 +637,7 @@ def markdown_reference() -> str:
                 ("backhaul", BackhaulSpec), ("backhaul.options.<option>", BackhaulOptionSpec),
                 ("power", PowerSpec), ("backhaul.fibre_node_positions[] / "
                                       "power.grid_point_positions[]", PointSpec),
+                ("planning", PlanningSpec), ("planning.candidates", CandidatesSpec),
                 ("outputs", OutputsSpec)]
     lines = ["# Scenario keys", "",
              "Generated from `simulator/schema.py` by `simulator.schema.markdown_reference()`;",
