@@ -182,7 +182,7 @@ def make_samples(folder, *, seed: int = 2024, overwrite: bool = False) -> dict[s
         A sample file exists and ``overwrite`` is False (nothing is written).
     """
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     folder = Path(folder)
     paths = {name: folder / name for name in SAMPLE_FILES}
@@ -193,7 +193,7 @@ def make_samples(folder, *, seed: int = 2024, overwrite: bool = False) -> dict[s
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     people, (west, north, nrows, ncols) = sample_population(rng)
-    transform = from_origin(west, north, _RES_DEG, _RES_DEG)
+    transform = Affine(_RES_DEG, 0.0, west, 0.0, -_RES_DEG, north)
     profile = dict(driver="GTiff", height=nrows, width=ncols, count=1, dtype="float32",
                    crs="EPSG:4326", transform=transform, compress="deflate")
     with rasterio.open(paths["population.tif"], "w", nodata=_NODATA, **profile) as dst:

@@ -64,6 +64,10 @@ def read_boundary(path, grid_crs: str, *, key: str = "region.boundary"):
         raise ScenarioError(f"not a readable vector file ({str(exc).splitlines()[0]}); "
                             "allowed: GeoJSON, GeoPackage, Shapefile or another format "
                             "geopandas reads", file=str(path), key=key) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        raise ScenarioError("the file has no geometries; allowed: a vector file with "
+                            "Polygon or MultiPolygon features (GeoJSON, GeoPackage, Shapefile)",
+                            file=str(path), key=key)
     frame = frame[frame.geometry.notna()]
     polys = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polys.empty:
