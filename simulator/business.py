@@ -72,6 +72,11 @@ def _station_uses(scenario) -> dict[str, str]:
     for status in ("existing", "new"):
         for g, group in enumerate(getattr(scenario.sites, status)):
             uses.setdefault(group.station, f"sites.{status}.{g}.station")
+    for t, towers in enumerate(getattr(scenario.sites, "existing_towers", None) or []):
+        for radio, station in (towers.radio_map or {}).items():
+            uses.setdefault(station, f"sites.existing_towers.{t}.radio_map.{radio}")
+        if getattr(towers, "default_station", None):
+            uses.setdefault(towers.default_station, f"sites.existing_towers.{t}.default_station")
     return uses
 
 

@@ -1,4 +1,4 @@
-"""The ``ruralsim`` command line: run, validate, compare, plan.
+"""The ``ruralsim`` command line: run, validate, compare, plan, make-samples.
 
 A user's mistake (bad YAML, unknown key, missing file, impossible parameter) prints one
 line naming the file, the key and what is allowed, and exits with status 2.
@@ -91,8 +91,15 @@ def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
                             f"{summary['fade_margin_db']:.1f} dB)"),
         ("run time", f"{seconds:.2f} s"),
     ]
+    for t in summary.get("existing_towers", []):
+        unm = sum(t["skipped_unmapped_radio"].values())
+        rows.append(("existing towers", f"{t['sites']} sites from {t['cells_used']} of "
+                                        f"{t['rows']} cells ({t['skipped_outside_region']} "
+                                        f"outside the region, {unm} unmapped radio, "
+                                        f"{t['skipped_filtered']} filtered)"))
     if out_dir is not None:
         rows.append(("results", str(out_dir)))
+        rows.append(("report", str(Path(out_dir) / "report.html")))
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
@@ -292,6 +299,22 @@ def _cmd_plan(args) -> int:
     return 0
 
 
+def _cmd_make_samples(args) -> int:
+    from .samples import SAMPLE_FILES, make_samples
+
+    folder = Path(args.dir)
+    clash = [folder / n for n in SAMPLE_FILES if (folder / n).exists()]
+    if clash and not args.overwrite:
+        raise ScenarioError("sample file already exists; pass --overwrite to replace the "
+                            "sample files, or choose another folder", file=str(clash[0]))
+    paths = make_samples(folder, seed=args.seed, overwrite=args.overwrite)
+    if not args.quiet:
+        for name, p in paths.items():
+            print(f"wrote {p}")
+        print(f"run it: ruralsim run {paths['sample-district.yaml']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ruralsim", description="Rural connectivity coverage "
                                 "simulator: who is covered, where, and at what cost.")
@@ -326,6 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="override planning.method")
     pl.add_argument("--quiet", action="store_true", help="print nothing on success")
     pl.set_defaults(func=_cmd_plan)
+    m = sub.add_parser("make-samples", help="write small sample real-data files (population "
+                       "GeoTIFF, DEM, boundary GeoJSON, OpenCelliD CSV) and a scenario")
+    m.add_argument("dir", help="folder to write into (created if missing)")
+    m.add_argument("--seed", type=int, default=2024, help="seed of the made-up data")
+    m.add_argument("--overwrite", action="store_true", help="replace existing sample files")
+    m.add_argument("--quiet", action="store_true", help="print nothing on success")
+    m.set_defaults(func=_cmd_make_samples)
     return p
 
 

@@ -95,8 +95,8 @@ def covered_cells(grid: Grid, sa: SiteArrays, k: int, radius_m: float, technolog
 def coverage_matrix(grid: Grid, people: np.ndarray, candidates: Sites,
                     stations: dict[str, StationType], technology: Technology,
                     model: PathLossModel, *, ue_height_m: float, floor_dbm: float,
-                    max_range_m: float, required_dbm: float, workers: int = 1,
-                    progress=None) -> CoverageMatrix:
+                    max_range_m: float, required_dbm, workers: int = 1,
+                    progress=None, terrain=None) -> CoverageMatrix:
     """Sparse boolean coverage matrix of candidate sites over the populated cells.
 
     Parameters
@@ -115,9 +115,14 @@ def coverage_matrix(grid: Grid, people: np.ndarray, candidates: Sites,
         same value :func:`simulator.runner.run` passes to ``site_arrays``.
     max_range_m : float
         The engine's maximum range [m].
-    required_dbm : float
+    required_dbm : float or ndarray, shape (n_candidates,)
         Required signal, threshold + fade margin
-        (:func:`simulator.runner.required_signal_dbm`) [dBm].
+        (:func:`simulator.runner.required_signal_dbm`) [dBm]; per candidate when the
+        uplink sets a stricter bound for some station types (see
+        :func:`simulator.planning.plan`).
+    terrain : tuple (dem, TerrainMethod), optional
+        Evaluate each candidate with the terrain engine
+        (:func:`simulator.engine_terrain.compute_fields_terrain`) instead of the flat one.
     workers : int, optional
         Threads evaluating candidates (numpy releases the GIL in its loops). The matrix does
         not depend on it. Default 1.
@@ -139,13 +144,26 @@ def coverage_matrix(grid: Grid, people: np.ndarray, candidates: Sites,
     if n == 0:
         return CoverageMatrix(sp.csr_array((0, cell_index.size), dtype=np.bool_), cell_index,
                               weights, np.zeros(0))
+    req = np.broadcast_to(np.asarray(required_dbm, dtype=float), (n,))
     sa, radius = _evaluation_radius_m(candidates, stations, technology, model,
                                       ue_height_m=ue_height_m, floor_dbm=floor_dbm,
-                                      max_range_m=max_range_m, required_dbm=required_dbm)
+                                      max_range_m=max_range_m, required_dbm=float(req.min()))
 
     def one(k: int) -> np.ndarray:
-        r, c = covered_cells(grid, sa, k, radius[k], technology, model,
-                             ue_height_m=ue_height_m, required_dbm=required_dbm)
+        if terrain is None:
+            r, c = covered_cells(grid, sa, k, radius[k], technology, model,
+                                 ue_height_m=ue_height_m, required_dbm=float(req[k]))
+        else:
+            from .engine_terrain import compute_fields_terrain
+
+            dem, method = terrain
+            one_site = site_arrays(candidates.subset([k]), stations, technology, model,
+                                   ue_height_m=ue_height_m, floor_dbm=floor_dbm,
+                                   max_range_m=max_range_m)
+            f, _ = compute_fields_terrain(grid, dem, one_site, technology, method,
+                                          ue_height_m=ue_height_m)
+            with np.errstate(invalid="ignore"):
+                r, c = np.nonzero(f.rx_dbm >= req[k])
         if r.size == 0:
             return np.zeros(0, np.int32)
         keep = people[r, c] > 0

@@ -27,16 +27,18 @@ from pydantic import ValidationError
 from pyproj import Transformer
 
 from . import candidates as cand_mod
+from .capacity import assign_channels
 from .coverage_matrix import CoverageMatrix, coverage_matrix
-from .engine import compute_fields, site_arrays
 from .errors import ScenarioError
 from .grid import Grid
 from .optimise import PlacementResult, greedy_max_coverage, ilp_max_coverage
 from .population import Population
-from .runner import (check_applicability, make_grid, make_population, make_sites,
-                     make_stations, make_technology, path_loss_model, required_signal_dbm,
+from .runner import (_pass, check_applicability, make_boundary, make_grid, make_population,
+                     make_sites, make_stations, make_technology, make_terrain, make_tower_sites,
+                     path_loss_model, required_signal_dbm, serving_params, terrain_method,
                      validate)
 from .schema import PlanningSpec, Scenario, SiteGroupSpec, SitePosition, SitesSpec
+from .serving import ul_sensitivity_dbm
 from .stations import Sites, StationType, Technology
 
 __all__ = ["PlanResult", "plan", "make_candidates", "candidate_costs_usd"]
@@ -377,8 +379,21 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
         if st not in stations:
             raise ScenarioError(f"unknown station type; allowed: {', '.join(stations)}",
                                 file=src, key="planning.candidates.station", value=st)
-    pop = make_population(scenario, grid)
-    kept, _warnings = make_sites(scenario, grid, pop, stations)
+    boundary, region_mask = make_boundary(scenario, grid)
+    pop, _info = make_population(scenario, grid, boundary, region_mask)
+    scenario_dem, _terrain_warnings = make_terrain(scenario, grid)
+    method_t = None
+    if scenario_dem is not None:
+        from .terrain import terrain_irregularity_m
+
+        model = path_loss_model(scenario, delta_h_m=terrain_irregularity_m(
+            scenario_dem, grid.resolution_m))
+        method_t = terrain_method(scenario, model)
+        if dem is None:
+            dem = scenario_dem
+    towers, _counts = make_tower_sites(scenario, grid, stations)
+    kept, _warnings = make_sites(scenario, grid, pop, stations, placed=towers)
+    kept = towers.concat(kept)
     cands, cost_override = make_candidates(scenario, spec, grid, pop, stations, dem=dem)
     used = sorted(set(cands.station))
     try:
@@ -394,23 +409,34 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
                             file=src, key="planning.budget_usd", value=spec.budget_usd)
     timings["setup"] = time.perf_counter() - t0
 
-    required, _margin = required_signal_dbm(scenario, tech)
+    required, margin = required_signal_dbm(scenario, tech)
     p = scenario.propagation
     floor = tech.dl_threshold_dbm - p.floor_below_threshold_db
     t1 = time.perf_counter()
-    sa = site_arrays(kept, stations, tech, model, ue_height_m=p.ue_height_m, floor_dbm=floor,
-                     max_range_m=p.max_range_km * 1000.0)
-    base = compute_fields(grid, sa, tech, model, ue_height_m=p.ue_height_m,
-                          tile_size_cells=scenario.region.tile_size_cells)
-    with np.errstate(invalid="ignore"):
-        base_covered = base.rx_dbm >= required
+    params = serving_params(scenario, tech, margin)
+    channel = (assign_channels(np.c_[kept.x_m, kept.y_m], scenario.radio.reuse_factor)
+               if len(kept) else np.zeros(0, np.int64))
+    _, base_sv = _pass(grid, kept, stations, tech, model, scenario, pop.people, params, channel,
+                       scenario.region.tile_size_cells, None, scenario_dem, method_t)
+    base_covered = base_sv.covered_outdoor
     timings["kept_sites_coverage"] = time.perf_counter() - t1
+    # Each candidate alone: the downlink needs `required`; the uplink needs the handset's
+    # signal at the site (same coupling loss) above its sensitivity plus the fade margin,
+    # i.e. rx >= tx_metric - ue_tx + ul_sensitivity + margin. Interference between new
+    # sites is not modelled here (coverage must stay a union over sites for the optimiser).
+    req = np.full(len(cands), required)
+    if scenario.radio.uplink and len(cands):
+        tx_metric = cands.attribute(stations, "tx_power_dbm") - tech.metric_offset_db
+        ul_req = (tx_metric - tech.ue_tx_power_dbm
+                  + ul_sensitivity_dbm(tech, scenario.radio.ul_interference_margin_db) + margin)
+        req = np.maximum(req, ul_req)
 
     t2 = time.perf_counter()
     cm = coverage_matrix(grid, pop.people, cands, stations, tech, model,
                          ue_height_m=p.ue_height_m, floor_dbm=floor,
-                         max_range_m=p.max_range_km * 1000.0, required_dbm=required,
-                         workers=spec.workers, progress=progress)
+                         max_range_m=p.max_range_km * 1000.0, required_dbm=req,
+                         workers=spec.workers, progress=progress,
+                         terrain=None if method_t is None else (scenario_dem, method_t))
     timings["coverage_matrix"] = time.perf_counter() - t2
     already = base_covered.ravel()[cm.cell_index]
     share = spec.adoption_share if spec.objective == "people_connected" else 1.0

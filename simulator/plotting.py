@@ -26,14 +26,19 @@ def _scale_bar(ax, grid, length_km=None):
     width = x1 - x0
     if length_km is None:
         length_km = max(1, int(round(width / 5 / 5)) * 5) if width > 25 else max(1, round(width / 5))
+    import matplotlib.patheffects as pe
+
+    halo = [pe.withStroke(linewidth=3, foreground="white")]
     bx, by = x0 + 0.04 * width, y0 + 0.05 * (y1 - y0)
-    ax.plot([bx, bx + length_km], [by, by], color="black", lw=3, solid_capstyle="butt")
-    ax.text(bx + length_km / 2, by + 0.015 * (y1 - y0), f"{length_km:g} km", ha="center",
-            va="bottom", fontsize=9)
+    ax.plot([bx, bx + length_km], [by, by], color="black", lw=3, solid_capstyle="butt",
+            zorder=8, path_effects=[pe.withStroke(linewidth=5, foreground="white")],
+            label="_scale_bar")
+    ax.text(bx + length_km / 2, by + 0.02 * (y1 - y0), f"{length_km:g} km", ha="center",
+            va="bottom", fontsize=9, zorder=8, path_effects=halo)
     nx = bx + length_km + 0.05 * width
     ax.annotate("N", xy=(nx, y0 + 0.15 * (y1 - y0)), xytext=(nx, y0 + 0.04 * (y1 - y0)),
                 arrowprops=dict(arrowstyle="-|>", color="black"), ha="center", fontsize=11,
-                fontweight="bold")
+                fontweight="bold", zorder=8, path_effects=halo)
 
 
 def _legend_below(ax, handles, labels):
@@ -42,8 +47,12 @@ def _legend_below(ax, handles, labels):
 
 
 def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=True,
-                      n_settlement_labels=0):
+                      n_settlement_labels=0, dem_m=None, show_boundary=True):
     """Coverage map: population underlay, received signal where covered, sites by type.
+
+    North is up; a scale bar in km and the region boundary (when the scenario has one)
+    are drawn. With a DEM (``dem_m``, or ``result.terrain_m`` when a run has terrain) a
+    hillshade is drawn underneath.
 
     Parameters
     ----------
@@ -55,6 +64,11 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         Populated cells left uncovered in red.
     n_settlement_labels : int
         Label the N largest settlements with their population.
+    dem_m : numpy.ndarray, optional
+        Elevation on the result's grid [m] (e.g. from
+        :func:`simulator.io.rasters.read_dem_to_grid`) for a hillshade underlay.
+    show_boundary : bool
+        Outline the region boundary and grey out the cells outside it.
 
     Returns
     -------
@@ -70,17 +84,24 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
     ext = _extent_km(g)
     people = result.population.people
     covered = result.covered
-    dem = getattr(result, "terrain", None)
-    if dem is not None:
+    if dem_m is None:
+        dem_m = getattr(result, "terrain", None)
+    if dem_m is not None:
         from .terrain import hillshade
 
-        ax.imshow(hillshade(dem, g.resolution_m), extent=ext, origin="upper", cmap="gray",
-                  vmin=0, vmax=1, alpha=0.55, interpolation="bilinear", zorder=0.5)
+        dem = np.asarray(dem_m, dtype=float)
+        if dem.shape != g.shape:
+            raise ValueError(f"dem_m shape {dem.shape} does not match the grid {g.shape}")
+        # relief exaggerated 3x so gentle rural relief shows at district scale
+        shade = hillshade(3.0 * np.where(np.isfinite(dem), dem, np.nanmean(dem)),
+                          g.resolution_m)
+        ax.imshow(shade, extent=ext, origin="upper", cmap="gray", vmin=-0.3, vmax=1.15,
+                  interpolation="bilinear", zorder=0.5)
     if show_population and people.max() > 0:
         pop = np.ma.masked_less(people.astype(float), 1)
         ax.imshow(pop, extent=ext, origin="upper", cmap="Greys",
                   norm=LogNorm(vmin=1, vmax=max(people.max(), 2)), interpolation="nearest",
-                  zorder=1, alpha=0.8 if dem is not None else 1.0)
+                  zorder=1)
     rx = np.ma.masked_where(~covered, result.fields.rx_dbm)
     im = ax.imshow(rx, extent=ext, origin="upper", cmap="viridis", alpha=0.72,
                    interpolation="nearest", zorder=2)
@@ -113,18 +134,31 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         handles.append(Line2D([], [], marker="s", ls="", color="#888888", markersize=8))
         labels.append("people per cell (grey, log scale)")
 
+    mask = getattr(result, "region_mask", None)
+    boundary = getattr(result, "boundary", None)
+    if show_boundary and mask is not None and not mask.all():
+        outside = np.ma.masked_where(mask, np.ones(mask.shape))
+        ax.imshow(outside, extent=ext, origin="upper", cmap=ListedColormap(["white"]),
+                  alpha=0.55, interpolation="nearest", zorder=4)
+    if show_boundary and boundary is not None:
+        for poly in getattr(boundary, "geoms", [boundary]):
+            for ring in [poly.exterior, *poly.interiors]:
+                bx, by = np.asarray(ring.coords.xy)
+                ax.plot(bx / 1000.0, by / 1000.0, color="#6a3d9a", lw=1.6, zorder=5.5)
+        handles.append(Line2D([], [], color="#6a3d9a", lw=1.6))
+        labels.append("region boundary")
+
     pop_obj = result.population
-    if len(pop_obj.settlement_people):
+    if len(pop_obj.settlement_people) and pop_obj.settlement_kind == "synthetic":
         size = 12.0 + 160.0 * np.sqrt(pop_obj.settlement_people / max(
             pop_obj.settlement_people.max(), 1))
         ax.scatter(pop_obj.settlement_x_m / 1000.0, pop_obj.settlement_y_m / 1000.0, s=size,
                    facecolors="none", edgecolors="#333333", linewidths=0.8, zorder=5,
                    label="settlement (size ~ people)")
-        handles.insert(len(handles) - int(show_uncovered) - int(show_population),
-                       Line2D([], [], marker="o", ls="", markerfacecolor="none",
-                              markeredgecolor="#333333", markersize=8))
-        labels.insert(len(labels) - int(show_uncovered) - int(show_population),
-                      "settlement (circle size ~ people)")
+        n_sites_entries = len(ax.get_legend_handles_labels()[0]) - 1
+        handles.insert(n_sites_entries, Line2D([], [], marker="o", ls="", markerfacecolor="none",
+                                               markeredgecolor="#333333", markersize=8))
+        labels.insert(n_sites_entries, "settlement (circle size ~ people)")
     for k in range(min(n_settlement_labels, len(pop_obj.settlement_people))):
         ax.annotate(f"{pop_obj.settlement_people[k]:,}", (pop_obj.settlement_x_m[k] / 1000,
                     pop_obj.settlement_y_m[k] / 1000), fontsize=7, zorder=7,
@@ -143,6 +177,156 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
                  f"{sm['sites_total']} sites ({sm['sites_existing']} existing, "
                  f"{sm['sites_new']} new) · {sm['people_newly_covered']:,} newly covered · "
                  f"{result.technology.label}, {sm['propagation_model']}", fontsize=11)
+    return ax
+
+
+def plot_rx_cdf(result, ax=None, *, show_existing=True):
+    """Distribution of the best-server downlink signal over people (CDF).
+
+    Each curve gives, for a signal level x, the share of the region's people whose
+    best-server signal is below x; people no site reaches count as below every level, so
+    a curve starts at their share. The vertical line is the required signal (threshold +
+    fade margin): the curve's height there is the share of people not covered.
+
+    Parameters
+    ----------
+    result : ScenarioResult
+    ax : matplotlib Axes, optional
+    show_existing : bool
+        Add the curve for the existing (baseline) sites alone, when there are any.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5))
+    people = result.population.people.ravel().astype(float)
+    total = people.sum()
+    metric = result.technology.signal_metric.upper()
+    required = result.summary["required_signal_dbm"]
+    curves = [("all sites", result.fields.rx_dbm, "#238b45", "-")]
+    if show_existing and result.sites.existing.any():
+        curves.append(("existing sites only", result.fields_existing.rx_dbm, "#525252", "--"))
+    finite = [np.asarray(f, float)[np.isfinite(f) & (result.population.people > 0)]
+              for _, f, _, _ in curves]
+    lo = min([v.min() for v in finite if v.size] + [required - 20.0])
+    hi = max([v.max() for v in finite if v.size] + [required + 20.0])
+    lo, hi = 10 * np.floor(lo / 10) - 5, 10 * np.ceil(hi / 10) + 5
+    for (label, field, color, ls), _ in zip(curves, finite):
+        rx = np.asarray(field, float).ravel()
+        w = people > 0
+        rx, wp = rx[w], people[w]
+        none = ~np.isfinite(rx)
+        order = np.argsort(rx[~none])
+        xs = rx[~none][order]
+        cum = (wp[none].sum() + np.cumsum(wp[~none][order])) / total if total else xs * 0
+        x = np.r_[lo, xs, hi]
+        y = np.r_[wp[none].sum() / total if total else 0.0, cum, cum[-1] if cum.size else
+                  (wp[none].sum() / total if total else 0.0)]
+        below = float(wp[~(rx >= required)].sum() / total) if total else 0.0
+        ax.step(x, y, where="post", color=color, ls=ls, lw=2,
+                label=f"{label}: {100 * (1 - below):.1f} % of people covered")
+    ax.axvline(required, color="#d7301f", lw=1.5,
+               label=f"required {metric} {required:.1f} dBm (threshold "
+                     f"{result.summary['dl_threshold_dbm']:g} + margin "
+                     f"{result.summary['fade_margin_db']:.1f} dB)")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(0, 1.0)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(f"best-server downlink {metric} [dBm]")
+    ax.set_ylabel("share of people with a weaker signal")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(f"{result.scenario.name}: signal received by the "
+                 f"{int(total):,} people (CDF)", fontsize=11)
+    return ax
+
+
+def plot_terrain_profile(distance_m, elevation_m, *, tx_height_m, rx_height_m,
+                         frequency_mhz, k_factor=4.0 / 3.0, max_edges=3, ax=None):
+    """A path profile: terrain, line of sight, first Fresnel zone, diffraction edges.
+
+    The terrain is raised by the effective-Earth bulge so the ray is straight (see
+    :mod:`simulator.propagation.profile`); the shaded band is the first Fresnel zone
+    around the ray; Deygout edges are marked with their nu and J(nu) (ITU-R P.526-15).
+
+    Parameters
+    ----------
+    distance_m, elevation_m : array_like, shape (n,)
+        Profile from the site (distance 0) to the receiver [m].
+    tx_height_m, rx_height_m : float
+        Antenna heights above ground [m].
+    frequency_mhz : float
+        [MHz].
+    k_factor : float
+        Effective Earth-radius factor [-].
+    max_edges : {1, 3}
+        Deygout edges searched.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from .propagation.profile import profile_geometry
+
+    geo = profile_geometry(distance_m, elevation_m, tx_height_m=tx_height_m,
+                           rx_height_m=rx_height_m, frequency_mhz=frequency_mhz,
+                           k_factor=k_factor, max_edges=max_edges)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.5))
+    dk = geo.distance_m / 1000.0
+    floor = float(np.min(geo.terrain_m)) - 0.1 * float(np.ptp(geo.terrain_m) + 10.0)
+    ax.fill_between(dk, floor, geo.terrain_m, color="#c9a66b", lw=0, zorder=1,
+                    label=f"terrain + Earth bulge (k = {k_factor:.3g})")
+    ax.plot(dk, geo.terrain_m, color="#7f4f10", lw=1, zorder=2)
+    ax.fill_between(dk, geo.ray_m - geo.fresnel_radius_m, geo.ray_m + geo.fresnel_radius_m,
+                    color="#3182bd", alpha=0.22, lw=0, zorder=3,
+                    label=f"first Fresnel zone ({frequency_mhz:g} MHz)")
+    for sign in (-1, 1):
+        ax.plot(dk, geo.ray_m + sign * geo.fresnel_radius_m, color="#3182bd", lw=0.8,
+                ls="--", zorder=3)
+    state = "line of sight" if geo.line_of_sight else "obstructed"
+    ax.plot(dk, geo.ray_m, color="#08519c", lw=1.6, zorder=4,
+            label=f"ray between antennas ({state})")
+    ax.plot([dk[0], dk[0]], [geo.terrain_m[0], geo.ray_m[0]], color="black", lw=3, zorder=5)
+    ax.plot([dk[-1], dk[-1]], [geo.terrain_m[-1], geo.ray_m[-1]], color="black", lw=2,
+            zorder=5)
+    ax.annotate(f"site ({tx_height_m:g} m)", (dk[0], geo.ray_m[0]), xytext=(5, 5),
+                textcoords="offset points", fontsize=8)
+    ax.annotate(f"receiver ({rx_height_m:g} m)", (dk[-1], geo.ray_m[-1]), xytext=(-5, 8),
+                textcoords="offset points", fontsize=8, ha="right")
+    if geo.edge_index.size:
+        ei = geo.edge_index
+        ax.scatter(dk[ei], geo.terrain_m[ei], marker="v", s=70, color="#d7301f", zorder=6,
+                   label=f"Deygout edges: {geo.deygout_loss_db:.1f} dB in total")
+        lines = []
+        for n, (i, nu, j) in enumerate(zip(ei, geo.edge_nu, geo.edge_loss_db)):
+            ax.annotate(str(n + 1), (dk[i], geo.terrain_m[i]), xytext=(0, 7),
+                        textcoords="offset points", ha="center", fontsize=9,
+                        fontweight="bold", color="#99000d", zorder=6)
+            lines.append(f"{n + 1} {'main' if n == 0 else 'secondary'} edge at "
+                         f"{dk[i]:.2f} km: \u03bd = {nu:.2f}, J = {j:.1f} dB")
+        ax.text(0.99, 0.97, "\n".join(lines), transform=ax.transAxes, ha="right", va="top",
+                fontsize=8, zorder=7,
+                bbox=dict(boxstyle="round", facecolor="white", alpha=0.85, lw=0.5))
+    pad = 0.02 * (dk[-1] - dk[0])
+    ax.set_xlim(dk[0] - pad, dk[-1] + pad)
+    top = max(float(np.max(geo.ray_m + geo.fresnel_radius_m)), float(np.max(geo.terrain_m)))
+    ax.set_ylim(floor, top + 0.25 * (top - floor))
+    ax.set_xlabel("distance from the site [km]")
+    ax.set_ylabel("height [m]")
+    ax.set_title(f"Path profile: {state}, first-Fresnel-zone clearance "
+                 f"{geo.clearance_f1:.2f} (>= 0.6 is clear), diffraction "
+                 f"{geo.deygout_loss_db:.1f} dB", fontsize=10)
+    ax.legend(loc="lower left", fontsize=8)
+    ax.grid(True, alpha=0.25)
     return ax
 
 

@@ -36,6 +36,9 @@ class Population:
         People in each settlement (int64).
     dispersed_people : int
         People living outside settlements.
+    settlement_kind : str
+        ``"synthetic"`` (settlements of the generator) or ``"block"`` (people-weighted
+        centres of square blocks of cells, for a population from a raster), largest first.
     """
 
     people: np.ndarray
@@ -43,6 +46,7 @@ class Population:
     settlement_y_m: np.ndarray
     settlement_people: np.ndarray
     dispersed_people: int = 0
+    settlement_kind: str = "synthetic"
 
     @property
     def total(self) -> int:
@@ -176,3 +180,98 @@ def synthetic_population(grid: Grid, *, total_people: int, n_settlements: int,
     return Population(people=people, settlement_x_m=sx[order], settlement_y_m=sy[order],
                       settlement_people=sizes[order].astype(np.int64),
                       dispersed_people=dispersed)
+
+
+def integer_people(people_estimate, *, total_people: int | None = None) -> np.ndarray:
+    """Whole people per cell from a non-negative estimate, by largest remainders.
+
+    Each cell gets ``floor(estimate)``; the people still missing to reach ``total_people``
+    (default ``round(estimate.sum())``) go one each to the cells with the largest
+    fractional parts (ties: the first cells in row-major order). The result sums exactly
+    to ``total_people`` and differs from the estimate by less than one person per cell
+    when ``total_people`` is the rounded sum (Hamilton's apportionment method).
+
+    Parameters
+    ----------
+    people_estimate : array_like
+        Non-negative, finite people per cell [people].
+    total_people : int, optional
+        The exact total wanted [people].
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, the shape of ``people_estimate``.
+    """
+    est = np.asarray(people_estimate, dtype=np.float64)
+    if est.size and (not np.all(np.isfinite(est)) or est.min() < 0):
+        raise ValueError("people_estimate must be finite and >= 0")
+    total = int(round(float(est.sum()))) if total_people is None else int(total_people)
+    if total < 0:
+        raise ValueError(f"total_people={total} must be >= 0")
+    s = est.sum()
+    if total and s > 0:
+        est = est * (total / s)
+    base = np.floor(est).astype(np.int64)
+    missing = total - int(base.sum())
+    flat = base.ravel()
+    if missing > 0:
+        frac = (est - base).ravel()
+        order = np.argsort(-frac, kind="stable")[:missing]
+        flat[order] += 1
+    elif missing < 0:  # only from float rounding of est * total / s
+        frac = (est - base).ravel()
+        order = np.argsort(frac, kind="stable")
+        order = order[flat[order] > 0][:-missing]
+        flat[order] -= 1
+    return flat.reshape(est.shape)
+
+
+def block_settlements(grid: Grid, people: np.ndarray, *, block_m: float = 1000.0):
+    """People-weighted centres of square blocks of cells, largest first.
+
+    Stand-ins for settlements when the population comes from a raster: the grid is cut
+    into blocks of ``max(1, round(block_m / resolution_m))`` cells a side; each block with
+    people gives one point at its people-weighted mean cell centre.
+
+    Returns
+    -------
+    x_m, y_m : numpy.ndarray
+        Block centres [m], in decreasing order of people.
+    people : numpy.ndarray
+        People per block (int64).
+    """
+    n = max(1, int(round(block_m / grid.resolution_m)))
+    rows = np.arange(grid.nrows) // n
+    cols = np.arange(grid.ncols) // n
+    nbc = cols[-1] + 1
+    block = (rows[:, None] * nbc + cols[None, :]).ravel()
+    w = people.ravel().astype(np.float64)
+    xc = np.broadcast_to(grid.x_centres()[None, :], grid.shape).ravel()
+    yc = np.broadcast_to(grid.y_centres()[:, None], grid.shape).ravel()
+    nb = int(block.max()) + 1
+    tot = np.bincount(block, weights=w, minlength=nb)
+    has = tot > 0
+    bx = np.bincount(block, weights=w * xc, minlength=nb)[has] / tot[has]
+    by = np.bincount(block, weights=w * yc, minlength=nb)[has] / tot[has]
+    bp = np.rint(tot[has]).astype(np.int64)
+    order = np.argsort(-bp, kind="stable")
+    return bx[order], by[order], bp[order]
+
+
+def population_from_array(grid: Grid, people_estimate, *, total_people: int | None = None,
+                          block_m: float = 1000.0) -> Population:
+    """A :class:`Population` from people per grid cell (e.g. a resampled raster).
+
+    ``people_estimate`` (float, >= 0, the grid's shape) is rounded to whole people with
+    :func:`integer_people`. Its "settlements" are 1 km blocks (:func:`block_settlements`),
+    so ``largest_settlements`` site placement puts sites in the most populated blocks.
+    """
+    est = np.asarray(people_estimate)
+    if est.shape != grid.shape:
+        raise ValueError(f"people_estimate shape {est.shape} does not match the grid "
+                         f"{grid.shape}")
+    people = integer_people(est, total_people=total_people)
+    bx, by, bp = block_settlements(grid, people, block_m=block_m)
+    return Population(people=people, settlement_x_m=bx, settlement_y_m=by,
+                      settlement_people=bp, dispersed_people=0, settlement_kind="block")

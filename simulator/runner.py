@@ -17,7 +17,7 @@ from .deployment import grid_positions, largest_settlements
 from .engine import CoverageFields, compute_fields, site_arrays
 from .errors import ScenarioError
 from .grid import Grid, utm_epsg_for
-from .population import Population, synthetic_population
+from .population import Population, population_from_array, synthetic_population
 from .propagation.models import PathLossModel
 from .random import component_rng
 from .schema import Scenario, TechnologySpec
@@ -54,10 +54,19 @@ class ScenarioResult:
         Ground elevation per cell [m] (None for flat terrain).
     terrain_delta_h_m : float
         Terrain irregularity of the region (ITM's Delta h) [m].
+    fields_existing : CoverageFields
+        The engine's fields with the existing (baseline) sites alone.
     business : BusinessResult or None
         People connected, backhaul, power and costs per site (:mod:`simulator.business`).
     summary : dict
         The headline numbers (what summary.json holds).
+    region_mask : numpy.ndarray
+        bool grid: True where the cell centre is inside the region (the boundary when
+        ``region.boundary`` is given, else everywhere).
+    boundary : shapely geometry or None
+        The boundary polygon in the grid's CRS.
+    inputs : dict
+        What the real-data readers found (population raster, tower files).
     """
 
     scenario: Scenario
@@ -74,9 +83,13 @@ class ScenarioResult:
     channel: np.ndarray = None
     terrain: np.ndarray | None = None
     terrain_delta_h_m: float = 0.0
+    fields_existing: CoverageFields | None = None
     business: BusinessResult | None = None
     summary: dict = field(default_factory=dict)
     timings_s: dict = field(default_factory=dict)
+    region_mask: np.ndarray | None = None
+    boundary: object = None
+    inputs: dict = field(default_factory=dict)
 
     def save(self, out_dir=None, *, overwrite: bool = False, maps: bool | None = None):
         """Write every output to ``out_dir`` (atomically; see :mod:`simulator.io.results`)."""
@@ -107,14 +120,68 @@ def make_grid(scenario: Scenario) -> Grid:
                         r.resolution_m)
 
 
-def make_population(scenario: Scenario, grid: Grid) -> Population:
+def resolve_path(scenario: Scenario, path: str) -> Path:
+    """A path from the scenario, relative to the scenario file's folder (or the working
+    folder for a scenario built in Python)."""
+    p = Path(path).expanduser()
+    if p.is_absolute() or scenario.source_path is None:
+        return p
+    return Path(scenario.source_path).parent / p
+
+
+def make_boundary(scenario: Scenario, grid: Grid):
+    """(boundary polygon in the grid CRS or None, bool mask of cells inside the region)."""
+    if scenario.region.boundary is None:
+        return None, np.ones(grid.shape, bool)
+    from rasterio.features import geometry_mask
+    from shapely.geometry import box, mapping
+
+    from .io.vectors import read_boundary
+
+    path = resolve_path(scenario, scenario.region.boundary)
+    geom = read_boundary(path, grid.crs)
+    if not geom.intersects(box(*grid.bounds)):
+        raise ScenarioError(f"the boundary does not overlap the region ({grid.crs} bounds "
+                            f"{tuple(round(v) for v in grid.bounds)}); check "
+                            "region.centre_lon_lat, width_km and height_km",
+                            file=str(path), key="region.boundary")
+    mask = ~geometry_mask([mapping(geom)], out_shape=grid.shape, transform=grid.transform,
+                          all_touched=False)
+    return geom, mask
+
+
+def make_population(scenario: Scenario, grid: Grid, boundary=None,
+                    region_mask: np.ndarray | None = None) -> tuple[Population, dict]:
+    """People per cell (synthetic or from a raster), zero outside the region.
+
+    Returns the population and what the raster reader found (empty for synthetic).
+    """
+    raster = scenario.population.raster
+    if raster is not None:
+        from shapely.geometry import box
+
+        from .io.rasters import read_population_to_grid
+
+        region = box(*grid.bounds)
+        if boundary is not None:
+            region = region.intersection(boundary)
+        est, total, info = read_population_to_grid(
+            resolve_path(scenario, raster.file), grid, inside_polygon=region, band=raster.band)
+        info["people_in_region"] = total
+        return population_from_array(grid, est, total_people=int(round(total))), info
     spec = scenario.population.synthetic
-    return synthetic_population(
+    pop = synthetic_population(
         grid, total_people=spec.total_people, n_settlements=spec.settlements,
         n_clusters=spec.clusters, cluster_radius_m=spec.cluster_radius_km * 1000.0,
         dispersed_share=spec.dispersed_share, size_sigma=spec.settlement_size_sigma,
         radius_1000_m=spec.settlement_radius_m, household_size=spec.household_size,
         rng=component_rng(scenario.seed, "population"))
+    info = {}
+    if region_mask is not None and not region_mask.all():
+        outside = int(pop.people[~region_mask].sum())
+        pop.people = np.where(region_mask, pop.people, 0)
+        info = {"synthetic_people_outside_boundary_dropped": outside}
+    return pop, info
 
 
 def make_technology(scenario: Scenario) -> Technology:
@@ -146,13 +213,52 @@ def make_stations(scenario: Scenario) -> dict[str, StationType]:
     return station_catalogue(overrides)
 
 
+def make_tower_sites(scenario: Scenario, grid: Grid,
+                     stations: dict[str, StationType]) -> tuple[Sites, list[dict]]:
+    """Existing sites from the ``sites.existing_towers`` CSV files, and their counts."""
+    from .io.towers import towers_to_sites
+
+    out = Sites.empty()
+    counts = []
+    for t, spec in enumerate(scenario.sites.existing_towers):
+        key = f"sites.existing_towers.{t}"
+        _check_radio_map(scenario, spec, key, stations)
+        ts = towers_to_sites(resolve_path(scenario, spec.file), grid, radio_map=spec.radio_map,
+                             default_station=spec.default_station, cluster_m=spec.cluster_m,
+                             mcc=spec.mcc, net=spec.net, key=key)
+        n = len(ts.x_m)
+        names = [f"tower-{t + 1}-{k + 1}-{ts.radios[k]}" for k in range(n)]
+        out = out.concat(Sites(names, ts.x_m, ts.y_m, ts.station, np.ones(n, bool),
+                               np.zeros(n)))
+        counts.append(ts.counts)
+    return out, counts
+
+
+def _check_radio_map(scenario, spec, key, stations) -> None:
+    for radio, st in spec.radio_map.items():
+        if st not in stations:
+            raise ScenarioError(f"unknown station type for radio {radio}; allowed: "
+                                f"{', '.join(stations)}", file=_src(scenario),
+                                key=f"{key}.radio_map.{radio}", value=st)
+    if spec.default_station is not None and spec.default_station not in stations:
+        raise ScenarioError(f"unknown station type; allowed: {', '.join(stations)}",
+                            file=_src(scenario), key=f"{key}.default_station",
+                            value=spec.default_station)
+
+
 def make_sites(scenario: Scenario, grid: Grid, pop: Population,
-               stations: dict[str, StationType]) -> tuple[Sites, list[str]]:
-    """Place the existing groups, then the new ones. Returns the sites and any warnings."""
+               stations: dict[str, StationType], *,
+               placed: Sites | None = None) -> tuple[Sites, list[str]]:
+    """Place the existing groups, then the new ones. Returns the sites and any warnings.
+
+    Existing towers from CSV files (:func:`make_tower_sites`) are not included; the runner
+    puts them first and passes them as ``placed``, so settlement placement keeps
+    ``min_spacing_km`` from them too.
+    """
     rng = component_rng(scenario.seed, "sites")
     to_grid = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
-    placed_x: list[float] = []
-    placed_y: list[float] = []
+    placed_x: list[float] = [] if placed is None else list(placed.x_m)
+    placed_y: list[float] = [] if placed is None else list(placed.y_m)
     all_sites = Sites.empty()
     warnings: list[str] = []
     for status in ("existing", "new"):
@@ -298,6 +404,14 @@ def validate(scenario: Scenario) -> None:
                 raise ScenarioError(f"unknown station type; allowed: {', '.join(stations)}",
                                     file=_src(scenario), key=f"sites.{status}.{g}.station",
                                     value=group.station)
+    for t, spec in enumerate(scenario.sites.existing_towers):
+        _check_radio_map(scenario, spec, f"sites.existing_towers.{t}", stations)
+        _check_file(scenario, spec.file, f"sites.existing_towers.{t}.file", "tower file")
+    if scenario.region.boundary is not None:
+        _check_file(scenario, scenario.region.boundary, "region.boundary", "boundary file")
+    if scenario.population.raster is not None:
+        _check_file(scenario, scenario.population.raster.file, "population.raster.file",
+                    "population raster")
     check_applicability(scenario, path_loss_model(scenario), tech, stations)
     p = scenario.propagation
     if p.model in TERRAIN_MODELS and scenario.terrain == "flat":
@@ -322,6 +436,13 @@ def validate(scenario: Scenario) -> None:
         raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
                             "(400 million); use a coarser region.resolution_m",
                             file=_src(scenario), key="region.resolution_m")
+
+
+def _check_file(scenario: Scenario, path: str, key: str, what: str) -> None:
+    p = resolve_path(scenario, path)
+    if not p.is_file():
+        raise ScenarioError(f"{what} not found at {p} (paths are relative to the scenario "
+                            "file's folder)", file=_src(scenario), key=key, value=path)
 
 
 def required_signal_dbm(scenario: Scenario, technology: Technology) -> tuple[float, float]:
@@ -424,7 +545,8 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     stations = make_stations(scenario)
     model = path_loss_model(scenario)
     services = services_for(scenario, tech)
-    pop = make_population(scenario, grid)
+    boundary, region_mask = make_boundary(scenario, grid)
+    pop, pop_info = make_population(scenario, grid, boundary, region_mask)
     timings["population"] = time.perf_counter() - t0
     dem, terrain_warnings = make_terrain(scenario, grid)
     delta_h = 0.0
@@ -435,7 +557,9 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
         model = path_loss_model(scenario, delta_h_m=max(delta_h, 0.0))
     method = terrain_method(scenario, model)
     timings["terrain"] = time.perf_counter() - t0 - timings["population"]
-    sites, warnings = make_sites(scenario, grid, pop, stations)
+    tower_sites, tower_counts = make_tower_sites(scenario, grid, stations)
+    sites, warnings = make_sites(scenario, grid, pop, stations, placed=tower_sites)
+    sites = tower_sites.concat(sites)
     warnings = terrain_warnings + warnings
     required, margin = required_signal_dbm(scenario, tech)
     params = serving_params(scenario, tech, margin)
@@ -447,18 +571,20 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
                             channel, tile, progress, dem, method)
     timings["engine"] = time.perf_counter() - t1
     existing = np.flatnonzero(sites.existing)
-    _, base = _pass(grid, sites.subset(existing), stations, tech, model, scenario, pop.people,
-                    params, channel[existing], tile, None, dem, method)
+    base_fields, base = _pass(grid, sites.subset(existing), stations, tech, model, scenario,
+                              pop.people, params, channel[existing], tile, None, dem, method)
     timings["baseline"] = time.perf_counter() - t1 - timings["engine"]
     covered = serving.people_covered > 0
     served = np.bincount(fields.best_server[covered], weights=serving.people_covered[covered],
                          minlength=len(sites)).astype(np.int64)
     result = ScenarioResult(scenario=scenario, grid=grid, population=pop, sites=sites,
                             stations=stations, technology=tech, fields=fields,
-                            covered=serving.covered_outdoor,
-                            covered_existing=base.covered_outdoor,
+                            covered=serving.covered_outdoor & region_mask,
+                            covered_existing=base.covered_outdoor & region_mask,
                             people_served_per_site=served, serving=serving, channel=channel,
-                            terrain=dem, terrain_delta_h_m=delta_h)
+                            terrain=dem, terrain_delta_h_m=delta_h,
+                            fields_existing=base_fields, region_mask=region_mask, boundary=boundary,
+                            inputs={"population": pop_info, "towers": tower_counts})
     result.summary = build_summary(result, base, required, margin, params, services, warnings)
     if scenario.propagation.monte_carlo_realisations:
         result.summary["people_covered_monte_carlo"] = monte_carlo_coverage(result)
@@ -547,7 +673,9 @@ def build_summary(r: ScenarioResult, base, required_dbm: float, margin_db: float
         "propagation_model": s.propagation.model,
         "crs": r.grid.crs,
         "resolution_m": r.grid.resolution_m,
-        "area_km2": round(r.grid.area_km2, 6),
+        "area_km2": round(_region_area_km2(r), 6),
+        "region_boundary": s.region.boundary,
+        "population_source": "raster" if s.population.raster is not None else "synthetic",
         "population_total": total,
         "people_covered": covered_people,
         "coverage_fraction": round(covered_people / total, 6) if total else 0.0,
@@ -586,4 +714,12 @@ def build_summary(r: ScenarioResult, base, required_dbm: float, margin_db: float
         "people_in_line_of_sight": None if sv.line_of_sight is None else int(
             people[sv.line_of_sight].sum()),
         "warnings": warnings,
+        "population_input": r.inputs.get("population", {}),
+        "existing_towers": r.inputs.get("towers", []),
     }
+
+
+def _region_area_km2(r: ScenarioResult) -> float:
+    if r.region_mask is None:
+        return r.grid.area_km2
+    return float(r.region_mask.sum()) * r.grid.cell_area_km2

@@ -30,6 +30,11 @@ class RegionSpec(_Section):
     tile_size_cells: int = Field(256, ge=16, le=8192,
                                  description="Tile side for the engine [cells]; results do "
                                              "not depend on it, memory does.")
+    boundary: Optional[str] = Field(
+        None, description="Region boundary polygon: a GeoJSON or any vector file geopandas "
+                          "reads, in any CRS (reprojected to the grid's). Cells whose centre "
+                          "is outside it are masked: no people counted, no area covered. "
+                          "Path relative to the scenario file's folder.")
 
     @field_validator("centre_lon_lat")
     @classmethod
@@ -60,13 +65,34 @@ class SyntheticPopulationSpec(_Section):
     household_size: float = Field(5.0, ge=1, le=30, description="People per dispersed household.")
 
 
+class RasterPopulationSpec(_Section):
+    """People per cell from a GeoTIFF (WorldPop, HRSL/Meta, GHS-POP ...), in any CRS.
+
+    The raster is reprojected onto the scenario grid keeping the people total: people per
+    source cell become a density (people per m2 of the source cell's true area), the density
+    is resampled with area-weighted averaging (``rasterio.warp``, ``Resampling.average``),
+    multiplied by the grid cell area, then scaled so the total equals the people the raster
+    holds inside the region (source cells whose centre is inside the grid rectangle and the
+    boundary), and rounded to whole people by largest remainders.
+    """
+
+    file: str = Field(description="GeoTIFF of people per cell; path relative to the "
+                                  "scenario file's folder.")
+    band: int = Field(1, ge=1, description="Band to read.")
+
+
 class PopulationSpec(_Section):
+    """Exactly one source: ``synthetic`` or ``raster``."""
+
     synthetic: Optional[SyntheticPopulationSpec] = None
+    raster: Optional[RasterPopulationSpec] = None
 
     @model_validator(mode="after")
     def _one_source(self):
-        if self.synthetic is None:
-            raise ValueError("give a population source: 'synthetic: {...}'")
+        given = [k for k in ("synthetic", "raster") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one population source: 'synthetic: {...}' or "
+                             f"'raster: {{file: ...}}' (got {', '.join(given) or 'none'})")
         return self
 
 
@@ -286,11 +312,51 @@ class SiteGroupSpec(_Section):
         return self
 
 
+#: Default OpenCelliD ``radio`` -> station type mapping (every on-air technology is a macro
+#: tower unless the scenario says otherwise; CDMA and anything else is skipped).
+DEFAULT_RADIO_MAP = {"GSM": "macro", "UMTS": "macro", "LTE": "macro", "NR": "macro"}
+
+
+class TowersFileSpec(_Section):
+    """Existing towers from a CSV in the OpenCelliD column layout.
+
+    Columns ``radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,
+    averageSignal`` (a header row is required; extra columns are ignored). Each row is one
+    cell; cells of a mapped radio type within ``cluster_m`` of each other (single linkage)
+    become one site at their mean position, with the station type most of its cells map to.
+    Rows outside the region or with an unmapped radio are skipped and counted in the summary.
+    """
+
+    file: str = Field(description="CSV file; path relative to the scenario file's folder.")
+    radio_map: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_RADIO_MAP),
+        description="OpenCelliD radio (GSM, UMTS, LTE, NR, CDMA) -> station type; default "
+                    "GSM/UMTS/LTE/NR -> macro.")
+    default_station: Optional[str] = Field(
+        None, description="Station type for radios missing from radio_map; default none "
+                          "(such rows are skipped and counted).")
+    cluster_m: float = Field(100.0, ge=0, le=5000,
+                             description="Cells closer than this join one site [m].")
+    mcc: Optional[list[int]] = Field(None, description="Keep only these mobile country codes.")
+    net: Optional[list[int]] = Field(None, description="Keep only these network codes "
+                                                       "(one operator).")
+
+    @field_validator("radio_map")
+    @classmethod
+    def _upper(cls, v):
+        return {str(k).upper(): s for k, s in v.items()}
+
+
 class SitesSpec(_Section):
+    """Existing site groups, existing towers from CSV files, and new site groups."""
+
     existing: list[SiteGroupSpec] = Field(default_factory=list)
+    existing_towers: list[TowersFileSpec] = Field(
+        default_factory=list, description="Existing towers from OpenCelliD-format CSV files "
+                                          "(one mapping or a list).")
     new: list[SiteGroupSpec] = Field(default_factory=list)
 
-    @field_validator("existing", "new", mode="before")
+    @field_validator("existing", "existing_towers", "new", mode="before")
     @classmethod
     def _one_or_many(cls, v):
         if v is None:
@@ -480,6 +546,8 @@ class PowerSpec(_Section):
 class OutputsSpec(_Section):
     dir: Optional[str] = Field(None, description="Results folder; default results/<name>.")
     maps: bool = True
+    report: bool = Field(True, description="Write report.html (headline numbers, maps, tables, "
+                                           "parameters; opens from disk, no server).")
 
 
 class CandidatesSpec(_Section):
@@ -625,6 +693,7 @@ def markdown_reference() -> str:
     sections = [("(top level)", Scenario), ("region", RegionSpec),
                 ("population", PopulationSpec),
                 ("population.synthetic", SyntheticPopulationSpec),
+                ("population.raster", RasterPopulationSpec),
                 ("technology (mapping form)", TechnologySpec),
                 ("terrain (mapping form)", TerrainSpec), ("terrain.synthetic", SyntheticTerrainSpec),
                 ("terrain.raster", RasterTerrainSpec),
@@ -632,7 +701,8 @@ def markdown_reference() -> str:
                 ("capacity", CapacitySpec), ("indoor", IndoorSpec),
                 ("services.<name>", ServiceSpec), ("stations.<name>", StationSpec),
                 ("sites", SitesSpec), ("sites.existing[] / sites.new[]", SiteGroupSpec),
-                ("sites.*[].positions[]", SitePosition), ("adoption", AdoptionSpec),
+                ("sites.*[].positions[]", SitePosition),
+                ("sites.existing_towers[]", TowersFileSpec), ("adoption", AdoptionSpec),
                 ("economics", EconomicsSpec), ("economics.station_costs.<type>", StationCostSpec),
                 ("backhaul", BackhaulSpec), ("backhaul.options.<option>", BackhaulOptionSpec),
                 ("power", PowerSpec), ("backhaul.fibre_node_positions[] / "

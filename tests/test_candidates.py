@@ -50,7 +50,10 @@ def test_grid_inside_and_spaced(x0, y0, w, h, s):
     assert np.all((xy[:, 0] > x0) & (xy[:, 0] < x0 + w))
     assert np.all((xy[:, 1] > y0) & (xy[:, 1] < y0 + h))
     xs, ys = np.unique(xy[:, 0]), np.unique(xy[:, 1])
-    assert xs.size == max(1, math.floor(w / s)) and ys.size == max(1, math.floor(h / s))
+    # the function sees the bounds, so count from the spans it can compute from them
+    # ((y0 + h) - y0 may differ from h in the last bit)
+    span_x, span_y = (x0 + w) - x0, (y0 + h) - y0
+    assert xs.size == max(1, math.floor(span_x / s)) and ys.size == max(1, math.floor(span_y / s))
     np.testing.assert_allclose(np.diff(xs), s, rtol=1e-6)
     # centred: equal margins
     assert xs[0] - x0 == pytest.approx(x0 + w - xs[-1], abs=1e-6 * max(1, abs(x0) + w))

@@ -68,7 +68,9 @@ def save_result(result, out_dir=None, *, overwrite: bool = False, maps: bool | N
     overwrite : bool
         Replace an existing folder (otherwise a ScenarioError is raised before any work).
     maps : bool, optional
-        Draw ``coverage_map.png``; default ``outputs.maps`` of the scenario.
+        Draw ``coverage_map.png`` and ``rx_cdf.png`` (also embedded in ``report.html``);
+        default ``outputs.maps`` of the scenario. ``report.html`` is written unless
+        ``outputs.report`` is false.
 
     Returns
     -------
@@ -94,6 +96,36 @@ def save_result(result, out_dir=None, *, overwrite: bool = False, maps: bool | N
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return out
+
+
+def draw_figures(result) -> dict[str, tuple[bytes, str]]:
+    """The run's figures as PNG bytes with captions: coverage map and signal CDF."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_coverage_map, plot_rx_cdf
+
+    out = {}
+    for name, size, draw, caption in [
+            ("coverage_map", (10, 8), plot_coverage_map,
+             "Coverage map: received signal where covered, people not covered in red, sites "
+             "by type, region boundary; north up."),
+            ("rx_cdf", (8, 5), plot_rx_cdf,
+             "Best-server downlink signal over people (CDF), with and without the new "
+             "sites; the red line is the required signal.")]:
+        fig, ax = plt.subplots(figsize=size, dpi=120)
+        try:
+            draw(result, ax=ax)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", bbox_inches="tight")
+        finally:
+            plt.close(fig)
+        out[name] = (buf.getvalue(), caption)
     return out
 
 
@@ -140,18 +172,16 @@ def _write_all(result, folder: Path, maps: bool) -> None:
     s = result.scenario
     (folder / "scenario.yaml").write_text(
         yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False))
+    figures = {}
     if maps:
-        import matplotlib
+        figures = draw_figures(result)
+        for name, (png, _) in figures.items():
+            (folder / f"{name}.png").write_bytes(png)
+    if s.outputs.report:
+        from ..report import build_report_html
 
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
-        from ..plotting import plot_coverage_map
-
-        fig, ax = plt.subplots(figsize=(10, 8), dpi=120)
-        plot_coverage_map(result, ax=ax)
-        fig.savefig(folder / "coverage_map.png", bbox_inches="tight")
-        plt.close(fig)
+        (folder / "report.html").write_text(build_report_html(result, figures),
+                                            encoding="utf-8")
     manifest = {
         "scenario": s.name,
         "seed": s.seed,

@@ -55,3 +55,48 @@ def write_sites_geojson(result, path: Path | str) -> Path:
     frame = sites_frame(result).to_crs("EPSG:4326")
     path.write_text(frame.to_json(drop_id=True, indent=1))
     return path
+
+
+def read_boundary(path, grid_crs: str, *, key: str = "region.boundary"):
+    """The region boundary as one (multi)polygon in ``grid_crs``.
+
+    Reads any vector file geopandas reads (GeoJSON, GeoPackage, Shapefile ...), in any
+    CRS (a file without one is taken as WGS 84, as GeoJSON RFC 7946 says), reprojects it to
+    the grid's CRS and dissolves all polygon features into one geometry.
+
+    Raises
+    ------
+    ScenarioError
+        Missing or unreadable file, no polygon features, invalid geometry.
+    """
+    import geopandas as gpd
+    from shapely import make_valid
+    from shapely.ops import unary_union
+
+    from ..errors import ScenarioError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError("boundary file not found", file=str(path), key=key)
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises DataSourceError with GDAL's text
+        raise ScenarioError(f"not a readable vector file ({str(exc).splitlines()[0]}); "
+                            "allowed: GeoJSON, GeoPackage, Shapefile or another format "
+                            "geopandas reads", file=str(path), key=key) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        raise ScenarioError("the file has no geometries; allowed: a vector file with "
+                            "Polygon or MultiPolygon features (GeoJSON, GeoPackage, Shapefile)",
+                            file=str(path), key=key)
+    frame = frame[frame.geometry.notna()]
+    polys = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polys.empty:
+        kinds = ", ".join(sorted(set(frame.geom_type))) or "no features"
+        raise ScenarioError(f"no polygon in the boundary file (found {kinds}); allowed: "
+                            "Polygon or MultiPolygon features", file=str(path), key=key)
+    if polys.crs is None:
+        polys = polys.set_crs("EPSG:4326")
+    geom = unary_union([make_valid(g) for g in polys.to_crs(grid_crs).geometry])
+    if geom.is_empty or geom.area <= 0:
+        raise ScenarioError("the boundary polygon has no area", file=str(path), key=key)
+    return geom

@@ -1,0 +1,263 @@
+"""Real-data inputs: population raster, boundary, OpenCelliD towers (on project-made samples)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import rasterio
+import yaml
+from pyproj import Transformer
+from affine import Affine
+import shapely
+from shapely.geometry import box, shape
+
+from simulator import load_scenario, parse_scenario, run
+from simulator.grid import Grid
+from simulator.io.rasters import read_population_to_grid
+from simulator.io.towers import cluster_points
+from simulator.population import integer_people
+from simulator.samples import make_samples
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("samples")
+    make_samples(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sample_result(samples):
+    return run(load_scenario(samples / "sample-district.yaml"))
+
+
+def _people_inside(raster_path, polygon_lonlat):
+    """People in the raster inside a lon/lat polygon: each cell's people times the share of
+    the cell (a lon/lat rectangle) inside it, clipped one cell at a time with shapely."""
+    with rasterio.open(raster_path) as src:
+        data = src.read(1).astype(float)
+        nodata = src.nodata
+        t = src.transform
+    total = 0.0
+    for r, c in zip(*np.nonzero((data > 0) & (data != nodata))):
+        cell = box(t.c + c * t.a, t.f + (r + 1) * t.e, t.c + (c + 1) * t.a, t.f + r * t.e)
+        total += data[r, c] * cell.intersection(polygon_lonlat).area / cell.area
+    return total
+
+
+def test_real_data_run_keeps_the_people_inside_the_boundary(samples, sample_result):
+    r = sample_result
+    s = yaml.safe_load((samples / "sample-district.yaml").read_text())
+    # the grid rectangle, from the scenario's own numbers (centre, 20 x 16 km)
+    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32736", always_xy=True)
+    cx, cy = to_utm.transform(*s["region"]["centre_lon_lat"])
+    rect = box(cx - 10_000, cy - 8_000, cx + 10_000, cy + 8_000).segmentize(100.0)
+    to_ll = Transformer.from_crs("EPSG:32736", "EPSG:4326", always_xy=True)
+    rect_ll = shapely.Polygon(np.c_[to_ll.transform(*np.asarray(rect.exterior.coords.xy))])
+    gj = json.loads((samples / "boundary.geojson").read_text())
+    poly_ll = shape(gj["features"][0]["geometry"])
+    expected = _people_inside(samples / "population.tif", rect_ll.intersection(poly_ll))
+    poly = shapely.Polygon(np.c_[to_utm.transform(*np.asarray(poly_ll.exterior.coords.xy))])
+    assert 5_000 < expected < 50_000
+    assert r.summary["population_total"] == round(expected)
+    assert r.population.people.sum() == round(expected)
+    assert r.summary["population_input"]["people_in_region"] == pytest.approx(expected, rel=1e-6)
+    # no people outside the boundary, no coverage counted there
+    assert r.population.people[~r.region_mask].sum() == 0
+    assert not r.covered[~r.region_mask].any()
+    assert r.summary["area_km2"] == pytest.approx(r.region_mask.sum() * 0.01)
+    assert r.summary["area_km2"] == pytest.approx(rect.intersection(poly).area / 1e6, rel=0.02)
+
+
+def test_sample_towers_are_deduplicated_skipped_and_counted(sample_result):
+    t = sample_result.summary["existing_towers"][0]
+    # samples.py: 5 towers in the region with 1-6 cells each, 2 cells of a tower outside
+    # the region, 2 CDMA cells (not in the radio map)
+    assert t["sites"] == 5
+    assert t["skipped_outside_region"] == 2
+    assert t["skipped_unmapped_radio"] == {"CDMA": 2}
+    assert t["cells_used"] + 4 == t["rows"]
+    assert sample_result.summary["sites_existing"] == 5
+    assert all(sample_result.sites.existing[:5]) and not any(sample_result.sites.existing[5:])
+
+
+def _write_raster(path, data, crs, transform, nodata=None):
+    with rasterio.open(path, "w", driver="GTiff", height=data.shape[0], width=data.shape[1],
+                       count=1, dtype="float32", crs=crs, transform=transform,
+                       nodata=nodata) as dst:
+        dst.write(data.astype(np.float32), 1)
+
+
+def test_aligned_raster_is_copied_cell_for_cell(tmp_path):
+    grid = Grid("EPSG:32736", 500_000.0, 9_000_000.0, 100.0, 6, 8)
+    data = np.arange(48, dtype=float).reshape(6, 8)
+    _write_raster(tmp_path / "p.tif", data, "EPSG:32736", grid.transform)
+    est, total, _ = read_population_to_grid(tmp_path / "p.tif", grid)
+    assert total == data.sum() == 1128
+    np.testing.assert_allclose(est, data, rtol=1e-9)
+
+
+def test_coarser_geographic_raster_spreads_density_by_area(tmp_path):
+    # 1 person per 0.01 deg cell, a uniform density of 1 / (cell area); a 1 km grid inside
+    # gets (1 km2 / cell area) people per cell. Cell area at -6 deg on the authalic sphere:
+    # R^2 * dlon * (sin(lat1) - sin(lat2)) with R = 6371007.2 m.
+    lon0, lat0 = 34.9, -5.9
+    data = np.ones((20, 20))
+    _write_raster(tmp_path / "p.tif", data, "EPSG:4326", Affine(0.01, 0.0, lon0, 0.0, -0.01, lat0))
+    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32736", always_xy=True)
+    cx, cy = to_utm.transform(35.0, -6.0)
+    grid = Grid.centred("EPSG:32736", cx, cy, 10_000, 10_000, 1000.0)
+    est, total, _ = read_population_to_grid(tmp_path / "p.tif", grid)
+    r = 6_371_007.2
+    cell_km2 = r * r * np.deg2rad(0.01) * abs(np.sin(np.deg2rad(-6.0)) -
+                                             np.sin(np.deg2rad(-6.01))) / 1e6
+    assert est.sum() == pytest.approx(total)
+    interior = est[1:-1, 1:-1]
+    np.testing.assert_allclose(interior, 1.0 / cell_km2, rtol=0.03)
+
+
+def test_integer_people_by_largest_remainder():
+    # 0.6, 0.6, 0.8 sum to 2: floors 0, 0, 0; the two largest fractions (0.8, then the
+    # first 0.6) get one person each
+    np.testing.assert_array_equal(integer_people(np.array([0.6, 0.6, 0.8])), [1, 0, 1])
+    np.testing.assert_array_equal(integer_people(np.array([2.5, 1.25, 0.25])), [3, 1, 0])
+    with pytest.raises(ValueError):
+        integer_people(np.array([1.0, -0.5]))
+
+
+def test_cluster_points_single_linkage():
+    # 0-1 are 60 m apart, 1-2 60 m: one chain; 3 is 1 km away; radius 100 m
+    x = np.array([0.0, 60.0, 120.0, 1000.0])
+    np.testing.assert_array_equal(cluster_points(x, np.zeros(4), 100.0), [0, 0, 0, 1])
+    np.testing.assert_array_equal(cluster_points(x, np.zeros(4), 0.0), [0, 1, 2, 3])
+
+
+HEADER = "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n"
+
+
+def _tower_scenario(tmp_path, rows, **tower_keys):
+    (tmp_path / "t.csv").write_text(HEADER + "".join(
+        f"{r},640,2,1,{i},,{lon},{lat},1000,5,1,0,0,0\n" for i, (r, lon, lat) in enumerate(rows)))
+    spec = {"file": "t.csv", **tower_keys}
+    text = yaml.safe_dump({
+        "name": "towers", "region": {"centre_lon_lat": [35.0, -6.0], "width_km": 6,
+                                     "height_km": 6, "resolution_m": 200},
+        "population": {"synthetic": {"total_people": 1000, "settlements": 3}},
+        "sites": {"existing_towers": [spec]}})
+    (tmp_path / "s.yaml").write_text(text)
+    return tmp_path / "s.yaml"
+
+
+def test_towers_majority_type_unknown_radio_and_default(tmp_path):
+    d = 0.0003  # ~33 m
+    rows = [("GSM", 35.0, -6.0), ("LTE", 35.0 + d, -6.0), ("LTE", 35.0, -6.0 + d),
+            ("CDMA", 35.01, -6.0), ("GSM", 36.0, -6.0)]
+    path = _tower_scenario(tmp_path, rows, radio_map={"GSM": "macro", "lte": "small_cell"})
+    r = run(load_scenario(path))
+    t = r.summary["existing_towers"][0]
+    assert (t["rows"], t["sites"], t["cells_used"]) == (5, 1, 3)
+    assert t["skipped_unmapped_radio"] == {"CDMA": 1}
+    assert t["skipped_outside_region"] == 1
+    assert r.sites.station == ["small_cell"]  # 2 LTE cells against 1 GSM
+    assert r.sites.names[0].endswith("GSM+LTE")
+    path = _tower_scenario(tmp_path, rows, default_station="macro")
+    t = run(load_scenario(path)).summary["existing_towers"][0]
+    assert t["skipped_unmapped_radio"] == {} and t["sites"] == 2
+
+
+def _cli(args, cwd):
+    return subprocess.run([sys.executable, "-m", "simulator.cli", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def _copy_samples(samples, tmp_path):
+    for p in samples.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    return tmp_path / "sample-district.yaml"
+
+
+def _assert_one_line_exit_2(proc, out, *needles):
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    err = proc.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n in err, (n, err)
+    assert not out.exists()
+
+
+def test_negative_and_nan_population_are_refused(samples, tmp_path):
+    scen = _copy_samples(samples, tmp_path)
+    for bad, shown in ((-3.0, "-3.0"), (np.nan, "nan")):
+        with rasterio.open(tmp_path / "population.tif", "r+") as dst:
+            data = dst.read(1)
+            data[100, 120] = bad
+            dst.write(data, 1)
+        proc = _cli(["run", str(scen), "--out", str(tmp_path / "out")], tmp_path)
+        _assert_one_line_exit_2(proc, tmp_path / "out", "population.tif",
+                                "population.raster.file", "negative or NaN", shown, ">= 0")
+        _copy_samples(samples, tmp_path)
+
+
+def test_boundary_in_another_crs_is_reprojected(samples, sample_result, tmp_path):
+    import geopandas as gpd
+
+    scen = _copy_samples(samples, tmp_path)
+    gpd.read_file(tmp_path / "boundary.geojson").to_crs("EPSG:3857").to_file(
+        tmp_path / "boundary_3857.gpkg")
+    text = scen.read_text().replace("boundary: boundary.geojson", "boundary: boundary_3857.gpkg")
+    scen.write_text(text)
+    r = run(load_scenario(scen))
+    assert r.summary["population_total"] == sample_result.summary["population_total"]
+    assert abs(int(r.region_mask.sum()) - int(sample_result.region_mask.sum())) <= 2
+
+
+@pytest.mark.parametrize("change, needles", [
+    (("radio_map: {GSM: macro,", "radio_map: {GSM: tower,"),
+     ["sites.existing_towers.0.radio_map.GSM", "unknown station type", "macro"]),
+    (("raster: {file: population.tif}", "raster: {file: nothere.tif}"),
+     ["population.raster.file", "not found", "nothere.tif"]),
+    (("boundary: boundary.geojson", "boundary: towers.csv"),
+     ["region.boundary", "towers.csv"]),
+    (("raster: {file: population.tif}",
+      "raster: {file: population.tif}\n  synthetic: {total_people: 10}"),
+     ["population", "exactly one population source"]),
+])
+def test_bad_real_data_keys(samples, tmp_path, change, needles):
+    scen = _copy_samples(samples, tmp_path)
+    scen.write_text(scen.read_text().replace(*change))
+    proc = _cli(["run", str(scen), "--out", str(tmp_path / "out")], tmp_path)
+    _assert_one_line_exit_2(proc, tmp_path / "out", *needles)
+
+
+@pytest.mark.parametrize("csv_text, needles", [
+    ("radio,lon\nGSM,35\n", ["missing column", "lat", "OpenCelliD"]),
+    (HEADER + "GSM,640,2,1,1,,east,-6.0,1000,5,1,0,0,0\n", ["line 2", "not a number"]),
+    (HEADER + "GSM,640,2,1,1,,35.0,-96.0,1000,5,1,0,0,0\n", ["line 2", "out of range"]),
+])
+def test_bad_tower_files(tmp_path, csv_text, needles):
+    path = _tower_scenario(tmp_path, [])
+    (tmp_path / "t.csv").write_text(csv_text)
+    proc = _cli(["run", str(path), "--out", str(tmp_path / "out")], tmp_path)
+    _assert_one_line_exit_2(proc, tmp_path / "out", "t.csv", "sites.existing_towers.0.file",
+                            *needles)
+
+
+def test_synthetic_population_with_boundary_drops_people_outside(samples):
+    scen = parse_scenario({
+        "name": "synb", "region": {"centre_lon_lat": [34.6, -8.9], "width_km": 20,
+                                   "height_km": 16, "resolution_m": 200,
+                                   "boundary": str(samples / "boundary.geojson")},
+        "population": {"synthetic": {"total_people": 5000, "settlements": 10}}})
+    r = run(scen)
+    dropped = r.summary["population_input"]["synthetic_people_outside_boundary_dropped"]
+    assert r.summary["population_total"] + dropped == 5000
+    assert r.population.people[~r.region_mask].sum() == 0
+
+
+def test_make_samples_cli_refuses_to_overwrite(tmp_path):
+    proc = _cli(["make-samples", str(tmp_path / "s"), "--quiet"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    proc = _cli(["make-samples", str(tmp_path / "s")], tmp_path)
+    assert proc.returncode == 2 and "--overwrite" in proc.stderr
