@@ -42,7 +42,7 @@ class TerrainMethod:
     name: str
     base: PathLossModel = field(default_factory=lambda: PathLossModel("free_space"))
     k_factor: float = 4.0 / 3.0
-    max_profile_points: int = 64
+    max_profile_points: int = 128
     itm: dict = field(default_factory=dict)
 
     def profile_loss_db(self, elev, spacing_m, n_points, distance_m, h_tx_m, h_rx_m,
@@ -127,23 +127,41 @@ def site_profile_losses(dem: np.ndarray, grid: Grid, x_m: float, y_m: float, h_t
                         k_factor=method.k_factor)
     pos, npts = _prefix_positions(n_steps, method.max_profile_points)
     lo = np.nan_to_num(np.floor(pos)).astype(np.intp)
-    frac = np.nan_to_num(pos - lo).astype(np.float32)
+    frac = np.nan_to_num(pos - lo)
     hi = np.minimum(lo + 1, n_steps - 1)
     spacing = (np.arange(1, n_steps) * geom.step_m / (npts - 1)).astype(np.float64)
-    dist = geom.distance_m[1:]
-    loss = np.empty((n_rays, n_steps), np.float64)
-    per_ray = (n_steps - 1) * method.max_profile_points
-    batch = max(1, batch_points // per_ray)
     invalid = np.isnan(pos)
-    for r0 in range(0, n_rays, batch):
-        e = elev[r0:r0 + batch]
-        b = e.shape[0]
-        prof = e[:, lo] * (1.0 - frac) + e[:, hi] * frac  # (b, n_steps - 1, max_points)
-        prof[:, invalid] = np.nan
-        out = method.profile_loss_db(
-            prof.reshape(b * (n_steps - 1), -1), np.tile(spacing, b), np.tile(npts, b),
-            np.tile(dist, b), h_tx_m, ue_height_m, tech.frequency_mhz)
-        loss[r0:r0 + b, 1:] = np.asarray(out).reshape(b, n_steps - 1)
+    loss = np.empty((n_rays, n_steps), np.float64)
+    # Rays are one cell apart at the outer radius; nearer the site they crowd together.
+    # At distance r only every m-th ray is needed (m = the largest power of two <= R / r,
+    # so neighbouring evaluated rays stay within one cell of each other); the others take
+    # the value of the nearest evaluated ray. This halves the work without coarsening the
+    # mapping below the grid resolution.
+    j_all = np.arange(1, n_steps)
+    ratio = geom.distance_m[-1] / geom.distance_m[1:]
+    mult = np.minimum(2 ** np.floor(np.log2(np.maximum(ratio, 1.0))).astype(np.int64),
+                      max(1, n_rays // 8))
+    chunk = max(1, batch_points // method.max_profile_points)
+    for m in np.unique(mult):
+        steps = j_all[mult == m]
+        rays = np.arange(0, n_rays, m)
+        aa, jj = np.meshgrid(rays, steps, indexing="ij")
+        aa, jj = aa.ravel(), jj.ravel()
+        for c0 in range(0, aa.size, chunk):
+            a, j = aa[c0:c0 + chunk], jj[c0:c0 + chunk]
+            row = j - 1
+            e = elev[a]
+            prof = (np.take_along_axis(e, lo[row], axis=1) * (1.0 - frac[row])
+                    + np.take_along_axis(e, hi[row], axis=1) * frac[row])
+            prof[invalid[row]] = np.nan
+            out = method.profile_loss_db(prof, spacing[row], npts[row], geom.distance_m[j],
+                                         h_tx_m, ue_height_m, tech.frequency_mhz)
+            loss[a, j] = np.asarray(out)
+        if m > 1:
+            # skipped rays copy the nearest evaluated ray (ties to the lower one, wrapping)
+            nearest = (np.floor(np.arange(n_rays) / m + 0.5).astype(np.int64) * m) % n_rays
+            nearest = np.where(nearest % m == 0, nearest, 0)
+            loss[:, steps] = loss[nearest][:, steps]
     loss[:, 0] = loss[:, 1]
     return geom, loss, los
 

@@ -161,7 +161,7 @@ class PropagationSpec(_Section):
         "free_space", description="Model the knife-edge diffraction loss is added to.")
     k_factor: float = Field(4.0 / 3.0, gt=0, le=100, description="Effective Earth radius "
                             "factor for terrain profiles (4/3 standard atmosphere).")
-    max_profile_points: int = Field(64, ge=16, le=4096, description="Terrain profiles longer "
+    max_profile_points: int = Field(128, ge=16, le=4096, description="Terrain profiles longer "
                                     "than this are resampled to this many points (cost per "
                                     "path bounded; see docs/models.md for the accuracy).")
     itm: ItmSpec = Field(default_factory=ItmSpec)
