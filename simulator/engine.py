@@ -33,6 +33,7 @@ class SiteArrays:
     tilt_deg: np.ndarray
     azimuth_deg: np.ndarray
     reach_m: np.ndarray
+    patterns: tuple = ()  # per site: a TabulatedPattern or None
 
     def __len__(self):
         return len(self.x_m)
@@ -69,7 +70,7 @@ class CoverageFields:
 
 
 def antenna_relative_gain_db(dx_m, dy_m, dist_m, dz_m, azimuth_deg, sectors, hpbw_h_deg,
-                             hpbw_v_deg, tilt_deg):
+                             hpbw_v_deg, tilt_deg, patterns=None):
     """Antenna gain toward each cell relative to the peak, best sector of each site [dB].
 
     Uses the 3GPP TR 38.901 Table 7.3-1 pattern (:func:`simulator.antenna.sector_3gpp_gain_dbi`
@@ -90,6 +91,10 @@ def antenna_relative_gain_db(dx_m, dy_m, dist_m, dz_m, azimuth_deg, sectors, hpb
     azimuth_deg, sectors, hpbw_h_deg, hpbw_v_deg, tilt_deg : numpy.ndarray
         Per site, ``(n_sites,)``; the first sector points at ``azimuth_deg`` (clockwise from
         north) and the others are spread evenly.
+    patterns : sequence, optional
+        Per site a vendor pattern (:class:`simulator.antenna.TabulatedPattern`) or None;
+        where given it replaces the 3GPP pattern: the cell takes the best sector's gain from
+        the pattern's cuts, relative to its peak.
     """
     from .antenna import sector_3gpp_gain_dbi
 
@@ -110,7 +115,16 @@ def antenna_relative_gain_db(dx_m, dy_m, dist_m, dz_m, azimuth_deg, sectors, hpb
                                 hpbw_h_deg=np.minimum(hpbw_h_deg, 360.0)[col],
                                 hpbw_v_deg=np.asarray(hpbw_v_deg)[col],
                                 tilt_deg=np.asarray(tilt_deg)[col])
-    return gain.astype(np.float32)
+    gain = np.array(gain, dtype=np.float32)
+    for k, pattern in enumerate(patterns or ()):
+        if pattern is None:
+            continue
+        spacing_k = 360.0 / max(int(sectors[k]), 1)
+        rel = (bearing[k] - np.float32(azimuth_deg[k])) % np.float32(spacing_k)
+        rel = np.where(rel > spacing_k / 2, rel - spacing_k, rel)
+        elev_k = np.broadcast_to(elevation, dx_m.shape)[k]
+        gain[k] = pattern.gain_dbi(rel, elev_k) - pattern.peak_gain_dbi
+    return gain
 
 
 def site_arrays(sites: Sites, stations: dict[str, StationType], technology: Technology,
@@ -143,7 +157,8 @@ def site_arrays(sites: Sites, stations: dict[str, StationType], technology: Tech
                       hpbw_h_deg=sites.attribute(stations, "hpbw_h_deg"),
                       hpbw_v_deg=sites.attribute(stations, "hpbw_v_deg"),
                       tilt_deg=sites.attribute(stations, "downtilt_deg"),
-                      azimuth_deg=sites.azimuth_deg.copy(), reach_m=reach)
+                      azimuth_deg=sites.azimuth_deg.copy(), reach_m=reach,
+                      patterns=tuple(stations[s].pattern for s in sites.station))
 
 
 def sites_near_tile(grid: Grid, tile: Tile, sa: SiteArrays, tree: cKDTree | None) -> np.ndarray:
@@ -191,7 +206,8 @@ def compute_tile(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
     rx = sa.eirp_metric_dbm[idx, None, None].astype(np.float32) - loss
     rx += antenna_relative_gain_db(dx, dy, d, sa.height_m[idx] - ue_height_m,
                                    sa.azimuth_deg[idx], sa.sectors[idx], sa.hpbw_h_deg[idx],
-                                   sa.hpbw_v_deg[idx], sa.tilt_deg[idx])
+                                   sa.hpbw_v_deg[idx], sa.tilt_deg[idx],
+                                   [sa.patterns[i] for i in idx] if sa.patterns else None)
     rx[d > sa.reach_m[idx, None, None].astype(np.float32)] = -np.inf
     best_local = np.argmax(rx, axis=0)
     rx_best = np.take_along_axis(rx, best_local[None], axis=0)[0]

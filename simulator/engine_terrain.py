@@ -226,7 +226,7 @@ def compute_fields_terrain(grid: Grid, dem: np.ndarray, sa: SiteArrays, technolo
         gain = antenna_relative_gain_db(
             dx[None], dy[None], d[None], dz.astype(np.float32)[None], sa.azimuth_deg[k:k + 1],
             sa.sectors[k:k + 1], sa.hpbw_h_deg[k:k + 1], sa.hpbw_v_deg[k:k + 1],
-            sa.tilt_deg[k:k + 1])[0]
+            sa.tilt_deg[k:k + 1], sa.patterns[k:k + 1] if sa.patterns else None)[0]
         rx = (np.float32(sa.eirp_metric_dbm[k]) - loss_g + gain).astype(np.float32)
         rx[~inside] = -np.inf
         sl = (slice(r0, r1), slice(c0, c1))

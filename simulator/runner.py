@@ -210,7 +210,25 @@ def make_stations(scenario: Scenario) -> dict[str, StationType]:
                                 key=f"stations.{name}")
         known.add(name)
     overrides = {n: s.model_dump(exclude_none=True) for n, s in scenario.stations.items()}
-    return station_catalogue(overrides)
+    cat = station_catalogue(overrides)
+    from dataclasses import replace
+
+    from .io.antenna_files import read_msi
+
+    for name, st in cat.items():
+        if not st.pattern_file:
+            continue
+        path = Path(st.pattern_file)
+        if not path.is_absolute() and scenario.source_path is not None:
+            path = Path(scenario.source_path).parent / path
+        try:
+            pattern = read_msi(path)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(f"cannot use antenna pattern {path}: {str(exc).splitlines()[0]}; "
+                                "give an MSI/Planet .msi file", file=_src(scenario),
+                                key=f"stations.{name}.pattern_file", value=str(path)) from None
+        cat[name] = replace(st, pattern=pattern, antenna_gain_dbi=float(pattern.peak_gain_dbi))
+    return cat
 
 
 def make_tower_sites(scenario: Scenario, grid: Grid,

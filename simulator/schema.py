@@ -268,6 +268,10 @@ class StationSpec(_Section):
     downtilt_deg: Optional[float] = Field(None, ge=-20, le=30)
     feeder_loss_db: Optional[float] = Field(None, ge=0, le=20)
     power_draw_w: Optional[float] = Field(None, ge=0, le=100000)
+    pattern_file: Optional[str] = Field(
+        None, description="Vendor antenna pattern (MSI/Planet .msi), relative to the scenario "
+                          "file; its peak gain replaces antenna_gain_dbi and its cuts replace "
+                          "the 3GPP pattern (one pattern per sector).")
 
 
 class SitePosition(_Section):

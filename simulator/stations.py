@@ -36,6 +36,9 @@ class StationType:
     hpbw_v_deg: float = 65.0
     downtilt_deg: float = 0.0
     description: str = ""
+    pattern_file: str = ""
+    #: parsed vendor pattern (simulator.antenna.TabulatedPattern) when pattern_file is set
+    pattern: object = field(default=None, compare=False, repr=False)
 
     @property
     def eirp_dbm(self) -> float:
