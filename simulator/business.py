@@ -271,7 +271,7 @@ def _people(x) -> int:
 
 
 def assess(scenario, grid, sites, stations, people_served_per_site, *, population_total,
-           people_covered, people_covered_existing) -> BusinessResult:
+           people_covered, people_covered_existing, dem=None) -> BusinessResult:
     """Adoption, backhaul, power and costs of every site of a run.
 
     Parameters
@@ -333,8 +333,19 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
         for mask, donors in ((~ex, xy[ex]), (ex, None)):
             if not mask.any():
                 continue
+            los = None
+            if dem is not None and donors is not None and len(donors):
+                # line of sight from each new site to its nearest donor over the terrain
+                from .terrain import link_line_of_sight
+
+                _, near = nearest_node(xy[mask], donors)
+                heights = np.array([stations[t].height_m for t in sites.station])
+                los = link_line_of_sight(dem, grid.x_min_m, grid.y_max_m, grid.resolution_m,
+                                         xy[mask], heights[mask], donors[near],
+                                         heights[ex][near],
+                                         k_factor=scenario.propagation.k_factor)
             ch = choose_backhaul(xy[mask], params["backhaul"], fibre_node_xy_m=fibre,
-                                 donor_xy_m=donors, demand_mbps=demand[mask],
+                                 donor_xy_m=donors, los_to_donor=los, demand_mbps=demand[mask],
                                  require_capacity=b.require_capacity, discount_rate=rate,
                                  horizon_years=n_years)
             bh_option[mask] = ch.option

@@ -611,7 +611,7 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
         scenario, grid, sites, stations, served,
         population_total=result.summary["population_total"],
         people_covered=result.summary["people_covered"],
-        people_covered_existing=result.summary["people_covered_by_existing_sites"])
+        people_covered_existing=result.summary["people_covered_by_existing_sites"], dem=dem)
     warnings_ = result.summary.pop("warnings")
     result.summary.update(result.business.summary)
     result.summary["warnings"] = warnings_

@@ -127,3 +127,20 @@ def test_terrain_bad_input(changes, key, fragment):
     with pytest.raises(ScenarioError) as err:
         run(_scen(**changes))
     assert key in str(err.value) and fragment in str(err.value)
+
+
+def test_link_line_of_sight_for_backhaul():
+    from simulator.terrain import link_line_of_sight
+
+    flat = np.zeros((50, 700), np.float32)            # 100 m cells: 70 km east-west
+    a = np.array([[500.0, -2500.0]])
+    b = np.array([[60_500.0, -2500.0]])               # 60 km apart
+    # flat Earth: clear; 4/3 Earth: the bulge at mid-path is 30 km * 30 km / (2 * 4/3 *
+    # 6371 km) = 53.0 m, above a line between two 10 m masts
+    assert link_line_of_sight(flat, 0.0, 0.0, 100.0, a, 10.0, b, 10.0, k_factor=np.inf)[0]
+    assert not link_line_of_sight(flat, 0.0, 0.0, 100.0, a, 10.0, b, 10.0)[0]
+    assert link_line_of_sight(flat, 0.0, 0.0, 100.0, a, 60.0, b, 60.0)[0]
+    wall = flat.copy()
+    wall[:, 300] = 25.0                                # a 25 m ridge between 10 m masts
+    assert not link_line_of_sight(wall, 0.0, 0.0, 100.0, a, 10.0, b, 10.0, k_factor=np.inf)[0]
+    assert link_line_of_sight(wall, 0.0, 0.0, 100.0, a, 30.0, b, 30.0, k_factor=np.inf)[0]
