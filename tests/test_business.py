@@ -38,7 +38,7 @@ TWO_SITES = {
     },
     "adoption": {"price_usd_per_gb": 0.8, "median_income_usd_per_month": 40.0,
                  "smartphone_share": 0.45, "skills_baseline_share": 0.5,
-                 "bass_p": 0.03, "bass_q": 0.38},
+                 "bass_p": 0.03, "bass_q": 0.38, "combine": "independent"},
     "economics": {
         "horizon_years": 10, "discount_rate": 0.10, "arpu_usd_per_month": 0.0,
         "station_costs": {
