@@ -56,7 +56,30 @@ def headline_numbers(summary: dict) -> list[tuple[str, str, str]]:
         ("sites-total", "sites",
          f"{summary['sites_total']} ({summary['sites_existing']} existing, "
          f"{summary['sites_new']} new)"),
-    ]
+    ] + _more_numbers(summary)
+
+
+def _money(x) -> str:
+    return "n/a" if x is None else f"USD {x:,.0f}"
+
+
+def _more_numbers(summary: dict) -> list[tuple[str, str, str]]:
+    """Serving, adoption and cost numbers, when the run has them."""
+    out = []
+    if "people_served_busy_hour" in summary:
+        out.append(("people-served", "served at busy hour",
+                    f"{summary['people_served_busy_hour']:,.0f}"))
+    if "people_connected" in summary:
+        share = (summary["people_connected"] / summary["people_covered"]
+                 if summary["people_covered"] else 0.0)
+        out.append(("people-connected", "people connected (last year)",
+                    f"{summary['people_connected']:,} ({100 * share:.1f} % of covered)"))
+    if "capex_usd" in summary:
+        out.append(("new-capex", "new sites capex", _money(summary["capex_usd"])))
+    if "marginal_cost_per_person_connected_usd" in summary:
+        out.append(("cost-per-connected", "USD per person newly connected",
+                    _money(summary["marginal_cost_per_person_connected_usd"])))
+    return out
 
 
 def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = None) -> str:
@@ -85,12 +108,20 @@ def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = Non
                      f'<div class="k">{_e(label)}</div></div>')
     parts.append("</div>")
     parts.append(
-        f"<p>A person is covered when the best-server downlink {_e(s['signal_metric'].upper())} "
-        f"in their cell is at least {s['required_signal_dbm']:.1f} dBm: the threshold "
-        f"{s['dl_threshold_dbm']:g} dBm plus a fade margin of {s['fade_margin_db']:.1f} dB "
-        f"(shadowing σ {sc.propagation.shadowing_sigma_db:g} dB, location reliability "
-        f"{100 * sc.propagation.location_reliability:g} %). Covered is not connected: "
-        "handsets, prices and skills decide who uses it.</p>")
+        f"<p>A person is covered when, from their best server, the downlink "
+        f"{_e(s['signal_metric'].upper())} is at least {s['required_signal_dbm']:.1f} dBm (the "
+        f"threshold {s['dl_threshold_dbm']:g} dBm plus a fade margin of "
+        f"{s['fade_margin_db']:.1f} dB: shadowing σ {sc.propagation.shadowing_sigma_db:g} dB, "
+        f"location reliability {100 * sc.propagation.location_reliability:g} %), the SINR is "
+        "decodable and the uplink closes (the handset is heard above "
+        f"{s.get('ul_sensitivity_dbm', float('nan')):.1f} dBm plus the same margin). Covered "
+        "is not connected: handsets, prices and skills decide who uses it.</p>")
+    causes = s.get("people_not_covered_by_cause") or {}
+    if causes:
+        parts.append("<h2>Who is not covered, and why</h2>")
+        parts.append(_table(["reason", "people"],
+                            [[k.replace("_", " "), f"{v:,}"] for k, v in causes.items()],
+                            table_id="not-covered", numeric=(1,)))
     for w in s.get("warnings", []):
         parts.append(f'<p class="warn">warning: {_e(w)}</p>')
 
