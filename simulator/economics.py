@@ -29,6 +29,10 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
+
+from ._checks import check_horizon as _check_horizon
+from ._checks import check_range as _check
+from ._checks import scalar_or_array as _ret
 import yaml
 
 __all__ = [
@@ -51,45 +55,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------------------
 # validation helpers (private)
-# --------------------------------------------------------------------------------------
-
-def _check(name: str, value, lo: float | None = None, hi: float | None = None, *,
-           lo_open: bool = False, hi_open: bool = False) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}={value!r} is not a number or array of numbers") from exc
-    finite = arr[~np.isnan(arr)]
-    bad = np.zeros(finite.shape, dtype=bool)
-    if lo is not None:
-        bad |= (finite <= lo) if lo_open else (finite < lo)
-    if hi is not None:
-        bad |= (finite >= hi) if hi_open else (finite > hi)
-    if bad.any():
-        first = finite[bad].flat[0]
-        left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
-        lo_s = "-inf" if lo is None else f"{lo:g}"
-        hi_s = "inf" if hi is None else f"{hi:g}"
-        raise ValueError(f"{name}={first:g} is outside the allowed range {left}{lo_s}, {hi_s}{right}")
-    return arr
-
-
-def _check_horizon(horizon_years) -> int:
-    if isinstance(horizon_years, bool) or not float(horizon_years).is_integer():
-        raise ValueError(f"horizon_years={horizon_years!r} must be a whole number of years >= 1")
-    n = int(horizon_years)
-    if n < 1:
-        raise ValueError(f"horizon_years={n} is outside the allowed range [1, inf)")
-    return n
-
-
-def _ret(arr):
-    arr = np.asarray(arr)
-    return float(arr) if arr.ndim == 0 else arr
-
-
-# --------------------------------------------------------------------------------------
-# catalogue (the only I/O in this module)
 # --------------------------------------------------------------------------------------
 
 def _strip_sources(node):

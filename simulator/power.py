@@ -31,6 +31,9 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
+from ._checks import check_range as _check
+from ._checks import scalar_or_array as _ret
+
 from simulator.economics import annuity_factor
 
 __all__ = [
@@ -60,36 +63,6 @@ POWER_OPTIONS = ("grid", "solar", "diesel")
 HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.0
 
-
-def _check(name: str, value, lo: float | None = None, hi: float | None = None, *,
-           lo_open: bool = False, hi_open: bool = False) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}={value!r} is not a number or array of numbers") from exc
-    finite = arr[~np.isnan(arr)]
-    bad = np.zeros(finite.shape, dtype=bool)
-    if lo is not None:
-        bad |= (finite <= lo) if lo_open else (finite < lo)
-    if hi is not None:
-        bad |= (finite >= hi) if hi_open else (finite > hi)
-    if bad.any():
-        first = finite[bad].flat[0]
-        left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
-        lo_s = "-inf" if lo is None else f"{lo:g}"
-        hi_s = "inf" if hi is None else f"{hi:g}"
-        raise ValueError(f"{name}={first:g} is outside the allowed range {left}{lo_s}, {hi_s}{right}")
-    return arr
-
-
-def _ret(arr):
-    arr = np.asarray(arr)
-    return float(arr) if arr.ndim == 0 else arr
-
-
-# --------------------------------------------------------------------------------------
-# energy
-# --------------------------------------------------------------------------------------
 
 def daily_energy_kwh(power_w):
     """Energy drawn in a day by a constant load: ``power_w * 24 / 1000``. [kWh/day]
