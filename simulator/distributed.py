@@ -558,6 +558,9 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
             _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries,
                          max_in_flight or 2 * workers + 2)
         timings["tiles"] = time.perf_counter() - t1
+        if totals.tiles != len(tiles):  # never a silent partial total
+            raise ScenarioError(f"only {totals.tiles} of {len(tiles)} tiles came back; no "
+                                "results were written")
         if writer is not None:
             t2 = time.perf_counter()
             writer.close()
@@ -633,7 +636,7 @@ def _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries: int,
         where[fut.key] = k
         return fut
 
-    ac = as_completed([submit(k) for k, _ in zip(pending, range(max_in_flight))])
+    ac = as_completed([submit(k) for _, k in zip(range(max_in_flight), pending)])
     try:
         for fut in ac:
             try:
