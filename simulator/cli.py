@@ -107,7 +107,76 @@ def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
         print(f"warning: {w}")
 
 
+class ProgressBar:
+    """A one-line progress bar with an ETA on stderr: ``progress(done, total)``."""
+
+    def __init__(self, label: str, unit: str = "tiles", stream=None, width: int = 28,
+                 min_interval_s: float = 0.25):
+        self.label, self.unit, self.width = label, unit, width
+        self.stream = sys.stderr if stream is None else stream
+        self.min_interval_s = min_interval_s
+        self.t0 = time.perf_counter()
+        self._last = -1.0
+        self._shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self._last < self.min_interval_s:
+            return
+        self._last = now
+        elapsed = now - self.t0
+        frac = done / total if total else 1.0
+        eta = elapsed * (total - done) / done if done else float("nan")
+        bar = "#" * int(round(frac * self.width))
+        eta_s = "--" if eta != eta else _duration(eta)
+        self.stream.write(f"\r{self.label} [{bar:<{self.width}}] {100 * frac:5.1f} % "
+                          f"{done}/{total} {self.unit}, {_duration(elapsed)} elapsed, "
+                          f"ETA {eta_s}   ")
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._shown = False
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    m, s = divmod(seconds, 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
+
+
+def _progress(args, label: str, unit: str = "tiles"):
+    show = getattr(args, "progress", None)
+    if show is None:
+        show = sys.stderr.isatty() and not args.quiet
+    return ProgressBar(label, unit) if show else None
+
+
+def _backend(args):
+    """A context manager giving a Dask client (--workers/--scheduler) or None."""
+    import contextlib
+
+    if args.scheduler and args.workers:
+        raise ScenarioError("give either --workers (a local cluster) or --scheduler (an "
+                            "existing cluster), not both")
+    if args.scheduler or args.workers:
+        from .distributed import connect
+
+        return connect(workers=args.workers, scheduler=args.scheduler,
+                       timeout_s=args.scheduler_timeout)
+    return contextlib.nullcontext(None)
+
+
 def _cmd_run(args) -> int:
+    from .distributed import check_memory, choose_mode, run_tiled
     from .io.scenario_file import load_scenario
     from .runner import run
 
@@ -121,10 +190,85 @@ def _cmd_run(args) -> int:
     if target.exists() and not args.overwrite:
         raise ScenarioError("results folder already exists; pass --overwrite to replace it, "
                             "or choose another --out", file=str(target))
-    result = run(scenario)
-    saved = result.save(target, overwrite=args.overwrite, maps=False if args.no_maps else None)
+    if args.tile_size is not None and args.tile_size < 16:
+        raise ScenarioError(f"--tile-size must be >= 16 cells (got {args.tile_size})",
+                            value=args.tile_size)
+    if scenario.sweep is not None:
+        return _run_sweep(args, scenario, target, t0)
+    requested = args.mode
+    if (args.workers or args.scheduler) and requested == "memory":
+        raise ScenarioError("--in-memory cannot run on Dask; drop --workers/--scheduler or "
+                            "--in-memory")
+    mode = "tiled" if (args.workers or args.scheduler) else choose_mode(scenario, requested)
+    if mode == "memory":
+        check_memory(scenario, "memory")
+    bar = _progress(args, "engine")
+    with _backend(args) as client:
+        try:
+            if mode == "memory":
+                result = run(scenario, progress=bar, tile_size_cells=args.tile_size)
+                if bar is not None:
+                    bar.close()
+                saved = result.save(target, overwrite=args.overwrite,
+                                    maps=False if args.no_maps else None)
+            else:
+                result = run_tiled(scenario, out_dir=target, overwrite=args.overwrite,
+                                   client=client, tile_size_cells=args.tile_size,
+                                   progress=bar, retries=args.retries)
+                saved = target
+        finally:
+            if bar is not None:
+                bar.close()
     if not args.quiet:
-        _print_table(result.summary, saved, time.perf_counter() - t0)
+        _print_table(result.summary, saved if mode == "memory" else None,
+                     time.perf_counter() - t0)
+        if mode == "tiled":
+            where = (f"{result.workers} Dask worker(s)" if client is not None
+                     else "this process")
+            print(f"tiled run: {result.tiles} tiles of {result.tile_size_cells} cells on "
+                  f"{where}; rasters written tile by tile (no maps or report.html)")
+            print(f"results: {saved}")
+    return 0
+
+
+def _run_sweep(args, scenario, target: Path, t0: float) -> int:
+    import json
+    import os
+    import tempfile
+
+    from .distributed import run_sweep, sweep_scenarios
+    from .io.results import atomic_folder
+    from .io.tables import write_comparison_csv
+
+    runs = sweep_scenarios(scenario)      # every mistake before any work
+    bar = _progress(args, "sweep", "runs")
+    with _backend(args) as client:
+        try:
+            summaries = run_sweep(scenario, client=client, mode=args.mode,
+                                  retries=args.retries, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_scenario_comparison
+
+    with atomic_folder(target, overwrite=args.overwrite) as folder:
+        write_comparison_csv(summaries, folder / "comparison.csv")
+        ax = plot_scenario_comparison(summaries)
+        ax.figure.savefig(folder / "comparison.png", dpi=120, bbox_inches="tight")
+        plt.close(ax.figure)
+        (folder / "sweep.json").write_text(json.dumps(
+            {"scenario": scenario.name, "sweep": scenario.sweep.model_dump(mode="json"),
+             "runs": [{"name": s.name, "summary": sm} for s, sm in zip(runs, summaries)]},
+            indent=2) + "\n")
+    if not args.quiet:
+        _print_comparison(summaries)
+        print(f"sweep of {len(summaries)} runs in {time.perf_counter() - t0:.1f} s; wrote "
+              f"{target / 'comparison.csv'}, comparison.png and sweep.json")
     return 0
 
 
@@ -326,6 +470,29 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace an existing results folder")
     r.add_argument("--no-maps", action="store_true", help="skip coverage_map.png")
     r.add_argument("--quiet", action="store_true", help="print nothing on success")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--tiled", dest="mode", action="store_const", const="tiled",
+                   help="run tile by tile in bounded memory, writing rasters tile by tile "
+                        "(default: automatic above 20 million cells or when memory is short)")
+    g.add_argument("--in-memory", dest="mode", action="store_const", const="memory",
+                   help="hold the region in memory (maps and report.html); refused when it "
+                        "does not fit")
+    r.set_defaults(mode="auto")
+    r.add_argument("--workers", type=int, metavar="N",
+                   help="run tiles (or sweep runs) on a local Dask cluster of N processes")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing dask.distributed cluster, e.g. tcp://host:8786")
+    r.add_argument("--scheduler-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="give up reaching --scheduler after this long (default 10)")
+    r.add_argument("--retries", type=int, default=2,
+                   help="Dask retries of a failed tile or run (a worker that died; default 2)")
+    r.add_argument("--tile-size", type=int, metavar="CELLS",
+                   help="override region.tile_size_cells (results do not depend on it)")
+    pg = r.add_mutually_exclusive_group()
+    pg.add_argument("--progress", dest="progress", action="store_true", default=None,
+                    help="show the progress bar (default: when stderr is a terminal)")
+    pg.add_argument("--no-progress", dest="progress", action="store_false",
+                    help="hide the progress bar")
     r.set_defaults(func=_cmd_run)
     v = sub.add_parser("validate", help="check a scenario without running it")
     v.add_argument("scenario", help="scenario YAML file")

@@ -542,18 +542,37 @@ def _pass(grid, sites, stations, tech, model, scenario, people, params, channel,
     return fields, sv
 
 
-def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,
-        tile_size_cells: int | None = None) -> ScenarioResult:
-    """Run a scenario end to end and return its :class:`ScenarioResult`.
+@dataclass
+class Prepared:
+    """Everything a run builds before the engine: grid, people, sites, radio parameters."""
 
-    Parameters
-    ----------
-    scenario : Scenario
-        From :func:`simulator.load_scenario` or built in Python.
-    progress : callable, optional
-        Called as ``progress(done_tiles, total_tiles)`` during the main engine pass.
-    tile_size_cells : int, optional
-        Override ``region.tile_size_cells`` (results do not depend on it).
+    scenario: Scenario
+    grid: Grid
+    technology: Technology
+    stations: dict
+    model: PathLossModel
+    services: dict
+    boundary: object
+    region_mask: np.ndarray
+    population: Population
+    population_info: dict
+    dem: np.ndarray | None
+    delta_h_m: float
+    method: object
+    tower_counts: list
+    sites: Sites
+    warnings: list
+    required_dbm: float
+    margin_db: float
+    params: ServingParams
+    channel: np.ndarray
+    timings_s: dict
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Validate the scenario and build grid, population, terrain and sites (no engine).
+
+    Shared by the in-memory :func:`run` and the tiled path (:mod:`simulator.distributed`).
     """
     t0 = time.perf_counter()
     timings = {}
@@ -583,6 +602,42 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
                if len(sites) else np.zeros(0, np.int64))
+    timings["sites"] = time.perf_counter() - t0 - timings["population"] - timings["terrain"]
+    return Prepared(scenario=scenario, grid=grid, technology=tech, stations=stations,
+                    model=model, services=services, boundary=boundary,
+                    region_mask=region_mask, population=pop, population_info=pop_info,
+                    dem=dem, delta_h_m=delta_h, method=method, tower_counts=tower_counts,
+                    sites=sites, warnings=warnings, required_dbm=required, margin_db=margin,
+                    params=params, channel=channel, timings_s=timings)
+
+
+def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,
+        tile_size_cells: int | None = None) -> ScenarioResult:
+    """Run a scenario end to end, in memory, and return its :class:`ScenarioResult`.
+
+    The result holds region-sized arrays (about 280 bytes a cell). A region that would not
+    fit in the memory left is refused with a :class:`~simulator.errors.ScenarioError`
+    before any work (:func:`simulator.distributed.check_memory`); run it tiled with
+    :func:`simulator.distributed.run_tiled` (``ruralsim run`` switches by itself).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`simulator.load_scenario` or built in Python.
+    progress : callable, optional
+        Called as ``progress(done_tiles, total_tiles)`` during the main engine pass.
+    tile_size_cells : int, optional
+        Override ``region.tile_size_cells`` (results do not depend on it).
+    """
+    from .distributed import check_memory
+
+    check_memory(scenario, mode="memory")
+    t0 = time.perf_counter()
+    pre = prepare(scenario)
+    timings = dict(pre.timings_s)
+    grid, tech, stations, model = pre.grid, pre.technology, pre.stations, pre.model
+    pop, sites, channel, params = pre.population, pre.sites, pre.channel, pre.params
+    dem, method, region_mask = pre.dem, pre.method, pre.region_mask
     tile = tile_size_cells or scenario.region.tile_size_cells
     t1 = time.perf_counter()
     fields, serving = _pass(grid, sites, stations, tech, model, scenario, pop.people, params,
@@ -600,10 +655,13 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
                             covered=serving.covered_outdoor & region_mask,
                             covered_existing=base.covered_outdoor & region_mask,
                             people_served_per_site=served, serving=serving, channel=channel,
-                            terrain=dem, terrain_delta_h_m=delta_h,
-                            fields_existing=base_fields, region_mask=region_mask, boundary=boundary,
-                            inputs={"population": pop_info, "towers": tower_counts})
-    result.summary = build_summary(result, base, required, margin, params, services, warnings)
+                            terrain=dem, terrain_delta_h_m=pre.delta_h_m,
+                            fields_existing=base_fields, region_mask=region_mask,
+                            boundary=pre.boundary,
+                            inputs={"population": pre.population_info,
+                                    "towers": pre.tower_counts})
+    result.summary = build_summary(result, base, pre.required_dbm, pre.margin_db, params,
+                                   pre.services, pre.warnings)
     if scenario.propagation.monte_carlo_realisations:
         result.summary["people_covered_monte_carlo"] = monte_carlo_coverage(result)
     t2 = time.perf_counter()
@@ -612,13 +670,18 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
         population_total=result.summary["population_total"],
         people_covered=result.summary["people_covered"],
         people_covered_existing=result.summary["people_covered_by_existing_sites"], dem=dem)
-    warnings_ = result.summary.pop("warnings")
-    result.summary.update(result.business.summary)
-    result.summary["warnings"] = warnings_
+    merge_business(result.summary, result.business)
     timings["business"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     result.timings_s = timings
     return result
+
+
+def merge_business(summary: dict, business: BusinessResult) -> None:
+    """Add the business summary keys, keeping ``warnings`` last (in place)."""
+    warnings_ = summary.pop("warnings")
+    summary.update(business.summary)
+    summary["warnings"] = warnings_
 
 
 def monte_carlo_coverage(r: ScenarioResult) -> dict:
@@ -659,81 +722,134 @@ def monte_carlo_coverage(r: ScenarioResult) -> dict:
             "p05": round(float(mc.low), 1), "p95": round(float(mc.high), 1)}
 
 
-def build_summary(r: ScenarioResult, base, required_dbm: float, margin_db: float,
-                  params: ServingParams, services: dict, warnings: list[str]) -> dict:
-    """The headline numbers, as plain JSON-ready Python types."""
+@dataclass
+class RunTotals:
+    """The region-wide numbers a summary is made of (sums over cells, per-site totals).
+
+    The in-memory run computes them from its arrays (:func:`totals_from_arrays`); the tiled
+    run adds them up tile by tile (:mod:`simulator.distributed`). Both end in
+    :func:`summary_from_totals`, so the keys and the arithmetic of summary.json are the same.
+    """
+
+    population_total: int
+    people_covered: int
+    people_covered_expected: float
+    people_covered_downlink_only: int
+    people_covered_existing: int
+    uncovered_by_cause: dict          # limitation code -> people
+    people_by_service: dict           # service name -> people
+    people_served_busy_hour: float
+    site_load: np.ndarray | None      # load per site (demand / capacity), None without data
+    covered_cells: int
+    region_cells: int
+    people_served_per_site: np.ndarray
+    people_in_line_of_sight: int | None
+    terrain_relief_m: float
+
+
+def totals_from_arrays(r: ScenarioResult, base, services: dict) -> RunTotals:
+    """:class:`RunTotals` of an in-memory result (``base``: the baseline ServingFields)."""
     people = r.population.people
     sv = r.serving
-    total = int(people.sum())
-    covered_people = int(sv.people_covered.sum())
-    existing_people = int(base.people_covered.sum())
-    by_type: dict[str, dict[str, int]] = {}
-    for s, ex in zip(r.sites.station, r.sites.existing):
-        d = by_type.setdefault(s, {"existing": 0, "new": 0})
-        d["existing" if ex else "new"] += 1
-    served = r.people_served_per_site
-    new = ~r.sites.existing
-    s = r.scenario
     service_people = {}
     for name, need in services.items():
         ok = sv.people_covered if need is None else np.where(
             sv.throughput_mbps >= need, sv.people_covered, 0)
         service_people[name] = int(ok.sum())
-    people_served = float(sv.people_served_per_cell.sum())
-    load = sv.site_load
+    return RunTotals(
+        population_total=int(people.sum()),
+        people_covered=int(sv.people_covered.sum()),
+        people_covered_expected=float(sv.people_covered_expected.sum()),
+        people_covered_downlink_only=int(people[sv.covered_dl_outdoor].sum()),
+        people_covered_existing=int(base.people_covered.sum()),
+        uncovered_by_cause=dict(sv.uncovered_by_cause),
+        people_by_service=service_people,
+        people_served_busy_hour=float(sv.people_served_per_cell.sum()),
+        site_load=None if sv.site_load is None else sv.site_load.load,
+        covered_cells=int(r.covered.sum()),
+        region_cells=r.grid.n_cells if r.region_mask is None else int(r.region_mask.sum()),
+        people_served_per_site=r.people_served_per_site,
+        people_in_line_of_sight=None if sv.line_of_sight is None else int(
+            people[sv.line_of_sight].sum()),
+        terrain_relief_m=0.0 if r.terrain is None else float(r.terrain.max() - r.terrain.min()))
+
+
+def build_summary(r: ScenarioResult, base, required_dbm: float, margin_db: float,
+                  params: ServingParams, services: dict, warnings: list[str]) -> dict:
+    """The headline numbers, as plain JSON-ready Python types."""
+    return summary_from_totals(totals_from_arrays(r, base, services), r.scenario, r.grid,
+                               r.sites, r.technology, required_dbm, margin_db, params,
+                               warnings, terrain=r.terrain is not None, inputs=r.inputs,
+                               delta_h_m=r.terrain_delta_h_m)
+
+
+def summary_from_totals(t: RunTotals, s: Scenario, grid: Grid, sites: Sites,
+                        technology: Technology, required_dbm: float, margin_db: float,
+                        params: ServingParams, warnings: list[str], *, terrain: bool,
+                        inputs: dict, delta_h_m: float = 0.0) -> dict:
+    """summary.json from :class:`RunTotals` (JSON-ready Python types, fixed key order)."""
+    total = t.population_total
+    covered_people = t.people_covered
+    existing_people = t.people_covered_existing
+    by_type: dict[str, dict[str, int]] = {}
+    for st, ex in zip(sites.station, sites.existing):
+        d = by_type.setdefault(st, {"existing": 0, "new": 0})
+        d["existing" if ex else "new"] += 1
+    served = t.people_served_per_site
+    new = ~sites.existing
+    load = t.site_load
     causes = {LIMITATION_CODES[c].split(" (")[0].replace("-", "_").replace(" ", "_"): n
-              for c, n in sv.uncovered_by_cause.items()}
+              for c, n in t.uncovered_by_cause.items()}
     return {
         "scenario": s.name,
         "seed": s.seed,
         "software_version": __version__,
-        "technology": r.technology.name,
+        "technology": technology.name,
         "propagation_model": s.propagation.model,
-        "crs": r.grid.crs,
-        "resolution_m": r.grid.resolution_m,
-        "area_km2": round(_region_area_km2(r), 6),
+        "crs": grid.crs,
+        "resolution_m": grid.resolution_m,
+        "area_km2": round(t.region_cells * grid.cell_area_km2, 6),
         "region_boundary": s.region.boundary,
         "population_source": "raster" if s.population.raster is not None else "synthetic",
         "population_total": total,
         "people_covered": covered_people,
         "coverage_fraction": round(covered_people / total, 6) if total else 0.0,
-        "people_covered_expected": round(float(sv.people_covered_expected.sum()), 1),
-        "people_covered_downlink_only": int(people[sv.covered_dl_outdoor].sum()),
+        "people_covered_expected": round(t.people_covered_expected, 1),
+        "people_covered_downlink_only": t.people_covered_downlink_only,
         "people_covered_by_existing_sites": existing_people,
         "people_newly_covered": covered_people - existing_people,
         "people_not_covered_by_cause": causes,
-        "people_covered_by_service": service_people,
-        "people_served_busy_hour": round(people_served, 1),
-        "people_capacity_limited": round(covered_people - people_served, 1),
-        "sites_over_capacity": int((load.load > 1).sum()) if load is not None else 0,
-        "max_site_load": round(float(load.load.max()), 4) if load is not None and len(load.load)
+        "people_covered_by_service": dict(t.people_by_service),
+        "people_served_busy_hour": round(t.people_served_busy_hour, 1),
+        "people_capacity_limited": round(covered_people - t.people_served_busy_hour, 1),
+        "sites_over_capacity": int((load > 1).sum()) if load is not None else 0,
+        "max_site_load": round(float(load.max()), 4) if load is not None and len(load)
         else 0.0,
-        "area_covered_km2": round(float(r.covered.sum()) * r.grid.cell_area_km2, 6),
-        "sites_total": len(r.sites),
-        "sites_existing": int(r.sites.existing.sum()),
+        "area_covered_km2": round(float(t.covered_cells) * grid.cell_area_km2, 6),
+        "sites_total": len(sites),
+        "sites_existing": int(sites.existing.sum()),
         "sites_new": int(new.sum()),
         "sites_by_type": by_type,
         "people_served_per_site_mean": round(float(served.mean()), 3) if len(served) else 0.0,
-        "people_served_per_new_site_mean": round(float(served[new].mean()), 3) if new.any() else 0.0,
-        "signal_metric": r.technology.signal_metric,
-        "dl_threshold_dbm": r.technology.dl_threshold_dbm,
+        "people_served_per_new_site_mean": round(float(served[new].mean()), 3) if new.any()
+        else 0.0,
+        "signal_metric": technology.signal_metric,
+        "dl_threshold_dbm": technology.dl_threshold_dbm,
         "fade_margin_db": round(margin_db, 4),
         "required_signal_dbm": round(required_dbm, 4),
-        "ul_sensitivity_dbm": round(ul_sensitivity_dbm(r.technology,
+        "ul_sensitivity_dbm": round(ul_sensitivity_dbm(technology,
                                                        params.ul_interference_margin_db), 4),
         "indoor_share": params.indoor_share,
         "building_entry_loss_db": round(params.building_entry_loss_db, 4),
         "reuse_factor": s.radio.reuse_factor,
-        "terrain": "flat" if r.terrain is None else ("synthetic" if s.terrain.synthetic
-                                                     else "raster"),
-        "terrain_relief_m": 0.0 if r.terrain is None else round(
-            float(r.terrain.max() - r.terrain.min()), 3),
-        "terrain_delta_h_m": round(float(r.terrain_delta_h_m), 3),
-        "people_in_line_of_sight": None if sv.line_of_sight is None else int(
-            people[sv.line_of_sight].sum()),
+        "terrain": "flat" if not terrain else ("synthetic" if s.terrain.synthetic
+                                               else "raster"),
+        "terrain_relief_m": round(t.terrain_relief_m, 3),
+        "terrain_delta_h_m": round(float(delta_h_m), 3),
+        "people_in_line_of_sight": t.people_in_line_of_sight,
         "warnings": warnings,
-        "population_input": r.inputs.get("population", {}),
-        "existing_towers": r.inputs.get("towers", []),
+        "population_input": inputs.get("population", {}),
+        "existing_towers": inputs.get("towers", []),
     }
 
 

@@ -7,7 +7,7 @@ documented in docs/scenario.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -552,6 +552,50 @@ class OutputsSpec(_Section):
     maps: bool = True
     report: bool = Field(True, description="Write report.html (headline numbers, maps, tables, "
                                            "parameters; opens from disk, no server).")
+    cloud_optimised: bool = Field(False, description="Tiled runs: convert the GeoTIFFs to "
+                                                     "Cloud Optimized GeoTIFF (GDAL COG driver) "
+                                                     "after writing them tile by tile.")
+
+
+class SweepRunSpec(_Section):
+    """One named run of a sweep: dotted keys of the scenario and their values."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+                      description="Run name (letters, digits, '_', '-', '.').")
+    set: dict[str, Any] = Field(description="Dotted scenario key -> value, e.g. "
+                                            "{'adoption.price_usd_per_gb': 1.5}.")
+
+
+class SweepSpec(_Section):
+    """A parameter sweep: one run per value (or named run), compared in a table.
+
+    The runs use the same backend (in parallel with --workers/--scheduler). Either ``parameter`` with ``values``, or ``runs``.
+    """
+
+    parameter: Optional[str] = Field(None, description="Dotted scenario key, list items by "
+                                                       "index, e.g. 'sites.new.0.count'.")
+    values: Optional[list[Any]] = Field(None, description="Values of ``parameter``, one run "
+                                                          "each.")
+    runs: Optional[list[SweepRunSpec]] = Field(None, description="Named runs, each a set of "
+                                                                 "key changes.")
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        if self.runs is not None:
+            if self.parameter is not None or self.values is not None:
+                raise ValueError("give either 'parameter' with 'values' or 'runs', not both")
+            if not self.runs:
+                raise ValueError("'runs' needs at least one run")
+            names = [r.name for r in self.runs]
+            if len(set(names)) != len(names):
+                raise ValueError("run names must be unique")
+        else:
+            if self.parameter is None or not self.values:
+                raise ValueError("a sweep needs 'parameter' with a non-empty 'values' list, "
+                                 "or 'runs'")
+            if self.parameter.split(".")[0] in ("sweep", "name"):
+                raise ValueError(f"'{self.parameter}' cannot be swept")
+        return self
 
 
 class CandidatesSpec(_Section):
@@ -669,6 +713,9 @@ class Scenario(_Section):
     outputs: OutputsSpec = Field(default_factory=OutputsSpec)
     planning: Optional[PlanningSpec] = Field(
         None, description="Optimised site placement, used by 'ruralsim plan' only.")
+    sweep: Optional[SweepSpec] = Field(
+        None, description="Run the scenario for several values of a key and compare "
+                          "(ruralsim run writes comparison.csv/.png).")
 
     #: The file the scenario came from (set by the loader; not a YAML key).
     _source_path: Optional[Path] = PrivateAttr(None)
@@ -712,7 +759,7 @@ def markdown_reference() -> str:
                 ("power", PowerSpec), ("backhaul.fibre_node_positions[] / "
                                       "power.grid_point_positions[]", PointSpec),
                 ("planning", PlanningSpec), ("planning.candidates", CandidatesSpec),
-                ("outputs", OutputsSpec)]
+                ("outputs", OutputsSpec), ("sweep", SweepSpec), ("sweep.runs[]", SweepRunSpec)]
     lines = ["# Scenario keys", "",
              "Generated from `simulator/schema.py` by `simulator.schema.markdown_reference()`;",
              "a test keeps this file in step with the code. Unknown keys are errors.", ""]

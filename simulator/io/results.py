@@ -7,6 +7,7 @@ that looks like a result; an existing folder is replaced only with ``overwrite=T
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -78,14 +79,28 @@ def save_result(result, out_dir=None, *, overwrite: bool = False, maps: bool | N
         The results folder.
     """
     out = Path(out_dir) if out_dir is not None else default_out_dir(result)
+    maps = result.scenario.outputs.maps if maps is None else maps
+    with atomic_folder(out, overwrite=overwrite) as tmp:
+        _write_all(result, tmp, maps)
+    return out
+
+
+@contextlib.contextmanager
+def atomic_folder(out: Path | str, *, overwrite: bool = False):
+    """Yield a hidden temporary folder beside ``out``; rename it to ``out`` on success.
+
+    On any exception (including KeyboardInterrupt) the temporary folder is removed and
+    ``out`` is left as it was, so a failed run never leaves a half-written results folder.
+    An existing ``out`` is refused (ScenarioError) unless ``overwrite``.
+    """
+    out = Path(out)
     if out.exists() and not overwrite:
         raise ScenarioError("results folder already exists; pass --overwrite (overwrite=True) "
                             "to replace it, or choose another --out", file=str(out))
-    maps = result.scenario.outputs.maps if maps is None else maps
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        _write_all(result, tmp, maps)
+        yield tmp
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, old / out.name)
@@ -96,7 +111,6 @@ def save_result(result, out_dir=None, *, overwrite: bool = False, maps: bool | N
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def draw_figures(result) -> dict[str, tuple[bytes, str]]:
@@ -182,10 +196,16 @@ def _write_all(result, folder: Path, maps: bool) -> None:
 
         (folder / "report.html").write_text(build_report_html(result, figures),
                                             encoding="utf-8")
+    write_manifest(s, result.summary, folder)
+
+
+def write_manifest(scenario, summary: dict, folder: Path) -> None:
+    """manifest.json: scenario hashes and the SHA-256 of every file in ``folder``."""
+    s = scenario
     manifest = {
         "scenario": s.name,
         "seed": s.seed,
-        "software_version": result.summary.get("software_version"),
+        "software_version": summary.get("software_version"),
         "scenario_sha256": hashlib.sha256(
             json.dumps(s.model_dump(mode="json"), sort_keys=True).encode()).hexdigest(),
         "scenario_file": str(s.source_path) if s.source_path else None,
