@@ -73,7 +73,7 @@ def bench_engine_tile_sizes():
             pairs[0] = sum(len(sites_near_tile(grid, tl, sa, tree)) * tl.shape[0] * tl.shape[1]
                            for tl in grid.tiles(tile))
             print(f"  tile {tile:>4}: {t:6.2f} s, {pairs[0] / t / 1e6:6.1f} million cell-site "
-                  f"pairs/s (pattern, best server, baseline included), "
+                  f"pairs/s (antenna pattern and best server included), "
                   f"{grid.n_cells / t / 1e6:5.2f} million cells/s")
 
 

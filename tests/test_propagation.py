@@ -176,3 +176,18 @@ def test_rma_rejects_out_of_range_frequency():
 def test_cost231_rejects_frequency_outside_1500_2000_by_default():
     with pytest.raises(ValueError, match="1500-2000 MHz"):
         cost231_hata_loss_db(2000.0, 2114.0, 30.0, 1.0)
+
+
+@pytest.mark.parametrize("condition", ["los", "nlos", "weighted"])
+def test_engine_float32_rma_equals_the_reference(condition):
+    from simulator.propagation.models import PathLossModel
+
+    rng = np.random.default_rng(0)
+    d = rng.uniform(1.0, 30_000.0, (3, 5000)).astype(np.float32)
+    h_bs = np.array([[12.0], [35.0], [60.0]])
+    for f in (806.0, 942.5, 1842.5, 3500.0):
+        fast = PathLossModel("rma_38901", rma_condition=condition).loss_db(d, f, h_bs, 1.5)
+        ref = rma_38901_loss_db(np.maximum(d.astype(np.float64), 1.0), f, h_bs, 1.5,
+                                condition=condition)
+        assert fast.dtype == np.float32
+        np.testing.assert_allclose(fast, ref, atol=2e-3)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fspl import _FSPL_CONST_DB, free_space_loss_db
+from ._common import check_range
 from .hata import COST231_RANGE, HATA_RANGE, hata_coefficients
 from .rma import RMA_RANGE, rma_38901_loss_db
 
@@ -100,6 +101,8 @@ class PathLossModel:
                 20.0 * np.log10(frequency_mhz) + _FSPL_CONST_DB)
             return np.maximum(loss, fspl)
         if self.name == "rma_38901":
+            if d.dtype == np.float32:
+                return _rma_float32(d, frequency_mhz, h_tx_m, h_rx_m, self.rma_condition)
             out = rma_38901_loss_db(d, frequency_mhz, h_tx_m, h_rx_m, condition=self.rma_condition)
             return out.astype(d.dtype, copy=False)
         if self.name == "itm_area":
@@ -109,3 +112,52 @@ class PathLossModel:
                                    self.delta_h_m, mdvar=12, **dict(self.itm))
             return np.asarray(out).astype(d.dtype, copy=False)
         raise ValueError(f"unknown path-loss model {self.name!r}")
+
+
+def _rma_float32(d2d, frequency_mhz, h_bs_m, h_ut_m, condition):
+    """TR 38.901 RMa for the engine: float32 pairs, per-site constants in float64.
+
+    The same formulas as :func:`simulator.propagation.rma.rma_38901_loss_db` (default
+    building height 5 m, street width 20 m, free-space floor), rearranged so each pair
+    costs one square root, one log10 and (for ``weighted``) one exp:
+    ``PL1 = K1 + (20 + c1) log10 d3D + c3 d3D`` and
+    ``PL'_NLOS = A + B (log10 d3D - 3)``. Agrees with the reference to float32 precision
+    (tested).
+    """
+    from .rma import RMA_RANGE, rma_breakpoint_m
+
+    check_range("rma_38901 frequency_mhz", frequency_mhz, *RMA_RANGE["frequency_mhz"], "MHz")
+    check_range("rma_38901 h_bs_m", h_bs_m, *RMA_RANGE["h_bs_m"], "m")
+    check_range("rma_38901 h_ut_m", h_ut_m, *RMA_RANGE["h_ut_m"], "m")
+    f32 = np.float32
+    h, w = 5.0, 20.0
+    fc = float(frequency_mhz) / 1000.0
+    hbs = np.asarray(h_bs_m, dtype=np.float64)
+    hut = np.asarray(h_ut_m, dtype=np.float64)
+    c1 = min(0.03 * h**1.72, 10.0)
+    c2 = min(0.044 * h**1.72, 14.77)
+    c3 = 0.002 * np.log10(h)
+    k1 = 20.0 * np.log10(40.0 * np.pi * fc / 3.0) - c2
+    d_bp = rma_breakpoint_m(frequency_mhz, hbs, hut)
+    pl1_bp = k1 + (20.0 + c1) * np.log10(d_bp) + c3 * d_bp
+    dz = (hbs - hut).astype(np.float32)
+    d3d = np.sqrt(d2d * d2d + dz * dz)
+    lg = np.log10(d3d)
+    pl1 = f32(k1) + f32(20.0 + c1) * lg + f32(c3) * d3d
+    pl2 = f32(pl1_bp) + f32(40.0) * (lg - np.log10(d_bp).astype(np.float32))
+    los = np.where(d2d <= d_bp.astype(np.float32), pl1, pl2)
+    if condition == "los":
+        loss = los
+    else:
+        a_n = (161.04 - 7.1 * np.log10(w) + 7.5 * np.log10(h)
+               - (24.37 - 3.7 * (h / hbs) ** 2) * np.log10(hbs) + 20.0 * np.log10(fc)
+               - (3.2 * np.log10(11.75 * hut) ** 2 - 4.97))
+        b_n = 43.42 - 3.1 * np.log10(hbs)
+        nlos = np.maximum(los, a_n.astype(np.float32) + b_n.astype(np.float32) * (lg - f32(3.0)))
+        if condition == "nlos":
+            loss = nlos
+        else:
+            p = np.where(d2d <= 10.0, f32(1.0), np.exp((f32(10.0) - d2d) / f32(1000.0)))
+            loss = nlos + p * (los - nlos)
+    fspl = f32(20.0) * lg + f32(20.0 * np.log10(float(frequency_mhz)) + _FSPL_CONST_DB)
+    return np.maximum(loss, fspl)
