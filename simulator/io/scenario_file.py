@@ -172,11 +172,27 @@ def load_scenario(path: Path | str) -> Scenario:
     return parse_scenario(data, path, root)
 
 
+#: Most YAML nodes a scenario may expand to (aliases counted at every use): far above any
+#: real scenario, far below what would hang the validation ("billion laughs").
+MAX_NODES = 200_000
+
+
 def _refuse_duplicate_keys(root, path: Path) -> None:
-    """A key given twice in one mapping is an error (YAML loaders keep the last silently)."""
-    stack = [(root, ())]
-    while stack:
-        node, loc = stack.pop()
+    """Refuse a key given twice in one mapping (YAML loaders keep the last silently), a
+    recursive alias, and alias expansions beyond :data:`MAX_NODES` nodes."""
+    visits = 0
+
+    def walk(node, loc, on_path):
+        nonlocal visits
+        visits += 1
+        if visits > MAX_NODES:
+            raise ScenarioError(f"the YAML expands to more than {MAX_NODES:,} values "
+                                "(aliases); allowed: a plain scenario mapping",
+                                file=str(path), key=f"line {node.start_mark.line + 1}")
+        if id(node) in on_path:
+            raise ScenarioError("recursive YAML alias (a value that contains itself); "
+                                "remove the alias", file=str(path),
+                                key=f"line {node.start_mark.line + 1}")
         if isinstance(node, yaml.MappingNode):
             seen: dict = {}
             for k, v in node.value:
@@ -188,6 +204,14 @@ def _refuse_duplicate_keys(root, path: Path) -> None:
                                         key=f"line {k.start_mark.line + 1}", value=name)
                 if name is not None:
                     seen[name] = k.start_mark.line + 1
-                stack.append((v, loc + (name,)))
+                walk(v, loc + (name,), on_path | {id(node)})
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((v, loc + (i,)) for i, v in enumerate(node.value))
+            for i, v in enumerate(node.value):
+                walk(v, loc + (i,), on_path | {id(node)})
+
+    if root is not None:
+        try:
+            walk(root, (), frozenset())
+        except RecursionError:
+            raise ScenarioError("YAML nested too deeply; allowed: a plain scenario mapping",
+                                file=str(path)) from None
