@@ -67,6 +67,9 @@ class ScenarioResult:
         The boundary polygon in the grid's CRS.
     inputs : dict
         What the real-data readers found (population raster, tower files).
+    input_files : dict
+        Every input file the scenario references, by scenario key: ``{"path", "bytes",
+        "sha256"}``, taken when the run started (written to manifest.json).
     """
 
     scenario: Scenario
@@ -90,6 +93,7 @@ class ScenarioResult:
     region_mask: np.ndarray | None = None
     boundary: object = None
     inputs: dict = field(default_factory=dict)
+    input_files: dict = field(default_factory=dict)
 
     def save(self, out_dir=None, *, overwrite: bool = False, maps: bool | None = None):
         """Write every output to ``out_dir`` (atomically; see :mod:`simulator.io.results`)."""
@@ -475,6 +479,39 @@ def validate(scenario: Scenario, *, available_memory_bytes: int | None = None) -
                             file=_src(scenario), key="region.resolution_m")
 
 
+def input_files(scenario: Scenario) -> dict[str, Path]:
+    """Every input file the scenario references, by its scenario key."""
+    files = {}
+    if scenario.region.boundary is not None:
+        files["region.boundary"] = scenario.region.boundary
+    if scenario.population.raster is not None:
+        files["population.raster.file"] = scenario.population.raster.file
+    if scenario.terrain != "flat" and scenario.terrain.raster is not None:
+        files["terrain.raster.file"] = scenario.terrain.raster.file
+    for t, spec in enumerate(scenario.sites.existing_towers):
+        files[f"sites.existing_towers.{t}.file"] = spec.file
+    if scenario.planning is not None and scenario.planning.candidates.file:
+        files["planning.candidates.file"] = scenario.planning.candidates.file
+    return {k: resolve_path(scenario, v) for k, v in files.items()}
+
+
+def input_checksums(scenario: Scenario) -> dict[str, dict]:
+    """``{key: {"path", "bytes", "sha256"}}`` of :func:`input_files` (missing: sha256 None)."""
+    import hashlib
+
+    out = {}
+    for key, path in input_files(scenario).items():
+        entry = {"path": str(path), "bytes": None, "sha256": None}
+        if path.is_file():
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            entry.update(bytes=path.stat().st_size, sha256=h.hexdigest())
+        out[key] = entry
+    return out
+
+
 def _check_file(scenario: Scenario, path: str, key: str, what: str) -> None:
     p = resolve_path(scenario, path)
     if not p.is_file():
@@ -577,6 +614,7 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     t0 = time.perf_counter()
     timings = {}
     validate(scenario)
+    checksums = input_checksums(scenario)
     grid = make_grid(scenario)
     tech = make_technology(scenario)
     stations = make_stations(scenario)
@@ -621,7 +659,8 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
                             people_served_per_site=served, serving=serving, channel=channel,
                             terrain=dem, terrain_delta_h_m=delta_h,
                             fields_existing=base_fields, region_mask=region_mask, boundary=boundary,
-                            inputs={"population": pop_info, "towers": tower_counts})
+                            inputs={"population": pop_info, "towers": tower_counts},
+                            input_files=checksums)
     result.summary = build_summary(result, base, required, margin, params, services, warnings)
     if scenario.propagation.monte_carlo_realisations:
         result.summary["people_covered_monte_carlo"] = monte_carlo_coverage(result)
