@@ -298,7 +298,16 @@ def _compare_inputs(paths: list[str]):
                                     "a results folder", file=str(path))
             import json
 
-            summary = json.loads(sj.read_text())
+            try:
+                summary = json.loads(sj.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else None
+                raise ScenarioError(f"not valid JSON ({getattr(exc, 'msg', exc)}); run the "
+                                    "scenario again to rewrite the results folder",
+                                    file=str(sj), key=where) from None
+            if not isinstance(summary, dict):
+                raise ScenarioError("not a summary (a JSON object expected); run the scenario "
+                                    "again to rewrite the results folder", file=str(sj))
             if "people_connected" not in summary:
                 raise ScenarioError("summary.json has no people_connected (written by an "
                                     "older version); run the scenario again", file=str(sj))

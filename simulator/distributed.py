@@ -138,7 +138,8 @@ def check_memory(scenario, mode: str = "memory") -> None:
             "run it tiled (ruralsim run --tiled, or simulator.distributed.run_tiled) or use "
             "a coarser region.resolution_m", file=src, key="region.resolution_m")
     raise ScenarioError(
-        f"{n:,} cells need about {_gb(need)} even tiled (people per cell on the driver) and "
+        f"{n:,} cells need about {_gb(need)} of memory even tiled (people per cell on the "
+        "driver) and "
         f"{_gb(avail)} is available; use a coarser region.resolution_m", file=src,
         key="region.resolution_m")
 
@@ -417,6 +418,7 @@ class TiledResult:
     tile_size_cells: int = 0
     workers: int = 1
     timings_s: dict = field(default_factory=dict)
+    input_files: dict = field(default_factory=dict)
 
 
 def _tiled_restrictions(scenario) -> None:
@@ -496,7 +498,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
             raise ScenarioError("results folder already exists; pass --overwrite "
                                 "(overwrite=True) to replace it, or choose another --out",
                                 file=str(out_dir))
-    pre = prepare(scenario)
+    pre = prepare(scenario, mode="tiled")
     timings = dict(pre.timings_s)
     grid, tech, sites = pre.grid, pre.technology, pre.sites
     people = pre.population.people.astype(np.int32)
@@ -579,6 +581,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
         merge_business(summary, business)
         timings["total"] = time.perf_counter() - t0
         result = TiledResult(scenario=scenario, grid=grid, sites=sites, stations=pre.stations,
+                             input_files=pre.input_files,
                              technology=tech,
                              people_served_per_site=run_totals.people_served_per_site,
                              site_load=run_totals.site_load, business=business,
@@ -606,7 +609,7 @@ def _write_tiled_outputs(result: TiledResult, folder: Path) -> None:
             "note": "maps and report.html need the region in memory; not written by a "
                     "tiled run"}
     (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
-    write_manifest(s, result.summary, folder)
+    write_manifest(s, result.summary, folder, input_files=result.input_files)
 
 
 # --------------------------------------------------------------------------- Dask

@@ -67,6 +67,9 @@ class ScenarioResult:
         The boundary polygon in the grid's CRS.
     inputs : dict
         What the real-data readers found (population raster, tower files).
+    input_files : dict
+        Every input file the scenario references, by scenario key: ``{"path", "bytes",
+        "sha256"}``, taken when the run started (written to manifest.json).
     """
 
     scenario: Scenario
@@ -90,6 +93,7 @@ class ScenarioResult:
     region_mask: np.ndarray | None = None
     boundary: object = None
     inputs: dict = field(default_factory=dict)
+    input_files: dict = field(default_factory=dict)
 
     def save(self, out_dir=None, *, overwrite: bool = False, maps: bool | None = None):
         """Write every output to ``out_dir`` (atomically; see :mod:`simulator.io.results`)."""
@@ -116,8 +120,18 @@ def make_grid(scenario: Scenario) -> Grid:
                             "zone 'EPSG:326xx'/'EPSG:327xx')", file=_src(scenario),
                             key="region.crs", value=r.crs)
     cx, cy = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
-    return Grid.centred(crs.to_string(), cx, cy, r.width_km * 1000.0, r.height_km * 1000.0,
-                        r.resolution_m)
+    if not (np.isfinite(cx) and np.isfinite(cy)):
+        raise ScenarioError(f"region.centre_lon_lat {lon}, {lat} cannot be placed in {crs.name}; "
+                            "use a CRS covering the region (or leave region.crs empty for "
+                            "the UTM zone)", file=_src(scenario), key="region.crs", value=r.crs)
+    try:
+        return Grid.centred(crs.to_string(), cx, cy, r.width_km * 1000.0,
+                            r.height_km * 1000.0, r.resolution_m)
+    except ValueError as exc:
+        key = "region.width_km" if r.width_km * 1000.0 < r.height_km * 1000.0 else \
+            "region.height_km"
+        raise ScenarioError(f"{exc}; use a larger region or a smaller region.resolution_m",
+                            file=_src(scenario), key=key, value=getattr(r, key[7:])) from None
 
 
 def resolve_path(scenario: Scenario, path: str) -> Path:
@@ -147,6 +161,11 @@ def make_boundary(scenario: Scenario, grid: Grid):
                             file=str(path), key="region.boundary")
     mask = ~geometry_mask([mapping(geom)], out_shape=grid.shape, transform=grid.transform,
                           all_touched=False)
+    if not mask.any():
+        raise ScenarioError(f"the boundary contains no cell centre of the grid (an empty "
+                            f"region at {grid.resolution_m:g} m); check the boundary file or "
+                            "use a finer region.resolution_m", file=str(path),
+                            key="region.boundary")
     return geom, mask
 
 
@@ -165,8 +184,14 @@ def make_population(scenario: Scenario, grid: Grid, boundary=None,
         region = box(*grid.bounds)
         if boundary is not None:
             region = region.intersection(boundary)
-        est, total, info = read_population_to_grid(
-            resolve_path(scenario, raster.file), grid, inside_polygon=region, band=raster.band)
+        path = resolve_path(scenario, raster.file)
+        est, total, info = read_population_to_grid(path, grid, inside_polygon=region,
+                                                   band=raster.band)
+        if not total > 0:
+            raise ScenarioError("the raster holds no people inside the region (all zero or "
+                                "no data there); check the raster, region.centre_lon_lat, "
+                                "width_km, height_km and region.boundary",
+                                file=str(path), key="population.raster.file")
         info["people_in_region"] = total
         return population_from_array(grid, est, total_people=int(round(total))), info
     spec = scenario.population.synthetic
@@ -306,11 +331,13 @@ def make_sites(scenario: Scenario, grid: Grid, pop: Population,
                         x, y = pos.x_m, pos.y_m
                     else:
                         x, y = to_grid.transform(pos.lon, pos.lat)
-                    if not grid.contains(x, y):
+                    if not (np.isfinite(x) and np.isfinite(y) and grid.contains(x, y)):
                         raise ScenarioError(
                             f"site at ({x:.0f}, {y:.0f}) m is outside the region "
                             f"x {grid.x_min_m:.0f}..{grid.x_max_m:.0f}, "
-                            f"y {grid.y_min_m:.0f}..{grid.y_max_m:.0f} ({grid.crs})",
+                            f"y {grid.y_min_m:.0f}..{grid.y_max_m:.0f} ({grid.crs}); check "
+                            "the position (lon/lat in WGS 84 degrees, x_m/y_m in the region "
+                            "CRS) or region.centre_lon_lat, width_km and height_km",
                             file=_src(scenario), key=f"{key}.positions.{p}")
                     xs.append(x)
                     ys.append(y)
@@ -411,9 +438,23 @@ def make_terrain(scenario: Scenario, grid: Grid) -> tuple[np.ndarray | None, lis
                             scenario_file=_src(scenario))
 
 
-def validate(scenario: Scenario) -> None:
-    """Every check a run makes before computing, without computing."""
+def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
+             mode: str = "memory") -> None:
+    """Every check a run makes before computing, without computing.
+
+    ``available_memory_bytes`` overrides the memory the resource guard compares its
+    estimate with (default: what the system reports; see :mod:`simulator.resources`).
+    ``mode="tiled"`` skips the in-memory resource guard (the tiled path bounds memory by
+    the tile size and checks its driver with :func:`simulator.distributed.check_memory`).
+    """
+    from .resources import check_resources
+
     grid = make_grid(scenario)
+    syn = scenario.population.synthetic
+    if syn is not None and syn.total_people == 0:
+        raise ScenarioError("the region has no people, so there is nothing to cover; give "
+                            "total_people > 0", file=_src(scenario),
+                            key="population.synthetic.total_people", value=0)
     tech = make_technology(scenario)
     stations = make_stations(scenario)
     for status in ("existing", "new"):
@@ -430,6 +471,8 @@ def validate(scenario: Scenario) -> None:
     if scenario.population.raster is not None:
         _check_file(scenario, scenario.population.raster.file, "population.raster.file",
                     "population raster")
+    if scenario.terrain != "flat" and scenario.terrain.raster is not None:
+        _check_file(scenario, scenario.terrain.raster.file, "terrain.raster.file", "DEM file")
     check_applicability(scenario, path_loss_model(scenario), tech, stations)
     p = scenario.propagation
     if p.model in TERRAIN_MODELS and scenario.terrain == "flat":
@@ -450,10 +493,45 @@ def validate(scenario: Scenario) -> None:
                                     "0.5-3000 m", file=_src(scenario), key="propagation.model",
                                     value=p.model)
     resolve_parameters(scenario, stations)
+    if mode == "memory":
+        check_resources(scenario, n_cells=grid.n_cells, available_bytes=available_memory_bytes)
     if grid.n_cells > 400_000_000:
         raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
                             "(400 million); use a coarser region.resolution_m",
                             file=_src(scenario), key="region.resolution_m")
+
+
+def input_files(scenario: Scenario) -> dict[str, Path]:
+    """Every input file the scenario references, by its scenario key."""
+    files = {}
+    if scenario.region.boundary is not None:
+        files["region.boundary"] = scenario.region.boundary
+    if scenario.population.raster is not None:
+        files["population.raster.file"] = scenario.population.raster.file
+    if scenario.terrain != "flat" and scenario.terrain.raster is not None:
+        files["terrain.raster.file"] = scenario.terrain.raster.file
+    for t, spec in enumerate(scenario.sites.existing_towers):
+        files[f"sites.existing_towers.{t}.file"] = spec.file
+    if scenario.planning is not None and scenario.planning.candidates.file:
+        files["planning.candidates.file"] = scenario.planning.candidates.file
+    return {k: resolve_path(scenario, v) for k, v in files.items()}
+
+
+def input_checksums(scenario: Scenario) -> dict[str, dict]:
+    """``{key: {"path", "bytes", "sha256"}}`` of :func:`input_files` (missing: sha256 None)."""
+    import hashlib
+
+    out = {}
+    for key, path in input_files(scenario).items():
+        entry = {"path": str(path), "bytes": None, "sha256": None}
+        if path.is_file():
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            entry.update(bytes=path.stat().st_size, sha256=h.hexdigest())
+        out[key] = entry
+    return out
 
 
 def _check_file(scenario: Scenario, path: str, key: str, what: str) -> None:
@@ -567,16 +645,19 @@ class Prepared:
     params: ServingParams
     channel: np.ndarray
     timings_s: dict
+    input_files: dict = field(default_factory=dict)
 
 
-def prepare(scenario: Scenario) -> Prepared:
+def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     """Validate the scenario and build grid, population, terrain and sites (no engine).
 
-    Shared by the in-memory :func:`run` and the tiled path (:mod:`simulator.distributed`).
+    Shared by the in-memory :func:`run` and the tiled path (:mod:`simulator.distributed`,
+    ``mode="tiled"``, whose memory check is its own).
     """
     t0 = time.perf_counter()
     timings = {}
-    validate(scenario)
+    validate(scenario, mode=mode)
+    checksums = input_checksums(scenario)
     grid = make_grid(scenario)
     tech = make_technology(scenario)
     stations = make_stations(scenario)
@@ -608,7 +689,8 @@ def prepare(scenario: Scenario) -> Prepared:
                     region_mask=region_mask, population=pop, population_info=pop_info,
                     dem=dem, delta_h_m=delta_h, method=method, tower_counts=tower_counts,
                     sites=sites, warnings=warnings, required_dbm=required, margin_db=margin,
-                    params=params, channel=channel, timings_s=timings)
+                    params=params, channel=channel, timings_s=timings,
+                    input_files=checksums)
 
 
 def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,
@@ -659,7 +741,8 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
                             fields_existing=base_fields, region_mask=region_mask,
                             boundary=pre.boundary,
                             inputs={"population": pre.population_info,
-                                    "towers": pre.tower_counts})
+                                    "towers": pre.tower_counts},
+                            input_files=pre.input_files)
     result.summary = build_summary(result, base, pre.required_dbm, pre.margin_db, params,
                                    pre.services, pre.warnings)
     if scenario.propagation.monte_carlo_realisations:

@@ -25,7 +25,8 @@ def read_candidates_csv(path: Path | str) -> list[dict]:
     """
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError("candidate file not found", file=str(path),
+        raise ScenarioError("candidate file not found (paths are relative to the scenario "
+                            "file's folder)", file=str(path),
                             key="planning.candidates.file")
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -34,7 +35,8 @@ def read_candidates_csv(path: Path | str) -> list[dict]:
             raw = [({(k or "").strip(): (v or "").strip() for k, v in row.items()},
                     reader.line_num) for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ScenarioError(f"cannot read the candidate file: {exc}", file=str(path)) from None
+        raise ScenarioError(f"cannot read the candidate file ({exc}); allowed: a UTF-8 CSV "
+                            "text file", file=str(path), key="planning.candidates.file") from None
     if {"x_m", "y_m"} <= set(header):
         cx, cy, kind = "x_m", "y_m", "xy"
     elif {"lon", "lat"} <= set(header):
@@ -56,8 +58,9 @@ def read_candidates_csv(path: Path | str) -> list[dict]:
             try:
                 value = float(text)
             except ValueError:
-                raise ScenarioError(f"column {col}: {text!r} is not a number", file=str(path),
-                                    key=f"line {line}", value=text) from None
+                raise ScenarioError(f"column {col}: {text!r} is not a number; allowed: a "
+                                    "decimal number", file=str(path), key=f"line {line}",
+                                    value=text) from None
             if not math.isfinite(value):
                 raise ScenarioError(f"column {col}: {text!r} is not finite", file=str(path),
                                     key=f"line {line}", value=text)

@@ -38,12 +38,15 @@ def read_dem_to_grid(path: Path | str, grid: Grid, *, resampling: str = "bilinea
     path = Path(path)
     where = dict(file=scenario_file, key=key)
     if not path.is_file():
-        raise ScenarioError(f"DEM file {path} not found", value=str(path), **where)
+        raise ScenarioError(f"DEM file {path} not found (paths are relative to the scenario "
+                            "file's folder)", value=str(path), **where)
     try:
         src = rasterio.open(path)
     except RasterioIOError as exc:
         raise ScenarioError(f"cannot read DEM {path} as a raster "
-                            f"({str(exc).splitlines()[0]})", value=str(path), **where) from None
+                            f"({str(exc).splitlines()[0]}); allowed: a GeoTIFF (or another "
+                            "raster GDAL reads) of elevations", value=str(path),
+                            **where) from None
     with src:
         if src.crs is None:
             raise ScenarioError(f"DEM {path} has no CRS; assign one (e.g. gdal_edit.py -a_srs "
@@ -57,14 +60,17 @@ def read_dem_to_grid(path: Path | str, grid: Grid, *, resampling: str = "bilinea
                 else "does not fully cover"
             raise ScenarioError(f"DEM {path} {cover} the region ({grid.crs} x {x0:.0f}..{x1:.0f}, "
                                 f"y {y0:.0f}..{y1:.0f}; DEM spans x {left:.0f}..{right:.0f}, "
-                                f"y {bottom:.0f}..{top:.0f})", value=str(path), **where)
+                                f"y {bottom:.0f}..{top:.0f}); allowed: a DEM covering the whole "
+                                "region (check region.centre_lon_lat, width_km and height_km)",
+                                value=str(path), **where)
         out = np.full(grid.shape, np.nan, np.float32)
         src_nodata = src.nodata
         try:
             data = src.read(1, masked=False).astype(np.float32)
         except RasterioIOError as exc:
             raise ScenarioError(f"DEM {path} is truncated or corrupt "
-                                f"({str(exc).splitlines()[0]})", value=str(path),
+                                f"({str(exc).splitlines()[0]}); allowed: a complete, readable "
+                                "GeoTIFF (download or export it again)", value=str(path),
                                 **where) from None
         if src_nodata is not None:
             data[data == np.float32(src_nodata)] = np.nan

@@ -144,6 +144,7 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     """
     import rasterio
     from rasterio.enums import Resampling
+    from rasterio.errors import RasterioError
     from rasterio.features import geometry_mask
     from rasterio.warp import reproject, transform_geom
     from affine import Affine
@@ -154,7 +155,8 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
 
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError("population raster not found", file=str(path), key=key)
+        raise ScenarioError("population raster not found (paths are relative to the scenario "
+                            "file's folder)", file=str(path), key=key)
     try:
         src = rasterio.open(path)
     except Exception as exc:  # rasterio raises RasterioIOError with GDAL's text
@@ -168,8 +170,8 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
             raise ScenarioError("the raster is rotated; allowed: a north-up GeoTIFF",
                                 file=str(path), key=key)
         if not 1 <= band <= src.count:
-            raise ScenarioError(f"band {band} does not exist; the raster has {src.count}",
-                                file=str(path), key=key)
+            raise ScenarioError(f"band {band} does not exist; allowed: band 1 to {src.count} "
+                                "(population.raster.band)", file=str(path), key=key)
         region = inside_polygon if inside_polygon is not None else box(*grid.bounds)
         region_src = transform_geom(grid.crs, src.crs, mapping(region.segmentize(
             grid.resolution_m)))
@@ -185,13 +187,19 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
         r1 = min(int(np.ceil(rows[1])) + 1, src.height)
         if c1 <= c0 or r1 <= r0:
             raise ScenarioError("the raster does not overlap the region "
-                                f"({grid.crs} bounds {tuple(round(v) for v in grid.bounds)})",
+                                f"({grid.crs} bounds {tuple(round(v) for v in grid.bounds)}); "
+                                "check region.centre_lon_lat and the raster's extent",
                                 file=str(path), key=key)
         win = Window(c0, r0, c1 - c0, r1 - r0)
         # the window's transform, written out (rasterio's helpers multiply Affines with the
         # deprecated '*')
         wt = Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e)
-        data = src.read(band, window=win).astype(np.float64)
+        try:
+            data = src.read(band, window=win).astype(np.float64)
+        except RasterioError as exc:
+            raise ScenarioError(f"the raster is truncated or corrupt ({str(exc).splitlines()[0]}); "
+                                "allowed: a complete, readable GeoTIFF (download or export it "
+                                "again)", file=str(path), key=key) from None
         nodata = src.nodata
         valid = np.ones(data.shape, bool)
         if nodata is not None:

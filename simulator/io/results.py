@@ -1,8 +1,20 @@
 """Writing a ScenarioResult to a results folder, atomically.
 
-Everything is written into a hidden temporary folder beside the target and renamed into
-place only when complete, so a failed or killed run never leaves a half-written folder
-that looks like a result; an existing folder is replaced only with ``overwrite=True``.
+Everything is written into a hidden temporary folder beside the target
+(``.NAME.partial-PID-XXXX``) and renamed into place only when complete, so a failed or
+killed run never leaves a half-written folder that looks like a result; an existing folder
+is replaced only with ``overwrite=True`` (moved aside to ``.NAME.old-PID-XXXX``, the new one
+renamed in, the old one deleted).
+
+A process killed with SIGKILL cannot clean up. The next save to the same target does: it
+deletes ``.NAME.partial-PID-*`` and ``.NAME.old-PID-*`` folders whose process PID is no longer
+running, and if the target is missing while such an ``.old`` folder holds it (killed between
+the two renames of an overwrite), it first moves the earlier results back. Folders of a live
+process (another run writing the same target) are left alone.
+
+``manifest.json`` records what produced the numbers: scenario hash and file checksum, seed,
+software and library versions, the size and SHA-256 of every input file the scenario
+references (taken when the run started), and the SHA-256 of every output file.
 """
 
 from __future__ import annotations
@@ -38,7 +50,9 @@ def _flatten(d: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def write_summary(summary: dict, folder: Path) -> None:
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
+    # allow_nan=False: a NaN or infinity in a headline number is a bug, never written
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False,
+                                                    allow_nan=False) + "\n")
     with open(folder / "summary.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["key", "value"])
@@ -98,11 +112,16 @@ def atomic_folder(out: Path | str, *, overwrite: bool = False):
         raise ScenarioError("results folder already exists; pass --overwrite (overwrite=True) "
                             "to replace it, or choose another --out", file=str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    clean_stale(out)
+    if out.exists() and not overwrite:  # restored from an interrupted overwrite
+        raise ScenarioError("results folder already exists; pass --overwrite (overwrite=True) "
+                            "to replace it, or choose another --out", file=str(out))
+    pid = os.getpid()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{pid}-", dir=out.parent))
     try:
         yield tmp
         if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{pid}-", dir=out.parent))
             os.replace(out, old / out.name)
             os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
@@ -111,6 +130,66 @@ def atomic_folder(out: Path | str, *, overwrite: bool = False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def stale_folders(out: Path) -> list[Path]:
+    """Hidden ``.NAME.partial-PID-*`` / ``.NAME.old-PID-*`` folders of dead processes."""
+    out = Path(out)
+    if not out.parent.is_dir():
+        return []
+    found = []
+    for p in sorted(out.parent.iterdir()):
+        for kind in ("partial", "old"):
+            prefix = f".{out.name}.{kind}-"
+            if p.name.startswith(prefix) and p.is_dir():
+                pid = p.name[len(prefix):].split("-", 1)[0]
+                if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                    found.append(p)
+    return found
+
+
+def clean_stale(out: Path) -> list[Path]:
+    """Remove what killed saves to ``out`` left behind; restore an interrupted overwrite.
+
+    Returns the folders removed.
+    """
+    out = Path(out)
+    stale = stale_folders(out)
+    for p in stale:
+        if ".old-" in p.name and not out.exists() and (p / out.name).is_dir():
+            os.replace(p / out.name, out)
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return stale
+
+
+def _versions() -> dict:
+    import sys
+
+    out = {"python": sys.version.split()[0]}
+    for name in ("numpy", "scipy", "rasterio", "pyproj", "shapely", "geopandas", "pydantic"):
+        try:
+            mod = __import__(name)
+            out[name] = getattr(mod, "__version__", None)
+        except ImportError:  # pragma: no cover - all are dependencies
+            out[name] = None
+    try:
+        import rasterio
+
+        out["gdal"] = rasterio.__gdal_version__
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
+    return out
 
 
 def draw_figures(result) -> dict[str, tuple[bytes, str]]:
@@ -196,11 +275,11 @@ def _write_all(result, folder: Path, maps: bool) -> None:
 
         (folder / "report.html").write_text(build_report_html(result, figures),
                                             encoding="utf-8")
-    write_manifest(s, result.summary, folder)
+    write_manifest(s, result.summary, folder, input_files=result.input_files)
 
 
-def write_manifest(scenario, summary: dict, folder: Path) -> None:
-    """manifest.json: scenario hashes and the SHA-256 of every file in ``folder``."""
+def write_manifest(scenario, summary: dict, folder: Path, *, input_files=None) -> None:
+    """manifest.json: scenario hashes, the input files' and every output's SHA-256."""
     s = scenario
     manifest = {
         "scenario": s.name,
@@ -211,6 +290,8 @@ def write_manifest(scenario, summary: dict, folder: Path) -> None:
         "scenario_file": str(s.source_path) if s.source_path else None,
         "scenario_file_sha256": _sha256(s.source_path) if s.source_path and
         Path(s.source_path).is_file() else None,
+        "inputs": input_files or {},
+        "libraries": _versions(),
         "outputs": {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()},
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

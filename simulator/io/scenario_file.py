@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError
+from .. import schema as _schema
 from ..schema import Scenario
 
 
@@ -63,12 +64,37 @@ def _unwrap(annotation):
     return annotation
 
 
+#: Names pydantic puts into an error's location for union members and dict keys; they are
+#: not YAML keys.
+_MODEL_NAMES = {"str", "int", "float", "bool", "[key]"} | {
+    n for n, c in vars(_schema).items() if isinstance(c, type) and issubclass(c, BaseModel)}
+_SCALAR_BRANCHES = ("str", "int", "float", "bool", "literal[")
+
+
+def _is_tag(part) -> bool:
+    if not isinstance(part, str):
+        return False
+    return (part.startswith(("function-", "union[", "literal[")) or part in _MODEL_NAMES
+            or part.startswith(("dict[", "list[", "tuple[")))
+
+
+def _pick_error(errors: list[dict]) -> dict:
+    """The error to report: for a union such as ``terrain: 'flat' | {synthetic: ...}`` given a
+    mapping, the mapping branch's error (not "Input should be 'flat'")."""
+    def scalar_branch(e):
+        return any(isinstance(p, str) and p.startswith(_SCALAR_BRANCHES) for p in e["loc"])
+
+    for e in errors:
+        if not scalar_branch(e) or not isinstance(e.get("input"), (dict, list)):
+            return e
+    return errors[0]
+
+
 def _format_validation_error(err: ValidationError, root, path: Path) -> ScenarioError:
-    e = err.errors(include_url=False)[0]
-    loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith(("function-",
-                                                                              "union["))))
-    # pydantic reports union members by type name (e.g. 'str', 'TechnologySpec'): drop them.
-    loc = tuple(p for p in loc if p not in ("str", "TechnologySpec"))
+    e = _pick_error(err.errors(include_url=False))
+    # pydantic names union members ('str', 'TechnologySpec', "literal['flat']") and dict keys
+    # ('[key]') in the location: drop them, keep the YAML key path.
+    loc = tuple(p for p in e["loc"] if not _is_tag(p))
     key = ".".join(str(p) for p in loc) or "(top level)"
     line = _line_of(root, loc)
     where = f"line {line}: {key}" if line else key
@@ -80,6 +106,8 @@ def _format_validation_error(err: ValidationError, root, path: Path) -> Scenario
     msg = e["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
+    if e["type"] == "missing":
+        msg = "required but missing; give it (see docs/scenario.md)"
     value = e.get("input")
     shown = repr(value) if not isinstance(value, dict) else "{...}"
     if len(shown) > 60:
@@ -91,8 +119,11 @@ def parse_scenario(data: Any, path: Path | str = "<scenario>", root_node=None) -
     """Validate already-parsed YAML data into a Scenario (errors as ScenarioError)."""
     path = Path(path)
     if not isinstance(data, dict):
+        line = root_node.start_mark.line + 1 if root_node is not None else 1
         raise ScenarioError("the top level of a scenario must be a mapping of keys "
-                            "(name:, region:, population:, ...)", file=str(path))
+                            "(name:, region:, population:, ...)"
+                            + (" but the file is empty" if data is None else ""),
+                            file=str(path), key=f"line {line}")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
@@ -111,20 +142,76 @@ def load_scenario(path: Path | str) -> Scenario:
     """
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError("file not found" if not path.exists() else "not a file",
-                            file=str(path))
+        raise ScenarioError("file not found; check the path of the scenario YAML file"
+                            if not path.exists() else
+                            "not a file; give the path of a scenario YAML file", file=str(path))
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read the file: {exc}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); allowed: a "
+                            "scenario YAML file saved as UTF-8", file=str(path)) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file ({exc.strerror or exc}); check its "
+                            "permissions", file=str(path)) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise ScenarioError(f"YAML syntax error: {exc.problem or exc}", file=str(path),
-                            key=where) from None
+        raise ScenarioError(f"YAML syntax error: {exc.problem or exc}; check the indentation "
+                            "(spaces, not tabs), colons, brackets and quotes there",
+                            file=str(path), key=where) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"YAML error: {exc}", file=str(path)) from None
+        raise ScenarioError(f"YAML error: {exc}; allowed: a YAML mapping of scenario keys",
+                            file=str(path)) from None
+    except RecursionError:
+        raise ScenarioError("YAML nested too deeply; allowed: a YAML mapping of scenario keys",
+                            file=str(path)) from None
+    _refuse_duplicate_keys(root, path)
     return parse_scenario(data, path, root)
+
+
+#: Most YAML nodes a scenario may expand to (aliases counted at every use): far above any
+#: real scenario, far below what would hang the validation ("billion laughs").
+MAX_NODES = 200_000
+
+
+def _refuse_duplicate_keys(root, path: Path) -> None:
+    """Refuse a key given twice in one mapping (YAML loaders keep the last silently), a
+    recursive alias, and alias expansions beyond :data:`MAX_NODES` nodes."""
+    visits = 0
+
+    def walk(node, loc, on_path):
+        nonlocal visits
+        visits += 1
+        if visits > MAX_NODES:
+            raise ScenarioError(f"the YAML expands to more than {MAX_NODES:,} values "
+                                "(aliases); allowed: a plain scenario mapping",
+                                file=str(path), key=f"line {node.start_mark.line + 1}")
+        if id(node) in on_path:
+            raise ScenarioError("recursive YAML alias (a value that contains itself); "
+                                "remove the alias", file=str(path),
+                                key=f"line {node.start_mark.line + 1}")
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for k, v in node.value:
+                name = k.value if isinstance(k, yaml.ScalarNode) else None
+                if name is not None and name in seen:
+                    key = ".".join(map(str, loc + (name,)))
+                    raise ScenarioError(f"key '{key}' is given twice (first on line "
+                                        f"{seen[name]}); remove one of them", file=str(path),
+                                        key=f"line {k.start_mark.line + 1}", value=name)
+                if name is not None:
+                    seen[name] = k.start_mark.line + 1
+                walk(v, loc + (name,), on_path | {id(node)})
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, loc + (i,), on_path | {id(node)})
+
+    if root is not None:
+        try:
+            walk(root, (), frozenset())
+        except RecursionError:
+            raise ScenarioError("YAML nested too deeply; allowed: a plain scenario mapping",
+                                file=str(path)) from None

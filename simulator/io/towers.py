@@ -64,7 +64,17 @@ def read_opencellid_csv(path, *, key: str = "sites.existing_towers.0.file"):
     """
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError("tower file not found", file=str(path), key=key)
+        raise ScenarioError("tower file not found (paths are relative to the scenario file's "
+                            "folder)", file=str(path), key=key)
+    try:
+        return _read_rows(path, key)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ScenarioError(f"not a readable CSV text file ({exc}); allowed: a UTF-8 CSV with "
+                            f"the OpenCelliD columns {','.join(OPENCELLID_COLUMNS)}",
+                            file=str(path), key=key) from None
+
+
+def _read_rows(path: Path, key: str):
     radio, mcc, net, lon, lat = [], [], [], [], []
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)

@@ -1,0 +1,218 @@
+"""Resource guard: estimate a run's peak memory and time before computing, and refuse a run
+that would not fit in memory (rather than be killed by the out-of-memory killer).
+
+The estimate is deliberately simple and on the generous side of what a run needs; it was
+calibrated on this code (peak RSS of ``runner.run`` on flat and terrain scenarios, measured
+with ``resource.getrusage``):
+
+* every grid cell holds about 210 bytes of region-sized arrays (population, best-server
+  fields of the main and the baseline pass, serving fields, masks) -> ``BYTES_PER_CELL``
+  rounds this up to 256 (the results writer adds a band at a time);
+* the engine works on tiles: ``tile_size_cells ** 2`` cells times the sites near the tile
+  (at most ``NEARBY_SITES_CAP``) times ``BYTES_PER_TILE_PAIR``;
+* terrain models (``itm``, ``deygout``, ``bullington``) evaluate profiles in batches of at
+  most 4 million profile points per site, about 150 bytes per point for the diffraction
+  models and 50 for ITM;
+* Monte Carlo shadowing adds one correlated field per cell (``BYTES_PER_CELL_MONTE_CARLO``);
+* the interpreter with numpy, scipy, rasterio, geopandas and matplotlib: ``BASE_BYTES``.
+
+Time: about 1 microsecond per cell for the area models, plus, for terrain models, a cost
+per profile sample of each site's disc (7 us for Deygout/Bullington, 2 us for ITM).
+
+The check compares the memory estimate with the memory available now (``MemAvailable``
+of /proc/meminfo, a cgroup limit if lower, else ``os.sysconf``); the caller can inject the
+available memory, so the check is testable. The country-scale tiled mode can use
+:func:`estimate_resources` to decide to switch to tiles instead of refusing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ScenarioError
+
+BYTES_PER_CELL = 256
+BYTES_PER_CELL_MONTE_CARLO = 64
+BYTES_PER_TILE_PAIR = 32
+NEARBY_SITES_CAP = 64
+BASE_BYTES = 400 * 2**20
+TERRAIN_BATCH_POINTS = 4_000_000
+TERRAIN_BYTES_PER_POINT = {"deygout": 160, "bullington": 160, "itm": 50}
+SECONDS_PER_CELL = 1.0e-6
+TERRAIN_SECONDS_PER_SAMPLE = {"deygout": 7.0e-6, "bullington": 7.0e-6, "itm": 2.0e-6}
+
+
+@dataclass(frozen=True)
+class ResourceEstimate:
+    """What a run is expected to need.
+
+    Attributes
+    ----------
+    cells : int
+        Grid cells.
+    sites : int
+        Sites placed by the scenario's groups (tower files not counted).
+    model : str
+        Propagation model.
+    peak_memory_bytes : int
+        Estimated peak resident memory of the run [bytes].
+    time_s : float
+        Estimated compute time on one core [s] (order of magnitude).
+    """
+
+    cells: int
+    sites: int
+    model: str
+    peak_memory_bytes: int
+    time_s: float
+
+
+def estimate_resources(n_cells: int, n_sites: int, *, model: str = "rma_38901",
+                       resolution_m: float = 100.0, tile_size_cells: int = 256,
+                       max_range_km: float = 40.0, max_profile_points: int = 64,
+                       monte_carlo: bool = False) -> ResourceEstimate:
+    """Peak memory [bytes] and time [s] of a run from its size (see the module text).
+
+    Parameters
+    ----------
+    n_cells : int
+        Grid cells (rows x columns).
+    n_sites : int
+        Sites to evaluate.
+    model : str
+        ``propagation.model``.
+    resolution_m : float
+        Cell size [m] (terrain models: profile samples per site).
+    tile_size_cells : int
+        Engine tile side [cells].
+    max_range_km : float
+        Longest path evaluated [km] (terrain models: each site's disc).
+    max_profile_points : int
+        Points per terrain profile.
+    monte_carlo : bool
+        Monte Carlo shadowing realisations asked for.
+    """
+    if n_cells < 0 or n_sites < 0:
+        raise ValueError("n_cells and n_sites must be >= 0")
+    per_cell = BYTES_PER_CELL + (BYTES_PER_CELL_MONTE_CARLO if monte_carlo else 0)
+    tile_cells = min(int(tile_size_cells) ** 2, n_cells)
+    mem = BASE_BYTES + n_cells * per_cell
+    mem += tile_cells * min(n_sites, NEARBY_SITES_CAP) * BYTES_PER_TILE_PAIR
+    time_s = n_cells * SECONDS_PER_CELL
+    if model in TERRAIN_BYTES_PER_POINT and n_sites:
+        # samples of one site's disc: radius = the range, or the whole grid if smaller
+        radius_cells = min(max_range_km * 1000.0 / resolution_m, 1.5 * math.sqrt(n_cells))
+        samples = math.pi * radius_cells ** 2
+        batch = min(TERRAIN_BATCH_POINTS, samples * max_profile_points)
+        mem += int(batch * TERRAIN_BYTES_PER_POINT[model] + samples * 40)
+        time_s += n_sites * samples * TERRAIN_SECONDS_PER_SAMPLE[model]
+    return ResourceEstimate(cells=int(n_cells), sites=int(n_sites), model=model,
+                            peak_memory_bytes=int(mem), time_s=float(time_s))
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        text = Path(path).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def available_memory_bytes() -> int | None:
+    """Memory a new allocation can get now [bytes], or None when it cannot be told.
+
+    ``MemAvailable`` of /proc/meminfo (Linux), lowered to the room left under a cgroup v2
+    limit (``memory.max - memory.current``) when one is set; else free physical pages from
+    ``os.sysconf``.
+    """
+    avail = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                avail = int(line.split()[1]) * 1024
+                break
+    except (OSError, ValueError, IndexError):
+        avail = None
+    limit, current = (_read_int("/sys/fs/cgroup/memory.max"),
+                      _read_int("/sys/fs/cgroup/memory.current"))
+    if limit is not None and current is not None:
+        room = max(limit - current, 0)
+        avail = room if avail is None else min(avail, room)
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            return None
+    return int(avail)
+
+
+def scenario_sites(scenario) -> int:
+    """Sites the scenario's groups place (tower files are not read here)."""
+    n = 0
+    for group in (*scenario.sites.existing, *scenario.sites.new):
+        n += len(group.positions) if group.placement == "list" else group.count
+    return n
+
+
+def estimate_for_scenario(scenario, n_cells: int | None = None) -> ResourceEstimate:
+    """:func:`estimate_resources` for a :class:`~simulator.schema.Scenario`."""
+    r, p = scenario.region, scenario.propagation
+    if n_cells is None:
+        n_cells = (max(1, round(r.width_km * 1000.0 / r.resolution_m))
+                   * max(1, round(r.height_km * 1000.0 / r.resolution_m)))
+    return estimate_resources(n_cells, scenario_sites(scenario), model=p.model,
+                              resolution_m=r.resolution_m, tile_size_cells=r.tile_size_cells,
+                              max_range_km=p.max_range_km,
+                              max_profile_points=p.max_profile_points,
+                              monte_carlo=p.monte_carlo_realisations > 0)
+
+
+def _gb(n: float) -> str:
+    return f"{n / 2**30:,.1f} GB"
+
+
+def check_resources(scenario, *, n_cells: int | None = None,
+                    available_bytes: int | None = None) -> ResourceEstimate:
+    """Refuse a run whose estimated peak memory exceeds the memory available.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_cells : int, optional
+        Grid cells (default: from the region's size and resolution).
+    available_bytes : int, optional
+        Memory available [bytes]; default :func:`available_memory_bytes` (no check when it
+        cannot be told).
+
+    Returns
+    -------
+    ResourceEstimate
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``region.resolution_m`` (and width_km / height_km), with the resolution that
+        would fit.
+    """
+    est = estimate_for_scenario(scenario, n_cells)
+    avail = available_memory_bytes() if available_bytes is None else int(available_bytes)
+    if avail is None or est.peak_memory_bytes <= avail:
+        return est
+    r = scenario.region
+    cell_part = est.peak_memory_bytes - BASE_BYTES
+    room = avail - BASE_BYTES
+    if room > 0 and cell_part > 0:
+        fits_m = r.resolution_m * math.sqrt(cell_part / room) * 1.05
+        hint = (f"use a coarser region.resolution_m (about {math.ceil(fits_m):,} m or more "
+                "fits) or a smaller region.width_km / region.height_km")
+    else:
+        hint = "free some memory or run on a machine with more memory"
+    src = str(scenario.source_path) if scenario.source_path else None
+    raise ScenarioError(
+        f"this run needs about {_gb(est.peak_memory_bytes)} of memory ({est.cells:,} cells of "
+        f"{r.resolution_m:g} m, {est.sites} sites, model {est.model}; about "
+        f"{est.time_s / 3600:,.1f} h of compute) but {_gb(avail)} is available; {hint}",
+        file=src, key="region.resolution_m", value=r.resolution_m)
