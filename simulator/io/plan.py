@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from ..errors import ScenarioError
+from .results import atomic_folder
 
 
 def default_plan_dir(scenario) -> Path:
@@ -35,20 +33,8 @@ def save_plan(result, out_dir=None, *, overwrite: bool = False) -> Path:
     if out.exists() and not overwrite:
         raise ScenarioError("plan folder already exists; pass --overwrite (overwrite=True) "
                             "to replace it, or choose another --out", file=str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+    with atomic_folder(out, overwrite=overwrite) as tmp:
         _write_all(result, tmp)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
