@@ -27,7 +27,7 @@ class RegionSpec(_Section):
     width_km: float = Field(40.0, gt=0, le=3000, description="East-west extent [km].")
     height_km: float = Field(30.0, gt=0, le=3000, description="North-south extent [km].")
     resolution_m: float = Field(100.0, ge=5, le=5000, description="Cell size [m].")
-    tile_size_cells: int = Field(256, ge=16, le=8192,
+    tile_size_cells: int = Field(128, ge=16, le=8192,
                                  description="Tile side for the engine [cells]; results do "
                                              "not depend on it, memory does.")
     boundary: Optional[str] = Field(
