@@ -26,7 +26,7 @@ def _scenario(**region):
 
 def test_estimate_by_hand():
     # 1,000 x 1,000 cells, 20 sites, area model, 256-cell tiles:
-    # base 400 MiB + 1e6 * 256 B + 65,536 cells * 20 sites * 32 B
+    # base 640 MiB + 1e6 * 256 B + 65,536 cells * 20 sites * 32 B
     e = rs.estimate_resources(1_000_000, 20, model="rma_38901", tile_size_cells=256)
     assert e.peak_memory_bytes == 640 * 2**20 + 256_000_000 + 65_536 * 20 * 32
     assert e.time_s == pytest.approx(1.0)
