@@ -142,6 +142,7 @@ def site_profile_losses(dem: np.ndarray, grid: Grid, x_m: float, y_m: float, h_t
     mult = np.minimum(2 ** np.floor(np.log2(np.maximum(ratio, 1.0))).astype(np.int64),
                       max(1, n_rays // 8))
     chunk = max(1, batch_points // method.max_profile_points)
+    flat = np.ascontiguousarray(elev, dtype=np.float64).ravel()
     for m in np.unique(mult):
         steps = j_all[mult == m]
         rays = np.arange(0, n_rays, m)
@@ -150,10 +151,11 @@ def site_profile_losses(dem: np.ndarray, grid: Grid, x_m: float, y_m: float, h_t
         for c0 in range(0, aa.size, chunk):
             a, j = aa[c0:c0 + chunk], jj[c0:c0 + chunk]
             row = j - 1
-            e = elev[a]
-            prof = (np.take_along_axis(e, lo[row], axis=1) * (1.0 - frac[row])
-                    + np.take_along_axis(e, hi[row], axis=1) * frac[row])
-            prof[invalid[row]] = np.nan
+            base = (a * n_steps)[:, None]
+            f = frac[row]
+            prof = flat[base + lo[row]] * (1.0 - f) + flat[base + hi[row]] * f
+            if method.name != "itm":
+                prof[invalid[row]] = np.nan  # ITM reads only n_points per row
             out = method.profile_loss_db(prof, spacing[row], npts[row], geom.distance_m[j],
                                          h_tx_m, ue_height_m, tech.frequency_mhz)
             loss[a, j] = np.asarray(out)
@@ -161,7 +163,7 @@ def site_profile_losses(dem: np.ndarray, grid: Grid, x_m: float, y_m: float, h_t
             # skipped rays copy the nearest evaluated ray (ties to the lower one, wrapping)
             nearest = (np.floor(np.arange(n_rays) / m + 0.5).astype(np.int64) * m) % n_rays
             nearest = np.where(nearest % m == 0, nearest, 0)
-            loss[:, steps] = loss[nearest][:, steps]
+            loss[:, steps] = loss[np.ix_(nearest, steps)]
     loss[:, 0] = loss[:, 1]
     return geom, loss, los
 
