@@ -40,7 +40,7 @@ def _business_rows(summary: dict) -> list[tuple[str, str]]:
         ("  newly connected", f"{summary['people_newly_connected']:,}"),
         ("new sites capex", _usd(summary["capex_usd"])),
         ("new sites opex", _usd(summary["opex_usd_per_year"]) + " a year"),
-        (f"new sites TCO / NPV", f"{_usd(summary['tco_usd'])} / {_usd(summary['npv_usd'])} "
+        ("new sites TCO / NPV", f"{_usd(summary['tco_usd'])} / {_usd(summary['npv_usd'])} "
                                  f"({n} years at {100 * summary['discount_rate']:g} %)"),
         ("payback", "not within the horizon" if pb is None else f"year {pb:g}"),
         ("cost per person covered", f"{_usd(summary['marginal_cost_per_person_covered_usd'])} "
@@ -233,8 +233,6 @@ def _cmd_run(args) -> int:
 
 def _run_sweep(args, scenario, target: Path, t0: float) -> int:
     import json
-    import os
-    import tempfile
 
     from .distributed import run_sweep, sweep_scenarios
     from .io.results import atomic_folder
@@ -462,7 +460,7 @@ def _cmd_make_samples(args) -> int:
                             "sample files, or choose another folder", file=str(clash[0]))
     paths = make_samples(folder, seed=args.seed, overwrite=args.overwrite)
     if not args.quiet:
-        for name, p in paths.items():
+        for p in paths.values():
             print(f"wrote {p}")
         print(f"run it: ruralsim run {paths['sample-district.yaml']}")
     return 0

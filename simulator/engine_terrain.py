@@ -190,7 +190,6 @@ def compute_fields_terrain(grid: Grid, dem: np.ndarray, sa: SiteArrays, technolo
     n_ch = int(channel.max()) + 1 if channel is not None and len(channel) else 0
     lin_sum = np.zeros((n_ch,) + grid.shape, np.float64) if n_ch else None
     res = grid.resolution_m
-    ground = dem
     for k in range(len(sa)):
         x, y, h = float(sa.x_m[k]), float(sa.y_m[k]), float(sa.height_m[k])
         geom, loss, los = site_profile_losses(dem, grid, x, y, h, float(sa.reach_m[k]),
@@ -223,8 +222,8 @@ def compute_fields_terrain(grid: Grid, dem: np.ndarray, sa: SiteArrays, technolo
             np.sqrt(np.maximum(d, np.float32(1.0)) ** 2 + np.float32(h - ue_height_m) ** 2),
             technology.frequency_mhz)
         inside = np.isfinite(loss_g)
-        site_ground = _ground_at(ground, grid, x, y)
-        dz = (site_ground + h) - (ground[r0:r1, c0:c1] + ue_height_m)
+        site_ground = _ground_at(dem, grid, x, y)
+        dz = (site_ground + h) - (dem[r0:r1, c0:c1] + ue_height_m)
         gain = antenna_relative_gain_db(
             dx[None], dy[None], d[None], dz.astype(np.float32)[None], sa.azimuth_deg[k:k + 1],
             sa.sectors[k:k + 1], sa.hpbw_h_deg[k:k + 1], sa.hpbw_v_deg[k:k + 1],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -218,8 +218,6 @@ def make_technology(scenario: Scenario) -> Technology:
         raise ScenarioError(f"unknown technology; allowed: {', '.join(cat)}",
                             file=_src(scenario), key=key, value=spec.base)
     changes = {k: v for k, v in spec.model_dump(exclude={"base"}).items() if v is not None}
-    from dataclasses import replace
-
     return replace(cat[spec.base], **changes)
 
 
@@ -236,8 +234,6 @@ def make_stations(scenario: Scenario) -> dict[str, StationType]:
         known.add(name)
     overrides = {n: s.model_dump(exclude_none=True) for n, s in scenario.stations.items()}
     cat = station_catalogue(overrides)
-    from dataclasses import replace
-
     from .io.antenna_files import read_msi
 
     for name, st in cat.items():

@@ -74,8 +74,8 @@ def test_area_coverage_probability_matches_jakes_reudink():
     xx, yy = np.meshgrid(grid.x_centres() - 500_000.0, grid.y_centres() - 9_300_000.0)
     rr = np.hypot(xx, yy)
     inside = (rr <= r_cell) & (rr >= 100.0)
-    a, b = model.loss_db(np.array([r_cell], np.float64), TECH.frequency_mhz, 30.0, 1.5), None
-    edge_rx = sa.eirp_metric_dbm[0] - a[0]
+    edge_loss = model.loss_db(np.array([r_cell], np.float64), TECH.frequency_mhz, 30.0, 1.5)
+    edge_rx = sa.eirp_metric_dbm[0] - edge_loss[0]
     edge_margin = edge_rx - TECH.dl_threshold_dbm
     from simulator.propagation.hata import hata_coefficients
 
