@@ -100,50 +100,59 @@ class _RangeSums:
         profile indices; [Algorithm, section 3]) for each ``(d_start, d_end)`` pair in
         ``ranges``.  Returns a list of ``(fit at x = 0, fit at x = np)`` [m].
         """
-        i_starts, i_ends = [], []
-        for d_start, d_end in ranges:
-            i_start = _trunc(np.maximum(d_start / xi, 0.0))
-            i_end = np_int - _trunc(np.maximum(np_int - d_end / xi, 0.0))
-            bad = i_end <= i_start
-            i_start2 = _trunc(np.maximum(i_start - 1.0, 0.0))
-            i_end2 = np_int - _trunc(np.maximum(np_int - (i_end + 1.0), 0.0))
-            i_starts.append(np.where(bad, i_start2, i_start))
-            i_ends.append(np.where(bad, i_end2, i_end))
-        a = np.stack(i_starts, axis=1)
-        b = np.stack(i_ends, axis=1)
+        pairs = [fit_range(np_int, xi, d_start, d_end) for d_start, d_end in ranges]
+        a = np.stack([p[0] for p in pairs], axis=1)
+        b = np.stack([p[1] for p in pairs], axis=1)
         p0, p1 = self.prefix(np.concatenate([a, b + 1], axis=1))
         nq = a.shape[1]
         rows = self.rows[:, None]
-        za = self.z[rows, a]
-        zb = self.z[rows, b]
-        t0 = p0[:, nq:] - p0[:, :nq] - 0.5 * (za + zb)
-        t1 = p1[:, nq:] - p1[:, :nq] - 0.5 * (a * za + b * zb)
-        length = (b - a).astype(np.float64)
-        mid = b - 0.5 * length
-        sum_y = t0 / length
-        scaled = (t1 - mid * t0) * 12.0 / ((length * length + 2.0) * length)
-        y1 = sum_y - scaled * mid
-        y2 = sum_y + scaled * (np_int[:, None] - mid)
+        y1, y2 = fit_line(p0[:, nq:] - p0[:, :nq], p1[:, nq:] - p1[:, :nq], a, b,
+                          self.z[rows, a], self.z[rows, b], np_int[:, None])
         return [(y1[:, i], y2[:, i]) for i in range(nq)]
 
 
-def _delta_h(z, np_int, xi, d_start, d_end, ws):
+def fit_range(np_int, xi, d_start, d_end):
+    """Whole profile indices ``(i_start, i_end)`` of NTIA/itm ``LinearLeastSquaresFit``."""
+    i_start = _trunc(np.maximum(d_start / xi, 0.0))
+    i_end = np_int - _trunc(np.maximum(np_int - d_end / xi, 0.0))
+    bad = i_end <= i_start
+    i_start2 = _trunc(np.maximum(i_start - 1.0, 0.0))
+    i_end2 = np_int - _trunc(np.maximum(np_int - (i_end + 1.0), 0.0))
+    return np.where(bad, i_start2, i_start), np.where(bad, i_end2, i_end)
+
+
+def fit_line(s0, s1, a, b, za, zb, np_int):
+    """Trapezoid-weighted least-squares line over profile indices a..b, at x = 0 and x = np.
+
+    ``s0`` and ``s1`` are the sums of z_k and of k z_k over k = a..b (end points included
+    with full weight; the trapezoid halves are removed here).
+    """
+    t0 = s0 - 0.5 * (za + zb)
+    t1 = s1 - 0.5 * (a * za + b * zb)
+    length = (b - a).astype(np.float64)
+    mid = b - 0.5 * length
+    sum_y = t0 / length
+    scaled = (t1 - mid * t0) * 12.0 / ((length * length + 2.0) * length)
+    return sum_y - scaled * mid, sum_y + scaled * (np_int - mid)
+
+
+def terrain_delta_h(zflat, offsets, np_int, xi, d_start, d_end, ws):
     """Terrain irregularity parameter Delta_h [m] (NTIA/itm ``ComputeDeltaH``).
 
     The profile between ``d_start`` and ``d_end`` is linearly resampled to
     n = 10 p10 - 5 points (p10 in [4, 25]), a least-squares line is removed and the
     interdecile range of the residuals is inverted through [ERL 79-ITS 67, Eqn 3].
+    Profile ``i`` starts at ``zflat[offsets[i]]`` (points one spacing apart, TX first).
     Rows are grouped by p10 so that each group is one 2-D array operation.  The interdecile
     range does not depend on the intercept of the fitted line, so only its slope is removed.
     """
-    m, w = z.shape
+    m = np_int.size
     out = np.zeros(m)
     x_start = d_start / xi
     x_end = d_end / xi
     span = x_end - x_start
     ok = span >= 2.0
     p10 = np.clip(_trunc(np.where(ok, 0.1 * (span + 8.0), 0.0)), 4, 25)
-    zflat = z.reshape(-1)
     groups = np.unique(p10[ok])
     for g in groups:
         idx = np.nonzero(ok & (p10 == g))[0] if groups.size > 1 or not ok.all() else None
@@ -157,13 +166,13 @@ def _delta_h(z, np_int, xi, d_start, d_end, ws):
         i = ws.get("dh_i", (mg, n), np.int64)
         s = ws.get("dh_s", (mg, n))
         z0 = ws.get("dh_z0", (mg, n))
-        rows = np.arange(m) if idx is None else idx
-        # position in the flattened block: row offset + fractional point index
+        off = offsets[sel]
+        # position in the flattened array: row offset + fractional point index
         np.multiply.outer(step, j, out=t)
-        t += (x_start[sel] + rows * w)[:, None]
+        t += (x_start[sel] + off)[:, None]
         np.copyto(i, t, casting="unsafe")  # t >= 0: truncation == floor
         # only the last sample can reach the end point: keep i + 1 inside the row
-        np.minimum(i[:, -1], rows * w + np_int[sel] - 1, out=i[:, -1])
+        np.minimum(i[:, -1], off + np_int[sel] - 1, out=i[:, -1])
         t -= i  # fractional part
         np.take(zflat, i, out=z0)
         np.take(zflat[1:], i, out=s)  # next point
@@ -299,7 +308,7 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
     # ---- QuickPfl ---------------------------------------------------------------------------
     d_start = np.minimum(15.0 * h0, 0.1 * d_hzn0)
     d_end = d - np.minimum(15.0 * h1, 0.1 * d_hzn1)
-    delta_h = _delta_h(zf, np_int, xi, d_start, d_end, ws)
+    delta_h = terrain_delta_h(zf.reshape(-1), rows * w, np_int, xi, d_start, d_end, ws)
 
     los = d_hzn0 + d_hzn1 > 1.5 * d
     # line-of-sight branch: one fit over [d_start, d_end];
@@ -312,32 +321,41 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
     h_e0 = h0 + np.maximum(z_first - fit_tx, 0.0)
     h_e1 = h1 + np.maximum(z_last - fit_rx, 0.0)
 
-    if np.any(los):
-        # well within line of sight: horizons from the effective heights as in area mode
-        # [Algorithm, Eqns 3.3, 3.4]
-        def hzn(h_e):
-            d_ls = np.sqrt(2.0 * h_e * a_e)
-            return d_ls * np.exp(-0.07 * np.sqrt(delta_h / np.maximum(h_e, 5.0)))
-
-        l_h_e0, l_h_e1 = h_e0, h_e1
-        l_d0, l_d1 = hzn(l_h_e0), hzn(l_h_e1)
-        comb = l_d0 + l_d1
-        scale = comb <= d
-        q = (d / comb) ** 2
-        l_h_e0 = np.where(scale, l_h_e0 * q, l_h_e0)
-        l_h_e1 = np.where(scale, l_h_e1 * q, l_h_e1)
-        l_d0 = np.where(scale, hzn(l_h_e0), l_d0)
-        l_d1 = np.where(scale, hzn(l_h_e1), l_d1)
-        q0 = np.sqrt(2.0 * l_h_e0 * a_e)
-        q1 = np.sqrt(2.0 * l_h_e1 * a_e)
-        l_t0 = (0.65 * delta_h * (q0 / l_d0 - 1.0) - 2.0 * l_h_e0) / q0
-        l_t1 = (0.65 * delta_h * (q1 / l_d1 - 1.0) - 2.0 * l_h_e1) / q1
-        h_e0 = np.where(los, l_h_e0, h_e0)
-        h_e1 = np.where(los, l_h_e1, h_e1)
-        d_hzn0 = np.where(los, l_d0, d_hzn0)
-        d_hzn1 = np.where(los, l_d1, d_hzn1)
-        theta0 = np.where(los, l_t0, theta0)
-        theta1 = np.where(los, l_t1, theta1)
+    theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1 = line_of_sight_terms(
+        los, d, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, delta_h, a_e)
 
     return dict(d=d, n_s=n_s, gamma_e=gamma_e, theta0=theta0, theta1=theta1, d_hzn0=d_hzn0,
                 d_hzn1=d_hzn1, h_e0=h_e0, h_e1=h_e1, delta_h=delta_h)
+
+
+
+def line_of_sight_terms(los, d, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, delta_h, a_e):
+    """Horizons and angles of paths well within line of sight (NTIA/itm ``QuickPfl``).
+
+    For rows where ``los`` is True they come from the effective heights as in area mode
+    [Algorithm, Eqns 3.3, 3.4]; other rows are passed through.  Returns the updated
+    ``theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1``.
+    """
+    if not np.any(los):
+        return theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1
+
+    def hzn(h_e):
+        d_ls = np.sqrt(2.0 * h_e * a_e)
+        return d_ls * np.exp(-0.07 * np.sqrt(delta_h / np.maximum(h_e, 5.0)))
+
+    l_h_e0, l_h_e1 = h_e0, h_e1
+    l_d0, l_d1 = hzn(l_h_e0), hzn(l_h_e1)
+    comb = l_d0 + l_d1
+    scale = comb <= d
+    q = (d / comb) ** 2
+    l_h_e0 = np.where(scale, l_h_e0 * q, l_h_e0)
+    l_h_e1 = np.where(scale, l_h_e1 * q, l_h_e1)
+    l_d0 = np.where(scale, hzn(l_h_e0), l_d0)
+    l_d1 = np.where(scale, hzn(l_h_e1), l_d1)
+    q0 = np.sqrt(2.0 * l_h_e0 * a_e)
+    q1 = np.sqrt(2.0 * l_h_e1 * a_e)
+    l_t0 = (0.65 * delta_h * (q0 / l_d0 - 1.0) - 2.0 * l_h_e0) / q0
+    l_t1 = (0.65 * delta_h * (q1 / l_d1 - 1.0) - 2.0 * l_h_e1) / q1
+    return (np.where(los, l_t0, theta0), np.where(los, l_t1, theta1),
+            np.where(los, l_d0, d_hzn0), np.where(los, l_d1, d_hzn1),
+            np.where(los, l_h_e0, h_e0), np.where(los, l_h_e1, h_e1))
