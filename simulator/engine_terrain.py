@@ -9,9 +9,11 @@ the samples back onto every cell of the site's disc. Sites are then reduced into
 region's best server in index order, exactly as the flat engine does, so results do not
 depend on any tiling.
 
-Profiles longer than ``max_profile_points`` are resampled (linear interpolation) to that
-many points, which bounds the cost per path (ITM itself resamples for its terrain
-statistics); shorter profiles are used as sampled.
+ITM runs on the full-resolution prefix of every ray sample, with the work shared along each
+ray (:func:`simulator.propagation.itm.itm_p2p_rays_loss_db`: running maxima, prefix sums and
+convex-hull tangents, O(log n) per path).  For the diffraction methods, profiles longer than
+``max_profile_points`` are resampled (linear interpolation) to that many points, which bounds
+the cost per path; shorter profiles are used as sampled.
 """
 
 from __future__ import annotations
@@ -47,12 +49,9 @@ class TerrainMethod:
 
     def profile_loss_db(self, elev, spacing_m, n_points, distance_m, h_tx_m, h_rx_m,
                         frequency_mhz):
-        """Loss [dB] of each path (rows of ``elev``, NaN-padded, ``n_points`` valid)."""
-        if self.name == "itm":
-            from .propagation.itm import itm_p2p_loss_db
-
-            return itm_p2p_loss_db(elev, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
-                                   n_points=n_points, mdvar=12, **self.itm)
+        """Loss [dB] of each path by a diffraction method (rows of ``elev``, NaN-padded,
+        ``n_points`` valid).  ITM is evaluated along whole rays instead
+        (:func:`~simulator.propagation.itm.itm_p2p_rays_loss_db`)."""
         from .propagation import diffraction
 
         fn = diffraction.deygout_loss_db if self.name == "deygout" else \
@@ -125,47 +124,79 @@ def site_profile_losses(dem: np.ndarray, grid: Grid, x_m: float, y_m: float, h_t
         elev = np.take_along_axis(elev, idx, axis=1)
     los = line_of_sight(elev, geom.distance_m, tx_height_m=h_tx_m, rx_height_m=ue_height_m,
                         k_factor=method.k_factor)
+    loss = np.empty((n_rays, n_steps), np.float64)
+    if method.name == "itm":
+        from .propagation.itm import itm_p2p_rays_loss_db
+
+        rays, steps, fill = _thinned_samples(n_rays, n_steps)
+        vals = itm_p2p_rays_loss_db(elev, geom.step_m, h_tx_m, ue_height_m,
+                                    tech.frequency_mhz, rays=rays, steps=steps, mdvar=12,
+                                    **method.itm)
+        loss[:, 1:] = vals[fill]
+    else:
+        _diffraction_losses(elev, geom, h_tx_m, ue_height_m, tech, method, batch_points, loss)
+    loss[:, 0] = loss[:, 1]
+    return geom, loss, los
+
+
+def _thinned_samples(n_rays: int, n_steps: int, min_rays: int = 8):
+    """The ray samples to evaluate, and for every sample the evaluated one standing for it.
+
+    Rays are one cell apart at the outer radius and crowd together nearer the site; at step
+    ``j`` only ``ceil(n_rays * j / (n_steps - 1))`` rays (at least ``min_rays``), evenly
+    spread, keep neighbouring evaluated rays within about one cell of each other.  The other
+    rays take the value of the nearest evaluated ray at the same step.
+
+    Returns
+    -------
+    rays, steps : ndarray of int, shape (m,)
+        Evaluated samples, sorted by step.
+    fill : ndarray of int, shape (n_rays, n_steps - 1)
+        Index into the evaluated samples for every sample of steps 1 .. n_steps - 1.
+    """
+    j = np.arange(1, n_steps)
+    nj = np.minimum(n_rays, np.maximum(min(min_rays, n_rays),
+                                       -(-n_rays * j // (n_steps - 1))))
+    offset = np.concatenate([[0], np.cumsum(nj)[:-1]])
+    steps = np.repeat(j, nj)
+    k = np.arange(steps.size) - np.repeat(offset, nj)
+    rays = k * n_rays // np.repeat(nj, nj)
+    # nearest evaluated ray (circular), among the two around each ray
+    a = np.arange(n_rays)[:, None]
+    k0 = a * nj[None, :] // n_rays                     # evaluated ray at or below a
+    k1 = (k0 + 1) % nj[None, :]
+    r0 = k0 * n_rays // nj[None, :]
+    r1 = k1 * n_rays // nj[None, :]
+    dist0 = a - r0
+    dist1 = (r1 - a) % n_rays
+    fill = offset[None, :] + np.where(dist1 < dist0, k1, k0)
+    return rays, steps, fill
+
+
+def _diffraction_losses(elev, geom, h_tx_m, ue_height_m, tech, method, batch_points, loss):
+    """Loss of every ray sample by a diffraction method, on resampled prefix profiles."""
+    n_rays, n_steps = elev.shape
     pos, npts = _prefix_positions(n_steps, method.max_profile_points)
     lo = np.nan_to_num(np.floor(pos)).astype(np.intp)
     frac = np.nan_to_num(pos - lo)
     hi = np.minimum(lo + 1, n_steps - 1)
     spacing = (np.arange(1, n_steps) * geom.step_m / (npts - 1)).astype(np.float64)
     invalid = np.isnan(pos)
-    loss = np.empty((n_rays, n_steps), np.float64)
-    # Rays are one cell apart at the outer radius; nearer the site they crowd together.
-    # At distance r only every m-th ray is needed (m = the largest power of two <= R / r,
-    # so neighbouring evaluated rays stay within one cell of each other); the others take
-    # the value of the nearest evaluated ray. This halves the work without coarsening the
-    # mapping below the grid resolution.
-    j_all = np.arange(1, n_steps)
-    ratio = geom.distance_m[-1] / geom.distance_m[1:]
-    mult = np.minimum(2 ** np.floor(np.log2(np.maximum(ratio, 1.0))).astype(np.int64),
-                      max(1, n_rays // 8))
+    rays, steps, fill = _thinned_samples(n_rays, n_steps)
+    vals = np.empty(rays.size)
     chunk = max(1, batch_points // method.max_profile_points)
     flat = np.ascontiguousarray(elev, dtype=np.float64).ravel()
-    for m in np.unique(mult):
-        steps = j_all[mult == m]
-        rays = np.arange(0, n_rays, m)
-        aa, jj = np.meshgrid(rays, steps, indexing="ij")
-        aa, jj = aa.ravel(), jj.ravel()
-        for c0 in range(0, aa.size, chunk):
-            a, j = aa[c0:c0 + chunk], jj[c0:c0 + chunk]
-            row = j - 1
-            base = (a * n_steps)[:, None]
-            f = frac[row]
-            prof = flat[base + lo[row]] * (1.0 - f) + flat[base + hi[row]] * f
-            if method.name != "itm":
-                prof[invalid[row]] = np.nan  # ITM reads only n_points per row
-            out = method.profile_loss_db(prof, spacing[row], npts[row], geom.distance_m[j],
-                                         h_tx_m, ue_height_m, tech.frequency_mhz)
-            loss[a, j] = np.asarray(out)
-        if m > 1:
-            # skipped rays copy the nearest evaluated ray (ties to the lower one, wrapping)
-            nearest = (np.floor(np.arange(n_rays) / m + 0.5).astype(np.int64) * m) % n_rays
-            nearest = np.where(nearest % m == 0, nearest, 0)
-            loss[:, steps] = loss[np.ix_(nearest, steps)]
-    loss[:, 0] = loss[:, 1]
-    return geom, loss, los
+    for c0 in range(0, rays.size, chunk):
+        a, j = rays[c0:c0 + chunk], steps[c0:c0 + chunk]
+        row = j - 1
+        base = (a * n_steps)[:, None]
+        f = frac[row]
+        prof = flat[base + lo[row]] * (1.0 - f) + flat[base + hi[row]] * f
+        prof[invalid[row]] = np.nan
+        vals[c0:c0 + chunk] = method.profile_loss_db(
+            prof, spacing[row], npts[row], geom.distance_m[j], h_tx_m, ue_height_m,
+            tech.frequency_mhz)
+    loss[:, 1:] = vals[fill]
 
 
 @dataclass

@@ -348,7 +348,31 @@ def longley_rice(theta0, theta1, f_mhz, z_g, d_hzn0, d_hzn1, h_e0, h_e1, gamma_e
         | _flag(d_m > 2000e3, WARN_PATH_DISTANCE_TOO_BIG_2)
     )
 
-    # ---- line-of-sight region (d < d_sML) -------------------------------------------------
+    # Each path needs only its own region's terms (as NTIA/itm ``LongleyRice`` evaluates
+    # them under ``if``): they are computed on the rows of that region.
+    region_args = dict(d_m=d_m, theta0=theta0, theta1=theta1, d_hzn0=d_hzn0, d_hzn1=d_hzn1,
+                       h_e0=h_e0, h_e1=h_e1, a_e=a_e, n_s=n_s, f_mhz=f_mhz, z_g=z_g,
+                       delta_h_m=delta_h_m, theta_los=theta_los, c=c, m_d=m_d, a_d0=a_d0,
+                       d_sml=d_sml, d_ml=d_ml)
+    shape = np.broadcast_shapes(*(np.shape(v) for v in region_args.values()))
+    flat = {k: np.broadcast_to(v, shape).reshape(-1) for k, v in region_args.items()}
+    a_ref = np.empty(flat["d_m"].size)
+    mode = np.empty(a_ref.size, np.int64)
+    los = flat["d_m"] < flat["d_sml"]
+    for in_region, fn in ((los, _line_of_sight_region), (~los, _trans_horizon_region)):
+        rows = np.nonzero(in_region)[0]
+        if rows.size:
+            a_ref[rows], mode[rows] = fn(**{k: v[rows] for k, v in flat.items()})
+    a_ref = a_ref.reshape(shape)
+    mode = mode.reshape(shape)
+    a_ref = np.maximum(a_ref, 0.0)
+    return a_ref, mode, warn, err
+
+
+def _line_of_sight_region(*, d_m, h_e0, h_e1, z_g, delta_h_m, m_d, a_d0, d_sml, d_ml, f_mhz,
+                          **_):
+    """A_ref and mode of paths shorter than the smooth-earth horizon distance d_sML
+    [ERL 79-ITS 67, Eqns 3.16-3.21]."""
     a_sml = d_sml * m_d + a_d0
     d_0 = 0.04 * f_mhz * h_e0 * h_e1  # [ERL 79-ITS 67, Eqn 3.16a]
     pos = a_d0 >= 0.0
@@ -375,8 +399,13 @@ def longley_rice(theta0, theta1, f_mhz, z_g, d_hzn0, d_hzn1, h_e0, h_e1, gamma_e
     k2 = np.where(flag, k2_f, 0.0)
     a_o = a_sml - k1 * d_sml - k2 * np.log(d_sml)
     a_los = a_o + k1 * d_m + k2 * np.log(d_m)  # [ERL 79-ITS 67, Eqn 3.19]
+    return a_los, MODE_LINE_OF_SIGHT
 
-    # ---- trans-horizon region -------------------------------------------------------------
+
+def _trans_horizon_region(*, d_m, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, a_e, n_s, f_mhz,
+                          theta_los, c, m_d, a_d0, d_sml, d_ml, **_):
+    """A_ref and mode of paths beyond d_sML: diffraction, or troposcatter beyond d_x
+    [Algorithm, section 4.3]."""
     d5 = d_ml + 200e3
     d6 = d_ml + 400e3
     h6, undef6 = tropo_h0(d6, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, a_e, n_s, f_mhz)
@@ -397,12 +426,7 @@ def longley_rice(theta0, theta1, f_mhz, z_g, d_hzn0, d_hzn1, h_e0, h_e1, gamma_e
     a_s0 = np.where(ok, (m_d - m_s) * d_x + a_d0, a_d0)
     tropo = d_m > d_x
     a_th = np.where(tropo, m_s * d_m + a_s0, m_d * d_m + a_d0)
-
-    los = d_m < d_sml
-    a_ref = np.where(los, a_los, a_th)
-    mode = np.where(los, MODE_LINE_OF_SIGHT, np.where(tropo, MODE_TROPOSCATTER, MODE_DIFFRACTION))
-    a_ref = np.maximum(a_ref, 0.0)
-    return a_ref, mode, warn, err
+    return a_th, np.where(tropo, MODE_TROPOSCATTER, MODE_DIFFRACTION)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _itm_core as core
+from ._itm_rays import ray_prefix_parameters
 from ._itm_terrain import Workspace, profile_parameters
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "itm_area_cr_loss_db",
     "itm_p2p_loss_db",
     "itm_p2p_cr_loss_db",
+    "itm_p2p_rays_loss_db",
     "MODE_LINE_OF_SIGHT",
     "MODE_DIFFRACTION",
     "MODE_TROPOSCATTER",
@@ -501,3 +503,121 @@ def itm_p2p_cr_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *
     return itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
                            time_pct=reliability_pct, location_pct=50.0,
                            situation_pct=confidence_pct, **kwargs)
+
+
+def itm_p2p_rays_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *,
+                         rays=None, steps=None, delta_h_knot_fraction=1.0 / 16.0, climate=5,
+                         n0_n_units=301.0, polarization=1, epsilon_r=15.0,
+                         sigma_s_per_m=0.005, mdvar=12, time_pct=50.0, location_pct=50.0,
+                         situation_pct=50.0, return_intermediate=False):
+    """ITM point to point from one transmitter to many samples of a fan of rays.
+
+    Row ``r`` of ``elevations_m`` is a ray starting at the transmitter (column 0); the path to
+    sample ``j`` of ray ``r`` is the prefix ``elevations_m[r, :j + 1]``.  The result for each
+    requested ``(rays[i], steps[i])`` is that of :func:`itm_p2p_loss_db` on its prefix,
+    computed with work shared along each ray (running maxima, prefix sums, convex-hull
+    tangents; see :mod:`._itm_rays`), so the cost per path is O(log n) plus a bounded
+    Delta_h share instead of O(n).
+
+    The one difference from evaluating each prefix on its own: the terrain irregularity
+    Delta_h is computed exactly (as ITM does) at knot steps about
+    ``delta_h_knot_fraction`` of the path length apart and linearly interpolated in
+    between.  ``delta_h_knot_fraction=0`` computes it at every step, which makes the
+    result equal to :func:`itm_p2p_loss_db` on each prefix (to rounding).
+
+    Parameters
+    ----------
+    elevations_m : array_like, shape (n_rays, n_steps)
+        Finite terrain elevations along each ray, equally spaced, ``n_steps >= 2`` [m].
+    spacing_m : float
+        Distance between samples, > 0 [m].
+    h_tx_m, h_rx_m : float
+        Antenna heights above ground, 0.5-3000 [m].
+    frequency_mhz : float
+        Carrier frequency, 20-20000 [MHz].
+    rays, steps : array_like of int, shape (m,), optional
+        The paths wanted: ray index and sample index (1 .. n_steps - 1).  Default: every
+        sample of every ray (ray-major).
+    delta_h_knot_fraction : float, optional
+        Spacing of the Delta_h knots as a fraction of the path length, in [0, 1] [-].
+    climate, n0_n_units, polarization, epsilon_r, sigma_s_per_m, mdvar, time_pct,
+    location_pct, situation_pct : optional
+        As in :func:`itm_p2p_loss_db` (scalars).
+    return_intermediate : bool, optional
+        As in :func:`itm_p2p_loss_db`.
+
+    Returns
+    -------
+    A_db : ndarray, shape (m,)
+        Basic transmission loss of each requested path [dB].
+    """
+    z = np.asarray(elevations_m, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] < 2 or z.shape[0] < 1:
+        raise ValueError(f"elevations_m shape={z.shape} is invalid (allowed: (n_rays, n_steps) "
+                         "with n_rays >= 1 and n_steps >= 2)")
+    if not np.all(np.isfinite(z)):
+        raise ValueError("elevations_m has NaN/inf values (allowed: finite elevations)")
+    n_rays, n_steps = z.shape
+    for name, v in (("h_tx_m", h_tx_m), ("h_rx_m", h_rx_m), ("frequency_mhz", frequency_mhz),
+                    ("spacing_m", spacing_m)):
+        if np.ndim(v) != 0:
+            raise ValueError(f"{name} must be a scalar for a fan of rays from one transmitter")
+    climate, polarization, mdvar = _check_common(
+        h_tx_m, h_rx_m, frequency_mhz, climate, n0_n_units, polarization, epsilon_r,
+        sigma_s_per_m, mdvar, time_pct, location_pct, situation_pct)
+    _check_range("spacing_m", spacing_m, 0.0, np.inf, lo_open=True, unit=" m")
+    _check_range("delta_h_knot_fraction", delta_h_knot_fraction, 0.0, 1.0)
+    if rays is None and steps is None:
+        rays = np.repeat(np.arange(n_rays), n_steps - 1)
+        steps = np.tile(np.arange(1, n_steps), n_rays)
+    elif rays is None or steps is None:
+        raise ValueError("give both rays and steps, or neither")
+    rays = np.asarray(rays)
+    steps = np.asarray(steps)
+    if rays.shape != steps.shape or rays.ndim != 1:
+        raise ValueError(f"rays shape={rays.shape} and steps shape={steps.shape} must be equal "
+                         "and 1-D")
+    if rays.size == 0:
+        raise ValueError("no paths requested (allowed: at least one (ray, step) pair)")
+    _check_range("rays", rays, 0, n_rays - 1, unit=f" (elevations_m has {n_rays} rays)")
+    _check_range("steps", steps, 1, n_steps - 1,
+                 unit=f" (elevations_m has {n_steps} samples per ray)")
+    m = rays.size
+    h0, h1, f = float(h_tx_m), float(h_rx_m), float(frequency_mhz)
+    with np.errstate(all="ignore"):
+        keys = ("d", "n_s", "gamma_e", "theta0", "theta1", "d_hzn0", "d_hzn1", "h_e0",
+                "h_e1", "delta_h")
+        prof = {k: np.empty(m) for k in keys} if return_intermediate else None
+        a_db = np.empty(m)
+        a_ref = np.empty(m)
+        a_fs = np.empty(m)
+        mode = np.empty(m, dtype=np.int64)
+        warn = np.empty(m, dtype=np.int64)
+        for idx, p in ray_prefix_parameters(
+                z, float(spacing_m), h0, h1, float(n0_n_units), rays.astype(np.int64),
+                steps.astype(np.int64), knot_fraction=float(delta_h_knot_fraction),
+                surface_refractivity=core.surface_refractivity,
+                effective_curvature=core.effective_curvature):
+            k = idx.size
+
+            def full(v, dtype=np.float64):
+                return np.full(k, v, dtype=dtype)
+
+            out = _reference_and_variability(
+                p, full(f), full(polarization, np.int64), full(epsilon_r), full(sigma_s_per_m),
+                full(climate, np.int64), full(mdvar, np.int64), full(time_pct),
+                full(location_pct), full(situation_pct), full(h0), full(h1), p2p=True)
+            a_db[idx], a_ref[idx], a_fs[idx], mode[idx], warn[idx], err = out
+            _raise_core_error(err)
+            if prof is not None:
+                for key in keys:
+                    prof[key][idx] = p[key]
+    if not return_intermediate:
+        return a_db
+    inter = dict(
+        d_hzn_tx_m=prof["d_hzn0"], d_hzn_rx_m=prof["d_hzn1"], h_e_tx_m=prof["h_e0"],
+        h_e_rx_m=prof["h_e1"], theta_hzn_tx_rad=prof["theta0"], theta_hzn_rx_rad=prof["theta1"],
+        delta_h_m=prof["delta_h"], n_s_n_units=prof["n_s"], distance_m=prof["d"],
+        A_ref_db=a_ref, A_fs_db=a_fs, mode=mode,
+        warnings=warn | _input_warnings(np.full(m, h0), np.full(m, h1), np.full(m, f)))
+    return a_db, inter

@@ -1,0 +1,364 @@
+"""ITM point-to-point terrain analysis for every prefix of a fan of rays, sharing work.
+
+Private helper of :mod:`simulator.propagation.itm`.  In a radial sweep each sample ``j`` of a
+ray is a receiver whose terrain profile is the ray's prefix (samples ``0..j``, TX at sample 0,
+uniform spacing).  This module computes the terrain-derived ITM parameters of NTIA/itm
+``QuickPfl`` (see :mod:`._itm_terrain`, which does it one profile at a time) for selected
+prefixes of many rays, reusing what neighbouring prefixes share:
+
+* System elevation and the least-squares fits of the effective heights: prefix sums of z and
+  k z along each ray, so each is O(1) per prefix.
+* TX horizon: the first maximum of the elevation angle seen from the TX over samples
+  ``1..j-1``, a running arg-maximum along the ray.
+* RX horizon: the largest elevation angle seen from the receiver back over samples
+  ``1..j-1``.  With the earth curvature folded into the heights (w_i = z_i - gamma d_i^2 / 2),
+  it is the tangent from the receiver to the upper convex hull of those samples; the hull is
+  maintained per ray as the sweep moves out (Andrew's monotone chain) and searched by
+  bisection, both vectorised over rays.  O(log n) per prefix instead of O(n).
+* Delta_h (terrain irregularity): exactly as ITM computes it (resampling between the
+  foreground limits to at most 245 points, interdecile range of the residuals about a line)
+  at *knot* steps spaced about ``knot_fraction`` of the path length apart, linearly
+  interpolated in between.  This is the one approximation; Delta_h varies slowly with the
+  path length (one more sample out of hundreds), see docs/models.md for its measured effect.
+
+The curvature gamma_e of a prefix depends on its mean elevation (N_s = N_0 exp(-h_sys/9460)).
+The horizon searches rank candidates with per-ray bounds of gamma_e and take the angle with
+the prefix's own value: the arg-maximum of lines ``a_i - b_i gamma`` moves monotonically with
+gamma, so where the searches at the lowest and the highest gamma_e of the ray agree the
+result is exact, and where they differ the (short) range between them is searched directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._itm_terrain import (Workspace, fit_line, fit_range, line_of_sight_terms,
+                           terrain_delta_h)
+
+#: Samples (rays x steps) per batch of rays: bounds the memory of the per-sample arrays.
+BATCH_SAMPLES = 2_000_000
+
+
+def knot_steps(n_steps: int, knot_fraction: float) -> np.ndarray:
+    """Steps where Delta_h is computed: every step up to 1/knot_fraction, then steps about
+    ``knot_fraction`` of the path length apart, and always the last step."""
+    knots = [1]
+    while knots[-1] < n_steps - 1:
+        k = knots[-1]
+        knots.append(min(n_steps - 1, k + max(1, int(knot_fraction * k))))
+    return np.asarray(knots, dtype=np.int64)
+
+
+def _running_first_argmax(th: np.ndarray) -> np.ndarray:
+    """Column c: sample number (c + 1 for column c) of the first maximum of th[:, :c + 1]."""
+    run = np.maximum.accumulate(th, axis=1)
+    new = np.empty(th.shape, bool)
+    new[:, 0] = True
+    np.greater(th[:, 1:], run[:, :-1], out=new[:, 1:])
+    idx = np.where(new, np.arange(1, th.shape[1] + 1, dtype=np.int32), np.int32(0))
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    return idx
+
+
+def _tx_angles(z, i, z_tx, xi, g):
+    d_i = i * xi
+    return (z - z_tx) / d_i - 0.5 * g * d_i
+
+
+def _rx_angles(z, i, z_rx, d, xi, g):
+    dd = d - i * xi
+    return (z - z_rx) / dd - 0.5 * g * dd
+
+
+def _range_search(zc, a, lo, hi, angle):
+    """First arg-maximum of ``angle(z, i)`` over samples i in [lo, hi] of rays a (1-D)."""
+    width = int((hi - lo).max()) + 1
+    i = lo[:, None] + np.arange(width)[None, :]
+    valid = i <= hi[:, None]
+    i = np.where(valid, i, lo[:, None])
+    th = np.where(valid, angle(zc[a[:, None], i], i), -np.inf)
+    return i[np.arange(a.size), np.argmax(th, axis=1)]
+
+
+def _hull_tangents(w, h1, q_rays, q_bounds):
+    """RX horizon sample of every queried prefix, by tangents to the upper convex hull.
+
+    ``w`` (n_rays, n): curvature-folded ground heights; the receiver antenna is ``h1`` above
+    them.  The queries of step j are the rays ``q_rays[q_bounds[j]:q_bounds[j + 1]]``.
+    Returns an (n, n_rays) int32 array: at each queried (j >= 2, ray), the sample in
+    1..j-1 with the largest elevation angle seen from the receiver (the first on ties);
+    0 elsewhere.
+
+    Arrays are step-major, and the hulls level-major (vertex k of ray r at ``[k, r]``), so
+    that the per-step accesses of all rays touch few cache lines.
+    """
+    n_rays, n = w.shape
+    w_t = np.ascontiguousarray(w.T)
+    hx = np.zeros((n, n_rays), np.int32)   # hull vertices (sample index), left to right
+    hw = np.zeros((n, n_rays))             # their folded heights
+    hxf, hwf = hx.reshape(-1), hw.reshape(-1)
+    top = np.zeros(n_rays, np.int64)       # hull size per ray
+    every = np.arange(n_rays)
+    out = np.zeros((n, n_rays), np.int32)
+    for j in range(2, n):
+        # add sample p = j - 1 (ground) to every ray's upper hull
+        p = j - 1
+        wp = w_t[p]
+        act = np.nonzero(top >= 2)[0] if j > 3 else every[:0]
+        while act.size:
+            t = top[act] * n_rays + act
+            xa, wa = hxf[t - 2 * n_rays], hwf[t - 2 * n_rays]
+            t -= n_rays
+            # pop b while it lies on or below the segment a -> p
+            pop = (hwf[t] - wa) * (p - xa) <= (wp[act] - wa) * (hxf[t] - xa)
+            act = act[pop]
+            top[act] -= 1
+            act = act[top[act] >= 2]
+        t = top * n_rays + every
+        hxf[t] = p
+        hwf[t] = wp
+        top += 1
+        a = q_rays[q_bounds[j]:q_bounds[j + 1]]
+        if a.size == 0:
+            continue
+        wqj = w_t[j, a] + h1
+        lo = np.zeros(a.size, np.int64)
+        hi = top[a] - 1
+        act = np.nonzero(lo < hi)[0]
+        # bisection for the first vertex k where moving to k + 1 no longer lowers the
+        # slope to the receiver (vertex k+1 not above the line from vertex k to it)
+        while act.size:
+            mid = (lo[act] + hi[act]) >> 1
+            t = mid * n_rays + a[act]
+            xk, wk = hxf[t], hwf[t]
+            t += n_rays
+            right = (hwf[t] - wk) * (j - xk) > (wqj[act] - wk) * (hxf[t] - xk)
+            lo[act] = np.where(right, mid + 1, lo[act])
+            hi[act] = np.where(right, hi[act], mid)
+            act = act[lo[act] < hi[act]]
+        out[j, a] = hxf[lo * n_rays + a]
+    return out
+
+
+#: Prefixes per block of the per-path stages (keeps their temporaries in cache).
+CHUNK = 16_384
+
+
+class _RayBatch:
+    """Everything shared along the rays of one batch; per-path parameters on demand."""
+
+    def __init__(self, z, xi, h0, h1, n0, rays, steps, knot_fraction, surface_refractivity,
+                 effective_curvature, ws):
+        n_rays, n = z.shape
+        self.n, self.xi, self.h0, self.h1, self.n0 = n, xi, h0, h1, n0
+        self.surface_refractivity = surface_refractivity
+        self.effective_curvature = effective_curvature
+        self.zref = float(z[0, 0])
+        zc = z - self.zref
+        self.zc = zc
+        cols = np.arange(n)
+        self.c0 = np.zeros((n_rays, n + 1))
+        np.cumsum(zc, axis=1, out=self.c0[:, 1:])
+        self.c1 = np.zeros((n_rays, n + 1))
+        np.cumsum(zc * cols, axis=1, out=self.c1[:, 1:])
+        # gamma_e grows with the system elevation: its bounds along each ray come from the
+        # lowest and highest system elevation of the ray's prefixes
+        h_sys = self._h_sys(np.arange(n_rays)[:, None], cols[None, 1:])
+        g_lo, g_hi = (self._gamma(v) for v in (h_sys.min(axis=1), h_sys.max(axis=1)))
+        del h_sys
+
+        # Delta_h is computed at the knots on either side of every requested step
+        knots = knot_steps(n, knot_fraction)
+        self.knots = knots
+        is_knot = np.zeros(n, bool)
+        is_knot[knots] = True
+        k_lo = np.searchsorted(knots, steps, side="right") - 1      # knot index at or below
+        k_hi = np.where(is_knot[steps], k_lo, np.minimum(k_lo + 1, knots.size - 1))
+        mark = np.zeros((knots.size, n_rays), bool)
+        mark[k_lo, rays] = True
+        mark[k_hi, rays] = True
+        kk, ka = np.nonzero(mark)                                    # knot-major
+        del mark
+        k_bounds = np.searchsorted(kk, np.arange(knots.size + 1))
+        r_bounds = np.searchsorted(steps, np.arange(n + 1))
+        parts = []
+        for j in range(n):
+            if is_knot[j]:
+                kj = np.searchsorted(knots, j)
+                parts.append(ka[k_bounds[kj]:k_bounds[kj + 1]])
+            else:
+                parts.append(rays[r_bounds[j]:r_bounds[j + 1]])
+
+        if n > 2:
+            # TX: first maximum over samples 1..j-1 at the ray's lowest and highest gamma_e
+            z_tx_all = zc[:, :1] + h0
+            self.tx = [_running_first_argmax(_tx_angles(zc[:, 1:], cols[1:], z_tx_all, xi,
+                                                        g[:, None])) for g in (g_lo, g_hi)]
+            # RX: hull tangents at both gamma_e, one pass over the two sets of rays stacked
+            w = np.empty((2 * n_rays, n))
+            dist2 = 0.5 * (cols * xi) ** 2
+            for half, g in enumerate((g_lo, g_hi)):
+                rows = slice(half * n_rays, (half + 1) * n_rays)
+                np.multiply(g[:, None], dist2[None, :], out=w[rows])
+                np.subtract(zc, w[rows], out=w[rows])
+            n_q = np.array([p.size for p in parts])
+            q2 = np.concatenate([np.concatenate([p, p + n_rays]) for p in parts])
+            rx = _hull_tangents(w, h1, q2, np.concatenate([[0], np.cumsum(2 * n_q)]))
+            del w
+            self.rx = (rx[:, :n_rays], rx[:, n_rays:])
+
+        # Delta_h at the knot prefixes
+        self.dh = np.zeros((knots.size, n_rays))
+        flat = zc.reshape(-1)
+        for s in range(0, kk.size, CHUNK):
+            a, kidx = ka[s:s + CHUNK], kk[s:s + CHUNK]
+            j = knots[kidx]
+            _, d, _, _, hz0, hz1 = self._horizons(a, j)
+            d_start = np.minimum(15.0 * h0, 0.1 * hz0)
+            d_end = d - np.minimum(15.0 * h1, 0.1 * hz1)
+            for t in range(0, a.size, _DELTA_H_CHUNK):
+                sl = slice(t, t + _DELTA_H_CHUNK)
+                self.dh[kidx[sl], a[sl]] = terrain_delta_h(
+                    flat, a[sl] * n, j[sl], np.full(j[sl].size, xi), d_start[sl], d_end[sl],
+                    ws)
+
+    def _h_sys(self, a, j):
+        """System elevation of prefix j: mean of samples int(0.1 j) .. j - int(0.1 j)."""
+        p10 = (0.1 * j).astype(np.int64)
+        return (self.c0[a, j - p10 + 1] - self.c0[a, p10]) / (j - 2 * p10 + 1) + self.zref
+
+    def _gamma(self, h_sys):
+        return self.effective_curvature(self.surface_refractivity(self.n0, h_sys))
+
+    def _horizons(self, a, j):
+        """Curvature, length, horizon angles and distances of prefixes (a, j)."""
+        zc, xi, n = self.zc, self.xi, self.n
+        n_s = self.surface_refractivity(self.n0, self._h_sys(a, j))
+        g = self.effective_curvature(n_s)
+        d = j * xi
+        z_tx = zc[a, 0] + self.h0
+        z_rx = zc[a, j] + self.h1
+        theta0 = (z_rx - z_tx) / d - 0.5 * g * d
+        theta1 = -(z_rx - z_tx) / d - 0.5 * g * d
+        d_hzn0 = d.copy()
+        d_hzn1 = d.copy()
+        if n <= 2:
+            return n_s, d, theta0, theta1, d_hzn0, d_hzn1
+        inner = j >= 2
+        col = np.maximum(j - 2, 0)
+        i_lo, i_hi = self.tx[0][a, col], self.tx[1][a, col]
+        odd = np.nonzero(inner & (i_lo != i_hi))[0]
+        i0 = i_lo.astype(np.int64)
+        if odd.size:
+            i0[odd] = _range_search(
+                zc, a[odd], np.minimum(i_lo[odd], i_hi[odd]), np.maximum(i_lo[odd], i_hi[odd]),
+                lambda zz, ii: _tx_angles(zz, ii, z_tx[odd, None], xi, g[odd, None]))
+        i0 = np.maximum(i0, 1)
+        t0 = _tx_angles(zc[a, i0], i0, z_tx, xi, g)
+        better = inner & (t0 > theta0)
+        theta0 = np.where(better, t0, theta0)
+        d_hzn0 = np.where(better, i0 * xi, d_hzn0)
+
+        i_lo, i_hi = self.rx[0][j, a], self.rx[1][j, a]
+        odd = np.nonzero(inner & (i_lo != i_hi))[0]
+        i1 = i_lo.astype(np.int64)
+        if odd.size:
+            i1[odd] = _range_search(
+                zc, a[odd], np.minimum(i_lo[odd], i_hi[odd]), np.maximum(i_lo[odd], i_hi[odd]),
+                lambda zz, ii: _rx_angles(zz, ii, z_rx[odd, None], d[odd, None], xi,
+                                          g[odd, None]))
+        i1 = np.minimum(np.maximum(i1, 1), np.maximum(j - 1, 1))
+        t1 = _rx_angles(zc[a, i1], i1, z_rx, d, xi, g)
+        better = inner & (t1 > theta1)
+        theta1 = np.where(better, t1, theta1)
+        d_hzn1 = np.where(better, d - i1 * xi, d_hzn1)
+        return n_s, d, theta0, theta1, d_hzn0, d_hzn1
+
+    def parameters(self, rays, steps):
+        """ITM terrain parameters of the prefixes (rays, steps), as profile_parameters."""
+        zc, xi, h0, h1 = self.zc, self.xi, self.h0, self.h1
+        n_s, d, theta0, theta1, d_hzn0, d_hzn1 = self._horizons(rays, steps)
+        g = self.effective_curvature(n_s)
+        # Delta_h: linear between the knots around the step
+        knots = self.knots
+        k_lo = np.searchsorted(knots, steps, side="right") - 1
+        k_hi = np.minimum(k_lo + 1, knots.size - 1)
+        j_lo, j_hi = knots[k_lo], knots[k_hi]
+        k_hi = np.where(j_lo == steps, k_lo, k_hi)
+        dh_lo = self.dh[k_lo, rays]
+        frac = (steps - j_lo) / np.maximum(j_hi - j_lo, 1)
+        delta_h = dh_lo + (self.dh[k_hi, rays] - dh_lo) * frac
+
+        # effective heights (QuickPfl fits)
+        d_start = np.minimum(15.0 * h0, 0.1 * d_hzn0)
+        d_end = d - np.minimum(15.0 * h1, 0.1 * d_hzn1)
+        los = d_hzn0 + d_hzn1 > 1.5 * d
+        xi_arr = np.full(steps.size, xi)
+        c0, c1 = self.c0, self.c1
+
+        def fit(d_from, d_to):
+            ia, ib = fit_range(steps, xi_arr, d_from, d_to)
+            return fit_line(c0[rays, ib + 1] - c0[rays, ia], c1[rays, ib + 1] - c1[rays, ia],
+                            ia, ib, zc[rays, ia], zc[rays, ib], steps)
+
+        fit_tx, fit_rx_los = fit(d_start, np.where(los, d_end, 0.9 * d_hzn0))
+        _, fit_rx_far = fit(np.where(los, d_start, d - 0.9 * d_hzn1), d_end)
+        fit_rx = np.where(los, fit_rx_los, fit_rx_far)
+        h_e0 = h0 + np.maximum(zc[rays, 0] - fit_tx, 0.0)
+        h_e1 = h1 + np.maximum(zc[rays, steps] - fit_rx, 0.0)
+        theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1 = line_of_sight_terms(
+            los, d, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, delta_h, 1.0 / g)
+        return dict(d=d, n_s=n_s, gamma_e=g, theta0=theta0, theta1=theta1, d_hzn0=d_hzn0,
+                    d_hzn1=d_hzn1, h_e0=h_e0, h_e1=h_e1, delta_h=delta_h)
+
+
+#: Knot prefixes per call of the Delta_h routine (keeps its temporaries in cache).
+_DELTA_H_CHUNK = 4096
+
+
+def ray_prefix_parameters(z, xi, h0, h1, n0, rays, steps, *, knot_fraction,
+                          surface_refractivity, effective_curvature):
+    """Terrain-derived ITM parameters of the prefixes ``z[rays[i], :steps[i] + 1]``.
+
+    A generator: yields ``(index, params)`` blocks, ``index`` the positions of the block's
+    prefixes in ``rays``/``steps`` and ``params`` a dict of arrays as
+    :func:`._itm_terrain.profile_parameters` returns.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n_rays, n_steps)
+        Finite elevations along each ray [m]; column 0 is the TX ground.
+    xi : float
+        Sample spacing [m].
+    h0, h1, n0 : float
+        TX and RX structural heights [m]; sea-level refractivity [N-units].
+    rays, steps : ndarray of int, shape (m,)
+        The prefixes wanted (steps >= 1).
+    knot_fraction : float
+        Spacing of the Delta_h knots as a fraction of the path length (>= 0).
+    surface_refractivity, effective_curvature : callables
+        From :mod:`._itm_core`.
+    """
+    n_rays, n = z.shape
+    rays = np.asarray(rays, dtype=np.int64)
+    steps = np.asarray(steps, dtype=np.int64)
+    order = None if np.all(steps[1:] >= steps[:-1]) else np.argsort(steps, kind="stable")
+    if order is not None:
+        rays, steps = rays[order], steps[order]
+    per_batch = max(1, BATCH_SAMPLES // n)
+    ws = Workspace()
+    for r0 in range(0, n_rays, per_batch):
+        r1 = min(n_rays, r0 + per_batch)
+        idx = np.nonzero((rays >= r0) & (rays < r1))[0] if r1 - r0 < n_rays else None
+        b_rays = rays - r0 if idx is None else rays[idx] - r0
+        b_steps = steps if idx is None else steps[idx]
+        if b_rays.size == 0:
+            continue
+        batch = _RayBatch(np.ascontiguousarray(z[r0:r1], dtype=np.float64), float(xi),
+                          float(h0), float(h1), float(n0), b_rays, b_steps, knot_fraction,
+                          surface_refractivity, effective_curvature, ws)
+        for s in range(0, b_rays.size, CHUNK):
+            sl = slice(s, s + CHUNK)
+            pos = np.arange(s, min(s + CHUNK, b_rays.size)) if idx is None else idx[sl]
+            yield (pos if order is None else order[pos]), batch.parameters(b_rays[sl],
+                                                                           b_steps[sl])
