@@ -128,11 +128,11 @@ def site_profile_losses(dem: np.ndarray, grid: Grid, x_m: float, y_m: float, h_t
     if method.name == "itm":
         from .propagation.itm import itm_p2p_rays_loss_db
 
-        rays, steps, fill = _thinned_samples(n_rays, n_steps)
+        rays, steps, counts = _thinned_samples(n_rays, n_steps)
         vals = itm_p2p_rays_loss_db(elev, geom.step_m, h_tx_m, ue_height_m,
                                     tech.frequency_mhz, rays=rays, steps=steps, mdvar=12,
                                     **method.itm)
-        loss[:, 1:] = vals[fill]
+        _fill_from_evaluated(vals, counts, loss)
     else:
         _diffraction_losses(elev, geom, h_tx_m, ue_height_m, tech, method, batch_points, loss)
     loss[:, 0] = loss[:, 1]
@@ -140,37 +140,44 @@ def site_profile_losses(dem: np.ndarray, grid: Grid, x_m: float, y_m: float, h_t
 
 
 def _thinned_samples(n_rays: int, n_steps: int, min_rays: int = 8):
-    """The ray samples to evaluate, and for every sample the evaluated one standing for it.
+    """The ray samples to evaluate.
 
     Rays are one cell apart at the outer radius and crowd together nearer the site; at step
     ``j`` only ``ceil(n_rays * j / (n_steps - 1))`` rays (at least ``min_rays``), evenly
     spread, keep neighbouring evaluated rays within about one cell of each other.  The other
-    rays take the value of the nearest evaluated ray at the same step.
+    rays take the value of the nearest evaluated ray at the same step
+    (:func:`_fill_from_evaluated`).
 
     Returns
     -------
     rays, steps : ndarray of int, shape (m,)
-        Evaluated samples, sorted by step.
-    fill : ndarray of int, shape (n_rays, n_steps - 1)
-        Index into the evaluated samples for every sample of steps 1 .. n_steps - 1.
+        Evaluated samples, sorted by step (steps 1 .. n_steps - 1).
+    counts : ndarray of int, shape (n_steps - 1,)
+        Evaluated rays per step.
     """
     j = np.arange(1, n_steps)
-    nj = np.minimum(n_rays, np.maximum(min(min_rays, n_rays),
-                                       -(-n_rays * j // (n_steps - 1))))
-    offset = np.concatenate([[0], np.cumsum(nj)[:-1]])
-    steps = np.repeat(j, nj)
-    k = np.arange(steps.size) - np.repeat(offset, nj)
-    rays = k * n_rays // np.repeat(nj, nj)
-    # nearest evaluated ray (circular), among the two around each ray
+    counts = np.minimum(n_rays, np.maximum(min(min_rays, n_rays),
+                                           -(-n_rays * j // (n_steps - 1))))
+    offset = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    steps = np.repeat(j, counts)
+    k = np.arange(steps.size) - np.repeat(offset, counts)
+    rays = k * n_rays // np.repeat(counts, counts)
+    return rays, steps, counts
+
+
+def _fill_from_evaluated(values, counts, out, block_steps: int = 64):
+    """``out[:, 1:]`` (n_rays, n_steps): every sample takes the value of the nearest
+    evaluated ray (circular) at its step; ``values`` as ordered by :func:`_thinned_samples`."""
+    n_rays = out.shape[0]
+    offset = np.concatenate([[0], np.cumsum(counts)[:-1]])
     a = np.arange(n_rays)[:, None]
-    k0 = a * nj[None, :] // n_rays                     # evaluated ray at or below a
-    k1 = (k0 + 1) % nj[None, :]
-    r0 = k0 * n_rays // nj[None, :]
-    r1 = k1 * n_rays // nj[None, :]
-    dist0 = a - r0
-    dist1 = (r1 - a) % n_rays
-    fill = offset[None, :] + np.where(dist1 < dist0, k1, k0)
-    return rays, steps, fill
+    for s in range(0, counts.size, block_steps):
+        nj = counts[None, s:s + block_steps]
+        k0 = a * nj // n_rays                            # evaluated ray at or below a
+        k1 = (k0 + 1) % nj
+        closer = (k1 * n_rays // nj - a) % n_rays < a - k0 * n_rays // nj
+        out[:, 1 + s:1 + s + nj.size] = values[offset[None, s:s + block_steps]
+                                               + np.where(closer, k1, k0)]
 
 
 def _diffraction_losses(elev, geom, h_tx_m, ue_height_m, tech, method, batch_points, loss):
@@ -182,7 +189,7 @@ def _diffraction_losses(elev, geom, h_tx_m, ue_height_m, tech, method, batch_poi
     hi = np.minimum(lo + 1, n_steps - 1)
     spacing = (np.arange(1, n_steps) * geom.step_m / (npts - 1)).astype(np.float64)
     invalid = np.isnan(pos)
-    rays, steps, fill = _thinned_samples(n_rays, n_steps)
+    rays, steps, counts = _thinned_samples(n_rays, n_steps)
     vals = np.empty(rays.size)
     chunk = max(1, batch_points // method.max_profile_points)
     flat = np.ascontiguousarray(elev, dtype=np.float64).ravel()
@@ -196,7 +203,7 @@ def _diffraction_losses(elev, geom, h_tx_m, ue_height_m, tech, method, batch_poi
         vals[c0:c0 + chunk] = method.profile_loss_db(
             prof, spacing[row], npts[row], geom.distance_m[j], h_tx_m, ue_height_m,
             tech.frequency_mhz)
-    loss[:, 1:] = vals[fill]
+    _fill_from_evaluated(vals, counts, loss)
 
 
 @dataclass

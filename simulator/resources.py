@@ -10,9 +10,12 @@ with ``resource.getrusage``):
   rounds this up to 256 (the results writer adds a band at a time);
 * the engine works on tiles: ``tile_size_cells ** 2`` cells times the sites near the tile
   (at most ``NEARBY_SITES_CAP``) times ``BYTES_PER_TILE_PAIR``;
-* terrain models (``itm``, ``deygout``, ``bullington``) evaluate profiles in batches of at
-  most 4 million profile points per site, about 150 bytes per point for the diffraction
-  models and 50 for ITM;
+* the diffraction models (``deygout``, ``bullington``) evaluate profiles in batches of at
+  most 4 million profile points per site, about 150 bytes per point;
+* ITM point to point works on each site's fan of rays (about twice the disc's cells in
+  samples): about 70 bytes per ray sample for the whole fan plus 170 per sample of the
+  batch of rays analysed at once (at most 2 million samples; measured with
+  ``tracemalloc``: 151 bytes per sample for a 20 km disc at 30 m, 82 for 50 km);
 * Monte Carlo shadowing adds one correlated field per cell (``BYTES_PER_CELL_MONTE_CARLO``);
 * the interpreter with numpy, scipy, rasterio, geopandas and matplotlib: ``BASE_BYTES``.
 
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ScenarioError
+from .propagation._itm_rays import BATCH_SAMPLES as ITM_BATCH_SAMPLES
 
 BYTES_PER_CELL = 256
 BYTES_PER_CELL_MONTE_CARLO = 64
@@ -40,7 +44,9 @@ BYTES_PER_TILE_PAIR = 32
 NEARBY_SITES_CAP = 64
 BASE_BYTES = 640 * 2**20  # measured 450-600 MB for a small run, depending on library versions
 TERRAIN_BATCH_POINTS = 4_000_000
-TERRAIN_BYTES_PER_POINT = {"deygout": 160, "bullington": 160, "itm": 50}
+TERRAIN_BYTES_PER_POINT = {"deygout": 160, "bullington": 160}
+ITM_BYTES_PER_RAY_SAMPLE = 70
+ITM_BYTES_PER_BATCH_SAMPLE = 170
 SECONDS_PER_CELL = 1.0e-6
 TERRAIN_SECONDS_PER_SAMPLE = {"deygout": 7.0e-6, "bullington": 7.0e-6, "itm": 2.0e-6}
 
@@ -102,12 +108,17 @@ def estimate_resources(n_cells: int, n_sites: int, *, model: str = "rma_38901",
     mem = BASE_BYTES + n_cells * per_cell
     mem += tile_cells * min(n_sites, NEARBY_SITES_CAP) * BYTES_PER_TILE_PAIR
     time_s = n_cells * SECONDS_PER_CELL
-    if model in TERRAIN_BYTES_PER_POINT and n_sites:
+    if model in TERRAIN_SECONDS_PER_SAMPLE and n_sites:
         # samples of one site's disc: radius = the range, or the whole grid if smaller
         radius_cells = min(max_range_km * 1000.0 / resolution_m, 1.5 * math.sqrt(n_cells))
         samples = math.pi * radius_cells ** 2
-        batch = min(TERRAIN_BATCH_POINTS, samples * max_profile_points)
-        mem += int(batch * TERRAIN_BYTES_PER_POINT[model] + samples * 40)
+        if model == "itm":
+            rays = 2.0 * samples  # n_rays x n_steps = 2 pi R / res x R / res
+            mem += int(min(ITM_BATCH_SAMPLES, rays) * ITM_BYTES_PER_BATCH_SAMPLE
+                       + rays * ITM_BYTES_PER_RAY_SAMPLE)
+        else:
+            batch = min(TERRAIN_BATCH_POINTS, samples * max_profile_points)
+            mem += int(batch * TERRAIN_BYTES_PER_POINT[model] + samples * 40)
         time_s += n_sites * samples * TERRAIN_SECONDS_PER_SAMPLE[model]
     return ResourceEstimate(cells=int(n_cells), sites=int(n_sites), model=model,
                             peak_memory_bytes=int(mem), time_s=float(time_s))

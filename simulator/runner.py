@@ -408,7 +408,8 @@ def terrain_method(scenario: Scenario, base: PathLossModel):
         return None
     return TerrainMethod(name=p.model, base=base, k_factor=p.k_factor,
                          max_profile_points=p.max_profile_points,
-                         itm=_itm_kwargs(scenario) if p.model == "itm" else {})
+                         itm=dict(_itm_kwargs(scenario), delta_h_knot_fraction=(
+                             p.itm.delta_h_knot_fraction)) if p.model == "itm" else {})
 
 
 def make_terrain(scenario: Scenario, grid: Grid) -> tuple[np.ndarray | None, list[str]]:

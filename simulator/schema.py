@@ -146,6 +146,11 @@ class ItmSpec(_Section):
                             "not exceeded (50 = median hour).")
     situation_pct: float = Field(50.0, gt=0, lt=100, description="Confidence across similar "
                                  "situations (50 = median).")
+    delta_h_knot_fraction: float = Field(
+        0.0625, ge=0, le=0.5, description="Point to point: the terrain irregularity "
+        "Delta_h of each path is computed as ITM does at paths this fraction of the length "
+        "apart along each ray and interpolated between them; 0 = for every path (exactly "
+        "ITM on every profile, slower). See docs/models.md for the accuracy.")
 
 
 class PropagationSpec(_Section):
@@ -161,9 +166,10 @@ class PropagationSpec(_Section):
         "free_space", description="Model the knife-edge diffraction loss is added to.")
     k_factor: float = Field(4.0 / 3.0, gt=0, le=100, description="Effective Earth radius "
                             "factor for terrain profiles (4/3 standard atmosphere).")
-    max_profile_points: int = Field(128, ge=16, le=4096, description="Terrain profiles longer "
-                                    "than this are resampled to this many points (cost per "
-                                    "path bounded; see docs/models.md for the accuracy).")
+    max_profile_points: int = Field(128, ge=16, le=4096, description="Deygout/Bullington: "
+                                    "terrain profiles longer than this are resampled to this "
+                                    "many points (cost per path bounded; see docs/models.md "
+                                    "for the accuracy). ITM always uses every cell.")
     itm: ItmSpec = Field(default_factory=ItmSpec)
     environment: Literal["open", "suburban", "urban"] = Field(
         "open", description="Hata/COST-231 clutter class.")

@@ -67,20 +67,29 @@ def test_single_ridge_gives_the_knife_edge_loss():
 
 
 def test_engine_itm_equals_itm_on_each_prefix_profile():
+    # every ray sample is the receiver of the ray's prefix profile at full resolution;
+    # with Delta_h computed for every path the engine is exactly ITM on that profile
     rng = np.random.default_rng(4)
     dem = (1000.0 + np.cumsum(rng.normal(0, 2.0, GRID.shape), axis=1)).astype(np.float32)
-    method = TerrainMethod("itm", max_profile_points=4096)
-    geom, loss, _ = site_profile_losses(dem, GRID, 500_000.0, 9_300_000.0, 20.0, 3_000.0,
+    method = TerrainMethod("itm", itm={"delta_h_knot_fraction": 0.0})
+    geom, loss, _ = site_profile_losses(dem, GRID, 500_000.0, 9_300_000.0, 20.0, 5_000.0,
                                         TECH, 1.5, method)
     from simulator.terrain import radial_profiles
 
     elev, _ = radial_profiles(dem, (500_000.0, 9_300_000.0), GRID.x_min_m, GRID.y_max_m,
-                              100.0, radius_m=3_000.0, step_m=100.0)
-    for ray in (0, 7, 50):
-        for j in (3, 17, geom.n_steps - 1):
+                              100.0, radius_m=5_000.0, step_m=100.0)
+    # rays evaluated at every step (the thinning near the site keeps ray 0 at all steps)
+    for ray in (0,):
+        for j in (1, 3, 17, 33, geom.n_steps - 1):
             one = itm_p2p_loss_db(elev[ray, : j + 1], 100.0, 20.0, 1.5, TECH.frequency_mhz,
                                   mdvar=12)
             assert loss[ray, j] == pytest.approx(float(one), abs=1e-6)
+    # the far samples of every ray are evaluated on their own ray
+    for ray in (7, 50, geom.n_rays - 1):
+        j = geom.n_steps - 1
+        one = itm_p2p_loss_db(elev[ray, : j + 1], 100.0, 20.0, 1.5, TECH.frequency_mhz,
+                              mdvar=12)
+        assert loss[ray, j] == pytest.approx(float(one), abs=1e-6)
 
 
 SCEN = {
