@@ -176,7 +176,7 @@ def _backend(args):
 
 
 def _cmd_run(args) -> int:
-    from .distributed import check_memory, choose_mode, run_tiled
+    from .distributed import choose_mode, run_tiled
     from .io.scenario_file import load_scenario
     from .runner import run
 
@@ -200,8 +200,6 @@ def _cmd_run(args) -> int:
         raise ScenarioError("--in-memory cannot run on Dask; drop --workers/--scheduler or "
                             "--in-memory")
     mode = "tiled" if (args.workers or args.scheduler) else choose_mode(scenario, requested)
-    if mode == "memory":
-        check_memory(scenario, "memory")
     bar = _progress(args, "engine")
     with _backend(args) as client:
         try:

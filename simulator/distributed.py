@@ -46,6 +46,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import resources
 from .errors import ScenarioError
 from .grid import Grid, Tile
 
@@ -55,11 +56,6 @@ FIXED_POINT_BITS = 24
 _SCALE = float(2 ** FIXED_POINT_BITS)
 _MAX_TERM = 2.0 ** 62 / _SCALE / 65536.0
 
-#: Measured peak memory of the in-memory run: 255 bytes a cell at 1 and 4 million cells
-#: (macro-only.yaml enlarged; benchmarks/bench_country.py --memory-probe); with headroom.
-BYTES_PER_CELL_IN_MEMORY = 280
-#: Extra for a terrain raster (float32 DEM and the generator's float64 fields).
-BYTES_PER_CELL_TERRAIN = 48
 #: Driver memory of a tiled run: population generation transients (int64 grid, a float64
 #: bincount and its int64 copy) and the int32 people kept, plus the region mask.
 BYTES_PER_CELL_TILED_DRIVER = 30
@@ -73,32 +69,11 @@ MEMORY_SHARE = 0.8
 
 
 # --------------------------------------------------------------------------- memory guard
-def available_memory_bytes() -> int:
-    """Memory this process may still use [bytes]: MemAvailable, capped by a cgroup limit."""
-    avail = None
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-                    break
-    except OSError:
-        pass
-    if avail is None:
-        try:
-            import psutil
-
-            avail = int(psutil.virtual_memory().available)
-        except Exception:  # pragma: no cover - exotic platforms
-            avail = int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
-        if limit != "max":
-            avail = min(avail, int(limit) - used)
-    except (OSError, ValueError):
-        pass
-    return max(int(avail), 0)
+def _available() -> float:
+    """Memory this process may still use [bytes] (:mod:`simulator.resources`), inf if the
+    system cannot tell."""
+    avail = resources.available_memory_bytes()
+    return float("inf") if avail is None else float(avail)
 
 
 def _grid_cells(scenario) -> int:
@@ -108,13 +83,12 @@ def _grid_cells(scenario) -> int:
 
 
 def estimate_memory_bytes(scenario, mode: str) -> int:
-    """Planned peak memory of a run [bytes]: ``mode`` "memory" (the whole region's arrays)
+    """Planned peak memory of a run [bytes]: ``mode`` "memory" (the whole region's arrays:
+    :func:`simulator.resources.estimate_for_scenario`, the one estimator of in-memory runs)
     or "tiled" (the driver: people per cell and the region mask; tile tasks come on top)."""
-    n = _grid_cells(scenario)
-    terrain = scenario.terrain != "flat"
     if mode == "memory":
-        return n * (BYTES_PER_CELL_IN_MEMORY + (BYTES_PER_CELL_TERRAIN if terrain else 0))
-    return n * BYTES_PER_CELL_TILED_DRIVER
+        return resources.estimate_for_scenario(scenario).peak_memory_bytes
+    return _grid_cells(scenario) * BYTES_PER_CELL_TILED_DRIVER
 
 
 def _gb(b: float) -> str:
@@ -124,24 +98,21 @@ def _gb(b: float) -> str:
 def check_memory(scenario, mode: str = "memory") -> None:
     """Refuse a run whose planned memory exceeds what is left (ScenarioError, one line).
 
-    Called before any work, so the operating system never has to kill the run.
+    Called before any work, so the operating system never has to kill the run. The
+    in-memory check is :func:`simulator.resources.check_resources`.
     """
+    if mode == "memory":
+        resources.check_resources(scenario)
+        return
     need = estimate_memory_bytes(scenario, mode)
-    avail = available_memory_bytes()
+    avail = _available()
     if need <= MEMORY_SHARE * avail:
         return
-    n = _grid_cells(scenario)
     src = str(scenario.source_path) if scenario.source_path else None
-    if mode == "memory":
-        raise ScenarioError(
-            f"{n:,} cells need about {_gb(need)} in memory and {_gb(avail)} is available; "
-            "run it tiled (ruralsim run --tiled, or simulator.distributed.run_tiled) or use "
-            "a coarser region.resolution_m", file=src, key="region.resolution_m")
     raise ScenarioError(
-        f"{n:,} cells need about {_gb(need)} of memory even tiled (people per cell on the "
-        "driver) and "
-        f"{_gb(avail)} is available; use a coarser region.resolution_m", file=src,
-        key="region.resolution_m")
+        f"{_grid_cells(scenario):,} cells need about {_gb(need)} of memory even tiled "
+        f"(people per cell on the driver) and {_gb(avail)} is available; use a coarser "
+        "region.resolution_m", file=src, key="region.resolution_m")
 
 
 def choose_mode(scenario, requested: str = "auto") -> str:
@@ -153,7 +124,7 @@ def choose_mode(scenario, requested: str = "auto") -> str:
         raise ValueError(f"mode={requested!r} is not allowed; allowed: auto, memory, tiled")
     if _grid_cells(scenario) > TILED_AUTO_CELLS:
         return "tiled"
-    if estimate_memory_bytes(scenario, "memory") > MEMORY_SHARE * available_memory_bytes():
+    if estimate_memory_bytes(scenario, "memory") > MEMORY_SHARE * _available():
         return "tiled"
     return "memory"
 
@@ -438,7 +409,7 @@ def _tile_memory_check(scenario, tiles, idx, workers: int) -> None:
     """Refuse tiles whose engine arrays (sites near a tile x its cells) would not fit."""
     worst = max((len(i) * t.shape[0] * t.shape[1] for t, i in zip(tiles, idx)), default=0)
     need = worst * BYTES_PER_PAIR * max(workers, 1)
-    avail = available_memory_bytes()
+    avail = _available()
     if need > MEMORY_SHARE * avail:
         src = str(scenario.source_path) if scenario.source_path else None
         raise ScenarioError(

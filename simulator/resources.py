@@ -215,15 +215,18 @@ def check_resources(scenario, *, n_cells: int | None = None,
     r = scenario.region
     cell_part = est.peak_memory_bytes - BASE_BYTES
     room = avail - BASE_BYTES
+    tiled = scenario.terrain == "flat" and scenario.propagation.monte_carlo_realisations == 0
+    tiled_hint = "run it tiled (ruralsim run --tiled, or simulator.distributed.run_tiled), " \
+        "or " if tiled else ""
     if room > 0 and cell_part > 0:
         fits_m = r.resolution_m * math.sqrt(cell_part / room) * 1.05
-        hint = (f"use a coarser region.resolution_m (about {math.ceil(fits_m):,} m or more "
-                "fits) or a smaller region.width_km / region.height_km")
+        hint = (f"{tiled_hint}use a coarser region.resolution_m (about {math.ceil(fits_m):,} "
+                "m or more fits) or a smaller region.width_km / region.height_km")
     else:
-        hint = "free some memory or run on a machine with more memory"
+        hint = f"{tiled_hint}free some memory or run on a machine with more memory"
     src = str(scenario.source_path) if scenario.source_path else None
     raise ScenarioError(
-        f"this run needs about {_gb(est.peak_memory_bytes)} of memory ({est.cells:,} cells of "
+        f"this run would need about {_gb(est.peak_memory_bytes)} of memory ({est.cells:,} cells of "
         f"{r.resolution_m:g} m, {est.sites} sites, model {est.model}; about "
         f"{est.time_s / 3600:,.1f} h of compute) but {_gb(avail)} is available; {hint}",
         file=src, key="region.resolution_m", value=r.resolution_m)

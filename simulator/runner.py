@@ -442,7 +442,8 @@ def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
     ``available_memory_bytes`` overrides the memory the resource guard compares its
     estimate with (default: what the system reports; see :mod:`simulator.resources`).
     ``mode="tiled"`` skips the in-memory resource guard (the tiled path bounds memory by
-    the tile size and checks its driver with :func:`simulator.distributed.check_memory`).
+    the tile size and checks its driver with :func:`simulator.distributed.check_memory`;
+    the in-memory check is :func:`simulator.resources.check_resources`).
     """
     from .resources import check_resources
 
@@ -696,8 +697,8 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
 
     The result holds region-sized arrays (about 280 bytes a cell). A region that would not
     fit in the memory left is refused with a :class:`~simulator.errors.ScenarioError`
-    before any work (:func:`simulator.distributed.check_memory`); run it tiled with
-    :func:`simulator.distributed.run_tiled` (``ruralsim run`` switches by itself).
+    before any work (:func:`validate`, :func:`simulator.resources.check_resources`); run it
+    tiled with :func:`simulator.distributed.run_tiled` (``ruralsim run`` switches by itself).
 
     Parameters
     ----------
@@ -708,9 +709,6 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     tile_size_cells : int, optional
         Override ``region.tile_size_cells`` (results do not depend on it).
     """
-    from .distributed import check_memory
-
-    check_memory(scenario, mode="memory")
     t0 = time.perf_counter()
     pre = prepare(scenario)
     timings = dict(pre.timings_s)

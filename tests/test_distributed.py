@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from simulator import distributed
+from simulator import distributed, resources
 from simulator.cli import main
 from simulator.distributed import connect, run_sweep, run_tiled
 from simulator.errors import ScenarioError
@@ -195,8 +195,8 @@ def test_a_worker_that_dies_is_retried(reference, tmp_path, monkeypatch):
 def test_memory_guard_refuses_in_memory_and_cli_switches_to_tiled(reference, tmp_path,
                                                                   monkeypatch, capsys):
     scenario, _, ref_dir = reference
-    # 15,400 cells x 280 bytes = 4.3 MB in memory; 15,400 x 30 = 0.46 MB tiled
-    monkeypatch.setattr(distributed, "available_memory_bytes", lambda: 2_000_000)
+    # in memory: 640 MiB interpreter + 15,400 cells x 256 bytes; tiled: 15,400 x 30 = 0.46 MB
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: 2_000_000)
     with pytest.raises(ScenarioError, match="run it tiled"):
         run(scenario)
     out = tmp_path / "auto"
@@ -208,7 +208,7 @@ def test_memory_guard_refuses_in_memory_and_cli_switches_to_tiled(reference, tmp
                  "--in-memory"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "need about" in err[0]
-    monkeypatch.setattr(distributed, "available_memory_bytes", lambda: 100_000)
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: 100_000)
     with pytest.raises(ScenarioError, match="even tiled"):
         run_tiled(scenario)
 
