@@ -151,3 +151,31 @@ def test_thinned_samples_cover_every_sample_from_a_ray_within_half_a_gap(n_rays,
     assert np.all(dist <= gap[None, :] / 2)
     # an evaluated ray takes its own value
     np.testing.assert_array_equal(src[rays, steps - 1], rays)
+
+
+def test_horizons_stay_exact_where_the_curvature_changes_the_winner(monkeypatch):
+    # Rays climbing 2.5 km: the system elevation (hence N_s and the effective curvature)
+    # changes a lot between short and long prefixes, so the horizon searches at the ray's
+    # lowest and highest curvature often disagree and the range between them is searched.
+    import simulator.propagation._itm_rays as mod
+
+    searched = []
+    original = mod._range_search
+
+    def spy(zc, a, *args, **kw):
+        searched.append(a.size)
+        return original(zc, a, *args, **kw)
+
+    monkeypatch.setattr(mod, "_range_search", spy)
+    n_rays, n_steps = 40, 300
+    x = np.arange(n_steps) * 100.0
+    rng = np.random.default_rng(11)
+    z = 10.0 + 2500.0 * (x / x[-1]) ** 2 + np.cumsum(rng.normal(0, 8.0, (n_rays, n_steps)),
+                                                     axis=1)
+    z[:, 0] = z[0, 0]
+    rays = np.repeat(np.arange(n_rays), n_steps - 1)
+    steps = np.tile(np.arange(1, n_steps), n_rays)
+    got = itm_p2p_rays_loss_db(z, 100.0, 30.0, 1.5, 900.0, delta_h_knot_fraction=0.0)
+    assert sum(searched) >= 10
+    ref, _ = _per_profile(z, rays, steps, 100.0, 30.0, 1.5, 900.0)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)

@@ -70,14 +70,20 @@ def _rx_angles(z, i, z_rx, d, xi, g):
     return (z - z_rx) / dd - 0.5 * g * dd
 
 
-def _range_search(zc, a, lo, hi, angle):
-    """First arg-maximum of ``angle(z, i)`` over samples i in [lo, hi] of rays a (1-D)."""
+def _range_search(zc, a, lo, hi, angle, max_elements=1_000_000):
+    """First arg-maximum of ``angle(z, i, rows)`` over samples i in [lo, hi] of rays a (1-D);
+    ``rows`` selects the per-path arguments of the rows being searched."""
+    out = np.empty(a.size, np.int64)
     width = int((hi - lo).max()) + 1
-    i = lo[:, None] + np.arange(width)[None, :]
-    valid = i <= hi[:, None]
-    i = np.where(valid, i, lo[:, None])
-    th = np.where(valid, angle(zc[a[:, None], i], i), -np.inf)
-    return i[np.arange(a.size), np.argmax(th, axis=1)]
+    step = max(1, max_elements // width)
+    for s in range(0, a.size, step):
+        sl = slice(s, s + step)
+        i = lo[sl, None] + np.arange(width)[None, :]
+        valid = i <= hi[sl, None]
+        i = np.where(valid, i, lo[sl, None])
+        th = np.where(valid, angle(zc[a[sl, None], i], i, sl), -np.inf)
+        out[sl] = i[np.arange(i.shape[0]), np.argmax(th, axis=1)]
+    return out
 
 
 def _hull_tangents(w, h1, q_rays, q_bounds):
@@ -252,7 +258,7 @@ class _RayBatch:
         if odd.size:
             i0[odd] = _range_search(
                 zc, a[odd], np.minimum(i_lo[odd], i_hi[odd]), np.maximum(i_lo[odd], i_hi[odd]),
-                lambda zz, ii: _tx_angles(zz, ii, z_tx[odd, None], xi, g[odd, None]))
+                lambda zz, ii, r: _tx_angles(zz, ii, z_tx[odd][r, None], xi, g[odd][r, None]))
         i0 = np.maximum(i0, 1)
         t0 = _tx_angles(zc[a, i0], i0, z_tx, xi, g)
         better = inner & (t0 > theta0)
@@ -265,8 +271,8 @@ class _RayBatch:
         if odd.size:
             i1[odd] = _range_search(
                 zc, a[odd], np.minimum(i_lo[odd], i_hi[odd]), np.maximum(i_lo[odd], i_hi[odd]),
-                lambda zz, ii: _rx_angles(zz, ii, z_rx[odd, None], d[odd, None], xi,
-                                          g[odd, None]))
+                lambda zz, ii, r: _rx_angles(zz, ii, z_rx[odd][r, None], d[odd][r, None], xi,
+                                             g[odd][r, None]))
         i1 = np.minimum(np.maximum(i1, 1), np.maximum(j - 1, 1))
         t1 = _rx_angles(zc[a, i1], i1, z_rx, d, xi, g)
         better = inner & (t1 > theta1)
