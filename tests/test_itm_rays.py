@@ -160,13 +160,13 @@ def test_horizons_stay_exact_where_the_curvature_changes_the_winner(monkeypatch)
     import simulator.propagation._itm_rays as mod
 
     searched = []
-    original = mod._range_search
+    original = mod._bracketed
 
-    def spy(zc, a, *args, **kw):
-        searched.append(a.size)
-        return original(zc, a, *args, **kw)
+    def spy(zc, a, inner, i_lo, i_hi, *args, **kw):
+        searched.append(int(np.sum(inner & (i_lo != i_hi))))
+        return original(zc, a, inner, i_lo, i_hi, *args, **kw)
 
-    monkeypatch.setattr(mod, "_range_search", spy)
+    monkeypatch.setattr(mod, "_bracketed", spy)
     n_rays, n_steps = 40, 300
     x = np.arange(n_steps) * 100.0
     rng = np.random.default_rng(11)

@@ -70,19 +70,28 @@ def _rx_angles(z, i, z_rx, d, xi, g):
     return (z - z_rx) / dd - 0.5 * g * dd
 
 
-def _range_search(zc, a, lo, hi, angle, max_elements=1_000_000):
-    """First arg-maximum of ``angle(z, i, rows)`` over samples i in [lo, hi] of rays a (1-D);
-    ``rows`` selects the per-path arguments of the rows being searched."""
-    out = np.empty(a.size, np.int64)
+def _bracketed(zc, a, inner, i_lo, i_hi, angle, max_elements=1_000_000):
+    """Horizon sample of each path from the searches at the ray's two curvature bounds.
+
+    Where they agree (``i_lo == i_hi``) that is the answer; elsewhere (inner paths only) the
+    first arg-maximum of ``angle(z, i, rows)`` over samples i in [min, max] of the two is
+    searched directly (``rows`` indexes the per-path arguments of ``angle``).
+    """
+    out = i_lo.astype(np.int64)
+    odd = np.nonzero(inner & (i_lo != i_hi))[0]
+    if odd.size == 0:
+        return out
+    lo = np.minimum(i_lo[odd], i_hi[odd]).astype(np.int64)
+    hi = np.maximum(i_lo[odd], i_hi[odd]).astype(np.int64)
     width = int((hi - lo).max()) + 1
     step = max(1, max_elements // width)
-    for s in range(0, a.size, step):
+    for s in range(0, odd.size, step):
         sl = slice(s, s + step)
         i = lo[sl, None] + np.arange(width)[None, :]
         valid = i <= hi[sl, None]
         i = np.where(valid, i, lo[sl, None])
-        th = np.where(valid, angle(zc[a[sl, None], i], i, sl), -np.inf)
-        out[sl] = i[np.arange(i.shape[0]), np.argmax(th, axis=1)]
+        th = np.where(valid, angle(zc[a[odd[sl], None], i], i, odd[sl]), -np.inf)
+        out[odd[sl]] = i[np.arange(i.shape[0]), np.argmax(th, axis=1)]
     return out
 
 
@@ -252,27 +261,17 @@ class _RayBatch:
             return n_s, d, theta0, theta1, d_hzn0, d_hzn1
         inner = j >= 2
         col = np.maximum(j - 2, 0)
-        i_lo, i_hi = self.tx[0][a, col], self.tx[1][a, col]
-        odd = np.nonzero(inner & (i_lo != i_hi))[0]
-        i0 = i_lo.astype(np.int64)
-        if odd.size:
-            i0[odd] = _range_search(
-                zc, a[odd], np.minimum(i_lo[odd], i_hi[odd]), np.maximum(i_lo[odd], i_hi[odd]),
-                lambda zz, ii, r: _tx_angles(zz, ii, z_tx[odd][r, None], xi, g[odd][r, None]))
+        i0 = _bracketed(zc, a, inner, self.tx[0][a, col], self.tx[1][a, col],
+                        lambda zz, ii, r: _tx_angles(zz, ii, z_tx[r, None], xi, g[r, None]))
         i0 = np.maximum(i0, 1)
         t0 = _tx_angles(zc[a, i0], i0, z_tx, xi, g)
         better = inner & (t0 > theta0)
         theta0 = np.where(better, t0, theta0)
         d_hzn0 = np.where(better, i0 * xi, d_hzn0)
 
-        i_lo, i_hi = self.rx[0][j, a], self.rx[1][j, a]
-        odd = np.nonzero(inner & (i_lo != i_hi))[0]
-        i1 = i_lo.astype(np.int64)
-        if odd.size:
-            i1[odd] = _range_search(
-                zc, a[odd], np.minimum(i_lo[odd], i_hi[odd]), np.maximum(i_lo[odd], i_hi[odd]),
-                lambda zz, ii, r: _rx_angles(zz, ii, z_rx[odd][r, None], d[odd][r, None], xi,
-                                             g[odd][r, None]))
+        i1 = _bracketed(zc, a, inner, self.rx[0][j, a], self.rx[1][j, a],
+                        lambda zz, ii, r: _rx_angles(zz, ii, z_rx[r, None], d[r, None], xi,
+                                                     g[r, None]))
         i1 = np.minimum(np.maximum(i1, 1), np.maximum(j - 1, 1))
         t1 = _rx_angles(zc[a, i1], i1, z_rx, d, xi, g)
         better = inner & (t1 > theta1)

@@ -322,6 +322,15 @@ def _valid_points(z_all, n_points):
     return n_pts
 
 
+def _intermediate(prof, a_ref, a_fs, mode, warnings):
+    """The ``return_intermediate`` dict of the point-to-point functions."""
+    return dict(
+        d_hzn_tx_m=prof["d_hzn0"], d_hzn_rx_m=prof["d_hzn1"], h_e_tx_m=prof["h_e0"],
+        h_e_rx_m=prof["h_e1"], theta_hzn_tx_rad=prof["theta0"], theta_hzn_rx_rad=prof["theta1"],
+        delta_h_m=prof["delta_h"], n_s_n_units=prof["n_s"], distance_m=prof["d"],
+        A_ref_db=a_ref, A_fs_db=a_fs, mode=mode, warnings=warnings)
+
+
 def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n_points=None,
                     climate=5, n0_n_units=301.0, polarization=1, epsilon_r=15.0,
                     sigma_s_per_m=0.005, mdvar=12, time_pct=50.0, location_pct=50.0,
@@ -472,11 +481,7 @@ def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n
     result = a_db[0] if single else a_db
     if not return_intermediate:
         return result
-    inter = dict(
-        d_hzn_tx_m=prof["d_hzn0"], d_hzn_rx_m=prof["d_hzn1"], h_e_tx_m=prof["h_e0"],
-        h_e_rx_m=prof["h_e1"], theta_hzn_tx_rad=prof["theta0"], theta_hzn_rx_rad=prof["theta1"],
-        delta_h_m=prof["delta_h"], n_s_n_units=prof["n_s"], distance_m=prof["d"],
-        A_ref_db=a_ref, A_fs_db=a_fs, mode=mode, warnings=warn | _input_warnings(h0, h1, f))
+    inter = _intermediate(prof, a_ref, a_fs, mode, warn | _input_warnings(h0, h1, f))
     if single:
         inter = {k: v[0] for k, v in inter.items()}
     return result, inter
@@ -614,10 +619,6 @@ def itm_p2p_rays_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
                     prof[key][idx] = p[key]
     if not return_intermediate:
         return a_db
-    inter = dict(
-        d_hzn_tx_m=prof["d_hzn0"], d_hzn_rx_m=prof["d_hzn1"], h_e_tx_m=prof["h_e0"],
-        h_e_rx_m=prof["h_e1"], theta_hzn_tx_rad=prof["theta0"], theta_hzn_rx_rad=prof["theta1"],
-        delta_h_m=prof["delta_h"], n_s_n_units=prof["n_s"], distance_m=prof["d"],
-        A_ref_db=a_ref, A_fs_db=a_fs, mode=mode,
-        warnings=warn | _input_warnings(np.full(m, h0), np.full(m, h1), np.full(m, f)))
+    inter = _intermediate(prof, a_ref, a_fs, mode,
+                          warn | _input_warnings(np.full(m, h0), np.full(m, h1), np.full(m, f)))
     return a_db, inter
