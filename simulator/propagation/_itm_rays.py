@@ -20,6 +20,8 @@ prefixes of many rays, reusing what neighbouring prefixes share:
   at *knot* steps spaced about ``knot_fraction`` of the path length apart, linearly
   interpolated in between.  This is the one approximation; Delta_h varies slowly with the
   path length (one more sample out of hundreds), see docs/models.md for its measured effect.
+  ``knot_fraction=0`` makes every step a knot: the parameters are then those of ITM on each
+  prefix profile on its own, to rounding.
 
 The curvature gamma_e of a prefix depends on its mean elevation (N_s = N_0 exp(-h_sys/9460)).
 The horizon searches rank candidates with per-ray bounds of gamma_e and take the angle with
@@ -61,11 +63,15 @@ def _running_first_argmax(th: np.ndarray) -> np.ndarray:
 
 
 def _tx_angles(z, i, z_tx, xi, g):
+    """Elevation angle [rad] of sample i (height z) seen from the TX antenna (height z_tx),
+    on an Earth of curvature g [1/m]; xi is the sample spacing [m]."""
     d_i = i * xi
     return (z - z_tx) / d_i - 0.5 * g * d_i
 
 
 def _rx_angles(z, i, z_rx, d, xi, g):
+    """Elevation angle [rad] of sample i (height z) seen from the receiver antenna (height
+    z_rx) at distance d [m] from the TX, on an Earth of curvature g [1/m]."""
     dd = d - i * xi
     return (z - z_rx) / dd - 0.5 * g * dd
 
