@@ -3,9 +3,10 @@
 For each site, rays are swept from the antenna out to the site's reach at about the grid
 resolution (:func:`simulator.terrain.radial_profiles`); every sample along a ray is a
 receiver whose terrain profile is the ray's prefix. A terrain method (NTIA ITM point to
-point, or P.526 Deygout / Bullington diffraction added to a base model) gives the loss of
-every prefix, vectorised over batches of rays; :func:`simulator.terrain.rays_to_grid` maps
-the samples back onto every cell of the site's disc. Sites are then reduced into the
+point, P.526 Deygout / Bullington diffraction added to a base model, or P.526's complete
+delta-Bullington method added to free space) gives the loss of every prefix, vectorised
+over batches of rays; :func:`simulator.terrain.rays_to_grid` maps the samples back onto
+every cell of the site's disc. Sites are then reduced into the
 region's best server in index order, exactly as the flat engine does, so results do not
 depend on any tiling.
 
@@ -29,7 +30,7 @@ from .propagation.models import PathLossModel
 from .stations import Technology
 from .terrain import line_of_sight, radial_profiles, rays_to_grid
 
-TERRAIN_METHODS = ("itm", "deygout", "bullington")
+TERRAIN_METHODS = ("itm", "deygout", "bullington", "delta_bullington")
 
 #: ITM climate names -> NTIA codes 1..7.
 ITM_CLIMATES = {"equatorial": 1, "continental_subtropical": 2, "maritime_subtropical": 3,
@@ -39,7 +40,9 @@ ITM_CLIMATES = {"equatorial": 1, "continental_subtropical": 2, "maritime_subtrop
 
 @dataclass(frozen=True)
 class TerrainMethod:
-    """A terrain-aware loss: ``itm``, or ``deygout``/``bullington`` on top of ``base``."""
+    """A terrain-aware loss: ``itm``, ``deygout``/``bullington`` on top of ``base``, or
+    ``delta_bullington`` (P.526-15 §4.5, :mod:`simulator.propagation.delta_bullington`)
+    on top of ``base``, which should then be free space."""
 
     name: str
     base: PathLossModel = field(default_factory=lambda: PathLossModel("free_space"))
@@ -51,9 +54,21 @@ class TerrainMethod:
                         frequency_mhz):
         """Loss [dB] of each path by a diffraction method (rows of ``elev``, NaN-padded,
         ``n_points`` valid).  ITM is evaluated along whole rays instead
-        (:func:`~simulator.propagation.itm.itm_p2p_rays_loss_db`)."""
+        (:func:`~simulator.propagation.itm.itm_p2p_rays_loss_db`).
+
+        ``deygout``/``bullington``: the method on the profile minus the method on the
+        straight chord between its end points (>= 0), plus ``base``.
+        ``delta_bullington``: the complete delta-Bullington loss (vertical polarisation,
+        P.1812's average land ground), plus ``base``; no chord is subtracted, its
+        spherical-Earth term already stands for smooth ground."""
         from .propagation import diffraction
 
+        base = self.base.loss_db(distance_m, frequency_mhz, h_tx_m, h_rx_m)
+        if self.name == "delta_bullington":
+            from .propagation.delta_bullington import delta_bullington_loss_db
+
+            return delta_bullington_loss_db(elev, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
+                                            k_factor=self.k_factor, n_points=n_points) + base
         fn = diffraction.deygout_loss_db if self.name == "deygout" else \
             diffraction.bullington_loss_db
         kw = dict(k_factor=self.k_factor, n_points=n_points)
@@ -61,7 +76,7 @@ class TerrainMethod:
         smooth = fn(_chord_profiles(elev, n_points), spacing_m, h_tx_m, h_rx_m, frequency_mhz,
                     **kw)
         excess = np.maximum(terrain - smooth, 0.0)
-        return excess + self.base.loss_db(distance_m, frequency_mhz, h_tx_m, h_rx_m)
+        return excess + base
 
 
 def _chord_profiles(elev: np.ndarray, n_points: np.ndarray) -> np.ndarray:

@@ -11,7 +11,9 @@ with ``resource.getrusage``):
 * the engine works on tiles: ``tile_size_cells ** 2`` cells times the sites near the tile
   (at most ``NEARBY_SITES_CAP``) times ``BYTES_PER_TILE_PAIR``;
 * the diffraction models (``deygout``, ``bullington``) evaluate profiles in batches of at
-  most 4 million profile points per site, about 150 bytes per point;
+  most 4 million profile points per site, about 150 bytes per point; ``delta_bullington``
+  about a third more (``tracemalloc`` peak 67 against 50 bytes per point for one Bullington
+  call on 31 250 paths of 128 points), and about 1.4 times the time per sample;
 * ITM point to point works on each site's fan of rays (about twice the disc's cells in
   samples): about 70 bytes per ray sample for the whole fan plus 170 per sample of the
   batch of rays analysed at once (at most 2 million samples; measured with
@@ -20,7 +22,8 @@ with ``resource.getrusage``):
 * the interpreter with numpy, scipy, rasterio, geopandas and matplotlib: ``BASE_BYTES``.
 
 Time: about 1 microsecond per cell for the area models, plus, for terrain models, a cost
-per profile sample of each site's disc (7 us for Deygout/Bullington, 2 us for ITM).
+per profile sample of each site's disc (7 us for Deygout/Bullington, 10 us for
+delta-Bullington, 2 us for ITM).
 
 The check compares the memory estimate with the memory available now (``MemAvailable``
 of /proc/meminfo, a cgroup limit if lower, else ``os.sysconf``); the caller can inject the
@@ -44,11 +47,12 @@ BYTES_PER_TILE_PAIR = 32
 NEARBY_SITES_CAP = 64
 BASE_BYTES = 640 * 2**20  # measured 450-600 MB for a small run, depending on library versions
 TERRAIN_BATCH_POINTS = 4_000_000
-TERRAIN_BYTES_PER_POINT = {"deygout": 160, "bullington": 160}
+TERRAIN_BYTES_PER_POINT = {"deygout": 160, "bullington": 160, "delta_bullington": 220}
 ITM_BYTES_PER_RAY_SAMPLE = 70
 ITM_BYTES_PER_BATCH_SAMPLE = 170
 SECONDS_PER_CELL = 1.0e-6
-TERRAIN_SECONDS_PER_SAMPLE = {"deygout": 7.0e-6, "bullington": 7.0e-6, "itm": 2.0e-6}
+TERRAIN_SECONDS_PER_SAMPLE = {"deygout": 7.0e-6, "bullington": 7.0e-6,
+                              "delta_bullington": 10.0e-6, "itm": 2.0e-6}
 
 
 @dataclass(frozen=True)

@@ -368,7 +368,9 @@ def check_applicability(scenario: Scenario, model: PathLossModel, technology: Te
                             key="propagation.model", value=model.name)
 
 
-TERRAIN_MODELS = ("itm", "itm_area", "deygout", "bullington")
+TERRAIN_MODELS = ("itm", "itm_area", "deygout", "bullington", "delta_bullington")
+#: models evaluated on terrain profiles (the terrain engine)
+PROFILE_MODELS = ("itm", "deygout", "bullington", "delta_bullington")
 
 
 def _itm_kwargs(scenario: Scenario) -> dict:
@@ -385,12 +387,15 @@ def path_loss_model(scenario: Scenario, delta_h_m: float = 90.0) -> PathLossMode
     """The area (terrain-free) model of a scenario.
 
     For ``itm`` it is ITM's area mode with the region's terrain irregularity (used to find
-    each site's reach); for ``deygout``/``bullington`` it is ``diffraction_base``.
+    each site's reach); for ``deygout``/``bullington`` it is ``diffraction_base``, for
+    ``delta_bullington`` free space.
     """
     p = scenario.propagation
     name = p.model
     if name in ("deygout", "bullington"):
         name = p.diffraction_base
+    elif name == "delta_bullington":
+        name = "free_space"
     elif name == "itm":
         name = "itm_area"
     return PathLossModel(name=name, environment=p.environment, city_size=p.city_size,
@@ -404,7 +409,7 @@ def terrain_method(scenario: Scenario, base: PathLossModel):
     from .engine_terrain import TerrainMethod
 
     p = scenario.propagation
-    if p.model not in ("itm", "deygout", "bullington"):
+    if p.model not in PROFILE_MODELS:
         return None
     return TerrainMethod(name=p.model, base=base, k_factor=p.k_factor,
                          max_profile_points=p.max_profile_points,
@@ -477,7 +482,7 @@ def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
         raise ScenarioError(f"propagation model '{p.model}' works on terrain profiles; give "
                             "terrain: {synthetic: {...}} or terrain: {raster: {file: dem.tif}}",
                             file=_src(scenario), key="propagation.model", value=p.model)
-    if p.model in ("itm", "deygout", "bullington"):
+    if p.model in PROFILE_MODELS:
         used = {g.station for grp in (scenario.sites.existing, scenario.sites.new) for g in grp}
         heights = [stations[s].height_m for s in used if s in stations]
         lo_f, hi_f = (20.0, 20000.0) if p.model == "itm" else (30.0, 100000.0)

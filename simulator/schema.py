@@ -157,16 +157,19 @@ class PropagationSpec(_Section):
     """Path-loss model and location variability."""
 
     model: Literal["rma_38901", "hata_1980", "cost231_hata", "free_space", "itm", "itm_area",
-                   "deygout", "bullington"] = Field(
+                   "deygout", "bullington", "delta_bullington"] = Field(
         "rma_38901", description="Area models ignore terrain; 'itm' (Longley-Rice point to "
         "point on each terrain profile), 'itm_area' (area mode from the terrain "
         "irregularity), 'deygout'/'bullington' (ITU-R P.526 diffraction added to "
-        "'diffraction_base') need a terrain.")
+        "'diffraction_base'), 'delta_bullington' (ITU-R P.526-15 §4.5 / P.1812 "
+        "delta-Bullington terrain and spherical-Earth diffraction added to free space; "
+        "vertical polarisation, average land ground) need a terrain.")
     diffraction_base: Literal["free_space", "rma_38901", "hata_1980", "cost231_hata"] = Field(
-        "free_space", description="Model the knife-edge diffraction loss is added to.")
+        "free_space", description="Model the knife-edge diffraction loss of "
+        "'deygout'/'bullington' is added to ('delta_bullington' always uses free space).")
     k_factor: float = Field(4.0 / 3.0, gt=0, le=100, description="Effective Earth radius "
                             "factor for terrain profiles (4/3 standard atmosphere).")
-    max_profile_points: int = Field(128, ge=16, le=4096, description="Deygout/Bullington: "
+    max_profile_points: int = Field(128, ge=16, le=4096, description="Diffraction models: "
                                     "terrain profiles longer than this are resampled to this "
                                     "many points (cost per path bounded; see docs/models.md "
                                     "for the accuracy). ITM always uses every cell.")

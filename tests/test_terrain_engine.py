@@ -66,6 +66,52 @@ def test_single_ridge_gives_the_knife_edge_loss():
     assert not los[ray, j] and los[ray, 5]
 
 
+def test_flat_terrain_delta_bullington_is_free_space_plus_spherical_earth():
+    # P.526-15 §4.5 on smooth ground: the smooth surface is the ground, so the effective
+    # heights are the antenna heights, L_bulla = L_bulls and the loss is free space +
+    # max(L_dsph, L_bulls); beyond ~2 km the spherical-Earth loss is the larger (at 2 km
+    # 4.27 against 2.74 dB, at 6 km 14.06 against 7.41 dB), so there the loss is exactly
+    # free space + the spherical-Earth loss (oracles: the two model functions, each checked
+    # against the ITU-R P.1812 validation data in tests/test_delta_bullington.py).
+    from simulator.propagation.delta_bullington import spherical_earth_diffraction_db
+    from simulator.propagation.diffraction import bullington_loss_db
+
+    dem = np.full(GRID.shape, 1200.0, np.float32)
+    method = TerrainMethod("delta_bullington")       # free-space base, k = 4/3
+    geom, loss, _ = site_profile_losses(dem, GRID, 500_000.0, 9_300_000.0, 20.0, 6_000.0,
+                                        TECH, 1.5, method)
+    f = TECH.frequency_mhz
+    d = geom.distance_m[1:]
+    free = free_space_loss_db(np.hypot(d, 20.0 - 1.5), f)
+    sph = spherical_earth_diffraction_db(d, 20.0, 1.5, f)
+    # Bullington over zero heights on the engine's resampled profiles (<= 128 points)
+    n = np.minimum(np.arange(2, d.size + 2), method.max_profile_points)
+    zeros = np.where(np.arange(n.max())[None, :] < n[:, None], 0.0, np.nan)
+    bulls = bullington_loss_db(zeros, d / (n - 1), 20.0, 1.5, f, n_points=n,
+                               empirical_correction=True)
+    expected = free + np.maximum(sph, bulls)
+    np.testing.assert_allclose(loss[:, 1:], np.broadcast_to(expected, loss[:, 1:].shape),
+                               rtol=0, atol=1e-6)
+    far = d >= 2_000.0
+    assert far.sum() >= 30 and np.all(sph[far] > bulls[far]) and sph[far].min() > 4.0
+    np.testing.assert_allclose(loss[0, 1:][far] - free[far], sph[far], rtol=0, atol=1e-6)
+
+
+def test_delta_bullington_scenario_runs():
+    # propagation.model: delta_bullington from a scenario: free-space base, the terrain
+    # method built by the runner, a complete run
+    from simulator.runner import path_loss_model, terrain_method
+
+    scen = _scen(propagation={"model": "delta_bullington", "k_factor": 1.4})
+    base = path_loss_model(scen)
+    method = terrain_method(scen, base)
+    assert base.name == "free_space"
+    assert method.name == "delta_bullington" and method.k_factor == 1.4
+    s = run(scen).summary
+    assert 0 < s["people_covered"] <= s["population_total"]
+    assert s["people_in_line_of_sight"] > 0
+
+
 def test_engine_itm_equals_itm_on_each_prefix_profile():
     # every ray sample is the receiver of the ray's prefix profile at full resolution;
     # with Delta_h computed for every path the engine is exactly ITM on that profile
@@ -127,6 +173,8 @@ def test_hills_cost_coverage_against_a_flat_district():
 
 @pytest.mark.parametrize("changes, key, fragment", [
     (dict(terrain="flat"), "propagation.model", "terrain profiles"),
+    (dict(terrain="flat", propagation={"model": "delta_bullington"}), "propagation.model",
+     "terrain profiles"),
     (dict(technology={"base": "lte_900", "frequency_mhz": 25000.0}), "propagation.model",
      "20-20000 MHz"),
     (dict(propagation={"model": "itm", "ue_height_m": 0.3}), "propagation.model", "0.5-3000 m"),

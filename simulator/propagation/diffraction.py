@@ -7,9 +7,11 @@ Pure, vectorised numpy functions (models layer). References:
   number not re-checked against the text here), the Fresnel-integral loss J(nu) and
   its approximation eq. (31).
 * The Bullington construction as written in ITU-R P.1812-6 §4.3.1 / P.452-17 §4.2.1
-  (slopes ``Stim``, ``Str``, ``Srim``, the bullington point ``d_b``), **without** the
-  empirical correction ``(1 - exp(-Luc/6)) (10 + 0.02 d)`` those Recommendations add, so
-  a single knife edge gives exactly J(nu).
+  (slopes ``Stim``, ``Str``, ``Srim``, the bullington point ``d_b``), by default
+  **without** the empirical correction ``(1 - exp(-Luc/6)) (10 + 0.02 d)`` those
+  Recommendations add, so a single knife edge gives exactly J(nu);
+  ``empirical_correction=True`` adds it (as the delta-Bullington method of
+  :mod:`simulator.propagation.delta_bullington` needs).
 * Deygout's (1966) main-edge/secondary-edge construction as used in P.526 ("method for
   up to three edges"), in its classic form: losses of the selected edges are summed;
   P.526's empirical weighting ``T`` and correction ``C`` are **not** applied (see
@@ -194,7 +196,8 @@ def _j_path(nu, method):
 
 
 def bullington_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *,
-                       k_factor=4.0 / 3.0, n_points=None, method="approx"):
+                       k_factor=4.0 / 3.0, n_points=None, method="approx",
+                       empirical_correction=False):
     r"""Bullington diffraction loss over terrain profiles, vectorised over paths.
 
     Construction of ITU-R P.1812-6 §4.3.1 / P.452-17 §4.2.1 (distances here in metres,
@@ -209,7 +212,10 @@ def bullington_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *
       :math:`d_b = (H_r - H_t + S_{rim} d)/(S_{tim} + S_{rim})` and
       :math:`\nu_b = \left[H_t + S_{tim} d_b - \frac{H_t (d-d_b) + H_r d_b}{d}\right]
       \sqrt{\frac{2 d}{\lambda d_b (d - d_b)}}`;
-    * loss = J(nu) (0 dB for nu <= -0.78), with no empirical correction term.
+    * loss :math:`L_{uc}` = J(nu) (0 dB for nu <= -0.78); with
+      ``empirical_correction=True`` the loss is that of P.1812-6 §4.3.1 / P.452-17
+      §4.2.1, :math:`L_{uc} + (1 - e^{-L_{uc}/6})(10 + 0.02\,d)` with :math:`d` in km
+      (0 dB stays 0 dB).
 
     :math:`H_t, H_r` are the antenna heights above the profile ends. Maxima run over
     the interior points :math:`1 \le i \le n-2`.
@@ -232,6 +238,8 @@ def bullington_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *
         Points per path (>= 2), overriding the NaN-padding rule [-].
     method : {"approx", "exact"}, optional
         J(nu) formula, see :func:`knife_edge_j_db`.
+    empirical_correction : bool, optional
+        Add the P.1812/P.452 correction term (see above) [-].
 
     Returns
     -------
@@ -256,6 +264,8 @@ def bullington_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *
     nu = np.where(los, nu_los, nu_b)
     nu = np.where(np.isfinite(stim), nu, -np.inf)  # no interior point: no obstacle
     loss = _j_path(nu, method)
+    if empirical_correction:
+        loss = loss + (1.0 - np.exp(-loss / 6.0)) * (10.0 + 0.02 * (d_total / 1000.0))
     return float(loss[0]) if one_d else loss
 
 
