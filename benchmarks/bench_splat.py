@@ -1,0 +1,520 @@
+"""Head to head with SPLAT! HD: one site, 20 km radius, 1 arc-second terrain, ITM.
+
+Run:  python benchmarks/bench_splat.py [--radius-km 20] [--keep DIR] [--no-itwom]
+                                        [--sample-paths 20000]
+
+Needs SPLAT! 1.4.2 (``apt-get install splat``: ``splat-hd`` and ``srtm2sdf-hd``). Prints
+figures; asserts nothing. Steps:
+
+1. a synthetic SRTM-1 tile N00E036.hgt (3601 x 3601 big-endian int16, 1 arc-second,
+   rows north to south) from :func:`simulator.terrain.synthetic_dem` (400 m relief,
+   roughness 0.3, seed 1, + 1000 m) on ~30.9 m cells, rounded to whole metres, converted
+   with ``srtm2sdf-hd``; the site is at the tile centre (0.5 N, 36.5 E), 15 m antenna;
+2. SPLAT! HD Longley-Rice path loss (``-L 1.5 -R 20 -metric``) with ITM 1.2.2
+   (``-olditm``) and with its default ITWOM 3.0, with and without the alphanumeric
+   output (``-ano``), each timed twice (wall clock, and user + system CPU of the child);
+3. ruralsim on the same tile, written as a GeoTIFF in EPSG:4326 and read through a
+   scenario (``terrain: {raster: ...}``, ``propagation: {model: itm}``, the site placed by
+   longitude/latitude, a 40 x 40 km region at 30 m in its UTM zone) with the same ITM
+   parameters (continental temperate, N0 301, eps 15, sigma 0.005 S/m, vertical, 900 MHz,
+   50 % time, 50 % situations, 15 m / 1.5 m): the whole :func:`simulator.run` and the
+   terrain engine alone (:func:`simulator.engine_terrain.compute_fields_terrain`), twice;
+4. path loss compared at every location SPLAT! wrote: its latitude/longitude projected to
+   the grid's CRS (pyproj) and our ``path_loss_db`` read at that cell;
+5. a diagnostic that separates the ITM code from the terrain profiles: for a random sample
+   of SPLAT!'s locations, our ITM (:func:`simulator.propagation.itm.itm_p2p_loss_db`) on
+   profiles built the way SPLAT! 1.4.2 builds them (great-circle samples one arc-second of
+   latitude/longitude apart, nearest pixel of the tile), ending at the location and ending
+   one sample before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# SPLAT! runs on one core, and so does this comparison: without these, numpy's OpenBLAS
+# starts a thread per core for the matrix products of ITM's Delta_h, which on a machine
+# whose other cores are busy makes the engine slower, not faster. Set the variables
+# yourself to compare with more threads.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+#: SRTM-1 tile: samples per side, and pixels per degree.
+TILE_N = 3601
+PPD = 3600
+#: Tile south-west corner (N00E036) and the site at its centre [deg].
+TILE_LAT0, TILE_LON0 = 0, 36
+SITE_LAT, SITE_LON = 0.5, 36.5
+#: Mean Earth radius used to size the synthetic DEM's cells [m].
+EARTH_RADIUS_M = 6_371_008.8
+#: SPLAT!'s spherical Earth: 3959 miles [m] (its Distance(); path sampling).
+SPLAT_EARTH_RADIUS_M = 3959.0 * 1609.344
+
+TX_HEIGHT_M = 15.0
+RX_HEIGHT_M = 1.5
+FREQUENCY_MHZ = 900.0
+ITM = {"climate": 5, "n0_n_units": 301.0, "polarization": 1, "epsilon_r": 15.0,
+       "sigma_s_per_m": 0.005, "time_pct": 50.0, "situation_pct": 50.0}
+
+LRP = """15.000  ; Earth Dielectric Constant (Relative permittivity)
+0.005   ; Earth Conductivity (Siemens per meter)
+301.000 ; Atmospheric Bending Constant (N-units)
+900.000 ; Frequency in MHz (20 MHz to 20 GHz)
+5       ; Radio Climate (5 = Continental Temperate)
+1       ; Polarization (0 = Horizontal, 1 = Vertical)
+0.50    ; Fraction of situations (50% of locations)
+0.50    ; Fraction of time (50% of the time)
+"""
+
+
+def check_tools() -> None:
+    """Exit with one line when SPLAT! HD is not installed."""
+    missing = [t for t in ("splat-hd", "srtm2sdf-hd") if shutil.which(t) is None]
+    if missing:
+        sys.exit(f"bench_splat: {' and '.join(missing)} not found; install SPLAT! with "
+                 "`apt-get install splat` (Debian/Ubuntu) and run again")
+
+
+def make_tile(folder: Path) -> np.ndarray:
+    """Write the synthetic SRTM-1 tile ``N00E036.hgt``; return its elevations.
+
+    Returns
+    -------
+    numpy.ndarray, shape (3601, 3601)
+        int16 elevations, row 0 = north edge (lat 1), column 0 = west edge (lon 36) [m].
+    """
+    from simulator.terrain import synthetic_dem
+
+    # 1 arc-second of latitude; of longitude too within 0.004 % at 0-1 deg N
+    res_m = EARTH_RADIUS_M * np.pi / 180.0 / PPD
+    dem = synthetic_dem((TILE_N, TILE_N), res_m, relief_m=400.0, roughness=0.3, rng=1) + 1000
+    z = np.rint(dem).astype(np.int16)
+    z.astype(">i2").tofile(folder / f"N{TILE_LAT0:02d}E{TILE_LON0:03d}.hgt")
+    return z
+
+
+def write_geotiff(z: np.ndarray, path: Path) -> None:
+    """The tile as an EPSG:4326 GeoTIFF (int16; SRTM samples are pixel centres)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    half = 0.5 / PPD
+    transform = from_origin(TILE_LON0 - half, TILE_LAT0 + 1 + half, 1.0 / PPD, 1.0 / PPD)
+    with rasterio.open(path, "w", driver="GTiff", width=z.shape[1], height=z.shape[0],
+                       count=1, dtype="int16", crs="EPSG:4326", transform=transform) as dst:
+        dst.write(z, 1)
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Run a command; return (wall clock, user + system CPU of the child) [s]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, check=False)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"bench_splat: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def read_ano(path: Path):
+    """SPLAT!'s alphanumeric output.
+
+    Returns
+    -------
+    lat_deg, lon_east_deg, loss_db : numpy.ndarray
+        Location of each computed point (longitude converted from SPLAT!'s degrees West)
+        [deg] and its path loss [dB].
+    obstructed : numpy.ndarray of bool
+        SPLAT!'s ``*``: terrain blocks the line of sight (4/3 Earth).
+    """
+    text = path.read_text()
+    body = text.split("\n", 2)[2]      # two header lines (map bounds)
+    obstructed = np.array([line.endswith("*") for line in body.splitlines()])
+    a = np.loadtxt(io.StringIO(body.replace("*", "")), delimiter=",", ndmin=2)
+    lon_west = a[:, 1]
+    lon_east = np.where(lon_west > 180.0, 360.0 - lon_west, -lon_west)
+    return a[:, 0], lon_east, a[:, 4], obstructed
+
+
+def splat_runs(folder: Path, radius_km: float, itwom: bool):
+    """Run SPLAT! HD (each variant twice); return timings and the parsed outputs."""
+    base = ["splat-hd", "-t", "site.qth", "-L", f"{RX_HEIGHT_M:g}", "-R", f"{radius_km:g}",
+            "-metric", "-d", str(folder)]
+    variants = [("ITM 1.2.2 (-olditm), -ano", ["-olditm", "-ano", "itm.ano"]),
+                ("ITM 1.2.2 (-olditm), no -ano", ["-olditm"])]
+    if itwom:
+        variants += [("ITWOM 3.0 (default), -ano", ["-ano", "itwom.ano"]),
+                     ("ITWOM 3.0 (default), no -ano", [])]
+    times = {}
+    for label, extra in variants:
+        times[label] = [timed(base + extra, folder) for _ in range(2)]
+        print(f"  {label:30s} wall {times[label][0][0]:6.2f} s, {times[label][1][0]:6.2f} s"
+              f"  (CPU user+sys {times[label][0][1]:6.2f} s, {times[label][1][1]:6.2f} s)")
+    # loading the 65 MB SDF alone: a point-to-point run (no coverage)
+    load = [timed(["splat-hd", "-t", "site.qth", "-r", "rx.qth", "-metric", "-olditm", "-d",
+                   str(folder)], folder)[0] for _ in range(2)]
+    print(f"  (a point-to-point run, mostly reading the SDF: {load[0]:.2f} s, {load[1]:.2f} s)")
+    out = {"itm": read_ano(folder / "itm.ano")}
+    if itwom:
+        out["itwom"] = read_ano(folder / "itwom.ano")
+    return times, out
+
+
+def scenario_dict(dem_path: Path, radius_km: float) -> dict:
+    """The ruralsim scenario: one 15 m site at the tile centre, ITM as in the .lrp file."""
+    side_km = 2.0 * radius_km
+    return {
+        "name": "splat-comparison",
+        "seed": 0,
+        "region": {"centre_lon_lat": [SITE_LON, SITE_LAT], "width_km": side_km,
+                   "height_km": side_km, "resolution_m": 30.0},
+        "population": {"synthetic": {"total_people": 20000, "settlements": 20}},
+        "terrain": {"raster": {"file": str(dem_path)}},
+        "technology": {"base": "lte_900", "frequency_mhz": FREQUENCY_MHZ},
+        "propagation": {
+            "model": "itm", "ue_height_m": RX_HEIGHT_M,
+            # evaluate the whole disc like SPLAT!'s -R: reach capped at the radius and a
+            # floor far below any signal there
+            "max_range_km": radius_km, "floor_below_threshold_db": 60.0,
+            "itm": {"climate": "continental_temperate", "surface_refractivity_n_units": 301.0,
+                    "polarization": "vertical", "ground_permittivity": 15.0,
+                    "ground_conductivity_s_per_m": 0.005, "time_pct": 50.0,
+                    "situation_pct": 50.0}},
+        "stations": {"ruralstar_pro": {"height_m": TX_HEIGHT_M}},
+        "sites": {"new": [{"station": "ruralstar_pro", "placement": "list",
+                           "positions": [{"name": "site", "lon": SITE_LON, "lat": SITE_LAT}]}]},
+    }
+
+
+def cpu_s() -> float:
+    """User + system CPU time of this process [s]."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def ours(dem_path: Path, radius_km: float):
+    """ruralsim: the whole run twice, then the terrain engine alone twice with the default
+    Delta_h knots and twice with Delta_h on every path (exactly ITM on every profile).
+
+    Returns
+    -------
+    (ScenarioResult, dict, dict)
+        The last whole run; path loss grids of the engine-alone runs by knot fraction
+        [dB]; timings: ``run``, ``engine`` (inside the run), ``alone_<knots>`` (lists of two
+        wall-clock times [s]; the same keys + ``_cpu``: user + system CPU [s]), ``n_itm``
+        (ITM paths evaluated), ``n_cells`` (cells with a loss).
+    """
+    from dataclasses import replace
+
+    from simulator import parse_scenario, run
+    from simulator.engine import site_arrays
+    from simulator.engine_terrain import _thinned_samples, compute_fields_terrain
+    from simulator.runner import ITM_REACH_SLACK_DB, prepare
+
+    scenario = parse_scenario(scenario_dict(dem_path, radius_km))
+    times = {"run": [], "run_cpu": [], "engine": []}
+    for i in range(2):
+        t0, c0 = time.perf_counter(), cpu_s()
+        result = run(scenario)
+        wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+        t = result.timings_s
+        times["run"].append(wall)
+        times["run_cpu"].append(cpu)
+        times["engine"].append(t["engine"])
+        print(f"  whole run {i + 1}: {wall:.2f} s wall (CPU {cpu:.2f} s): terrain read + "
+              f"reprojection {t['terrain']:.2f} s, engine {t['engine']:.2f} s, population "
+              f"{t['population']:.2f} s, business {t['business']:.2f} s")
+    pre = prepare(scenario)
+    p = scenario.propagation
+    sa = site_arrays(pre.sites, pre.stations, pre.technology, pre.model,
+                     ue_height_m=p.ue_height_m,
+                     floor_dbm=pre.technology.dl_threshold_dbm - p.floor_below_threshold_db
+                     - ITM_REACH_SLACK_DB, max_range_m=p.max_range_km * 1000.0)
+    fields = {}
+    for knots in (p.itm.delta_h_knot_fraction, 0.0):
+        method = replace(pre.method, itm=dict(pre.method.itm, delta_h_knot_fraction=knots))
+        key = f"alone_{knots:g}"
+        times[key], times[key + "_cpu"] = [], []
+        for i in range(2):
+            t0, c0 = time.perf_counter(), cpu_s()
+            f, _ = compute_fields_terrain(pre.grid, pre.dem, sa, pre.technology, method,
+                                          ue_height_m=p.ue_height_m)
+            wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+            times[key].append(wall)
+            times[key + "_cpu"].append(cpu)
+            print(f"  terrain engine alone (Delta_h knots {knots:g}) {i + 1}: {wall:.2f} s "
+                  f"wall (CPU {cpu:.2f} s)")
+        fields[knots] = f.path_loss_db
+    res = pre.grid.resolution_m
+    n_steps = int(np.ceil(float(sa.reach_m[0]) / res - 1e-9)) + 1
+    n_rays = max(4, int(np.ceil(2.0 * np.pi * float(sa.reach_m[0]) / res)))
+    rays, _, _ = _thinned_samples(n_rays, n_steps)
+    times["n_itm"] = int(rays.size)
+    times["n_cells"] = int(np.isfinite(result.fields.path_loss_db).sum())
+    print(f"  reach {sa.reach_m[0] / 1000:.2f} km; {n_rays} rays x {n_steps} steps; ITM "
+          f"evaluated on {rays.size:,} ray samples, mapped to {times['n_cells']:,} cells")
+    return result, fields, times
+
+
+def great_circle(lat0_deg, lon0_deg, azimuth_rad, distance_m):
+    """Points at ``distance_m`` along great circles on SPLAT!'s sphere [deg] (broadcast)."""
+    lat0 = np.radians(lat0_deg)
+    beta = np.asarray(distance_m) / SPLAT_EARTH_RADIUS_M
+    lat = np.arcsin(np.sin(lat0) * np.cos(beta) + np.cos(lat0) * np.sin(beta)
+                    * np.cos(azimuth_rad))
+    dlon = np.arctan2(np.sin(azimuth_rad) * np.sin(beta) * np.cos(lat0),
+                      np.cos(beta) - np.sin(lat0) * np.sin(lat))
+    return np.degrees(lat), lon0_deg + np.degrees(dlon)
+
+
+def splat_like_profiles(z, lat_deg, lon_deg, *, bilinear=False):
+    """Terrain profiles from the site to points, sampled the way SPLAT! 1.4.2 does.
+
+    SPLAT! (ReadPath in splat.cpp, as its source reads) walks the great circle from the
+    site towards the map edge in steps of ``distance / sqrt(dlat^2 + dlon^2)`` with the
+    angles in arc-seconds (one sample per arc-second of latitude/longitude change, ~30.9 m
+    here) on a 3959-mile sphere, and takes the nearest pixel's elevation.  A location in
+    the ``-ano`` file is one of those samples, sample ``y`` of its ray.
+
+    Parameters
+    ----------
+    z : numpy.ndarray, shape (3601, 3601)
+        The tile [m].
+    lat_deg, lon_deg : numpy.ndarray, shape (n,)
+        SPLAT!'s locations (longitude east) [deg].
+    bilinear : bool, optional
+        Interpolate the tile bilinearly at the same samples instead of taking the nearest
+        pixel (as our rays do on our grid).
+
+    Returns
+    -------
+    elev_m : numpy.ndarray, shape (n, max_y + 1)
+        Elevations of samples 0 .. y of each path (NaN after) [m].
+    y : numpy.ndarray of int
+        Sample index of each location [-].
+    spacing_m : numpy.ndarray
+        Sample spacing of each path [m].
+    """
+    from scipy import ndimage
+
+    lat0, lon0 = np.radians(SITE_LAT), np.radians(SITE_LON)
+    lat1, lon1 = np.radians(lat_deg), np.radians(lon_deg)
+    cosc = (np.sin(lat0) * np.sin(lat1) + np.cos(lat0) * np.cos(lat1)
+            * np.cos(lon1 - lon0))
+    d = SPLAT_EARTH_RADIUS_M * np.arccos(np.clip(cosc, -1.0, 1.0))
+    az = np.arctan2(np.sin(lon1 - lon0) * np.cos(lat1),
+                    np.cos(lat0) * np.sin(lat1) - np.sin(lat0) * np.cos(lat1)
+                    * np.cos(lon1 - lon0))
+    # one sample per arc-second of (lat, lon) change along the ray
+    per_arcsec_m = SPLAT_EARTH_RADIUS_M * np.pi / 180.0 / 3600.0
+    nominal = per_arcsec_m / np.sqrt(np.cos(az) ** 2 + (np.sin(az) / np.cos(lat0)) ** 2)
+    y = np.maximum(np.rint(d / nominal).astype(np.int64), 2)
+    spacing = d / y
+    k = np.arange(int(y.max()) + 1)
+    plat, plon = great_circle(SITE_LAT, SITE_LON, az[:, None], spacing[:, None] * k[None, :])
+    row = TILE_N - 1 - (plat - TILE_LAT0) * PPD     # fractional pixel indices
+    col = (plon - TILE_LON0) * PPD
+    if bilinear:
+        elev = ndimage.map_coordinates(z.astype(np.float64), [row.ravel(), col.ravel()],
+                                       order=1, mode="nearest").reshape(row.shape)
+    else:
+        r = np.clip(np.rint(row).astype(np.int64), 0, TILE_N - 1)
+        c = np.clip(np.rint(col).astype(np.int64), 0, TILE_N - 1)
+        elev = z[r, c].astype(np.float64)
+    elev[k[None, :] > y[:, None]] = np.nan
+    return elev, y, spacing
+
+
+def stats(diff: np.ndarray) -> str:
+    """Median, 10th/90th percentiles and the share within 3 and 6 dB of a difference [dB]."""
+    d = diff[np.isfinite(diff)]
+    if d.size == 0:
+        return "no values"
+    p10, p50, p90 = np.percentile(d, [10, 50, 90])
+    return (f"median {p50:+6.2f}, p10 {p10:+6.2f}, p90 {p90:+6.2f} dB; |diff| <= 3 dB "
+            f"{np.mean(np.abs(d) <= 3):5.1%}, <= 6 dB {np.mean(np.abs(d) <= 6):5.1%} "
+            f"(n={d.size:,})")
+
+
+def ours_at(grid, loss_grid, lat, lon):
+    """Our loss [dB] in the grid cell containing each (lat, lon) (NaN outside the grid)."""
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform(lon, lat)
+    row, col = grid.cell_of(x, y)
+    ok = (row >= 0) & (row < grid.nrows) & (col >= 0) & (col < grid.ncols)
+    out = np.full(np.shape(lat), np.nan)
+    out[ok] = loss_grid[row[ok], col[ok]]
+    return out
+
+
+def compare(label, ours_db, loss_splat, obstructed, dist_m, radius_km):
+    """Print ours - SPLAT! at SPLAT!'s locations: overall, by distance band (the last band
+    open-ended: SPLAT!'s sphere puts a few locations a few metres beyond the radius), by
+    SPLAT!'s line-of-sight flag, and the share of locations below a few loss thresholds."""
+    diff = ours_db - loss_splat
+    print(f"  {label}")
+    print(f"    all locations          {stats(diff)}")
+    edges = [e for e in (0, 1, 5, 10, 15, 20, 30, 40) if e < radius_km] + [radius_km]
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        band = (dist_m >= lo * 1000) & ((dist_m < hi * 1000) | (hi == radius_km))
+        name = f"{lo:g}-{hi:g} km"
+        print(f"    {name:22s} {stats(diff[band])}")
+    print(f"    SPLAT! line of sight   {stats(diff[~obstructed])}")
+    print(f"    SPLAT! obstructed (*)  {stats(diff[obstructed])}")
+    ok = np.isfinite(ours_db)
+    shares = ", ".join(f"<= {t} dB {np.mean(loss_splat[ok] <= t):5.1%} / "
+                       f"{np.mean(ours_db[ok] <= t):5.1%}" for t in (130, 140, 150, 160))
+    print(f"    share of locations (SPLAT! / ours): {shares}")
+
+
+def itm_on_splat_profiles(z, lat, lon, loss_splat, ours_db, n_sample, rng):
+    """Our ITM on SPLAT!-style profiles to a random sample of SPLAT!'s locations: separates
+    the ITM code, SPLAT!'s choice of profile end, the terrain interpolation, and our grid,
+    rays and mapping."""
+    from simulator.propagation.itm import itm_p2p_loss_db
+
+    idx = np.sort(rng.choice(lat.size, size=min(n_sample, lat.size), replace=False))
+    elev, y, spacing = splat_like_profiles(z, lat[idx], lon[idx])
+    elev_b, _, _ = splat_like_profiles(z, lat[idx], lon[idx], bilinear=True)
+    kw = dict(mdvar=12, location_pct=50.0, **ITM)
+    short = itm_p2p_loss_db(elev, spacing, TX_HEIGHT_M, RX_HEIGHT_M, FREQUENCY_MHZ,
+                            n_points=y, **kw)
+    to_loc = itm_p2p_loss_db(elev, spacing, TX_HEIGHT_M, RX_HEIGHT_M, FREQUENCY_MHZ,
+                             n_points=y + 1, **kw)
+    to_loc_b = itm_p2p_loss_db(elev_b, spacing, TX_HEIGHT_M, RX_HEIGHT_M, FREQUENCY_MHZ,
+                               n_points=y + 1, **kw)
+    print(f"  our ITM (mdvar 12) on SPLAT!-style profiles (great circle, one sample per "
+          f"arc-second), {idx.size:,} random SPLAT! locations:")
+    d = np.abs(short - loss_splat[idx])
+    p50, p95, p99 = np.percentile(d, [50, 95, 99])
+    print(f"    (a) nearest pixel, ending one sample BEFORE the location, minus SPLAT!: |diff| "
+          f"median {p50:.3f}, 95 % {p95:.3f}, 99 % {p99:.3f}, max {d.max():.2f} dB")
+    print(f"    (b) nearest pixel, ending AT the location, minus SPLAT!     "
+          f"{stats(to_loc - loss_splat[idx])}")
+    print(f"    (c) bilinear minus nearest pixel, both ending at the location "
+          f"{stats(to_loc_b - to_loc)}")
+    print(f"    (d) ours (the run's cell) minus (bilinear, at the location)  "
+          f"{stats(ours_db[idx] - to_loc_b)}")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--radius-km", type=float, default=20.0)
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="work in this folder and keep the files (default: a temporary one)")
+    ap.add_argument("--no-itwom", action="store_true", help="skip the ITWOM runs")
+    ap.add_argument("--sample-paths", type=int, default=20000,
+                    help="locations for the ITM-on-SPLAT!-profiles diagnostic")
+    args = ap.parse_args(argv)
+    check_tools()
+    if args.radius_km <= 0 or args.radius_km > 50:
+        sys.exit("bench_splat: --radius-km must be in (0, 50] (the site is 55 km from the "
+                 "tile edges)")
+    tmp = None
+    if args.keep is None:
+        tmp = tempfile.TemporaryDirectory(prefix="bench_splat_")
+        folder = Path(tmp.name)
+    else:
+        folder = args.keep.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        run_all(folder, args)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def run_all(folder: Path, args) -> None:
+    """Everything, in ``folder``."""
+    print(f"bench_splat: one site at {SITE_LAT} N {SITE_LON} E, {args.radius_km:g} km radius, "
+          f"1 arc-second terrain, {FREQUENCY_MHZ:g} MHz, {TX_HEIGHT_M:g} m / {RX_HEIGHT_M:g} m;"
+          f" {os.cpu_count()} CPUs, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']};"
+          f" working in {folder}")
+    t0 = time.perf_counter()
+    z = make_tile(folder)
+    subprocess.run(["srtm2sdf-hd", "-d", "/dev/null", "N00E036.hgt"], cwd=folder, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    (folder / "site.qth").write_text(
+        f"site\n{SITE_LAT}\n{360.0 - SITE_LON}\n{TX_HEIGHT_M:g} meters\n")  # degrees West
+    (folder / "rx.qth").write_text(
+        f"rx\n{SITE_LAT + 0.05}\n{360.0 - SITE_LON - 0.05}\n{RX_HEIGHT_M:g} meters\n")
+    (folder / "site.lrp").write_text(LRP)
+    dem_path = folder / "N00E036.tif"
+    write_geotiff(z, dem_path)
+    print(f"terrain: {z.min()}..{z.max()} m, tile, SDF and GeoTIFF written in "
+          f"{time.perf_counter() - t0:.1f} s\n")
+
+    print("SPLAT! HD 1.4.2 (single-threaded), two runs each:")
+    times, splat = splat_runs(folder, args.radius_km, not args.no_itwom)
+    lat, lon, loss_itm, obstructed = splat["itm"]
+    print(f"  locations computed: {lat.size:,} (each pixel once: the first ray to reach it)\n")
+
+    print("ruralsim:")
+    result, fields, ours_t = ours(dem_path, args.radius_km)
+    grid = result.grid
+    knots = result.scenario.propagation.itm.delta_h_knot_fraction
+
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    _, _, dist_m = geod.inv(np.full(lat.size, SITE_LON), np.full(lat.size, SITE_LAT), lon, lat)
+    print("\nPath loss, ours minus SPLAT! at SPLAT!'s locations (our cell containing each):")
+    ours_run = ours_at(grid, result.fields.path_loss_db, lat, lon)
+    compare(f"vs SPLAT! ITM 1.2.2 (-olditm); ours: the whole run (Delta_h knots {knots:g})",
+            ours_run, loss_itm, obstructed, dist_m, args.radius_km)
+    compare("vs SPLAT! ITM 1.2.2 (-olditm); ours: Delta_h on every path (knots 0)",
+            ours_at(grid, fields[0.0], lat, lon), loss_itm, obstructed, dist_m,
+            args.radius_km)
+    if "itwom" in splat:
+        la, lo, loss_w, obs_w = splat["itwom"]
+        _, _, dist_w = geod.inv(np.full(la.size, SITE_LON), np.full(la.size, SITE_LAT), lo, la)
+        compare("vs SPLAT! ITWOM 3.0 (its default model, not ITM 1.2.2); ours: the whole run",
+                ours_at(grid, result.fields.path_loss_db, la, lo), loss_w, obs_w, dist_w,
+                args.radius_km)
+    print()
+    itm_on_splat_profiles(z, lat, lon, loss_itm, ours_run, args.sample_paths,
+                          np.random.default_rng(0))
+
+    def row(label, wall, cpu, note=""):
+        print(f"  {label:40s} {wall[0]:6.2f} s, {wall[1]:6.2f} s   {cpu[0]:6.2f} s, "
+              f"{cpu[1]:6.2f} s  {note}")
+
+    print(f"\nSummary (one site, {args.radius_km:g} km radius, 1 arc-second / 30 m, two runs "
+          "each):")
+    print(f"  {'':40s} {'wall clock':>18s}   {'CPU user+sys':>18s}")
+    s_ano, s_plain = times["ITM 1.2.2 (-olditm), -ano"], times["ITM 1.2.2 (-olditm), no -ano"]
+    row("SPLAT! HD ITM (-olditm), no -ano", *zip(*s_plain),
+        f"{lat.size:,} locations, one ITM path each")
+    row("SPLAT! HD ITM (-olditm), with -ano", *zip(*s_ano))
+    if "ITWOM 3.0 (default), no -ano" in times:
+        row("SPLAT! HD ITWOM 3.0, no -ano", *zip(*times["ITWOM 3.0 (default), no -ano"]))
+    key = f"alone_{knots:g}"
+    row(f"ruralsim terrain engine (knots {knots:g})", ours_t[key], ours_t[key + "_cpu"],
+        f"{ours_t['n_itm']:,} ITM paths, {ours_t['n_cells']:,} cells")
+    row("ruralsim terrain engine (knots 0)", ours_t["alone_0"], ours_t["alone_0_cpu"])
+    row("ruralsim whole run", ours_t["run"], ours_t["run_cpu"])
+    sw, sc = min(w for w, _ in s_plain), min(c for _, c in s_plain)
+    print(f"  SPLAT! (-olditm, no -ano) / ruralsim engine, best of two: wall "
+          f"{sw / min(ours_t[key]):.1f}x, CPU {sc / min(ours_t[key + '_cpu']):.1f}x; knots 0: "
+          f"wall {sw / min(ours_t['alone_0']):.1f}x, CPU "
+          f"{sc / min(ours_t['alone_0_cpu']):.1f}x; whole run: wall "
+          f"{sw / min(ours_t['run']):.1f}x, CPU {sc / min(ours_t['run_cpu']):.1f}x")
+
+
+if __name__ == "__main__":
+    main()
