@@ -64,7 +64,9 @@ class _RangeSums:
         blocks = z[:, : nb * b].reshape(m, nb, b)
         weights = np.stack([np.ones(b), np.arange(b, dtype=np.float64)], axis=1)
         self._loc_weights = weights
-        sums = blocks @ weights  # (m, nb, 2): block sums of z and of local-index * z
+        # (m, nb, 2): block sums of z and of local-index * z (einsum: numpy's own loop, not
+        # a multi-threaded BLAS call, so the engine stays on one core)
+        sums = np.einsum("mnb,bk->mnk", blocks, weights)
         s0 = sums[:, :, 0]
         s1 = sums[:, :, 1] + (np.arange(nb) * float(b))[None, :] * s0
         # running totals before each block (sequential cumsum: the result of a row does not
@@ -88,7 +90,7 @@ class _RangeSums:
         np.minimum(k, self.flat.size - 1, out=k)  # clipped ones are masked out below
         vals = np.take(self.flat, k)
         vals *= loc < r[:, :, None]
-        part = vals @ self._loc_weights  # (m, q, 2): sum z, sum loc * z
+        part = np.einsum("mqb,bk->mqk", vals, self._loc_weights)  # sum z, sum loc * z
         p0 = p0 + part[:, :, 0]
         p1 = p1 + base * part[:, :, 0] + part[:, :, 1]
         return p0, p1
@@ -183,7 +185,8 @@ def terrain_delta_h(zflat, offsets, np_int, xi, d_start, d_end, ws):
         wts = j - 0.5 * np_s
         wts[0] *= 0.5
         wts[-1] *= 0.5
-        slope = (s @ wts) * 12.0 / ((np_s * np_s + 2.0) * np_s)
+        # einsum rather than a BLAS product: single-threaded, and faster for these shapes
+        slope = np.einsum("ij,j->i", s, wts) * 12.0 / ((np_s * np_s + 2.0) * np_s)
         np.multiply.outer(slope, j, out=t)
         s -= t
         # a full SIMD sort of <= 245 values is faster in numpy than a two-kth partition
