@@ -31,6 +31,31 @@ tile's window. Generation itself peaks at about 30 bytes a cell.
 Dask: :func:`connect` opens a ``LocalCluster`` (``workers`` processes, one thread each) or a
 ``Client`` on a scheduler address; tasks are submitted with ``retries`` so a worker that dies
 is replaced and its tile recomputed; a tile that still fails stops the run with one line.
+
+Terrain. The DEM is built once on the driver (:func:`simulator.runner.prepare`: the
+synthetic generator peaks at about 80 bytes a cell, a DEM raster is read whole), like the
+people. An area model on a terrain (``rma_38901``, ``itm_area`` ...) then runs the flat
+engine per tile exactly as above; the tiles also write their window of terrain.tif. The
+terrain methods (``itm``, ``deygout``, ``bullington``) sweep each site's rays over its
+whole disc, which crosses tiles, so they add a **site pass** before the tiles:
+
+* every site's disc (:func:`simulator.engine_terrain.site_disc`, the in-memory engine's
+  own per-site function) is reduced, strictly in site index order, into region-sized
+  fields (:class:`simulator.engine_terrain.FieldReduction`: best signal, server, path loss,
+  line of sight, per-channel co-channel sums in float64) held in ``numpy.memmap`` files in
+  a temporary folder (:func:`scratch_bytes`: 13 + 8 x channels bytes a cell, and 12 + 8 x
+  channels for the existing sites alone; deleted at the end of the run, also on failure).
+  Each existing site's disc is computed once and reduced into both. The driver's memory
+  then follows one site's fan of rays, not the region (the memmaps' resident pages are
+  the kernel's file cache);
+* serially on the driver, or as Dask tasks (:func:`site_task`; the DEM travels once to
+  each worker, as float64, 8 bytes a cell): results arriving early are held and reduced in
+  site order, at most ``max_in_flight`` at a time, so 1 and N workers give the same bytes;
+* each tile task then receives its window of those fields with its people (so any Dask
+  cluster works: nothing is read from the driver's disk), serves exactly as above, adds
+  the people in line of sight to the integer sums and writes terrain.tif and
+  line_of_sight.tif. The reduction and the per-cell finish are the in-memory engine's,
+  so the fields, and every integer of summary.json, are identical to the in-memory run.
 """
 
 from __future__ import annotations
@@ -1064,6 +1089,11 @@ def connect(*, workers: int | None = None, scheduler: str | None = None,
     """A Dask client: a LocalCluster of ``workers`` processes (one thread each), or the
     scheduler at ``scheduler`` (``tcp://host:8786``). Closed on exit.
 
+    The local workers are started without Dask's default ``MALLOC_TRIM_THRESHOLD_``
+    (see the comment in the code: it makes the terrain engine several times slower);
+    workers of an existing cluster should be started likewise (Dask configuration
+    ``distributed.nanny.pre-spawn-environ``).
+
     Raises ScenarioError "cannot reach scheduler at ..." when the address does not answer
     within ``timeout_s``.
     """
@@ -1087,8 +1117,18 @@ def connect(*, workers: int | None = None, scheduler: str | None = None,
     n = int(workers or 1)
     if n < 1:
         raise ScenarioError(f"--workers must be >= 1 (got {n})", value=n)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                           dashboard_address=None)
+    import dask
+
+    # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which also freezes
+    # glibc's mmap threshold: every large numpy temporary is then a fresh mmap, faulted in
+    # page by page. The terrain engine allocates many per site: measured 4.7 x slower per
+    # site on 1 worker (93 s against 20 s for 82 ITM sites); without it, 1.15 x (transfer)
+    spawn_env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ",
+                                                  {}).items()
+                 if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                               dashboard_address=None)
     try:
         client = Client(cluster)
         try:
