@@ -157,6 +157,23 @@ def test_cli_workers_processes_give_the_serial_bytes(tmp_path):
     assert info["terrain_site_pass"]["where"].startswith("dask workers")
 
 
+def test_cli_switches_a_terrain_run_to_tiled_when_memory_is_short(tmp_path, monkeypatch,
+                                                                  capsys):
+    from simulator import resources
+
+    scenario = _scenario(tmp_path, region__width_km=7.5, region__height_km=6)
+    tiled = tmp_path / "tiled"
+    run_tiled(scenario, out_dir=tiled)
+    # in memory: the 640 MiB interpreter allowance alone is too much; tiled: 3,000 cells x
+    # 90 bytes and one site of 6 km at 150 m (a few MB) fit
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: 60_000_000)
+    out = tmp_path / "auto"
+    assert main(["run", str(scenario.source_path), "--out", str(out)]) == 0
+    assert "tiled run: " in capsys.readouterr().out
+    assert (out / "summary.json").read_bytes() == (tiled / "summary.json").read_bytes()
+    assert (out / "line_of_sight.tif").exists() and (out / "terrain.tif").exists()
+
+
 def test_site_pass_reduces_in_site_order_whatever_the_arrival(monkeypatch):
     # later sites finish first; the driver must still reduce 0, 1, 2, ...
     def slow_early(job, which, k):
