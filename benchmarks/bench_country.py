@@ -2,6 +2,8 @@
 
 Run:  python benchmarks/bench_country.py                 (10 and 50 million cells)
       python benchmarks/bench_country.py --cells 10e6 --dask-cells 2e6 --itm-sites 4
+      python benchmarks/bench_country.py --cells "" --dask-cells 0 --itm-sites 0 \
+          --terrain-cells 4e6                            (tiled ITM on a terrain only)
 Prints figures; asserts nothing. Each case runs in its own process, so its peak RSS
 (``resource.getrusage``: the driver, and the largest Dask worker) is its own.
 
@@ -11,12 +13,19 @@ Cases (terrain-free, rma_38901, LTE 900, flat terrain):
   synthetic population of 40 people per km2; the nine GeoTIFFs written tile by tile;
 * Dask: the same model on a smaller region, 2 local workers against serial;
 * ITM: the point-to-point terrain engine on a synthetic DEM, seconds per site, and the
-  projection for the country case (5,000 sites on 2 cores).
+  projection for the country case (5,000 sites on 2 cores);
+* tiled terrain (``--terrain-cells``, off by default): a square region at 90 m on a
+  synthetic DEM, ITM point to point, one RuralStar-class site per 100 km2 (range capped
+  at ``--terrain-range-km``), reuse 3, the GeoTIFFs written: seconds of the site pass and
+  of the tiles, seconds per site, peak RSS and peak anonymous RSS (sampled; RSS also
+  counts the pages of the site pass's memmap files, which the kernel can drop), and the
+  scratch disk the memmaps took.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import resource
 import shutil
@@ -104,6 +113,127 @@ def case_itm(n_sites: int) -> dict:
             "s_per_site": r.timings_s["engine"] / n_sites, "rss_mb": own}
 
 
+class _AnonPeak:
+    """Peak ``RssAnon`` of this process (memory not backed by files) [MB], sampled."""
+
+    def __init__(self, interval_s: float = 0.05):
+        import threading
+
+        self.peak_kb = 0
+        self.since_mark_kb = None
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, args=(interval_s,), daemon=True)
+
+    def _read(self) -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+        return 0
+
+    def _sample(self) -> None:
+        now = self._read()
+        self.peak_kb = max(self.peak_kb, now)
+        if self.since_mark_kb is not None:
+            self.since_mark_kb = max(self.since_mark_kb, now)
+
+    def mark(self) -> None:
+        """Start a second peak from now (e.g. after the run's preparation)."""
+        self.since_mark_kb = self._read()
+
+    def _run(self, interval_s: float) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(interval_s)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self._sample()
+        return False
+
+    @property
+    def mb(self) -> float:
+        return self.peak_kb / 1024
+
+
+def terrain_scenario(n_cells: float, *, range_km: float, tile: int = 256) -> dict:
+    """Square region of ``n_cells`` at 90 m on a synthetic DEM, ITM, 1 site per 100 km2."""
+    side_km = (n_cells ** 0.5) * 0.09
+    area = side_km * side_km
+    data = country_scenario(1e6, tile=tile, name="country-terrain")
+    data["region"].update(width_km=round(side_km, 3), height_km=round(side_km, 3),
+                          resolution_m=90)
+    data["population"]["synthetic"].update(total_people=int(40 * area),
+                                           settlements=int(area / 25))
+    data["terrain"] = {"synthetic": {"relief_m": 400, "ridges": 3}}
+    data["propagation"].update(model="itm", max_range_km=range_km)
+    data["radio"] = {"reuse_factor": 3}
+    data["sites"] = {"existing": [{"station": "macro", "placement": "grid",
+                                   "count": max(1, int(area / 5000))}],
+                     "new": [{"station": "ruralstar_pro", "placement": "grid",
+                              "count": int(round(area / 100))}]}
+    return data
+
+
+def case_tiled_terrain(n_cells: float, workers: int, range_km: float,
+                       in_memory: bool = False) -> dict:
+    """One tiled ITM run on a terrain in this process (called in a child process);
+    ``in_memory``: the in-memory run of the same scenario instead."""
+    from simulator.distributed import connect, estimate_memory_bytes, run_tiled
+    from simulator.io.scenario_file import parse_scenario
+    from simulator.runner import run
+
+    scenario = parse_scenario(terrain_scenario(n_cells, range_km=range_km))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-country-terrain-"))
+    try:
+        with _AnonPeak() as anon:
+            t0 = time.perf_counter()
+
+            def started(done, total):
+                if anon.since_mark_kb is None:     # the first site (tiled: before it)
+                    anon.mark()
+
+            if in_memory:
+                r = run(scenario, progress=started)
+                r.save(tmp / "out", maps=False)
+                r.site_pass, r.tiles = {"where": "in-memory run"}, 0
+                t = r.timings_s
+                t["site_pass"] = t["engine"] + t["baseline"]
+                t["prepare"] = t["population"] + t["terrain"] + t["sites"]
+            elif workers:
+                with connect(workers=workers) as client:
+                    r = run_tiled(scenario, out_dir=tmp / "out", client=client,
+                                  site_progress=started)
+            else:
+                r = run_tiled(scenario, out_dir=tmp / "out", site_progress=started)
+            seconds = time.perf_counter() - t0
+        summary = (tmp / "out" / "summary.json").read_text()
+        size = sum(p.stat().st_size for p in (tmp / "out").glob("*"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    own, kids = _rss_mb()
+    sp = r.site_pass
+    return {"cells": r.grid.n_cells, "sites": len(r.sites), "tiles": r.tiles,
+            "seconds": seconds, "site_pass_s": r.timings_s.get("site_pass", 0.0),
+            "tiles_s": r.timings_s.get("tiles", 0.0),
+            "prepare_s": r.timings_s.get("prepare", 0.0),
+            "s_per_site": sp.get("seconds_per_site",
+                                 r.timings_s.get("site_pass", 0.0) / max(len(r.sites), 1)),
+            "where": sp.get("where"),
+            "scratch_mb": sp.get("scratch_bytes", 0) / 2**20, "rss_mb": own,
+            "anon_mb": anon.mb, "anon_engine_mb": (anon.since_mark_kb or 0) / 1024,
+            "worker_rss_mb": kids, "output_mb": size / 2**20, "summary": summary,
+            "estimate_mb": estimate_memory_bytes(scenario, "memory" if in_memory
+                                                 else "tiled") / 2**20,
+            "people_covered": r.summary["people_covered"],
+            "population": r.summary["population_total"],
+            "line_of_sight": r.summary["people_in_line_of_sight"]}
+
+
 def _child(args: list[str]) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
                          text=True, check=False)
@@ -121,6 +251,14 @@ def main() -> None:
     ap.add_argument("--dask-cells", type=float, default=4e6,
                     help="cells of the Dask-vs-serial case (0 skips it)")
     ap.add_argument("--itm-sites", type=int, default=4, help="sites of the ITM case (0 skips)")
+    ap.add_argument("--terrain-cells", type=float, default=0.0,
+                    help="cells of the tiled ITM-on-terrain case at 90 m (0 skips it)")
+    ap.add_argument("--terrain-range-km", type=float, default=20.0,
+                    help="propagation.max_range_km of the terrain case [km]")
+    ap.add_argument("--terrain-workers", type=int, default=0,
+                    help="Dask workers of the terrain case (0: serial)")
+    ap.add_argument("--terrain-in-memory", action="store_true",
+                    help="also run the terrain case in memory and compare summary.json")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -128,14 +266,44 @@ def main() -> None:
         if kind == "tiled":
             res = case_tiled(float(a.child[1]), int(a.child[2]), int(a.child[3]),
                              a.child[4] == "1")
+        elif kind == "terrain":
+            res = case_tiled_terrain(float(a.child[1]), int(a.child[2]), float(a.child[3]),
+                                     a.child[4] == "1")
         else:
             res = case_itm(int(a.child[1]))
         print(json.dumps(res))
         return
     rasters = "0" if a.no_rasters else "1"
-    print(f"country-scale benchmark, terrain-free (rma_38901, LTE 900), tile {a.tile} cells, "
-          f"rasters {'not ' if a.no_rasters else ''}written")
-    for n in [float(x) for x in a.cells.split(",") if x]:
+    if a.terrain_cells:
+        print(f"ITM on a synthetic terrain, 90 m, {a.terrain_range_km:g} km range cap, "
+              "reuse 3, GeoTIFFs written:")
+        runs = [("tiled", "0")] + ([("in-memory", "1")] if a.terrain_in_memory else [])
+        summaries = []
+        for label, mem in runs:
+            r = _child(["terrain", str(a.terrain_cells), str(a.terrain_workers),
+                        str(a.terrain_range_km), mem])
+            summaries.append(r["summary"])
+            engine = "site pass" if label == "tiled" else "engine + baseline"
+            print(f"  {label}, {r['where']}: {r['cells']:,} cells, {r['sites']:,} sites, "
+                  f"{r['tiles']} tiles: {r['seconds']:.1f} s (prepare {r['prepare_s']:.1f} s, "
+                  f"{engine} {r['site_pass_s']:.1f} s = {r['s_per_site']:.2f} s per site, "
+                  f"tiles {r['tiles_s']:.1f} s)")
+            print(f"    peak RSS {r['rss_mb']:,.0f} MB (counts memmap pages), peak anonymous "
+                  f"RSS {r['anon_mb']:,.0f} MB, from the first site on "
+                  f"{r['anon_engine_mb']:,.0f} MB; estimate {r['estimate_mb']:,.0f} MB; "
+                  f"largest worker RSS {r['worker_rss_mb']:,.0f} MB; scratch memmaps "
+                  f"{r['scratch_mb']:,.0f} MB; GeoTIFFs {r['output_mb']:,.0f} MB")
+            digest = hashlib.sha256(r["summary"].encode()).hexdigest()[:16]
+            print(f"    {r['population']:,} people, {r['people_covered']:,} covered, "
+                  f"{r['line_of_sight']:,} in line of sight; summary.json sha256 {digest}")
+        if len(summaries) == 2:
+            same = "byte-identical" if summaries[0] == summaries[1] else "DIFFERENT"
+            print(f"  summary.json tiled vs in-memory: {same}")
+    cells = [float(x) for x in a.cells.split(",") if x]
+    if cells:
+        print(f"country-scale benchmark, terrain-free (rma_38901, LTE 900), tile {a.tile} "
+              f"cells, rasters {'not ' if a.no_rasters else ''}written")
+    for n in cells:
         r = _child(["tiled", str(n), "0", str(a.tile), rasters])
         print(f"  {r['cells']:>11,} cells, {r['sites']:>5,} sites, {r['tiles']:>5} tiles: "
               f"{r['seconds']:7.1f} s, {r['cells'] / r['seconds'] / 1e6:5.2f} million cells/s, "

@@ -108,7 +108,8 @@ def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
 
 
 class ProgressBar:
-    """A one-line progress bar with an ETA on stderr: ``progress(done, total)``."""
+    """A one-line progress bar with an ETA on stderr: ``progress(done, total)``; a call
+    with ``done == 0`` (re)starts the clock."""
 
     def __init__(self, label: str, unit: str = "tiles", stream=None, width: int = 28,
                  min_interval_s: float = 0.25):
@@ -121,6 +122,8 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter()
+        if done == 0:
+            self.t0 = now
         if done < total and now - self._last < self.min_interval_s:
             return
         self._last = now
@@ -158,6 +161,19 @@ def _progress(args, label: str, unit: str = "tiles"):
     if show is None:
         show = sys.stderr.isatty() and not args.quiet
     return ProgressBar(label, unit) if show else None
+
+
+def _closed_when_done(bar):
+    """``bar`` as a progress callback that ends its line when done (None stays None)."""
+    if bar is None:
+        return None
+
+    def call(done: int, total: int) -> None:
+        bar(done, total)
+        if done == total:
+            bar.close()
+
+    return call
 
 
 def _backend(args):
@@ -201,6 +217,9 @@ def _cmd_run(args) -> int:
                             "--in-memory")
     mode = "tiled" if (args.workers or args.scheduler) else choose_mode(scenario, requested)
     bar = _progress(args, "engine")
+    site_bar = None
+    if mode == "tiled" and scenario.propagation.model in ("itm", "deygout", "bullington"):
+        site_bar = _progress(args, "site pass", "sites")     # the terrain site pass
     with _backend(args) as client:
         try:
             if mode == "memory":
@@ -212,11 +231,13 @@ def _cmd_run(args) -> int:
             else:
                 result = run_tiled(scenario, out_dir=target, overwrite=args.overwrite,
                                    client=client, tile_size_cells=args.tile_size,
-                                   progress=bar, retries=args.retries)
+                                   progress=bar, retries=args.retries,
+                                   site_progress=_closed_when_done(site_bar))
                 saved = target
         finally:
-            if bar is not None:
-                bar.close()
+            for b in (site_bar, bar):
+                if b is not None:
+                    b.close()
     if not args.quiet:
         _print_table(result.summary, saved if mode == "memory" else None,
                      time.perf_counter() - t0)

@@ -31,6 +31,31 @@ tile's window. Generation itself peaks at about 30 bytes a cell.
 Dask: :func:`connect` opens a ``LocalCluster`` (``workers`` processes, one thread each) or a
 ``Client`` on a scheduler address; tasks are submitted with ``retries`` so a worker that dies
 is replaced and its tile recomputed; a tile that still fails stops the run with one line.
+
+Terrain. The DEM is built once on the driver (:func:`simulator.runner.prepare`: the
+synthetic generator peaks at about 80 bytes a cell, a DEM raster is read whole), like the
+people. An area model on a terrain (``rma_38901``, ``itm_area`` ...) then runs the flat
+engine per tile exactly as above; the tiles also write their window of terrain.tif. The
+terrain methods (``itm``, ``deygout``, ``bullington``) sweep each site's rays over its
+whole disc, which crosses tiles, so they add a **site pass** before the tiles:
+
+* every site's disc (:func:`simulator.engine_terrain.site_disc`, the in-memory engine's
+  own per-site function) is reduced, strictly in site index order, into region-sized
+  fields (:class:`simulator.engine_terrain.FieldReduction`: best signal, server, path loss,
+  line of sight, per-channel co-channel sums in float64) held in ``numpy.memmap`` files in
+  a temporary folder (:func:`scratch_bytes`: 13 + 8 x channels bytes a cell, and 12 + 8 x
+  channels for the existing sites alone; deleted at the end of the run, also on failure).
+  Each existing site's disc is computed once and reduced into both. The driver's memory
+  then follows one site's fan of rays, not the region (the memmaps' resident pages are
+  the kernel's file cache);
+* serially on the driver, or as Dask tasks (:func:`site_task`; the DEM travels once to
+  each worker, as float64, 8 bytes a cell): results arriving early are held and reduced in
+  site order, at most ``max_in_flight`` at a time, so 1 and N workers give the same bytes;
+* each tile task then receives its window of those fields with its people (so any Dask
+  cluster works: nothing is read from the driver's disk), serves exactly as above, adds
+  the people in line of sight to the integer sums and writes terrain.tif and
+  line_of_sight.tif. The reduction and the per-cell finish are the in-memory engine's,
+  so the fields, and every integer of summary.json, are identical to the in-memory run.
 """
 
 from __future__ import annotations
@@ -62,6 +87,22 @@ BYTES_PER_CELL_TILED_DRIVER = 30
 #: Engine working set per site-cell pair of a tile (float32 offsets, distance, loss, signal,
 #: antenna gain and their temporaries).
 BYTES_PER_PAIR = 64
+#: Driver memory per cell of a tiled run on a terrain: the synthetic DEM generator's
+#: transients (79 bytes a cell, measured with tracemalloc at 4 M cells) on top of the
+#: people (int64) and the region mask they overlap with. Afterwards the driver keeps the
+#: people (int32) and the DEM (float32; float64 with a terrain method: 8 bytes a cell).
+BYTES_PER_CELL_TILED_TERRAIN_DRIVER = 90
+#: A site-pass worker holds the DEM as float64 [bytes per cell].
+BYTES_PER_CELL_SITE_WORKER = 8
+#: Working memory of :func:`simulator.engine_terrain.site_disc` per cell of the disc's
+#: bounding box (mapped loss, offsets, distance, antenna gain and their temporaries), on
+#: top of the fan of rays (:func:`simulator.resources.terrain_site_bytes`). A margin:
+#: measured with tracemalloc for one site of 20 km at 90 m (200,000 cells in the box), the
+#: whole of site_disc peaks at 52 MB with ITM (fan estimate 71 MB) and 548 MB with Deygout
+#: (616 MB).
+BYTES_PER_DISC_CELL_WORK = 64
+#: A disc sent back by a site task: signal, path loss (float32), line of sight [bytes/cell].
+BYTES_PER_DISC_CELL = 9
 #: ``mode="auto"`` runs tiled above this many cells even when memory would allow.
 TILED_AUTO_CELLS = 20_000_000
 #: Share of the available memory a run may plan to use.
@@ -82,13 +123,44 @@ def _grid_cells(scenario) -> int:
         round(r.height_km * 1000.0 / r.resolution_m))
 
 
+def _terrain_method(scenario) -> bool:
+    return scenario.propagation.model in ("itm", "deygout", "bullington")
+
+
+def _disc_cells(scenario) -> float:
+    """Cells of the bounding box of one site's disc (the range, or the whole grid)."""
+    r, p = scenario.region, scenario.propagation
+    side = 2.0 * p.max_range_km * 1000.0 / r.resolution_m + 2.0
+    return min(side * side, float(_grid_cells(scenario)))
+
+
+def site_bytes(scenario) -> int:
+    """Working memory of one site of the terrain site pass [bytes]: its fan of rays
+    (:func:`simulator.resources.terrain_site_bytes`) and the work on its disc; 0 without
+    a terrain method."""
+    if not _terrain_method(scenario):
+        return 0
+    r, p = scenario.region, scenario.propagation
+    fan = resources.terrain_site_bytes(_grid_cells(scenario), model=p.model,
+                                       resolution_m=r.resolution_m,
+                                       max_range_km=p.max_range_km,
+                                       max_profile_points=p.max_profile_points)
+    return int(fan + _disc_cells(scenario) * BYTES_PER_DISC_CELL_WORK)
+
+
 def estimate_memory_bytes(scenario, mode: str) -> int:
     """Planned peak memory of a run [bytes]: ``mode`` "memory" (the whole region's arrays:
     :func:`simulator.resources.estimate_for_scenario`, the one estimator of in-memory runs)
-    or "tiled" (the driver: people per cell and the region mask; tile tasks come on top)."""
+    or "tiled" (the driver: people per cell and the region mask; on a terrain the DEM's
+    generation or reading, and with a terrain method one site of the site pass, which
+    runs on the driver without Dask; tile tasks come on top; the site pass's memmap files
+    are disk, :func:`scratch_bytes`, their resident pages the operating system's cache)."""
     if mode == "memory":
         return resources.estimate_for_scenario(scenario).peak_memory_bytes
-    return _grid_cells(scenario) * BYTES_PER_CELL_TILED_DRIVER
+    cells = _grid_cells(scenario)
+    if scenario.terrain == "flat":
+        return cells * BYTES_PER_CELL_TILED_DRIVER
+    return cells * BYTES_PER_CELL_TILED_TERRAIN_DRIVER + site_bytes(scenario)
 
 
 def _gb(b: float) -> str:
@@ -109,9 +181,11 @@ def check_memory(scenario, mode: str = "memory") -> None:
     if need <= MEMORY_SHARE * avail:
         return
     src = str(scenario.source_path) if scenario.source_path else None
+    what = "people per cell on the driver" if scenario.terrain == "flat" else \
+        "people and terrain per cell on the driver"
     raise ScenarioError(
         f"{_grid_cells(scenario):,} cells need about {_gb(need)} of memory even tiled "
-        f"(people per cell on the driver) and {_gb(avail)} is available; use a coarser "
+        f"({what}) and {_gb(avail)} is available; use a coarser "
         "region.resolution_m", file=src, key="region.resolution_m")
 
 
@@ -146,6 +220,29 @@ class TileJob:
     services: tuple               # ((name, min Mbit/s or None), ...)
     boundary: object = None       # shapely geometry in the grid CRS, or None
     rasters: bool = True
+
+
+@dataclass
+class TileTerrain:
+    """The terrain part of one tile task (the driver's window of the site pass's fields).
+
+    Attributes
+    ----------
+    fields : CoverageFields or None
+        The tile's window of the terrain engine's fields (all sites); None for an area
+        model on a terrain (the tile task then runs the flat engine, as the in-memory run).
+    line_of_sight : numpy.ndarray or None
+        bool, the tile's window: in line of sight of at least one site within reach.
+    fields_base : CoverageFields or None
+        The same with the existing sites alone (None: there are none).
+    elevation_m : numpy.ndarray or None
+        float32 ground elevation of the tile [m], for terrain.tif (None: no rasters).
+    """
+
+    fields: object = None
+    line_of_sight: np.ndarray | None = None
+    fields_base: object = None
+    elevation_m: np.ndarray | None = None
 
 
 @dataclass
@@ -194,11 +291,13 @@ def tile_region_mask(grid: Grid, tile: Tile, boundary) -> np.ndarray:
 
 
 def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.ndarray,
-              idx_base: np.ndarray) -> TileOutput:
+              idx_base: np.ndarray, terrain: TileTerrain | None = None) -> TileOutput:
     """Engine, serving and the tile's sums for one tile (pure: no I/O).
 
     Each cell gets the arithmetic of the in-memory run (:func:`simulator.engine.
-    compute_tile` then :func:`simulator.serving.serve`), so integer results are identical.
+    compute_tile`, or with a terrain method the tile's window of the site pass's fields
+    in ``terrain``, then :func:`simulator.serving.serve`), so integer results are
+    identical.
     """
     from .capacity import shannon_throughput_bps_per_hz
     from .engine import CoverageFields, compute_tile
@@ -206,10 +305,15 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
 
     tech, params = job.technology, job.params
     people = np.asarray(people).astype(np.int64)
-    fields = CoverageFields(*compute_tile(job.grid, tile, job.sa, idx, tech, job.model,
-                                          job.ue_height_m, job.channel))
+    profiles = terrain is not None and terrain.fields is not None
+    if profiles:
+        fields, los = terrain.fields, terrain.line_of_sight
+    else:
+        fields = CoverageFields(*compute_tile(job.grid, tile, job.sa, idx, tech, job.model,
+                                              job.ue_height_m, job.channel))
+        los = None
     # n_sites=0: no per-tile capacity (the loads need the whole region; done at the end)
-    sv = serve(fields, job.sa.tx_metric_dbm, people, tech, params, 0)
+    sv = serve(fields, job.sa.tx_metric_dbm, people, tech, params, 0, line_of_sight=los)
     inside = tile_region_mask(job.grid, tile, job.boundary)
     ints = {
         "population": int(people.sum()),
@@ -219,6 +323,8 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
         "covered_cells": int((sv.covered_outdoor & inside).sum()),
         "region_cells": int(inside.sum()),
     }
+    if los is not None:
+        ints["line_of_sight"] = int(people[los].sum())
     services = {}
     for name, need in job.services:
         ok = sv.people_covered if need is None else np.where(
@@ -250,10 +356,13 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
     site_people = _per_site_int_sums(inv, ppl, n)
     site_attached = _per_site_int_sums(inv, att, n)
     site_over = _per_site_int_sums(inv, over_se_q, n)
-    # baseline: the existing sites alone
+    # baseline: the existing sites alone (people covered do not depend on line of sight)
     if len(job.sa_base):
-        bf = CoverageFields(*compute_tile(job.grid, tile, job.sa_base, idx_base, tech,
-                                          job.model, job.ue_height_m, job.channel_base))
+        if profiles:
+            bf = terrain.fields_base
+        else:
+            bf = CoverageFields(*compute_tile(job.grid, tile, job.sa_base, idx_base, tech,
+                                              job.model, job.ue_height_m, job.channel_base))
         bsv = serve(bf, job.sa_base.tx_metric_dbm, people, tech, params, 0)
         ints["existing"] = int(bsv.people_covered.sum())
     else:
@@ -273,13 +382,18 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
         }
         if tech.carries_data:
             rasters["throughput_mbps.tif"] = sv.throughput_mbps
+        if terrain is not None and terrain.elevation_m is not None:
+            rasters["terrain.tif"] = terrain.elevation_m
+        if los is not None:
+            rasters["line_of_sight.tif"] = los.astype(np.uint8)
     return TileOutput(index=index, ints=ints, causes=dict(sv.uncovered_by_cause),
                       services=services, site_ids=uniq, site_people=site_people,
                       site_attached=site_attached, site_over_se_q=site_over, rasters=rasters)
 
 
-def raster_specs(technology) -> list:
-    """The rasters a tiled run writes (the in-memory run's set without terrain)."""
+def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = False) -> list:
+    """The rasters a tiled run writes: the in-memory run's set (``terrain``: terrain.tif,
+    ``line_of_sight``: line_of_sight.tif, which only the terrain methods make)."""
     from .io.streaming import RasterSpec
 
     metric = technology.signal_metric.upper()
@@ -306,6 +420,12 @@ def raster_specs(technology) -> list:
         specs.append(RasterSpec("throughput_mbps.tif", "float32", float("nan"),
                                 "single-user downlink throughput, TR 36.942 truncated Shannon "
                                 "[Mbit/s]", "Mbit/s"))
+    if terrain:
+        specs.append(RasterSpec("terrain.tif", "float32", None, "ground elevation [m]", "m"))
+    if line_of_sight:
+        specs.append(RasterSpec("line_of_sight.tif", "uint8", None,
+                                "1 where at least one site within reach is in line of sight "
+                                "(effective Earth, k-factor)"))
     return specs
 
 
@@ -335,8 +455,14 @@ class _Totals:
         self.tiles += 1
 
 
-def _run_totals(t: _Totals, tech, params, n_sites: int):
-    """:class:`simulator.runner.RunTotals` from the added-up tiles (site loads here)."""
+def _run_totals(t: _Totals, tech, params, n_sites: int, *, line_of_sight: bool = False,
+                terrain_relief_m: float = 0.0):
+    """:class:`simulator.runner.RunTotals` from the added-up tiles (site loads here).
+
+    ``line_of_sight``: the tiles served with a line-of-sight field (terrain methods), which
+    adds the terrain-limited cause (in :func:`simulator.serving.serve`'s order) and the
+    people in line of sight.
+    """
     from .runner import RunTotals
 
     covered = t.ints.get("covered", 0)
@@ -358,12 +484,14 @@ def _run_totals(t: _Totals, tech, params, n_sites: int):
         people_covered_expected=float(t.ints.get("expected_q", 0)) / _SCALE,
         people_covered_downlink_only=t.ints.get("downlink_only", 0),
         people_covered_existing=t.ints.get("existing", 0),
-        uncovered_by_cause={k: t.causes.get(k, 0) for k in (1, 2, 3, 4)},
+        uncovered_by_cause={k: t.causes.get(k, 0) for k in ((1, 2, 3, 5, 4) if line_of_sight
+                                                            else (1, 2, 3, 4))},
         people_by_service=dict(t.services), people_served_busy_hour=served,
         site_load=load, covered_cells=t.ints.get("covered_cells", 0),
         region_cells=t.ints.get("region_cells", 0),
-        people_served_per_site=t.site_people.copy(), people_in_line_of_sight=None,
-        terrain_relief_m=0.0)
+        people_served_per_site=t.site_people.copy(),
+        people_in_line_of_sight=t.ints.get("line_of_sight", 0) if line_of_sight else None,
+        terrain_relief_m=terrain_relief_m)
 
 
 # --------------------------------------------------------------------------- results
@@ -390,19 +518,245 @@ class TiledResult:
     workers: int = 1
     timings_s: dict = field(default_factory=dict)
     input_files: dict = field(default_factory=dict)
+    site_pass: dict = field(default_factory=dict)
 
 
 def _tiled_restrictions(scenario) -> None:
     src = str(scenario.source_path) if scenario.source_path else None
-    if scenario.terrain != "flat":
-        raise ScenarioError("tiled runs (large regions, --tiled, --workers, --scheduler) "
-                            "support terrain: flat only in this version; use the in-memory "
-                            "run for terrain", file=src, key="terrain")
     if scenario.propagation.monte_carlo_realisations:
         raise ScenarioError("Monte Carlo shadowing needs the whole region in memory; set it "
                             "to 0 for a tiled run", file=src,
                             key="propagation.monte_carlo_realisations",
                             value=scenario.propagation.monte_carlo_realisations)
+
+# --------------------------------------------------------------------------- terrain site pass
+@dataclass(frozen=True)
+class SiteJob:
+    """What every site task of the terrain site pass shares (sent once to each worker)."""
+
+    grid: Grid
+    dem: np.ndarray               # float64 copy of the float32 DEM [m], the grid's shape
+    sa: object                    # engine.SiteArrays of all sites
+    sa_base: object               # engine.SiteArrays of the existing sites
+    technology: object
+    method: object                # engine_terrain.TerrainMethod
+    ue_height_m: float
+
+
+def site_task(job: SiteJob, which: str, k: int):
+    """One site's disc (:func:`simulator.engine_terrain.site_disc`; pure: no I/O).
+
+    ``which`` is "all" (``k`` indexes all sites) or "base" (``k`` indexes the existing
+    sites). Returns a :class:`~simulator.engine_terrain.SiteDisc` or None.
+    """
+    from .engine_terrain import site_disc
+
+    sa = job.sa if which == "all" else job.sa_base
+    return site_disc(job.grid, job.dem, sa, k, job.technology, job.method,
+                     ue_height_m=job.ue_height_m)
+
+
+@dataclass(frozen=True)
+class _SiteItem:
+    """One disc of the site pass and the reductions it goes into: ((name, index), ...)."""
+
+    which: str
+    k: int
+    targets: tuple
+
+
+_SITE_FIELDS = ("x_m", "y_m", "height_m", "eirp_metric_dbm", "sectors", "hpbw_h_deg",
+                "hpbw_v_deg", "tilt_deg", "azimuth_deg", "reach_m")
+
+
+def _same_site(sa, k: int, sb, j: int) -> bool:
+    """Site ``k`` of ``sa`` and site ``j`` of ``sb`` have bit-identical engine inputs."""
+    for name in _SITE_FIELDS:
+        if np.asarray(getattr(sa, name)[k]).tobytes() != np.asarray(
+                getattr(sb, name)[j]).tobytes():
+            return False
+    pa = sa.patterns[k] if sa.patterns else None
+    pb = sb.patterns[j] if sb.patterns else None
+    return pa is pb
+
+
+def _site_items(sa, sa_base, existing: np.ndarray) -> list:
+    """The site pass: every site in index order, each existing site's disc reduced into
+    the baseline too when its inputs are the same in both site lists (always, as both
+    come from :func:`simulator.engine.site_arrays`; otherwise the existing sites are
+    evaluated again, after the others, so each reduction still sees its sites in order)."""
+    shared = len(existing) == len(sa_base) and all(
+        _same_site(sa, int(k), sa_base, j) for j, k in enumerate(existing))
+    base_of = {int(k): j for j, k in enumerate(existing)} if shared else {}
+    items = [_SiteItem("all", k, (("all", k),) + ((("base", base_of[k]),)
+                                                  if k in base_of else ()))
+             for k in range(len(sa))]
+    if not shared:
+        items += [_SiteItem("base", j, (("base", j),)) for j in range(len(sa_base))]
+    return items
+
+
+class _TerrainScratch:
+    """The site pass's region-sized fields, as ``numpy.memmap`` files in a temporary folder.
+
+    ``all``: every site (with line of sight); ``base``: the existing sites alone (None
+    without any). :meth:`close` deletes the folder (the run calls it on success and on
+    failure).
+    """
+
+    def __init__(self, parent: Path, shape, channel, channel_base, n_base: int):
+        import tempfile
+
+        self.folder = Path(tempfile.mkdtemp(prefix=f".ruralsim-terrain-{os.getpid()}-",
+                                            dir=parent))
+        self.all = self.base = None
+        try:
+            self.all = _memmap_reduction(self.folder, "all", shape, channel, True)
+            if n_base:
+                self.base = _memmap_reduction(self.folder, "base", shape, channel_base, False)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        import shutil
+
+        self.all = self.base = None       # unmap before deleting
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _memmap_reduction(folder: Path, prefix: str, shape, channel, line_of_sight: bool):
+    from .engine_terrain import FieldReduction
+
+    def allocate(name, arr_shape, dtype, fill):
+        mm = np.memmap(folder / f"{prefix}-{name}.bin", dtype=dtype, mode="w+",
+                       shape=arr_shape)
+        if np.asarray(fill, dtype) != 0:      # new files read as zeros (NaN != 0)
+            rows = max(1, (1 << 24) // max(1, arr_shape[-1] * mm.itemsize))
+            for r0 in range(0, arr_shape[-2], rows):
+                mm[..., r0:r0 + rows, :] = fill
+        return mm
+
+    return FieldReduction(shape, channel, line_of_sight=line_of_sight, allocate=allocate)
+
+
+def scratch_bytes(n_cells: int, n_channels: int, n_channels_base: int, has_base: bool) -> int:
+    """Disk space of the site pass's memmap files [bytes]: per cell 12 bytes (best signal,
+    server, path loss) + 1 (line of sight) + 8 per channel (co-channel sums), and the
+    same for the existing sites without line of sight."""
+    from .engine_terrain import FieldReduction
+
+    per_cell = FieldReduction.bytes_per_cell(n_channels, True)
+    if has_base:
+        per_cell += FieldReduction.bytes_per_cell(n_channels_base, False)
+    return int(n_cells) * per_cell
+
+
+def _check_scratch_space(scenario, folder: Path, need: int) -> None:
+    import shutil
+
+    free = shutil.disk_usage(folder).free
+    if need > 0.9 * free:
+        src = str(scenario.source_path) if scenario.source_path else None
+        raise ScenarioError(
+            f"the terrain site pass needs about {_gb(need)} of scratch disk in {folder} and "
+            f"{_gb(free)} is free; free some space, pass scratch_dir, or use a coarser "
+            "region.resolution_m", file=src, key="region.resolution_m",
+            value=scenario.region.resolution_m)
+
+
+def _run_site_pass(job: SiteJob, items: list, reduce, *, client, retries: int,
+                   max_in_flight: int, progress) -> None:
+    """Evaluate every item's disc and reduce it, strictly in item order.
+
+    Serially in this process, or as Dask tasks: results that arrive early are held until
+    their predecessors are reduced; at most ``max_in_flight`` items are submitted or held
+    at any time, which bounds the driver's memory to that many discs.
+    """
+    n = len(items)
+    if progress is not None:
+        progress(0, n)
+    if client is None:
+        for i, it in enumerate(items):
+            reduce(it, site_task(job, it.which, it.k))
+            if progress is not None:
+                progress(i + 1, n)
+        return
+    from distributed import as_completed
+
+    token = uuid.uuid4().hex[:8]
+    [job_future] = client.scatter([job], broadcast=True, hash=False)
+    where: dict = {}
+    held: dict = {}
+    state = {"submitted": 0, "reduced": 0}
+
+    def submit_more(ac=None):
+        new = []
+        while state["submitted"] < n and state["submitted"] - state["reduced"] < max_in_flight:
+            i = state["submitted"]
+            it = items[i]
+            fut = client.submit(site_task, job_future, it.which, it.k,
+                                key=f"ruralsim-site-{token}-{i}", retries=retries,
+                                pure=False)
+            where[fut.key] = i
+            state["submitted"] += 1
+            if ac is None:
+                new.append(fut)
+            else:
+                ac.add(fut)
+        return new
+
+    ac = as_completed(submit_more())
+    try:
+        for fut in ac:
+            i = where.get(fut.key, -1)
+            try:
+                disc = fut.result()
+            except Exception as exc:
+                it = items[i]
+                total = len(job.sa) if it.which == "all" else len(job.sa_base)
+                raise ScenarioError(
+                    f"site pass: site {it.k + 1} of {total} "
+                    f"({'all sites' if it.which == 'all' else 'existing sites'}) failed after "
+                    f"{retries} retries: {type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else ''}; no results were "
+                    "written") from None
+            fut.release()
+            held[i] = disc
+            while state["reduced"] in held:
+                j = state["reduced"]
+                reduce(items[j], held.pop(j))
+                state["reduced"] += 1
+                if progress is not None:
+                    progress(state["reduced"], n)
+            submit_more(ac)
+    except BaseException:
+        for f in list(ac.futures):
+            f.cancel()
+        raise
+    finally:
+        job_future.release()
+    if state["reduced"] != n:  # never a silent partial reduction
+        raise ScenarioError(f"site pass: only {state['reduced']} of {n} sites came back; no "
+                            "results were written")
+
+
+def _site_memory_check(scenario, grid, workers: int, in_flight: int, dask: bool) -> None:
+    """Refuse a Dask site pass whose workers (each: the DEM as float64 and one site) and
+    held discs on the driver would not fit (the serial site pass is in
+    :func:`estimate_memory_bytes`). Like the tile check, workers are counted as local."""
+    if not dask:
+        return
+    worker = grid.n_cells * BYTES_PER_CELL_SITE_WORKER + site_bytes(scenario)
+    need = workers * worker + in_flight * _disc_cells(scenario) * BYTES_PER_DISC_CELL
+    avail = _available()
+    if need > MEMORY_SHARE * avail:
+        src = str(scenario.source_path) if scenario.source_path else None
+        raise ScenarioError(
+            f"the terrain site pass needs about {_gb(need)} over {workers} worker(s) (each "
+            f"holds the DEM and one site's rays) and {_gb(avail)} is available; use fewer "
+            "workers or a coarser region.resolution_m", file=src, key="region.resolution_m",
+            value=scenario.region.resolution_m)
 
 
 def _tile_memory_check(scenario, tiles, idx, workers: int) -> None:
@@ -422,8 +776,17 @@ def _tile_memory_check(scenario, tiles, idx, workers: int) -> None:
 def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
               tile_size_cells: int | None = None, progress: Callable[[int, int], None] | None
               = None, write_rasters: bool = True, retries: int = 2,
-              max_in_flight: int | None = None) -> TiledResult:
+              max_in_flight: int | None = None,
+              site_progress: Callable[[int, int], None] | None = None,
+              scratch_dir=None) -> TiledResult:
     """Run a scenario tile by tile in bounded memory, serially or on a Dask client.
+
+    With a terrain method (``propagation.model`` itm, deygout or bullington) a site pass
+    comes first: each site's disc (:func:`simulator.engine_terrain.site_disc`) is reduced,
+    in site index order, into region-sized fields held in ``numpy.memmap`` files in a
+    temporary folder (deleted at the end, also on failure); the tiles then take their
+    window of those fields. An area model on a terrain runs the flat engine per tile, as
+    the in-memory run does.
 
     Parameters
     ----------
@@ -435,8 +798,8 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
     overwrite : bool
         Replace an existing ``out_dir``.
     client : distributed.Client, optional
-        Run the tiles as Dask tasks on this client (see :func:`connect`); None runs them in
-        this process. Results do not depend on it.
+        Run the sites of the site pass and the tiles as Dask tasks on this client (see
+        :func:`connect`); None runs them in this process. Results do not depend on it.
     tile_size_cells : int, optional
         Override ``region.tile_size_cells`` (results do not depend on it).
     progress : callable, optional
@@ -444,16 +807,24 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
     write_rasters : bool
         Write the GeoTIFFs (only with ``out_dir``).
     retries : int
-        Dask retries of a failed tile (a worker that died) before the run fails.
+        Dask retries of a failed tile or site (a worker that died) before the run fails.
     max_in_flight : int, optional
-        Tiles submitted but not yet collected (bounds the driver's memory); default
-        ``2 x workers + 2``.
+        Tiles (or sites) submitted but not yet collected (bounds the driver's memory);
+        default ``2 x workers + 2``.
+    site_progress : callable, optional
+        ``site_progress(done_sites, total_sites)`` during the site pass.
+    scratch_dir : path-like, optional
+        Where the site pass's temporary folder goes (:func:`scratch_bytes` of disk);
+        default beside ``out_dir``, else the system's temporary folder.
 
     Raises
     ------
     ScenarioError
-        Bad scenario, not enough memory, or a tile that failed after its retries.
+        Bad scenario, not enough memory or scratch disk, or a tile or site that failed
+        after its retries.
     """
+    import tempfile
+
     from scipy.spatial import cKDTree
 
     from .business import assess
@@ -475,8 +846,15 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
     people = pre.population.people.astype(np.int32)
     pre.population.people = people           # drop the int64 grid
     pre.region_mask = None                   # tiles rasterise their own window of it
+    method = pre.method
+    dem = pre.dem
+    relief_m = 0.0 if dem is None else float(dem.max() - dem.min())  # as the in-memory run
+    if method is not None:
+        # float64 once: radial_profiles would otherwise convert the DEM for every site
+        dem = dem.astype(np.float64)
+    pre.dem = None
     p = scenario.propagation
-    slack = ITM_REACH_SLACK_DB if (pre.method is not None and pre.method.name == "itm") else 0.0
+    slack = ITM_REACH_SLACK_DB if (method is not None and method.name == "itm") else 0.0
     kw = dict(ue_height_m=p.ue_height_m,
               floor_dbm=tech.dl_threshold_dbm - p.floor_below_threshold_db - slack,
               max_range_m=p.max_range_km * 1000.0)
@@ -492,16 +870,70 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                   rasters=write_rasters and out_dir is not None)
     tile = tile_size_cells or scenario.region.tile_size_cells
     tiles = list(grid.tiles(tile))
-    tree = cKDTree(np.c_[sa.x_m, sa.y_m]) if len(sa) else None
-    tree_b = cKDTree(np.c_[sa_base.x_m, sa_base.y_m]) if len(sa_base) else None
-    idx = [sites_near_tile(grid, t, sa, tree) for t in tiles]
-    idx_b = [sites_near_tile(grid, t, sa_base, tree_b) for t in tiles]
     workers = _n_workers(client)
+    in_flight = max_in_flight or 2 * workers + 2
+    if method is None:
+        tree = cKDTree(np.c_[sa.x_m, sa.y_m]) if len(sa) else None
+        tree_b = cKDTree(np.c_[sa_base.x_m, sa_base.y_m]) if len(sa_base) else None
+        idx = [sites_near_tile(grid, t, sa, tree) for t in tiles]
+        idx_b = [sites_near_tile(grid, t, sa_base, tree_b) for t in tiles]
+    else:                                    # the tiles take the site pass's fields
+        idx = idx_b = [np.zeros(0, np.int64)] * len(tiles)
+        _site_memory_check(scenario, grid, workers, in_flight, client is not None)
     _tile_memory_check(scenario, tiles, idx, workers)
     timings["prepare"] = time.perf_counter() - t0
     totals = _Totals(len(sites), job.services)
+    site_info: dict = {}
 
     with contextlib.ExitStack() as stack:
+        scratch = None
+        if method is not None:
+            parent = Path(scratch_dir) if scratch_dir is not None else (
+                out_dir.parent if out_dir is not None else Path(tempfile.gettempdir()))
+            parent.mkdir(parents=True, exist_ok=True)
+            ch, ch_b = job.channel, job.channel_base
+            need = scratch_bytes(grid.n_cells, _n_channels(ch), _n_channels(ch_b),
+                                 len(sa_base) > 0)
+            _check_scratch_space(scenario, parent, need)
+            scratch = _TerrainScratch(parent, grid.shape, ch, ch_b, len(sa_base))
+            stack.callback(scratch.close)
+            items = _site_items(sa, sa_base, existing)
+            site_job = SiteJob(grid=grid, dem=dem, sa=sa, sa_base=sa_base, technology=tech,
+                               method=method, ue_height_m=p.ue_height_m)
+            reductions = {"all": scratch.all, "base": scratch.base}
+
+            def reduce(item: _SiteItem, disc) -> None:
+                if disc is None:
+                    return
+                for name, j in item.targets:
+                    reductions[name].add(disc, j)
+
+            t_site = time.perf_counter()
+            _run_site_pass(site_job, items, reduce, client=client, retries=retries,
+                           max_in_flight=in_flight, progress=site_progress)
+            del site_job
+            timings["site_pass"] = time.perf_counter() - t_site
+            site_info = {"model": method.name, "sites": len(sa),
+                         "discs_evaluated": len(items),
+                         "where": "dask workers (reduced on the driver in site order)"
+                         if client is not None else "driver",
+                         "scratch_bytes": need,
+                         "seconds_per_site": round(timings["site_pass"] / max(len(items), 1),
+                                                   4)}
+        elevation = dem if (dem is not None and job.rasters) else None
+
+        def terrain_for(k: int) -> TileTerrain | None:
+            if scratch is None and elevation is None:
+                return None
+            sl = tiles[k].slices
+            f = fb = los = None
+            if scratch is not None:
+                f, los = scratch.all.fields(sl)
+                if scratch.base is not None:
+                    fb, _ = scratch.base.fields(sl)
+            elev = None if elevation is None else elevation[sl].astype(np.float32)
+            return TileTerrain(fields=f, line_of_sight=los, fields_base=fb, elevation_m=elev)
+
         folder = None
         writer = None
         if out_dir is not None:
@@ -512,7 +944,9 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                 from .io.streaming import TiledRasterWriter, block_size_for
 
                 writer = stack.enter_context(TiledRasterWriter(
-                    folder, grid, raster_specs(tech), block_size=block_size_for(tile),
+                    folder, grid, raster_specs(tech, terrain=dem is not None,
+                                               line_of_sight=method is not None),
+                    block_size=block_size_for(tile),
                     cloud_optimised=scenario.outputs.cloud_optimised))
 
         def collect(out: TileOutput) -> None:
@@ -524,12 +958,15 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                 progress(totals.tiles, len(tiles))
 
         t1 = time.perf_counter()
+        if progress is not None:
+            progress(0, len(tiles))
         if client is None:
             for k, t in enumerate(tiles):
-                collect(tile_task(job, k, t, people[t.slices], idx[k], idx_b[k]))
+                collect(tile_task(job, k, t, people[t.slices], idx[k], idx_b[k],
+                                  terrain_for(k)))
         else:
             _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries,
-                         max_in_flight or 2 * workers + 2)
+                         in_flight, terrain_for)
         timings["tiles"] = time.perf_counter() - t1
         if totals.tiles != len(tiles):  # never a silent partial total
             raise ScenarioError(f"only {totals.tiles} of {len(tiles)} tiles came back; no "
@@ -539,16 +976,18 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
             writer.close()
             timings["raster_close"] = time.perf_counter() - t2
 
-        run_totals = _run_totals(totals, tech, pre.params, len(sites))
+        run_totals = _run_totals(totals, tech, pre.params, len(sites),
+                                 line_of_sight=method is not None, terrain_relief_m=relief_m)
         summary = summary_from_totals(
             run_totals, scenario, grid, sites, tech, pre.required_dbm, pre.margin_db,
-            pre.params, pre.warnings, terrain=False,
+            pre.params, pre.warnings, terrain=dem is not None,
             inputs={"population": pre.population_info, "towers": pre.tower_counts},
             delta_h_m=pre.delta_h_m)
         business = assess(scenario, grid, sites, pre.stations, run_totals.people_served_per_site,
                           population_total=summary["population_total"],
                           people_covered=summary["people_covered"],
-                          people_covered_existing=summary["people_covered_by_existing_sites"])
+                          people_covered_existing=summary["people_covered_by_existing_sites"],
+                          dem=dem)
         merge_business(summary, business)
         timings["total"] = time.perf_counter() - t0
         result = TiledResult(scenario=scenario, grid=grid, sites=sites, stations=pre.stations,
@@ -557,10 +996,15 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                              people_served_per_site=run_totals.people_served_per_site,
                              site_load=run_totals.site_load, business=business,
                              summary=summary, out_dir=out_dir, tiles=len(tiles),
-                             tile_size_cells=tile, workers=workers, timings_s=timings)
+                             tile_size_cells=tile, workers=workers, timings_s=timings,
+                             site_pass=site_info)
         if folder is not None:
             _write_tiled_outputs(result, folder)
     return result
+
+
+def _n_channels(channel) -> int:
+    return int(channel.max()) + 1 if channel is not None and len(channel) else 0
 
 
 def _write_tiled_outputs(result: TiledResult, folder: Path) -> None:
@@ -577,6 +1021,7 @@ def _write_tiled_outputs(result: TiledResult, folder: Path) -> None:
     info = {"mode": "tiled", "tiles": result.tiles, "tile_size_cells": result.tile_size_cells,
             "workers": result.workers, "cells": result.grid.n_cells,
             "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+            "terrain_site_pass": result.site_pass or None,
             "note": "maps and report.html need the region in memory; not written by a "
                     "tiled run"}
     (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
@@ -594,8 +1039,11 @@ def _n_workers(client) -> int:
 
 
 def _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries: int,
-                 max_in_flight: int) -> None:
-    """Submit the tiles (at most ``max_in_flight`` pending), collect them as they finish."""
+                 max_in_flight: int, terrain_for=None) -> None:
+    """Submit the tiles (at most ``max_in_flight`` pending), collect them as they finish.
+
+    ``terrain_for(k)`` gives tile ``k``'s :class:`TileTerrain` (or None), made when the
+    tile is submitted, so at most ``max_in_flight`` windows exist at once."""
     from distributed import as_completed
 
     token = uuid.uuid4().hex[:8]
@@ -605,8 +1053,10 @@ def _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries: int,
 
     def submit(k):
         t = tiles[k]
+        terrain = terrain_for(k) if terrain_for is not None else None
         fut = client.submit(tile_task, job_future, k, t, people[t.slices], idx[k], idx_b[k],
-                            key=f"ruralsim-tile-{token}-{k}", retries=retries, pure=False)
+                            terrain, key=f"ruralsim-tile-{token}-{k}", retries=retries,
+                            pure=False)
         where[fut.key] = k
         return fut
 
@@ -642,6 +1092,11 @@ def connect(*, workers: int | None = None, scheduler: str | None = None,
     """A Dask client: a LocalCluster of ``workers`` processes (one thread each), or the
     scheduler at ``scheduler`` (``tcp://host:8786``). Closed on exit.
 
+    The local workers are started without Dask's default ``MALLOC_TRIM_THRESHOLD_``
+    (see the comment in the code: it makes the terrain engine several times slower);
+    workers of an existing cluster should be started likewise (Dask configuration
+    ``distributed.nanny.pre-spawn-environ``).
+
     Raises ScenarioError "cannot reach scheduler at ..." when the address does not answer
     within ``timeout_s``.
     """
@@ -665,8 +1120,18 @@ def connect(*, workers: int | None = None, scheduler: str | None = None,
     n = int(workers or 1)
     if n < 1:
         raise ScenarioError(f"--workers must be >= 1 (got {n})", value=n)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                           dashboard_address=None)
+    import dask
+
+    # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which also freezes
+    # glibc's mmap threshold: every large numpy temporary is then a fresh mmap, faulted in
+    # page by page. The terrain engine allocates many per site: measured 4.7 x slower per
+    # site on 1 worker (93 s against 20 s for 82 ITM sites); without it, 1.15 x (transfer)
+    spawn_env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ",
+                                                  {}).items()
+                 if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                               dashboard_address=None)
     try:
         client = Client(cluster)
         try:

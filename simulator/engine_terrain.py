@@ -228,84 +228,251 @@ class TerrainFields:
     line_of_sight: np.ndarray   # bool: in line of sight of at least one site within reach
 
 
+@dataclass
+class SiteDisc:
+    """One site's fields over the bounding box of its disc (the cells its rays reach).
+
+    Made by :func:`site_disc`, added to the region by :meth:`FieldReduction.add`. The
+    window is ``rows row0:row1, columns col0:col1`` of the grid.
+
+    Attributes
+    ----------
+    index : int
+        The site's index in the :class:`~simulator.engine.SiteArrays` it came from.
+    row0, row1, col0, col1 : int
+        The window [cells].
+    rx_dbm : numpy.ndarray
+        float32, the window's shape: signal in the technology's metric (RSRP or RxLev)
+        [dBm]; -inf outside the disc.
+    path_loss_db : numpy.ndarray
+        float32: path loss [dB]; NaN outside the disc (so ``inside`` is where it is finite).
+    line_of_sight : numpy.ndarray
+        bool: in line of sight of the antenna (False outside the disc).
+    """
+
+    index: int
+    row0: int
+    row1: int
+    col0: int
+    col1: int
+    rx_dbm: np.ndarray
+    path_loss_db: np.ndarray
+    line_of_sight: np.ndarray
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.row0, self.row1), slice(self.col0, self.col1)
+
+    @property
+    def inside(self) -> np.ndarray:
+        """bool: cells of the disc (the rays reach them)."""
+        return np.isfinite(self.path_loss_db)
+
+    @property
+    def nbytes(self) -> int:
+        return self.rx_dbm.nbytes + self.path_loss_db.nbytes + self.line_of_sight.nbytes
+
+
+def site_disc(grid: Grid, dem: np.ndarray, sa: SiteArrays, k: int, technology: Technology,
+              method: TerrainMethod, *, ue_height_m: float) -> SiteDisc | None:
+    """Signal, path loss and line of sight of site ``k`` over its disc (pure: no I/O).
+
+    The per-site work of the terrain engine, shared by the in-memory run
+    (:func:`compute_fields_terrain`) and the tiled run's site pass
+    (:mod:`simulator.distributed`): the loss along the site's fan of rays
+    (:func:`site_profile_losses`), mapped to the cells of the disc
+    (:func:`simulator.terrain.rays_to_grid`), with the antenna gain toward each cell.
+
+    Parameters
+    ----------
+    grid : Grid
+    dem : numpy.ndarray
+        Ground elevation per cell [m], the grid's shape: float32, or a float64 copy of the
+        same float32 values (identical results; the float64 copy spares the conversion
+        :func:`simulator.terrain.radial_profiles` otherwise makes for every site).
+    sa : SiteArrays
+    k : int
+        Site index in ``sa``.
+    ue_height_m : float
+        Receiver height above ground [m].
+
+    Returns
+    -------
+    SiteDisc or None
+        None when the disc's bounding box misses the grid.
+    """
+    res = grid.resolution_m
+    x, y, h = float(sa.x_m[k]), float(sa.y_m[k]), float(sa.height_m[k])
+    geom, loss, los = site_profile_losses(dem, grid, x, y, h, float(sa.reach_m[k]),
+                                          technology, ue_height_m, method)
+    # cells of the site's disc, as a bounding box
+    r = geom.radius_m
+    c0 = max(0, int(np.floor((x - r - grid.x_min_m) / res)))
+    c1 = min(grid.ncols, int(np.ceil((x + r - grid.x_min_m) / res)) + 1)
+    r0 = max(0, int(np.floor((grid.y_max_m - (y + r)) / res)))
+    r1 = min(grid.nrows, int(np.ceil((grid.y_max_m - (y - r)) / res)) + 1)
+    if c0 >= c1 or r0 >= r1:
+        return None
+    sub_shape = (r1 - r0, c1 - c0)
+    x0 = grid.x_min_m + c0 * res
+    y0 = grid.y_max_m - r0 * res
+    # map the loss in excess of free space along the rays, then add free space at each
+    # cell's own distance: the rays are sampled every grid step, so this removes the
+    # distance quantisation of the mapping (exact for a smooth, unobstructed path)
+    d_sample = np.maximum(geom.distance_m, geom.step_m)
+    excess = loss - free_space_loss_db(np.hypot(d_sample, h - ue_height_m),
+                                       technology.frequency_mhz)[None, :]
+    excess_g = rays_to_grid(excess.astype(np.float32), geom, x0, y0, res, sub_shape,
+                            fill_value=np.nan)
+    los_g = rays_to_grid(los, geom, x0, y0, res, sub_shape, fill_value=False)
+    dx = (grid.x_centres(c0, c1)[None, :] - x).astype(np.float32)
+    dy = (grid.y_centres(r0, r1)[:, None] - y).astype(np.float32)
+    dx, dy = np.broadcast_arrays(dx, dy)
+    d = np.sqrt(dx * dx + dy * dy)
+    loss_g = excess_g + free_space_loss_db(
+        np.sqrt(np.maximum(d, np.float32(1.0)) ** 2 + np.float32(h - ue_height_m) ** 2),
+        technology.frequency_mhz)
+    inside = np.isfinite(loss_g)
+    site_ground = _ground_at(dem, grid, x, y)
+    # float32 ground (a float64 DEM holds float32 values: the cast is exact)
+    ground = np.asarray(dem[r0:r1, c0:c1], dtype=np.float32)
+    dz = (site_ground + h) - (ground + ue_height_m)
+    gain = antenna_relative_gain_db(
+        dx[None], dy[None], d[None], dz.astype(np.float32)[None], sa.azimuth_deg[k:k + 1],
+        sa.sectors[k:k + 1], sa.hpbw_h_deg[k:k + 1], sa.hpbw_v_deg[k:k + 1],
+        sa.tilt_deg[k:k + 1], sa.patterns[k:k + 1] if sa.patterns else None)[0]
+    rx = (np.float32(sa.eirp_metric_dbm[k]) - loss_g + gain).astype(np.float32)
+    rx[~inside] = -np.inf
+    return SiteDisc(index=int(k), row0=r0, row1=r1, col0=c0, col1=c1, rx_dbm=rx,
+                    path_loss_db=loss_g.astype(np.float32, copy=False),
+                    line_of_sight=los_g & inside)
+
+
+def _allocate_in_memory(name: str, shape: tuple, dtype, fill) -> np.ndarray:
+    return np.full(shape, fill, dtype)
+
+
+class FieldReduction:
+    """Sites reduced into region-sized fields, one :class:`SiteDisc` at a time.
+
+    A site replaces the current best server of a cell only when strictly stronger, as
+    ``argmax`` does in the flat engine, so sites must be added in index order. The
+    co-channel sums are kept per channel in float64 [mW] and added in the same order;
+    :meth:`fields` turns them into the interference from every other site on the best
+    server's channel. Each cell is finished on its own, so :meth:`fields` of a window is
+    that window of the whole region's fields.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The grid's (rows, columns).
+    channel : numpy.ndarray, optional
+        Channel per site (co-channel interference asked for) or None.
+    line_of_sight : bool
+        Keep the line-of-sight field.
+    allocate : callable, optional
+        ``allocate(name, shape, dtype, fill)`` -> array; default ``numpy.full``. The tiled
+        run passes one that returns ``numpy.memmap`` files.
+
+    Attributes
+    ----------
+    best_value_dbm : float32, best signal so far [dBm] (-inf: none)
+    best_server : int32, its site index (-1: none)
+    path_loss_db : float32, its path loss [dB]
+    line_of_sight : bool or None, in line of sight of at least one site
+    co_channel_mw : float64 (channels, rows, columns) or None, signal sum per channel [mW]
+    """
+
+    #: bytes per cell of the fields: best value, best server, path loss (+ 1 line of
+    #: sight, + 8 per channel)
+    BYTES_PER_CELL = 12
+
+    def __init__(self, shape, channel: np.ndarray | None = None, *, line_of_sight: bool = True,
+                 allocate=None):
+        alloc = allocate or _allocate_in_memory
+        shape = tuple(int(s) for s in shape)
+        self.shape = shape
+        self.channel = None if channel is None else np.asarray(channel)
+        n_ch = int(self.channel.max()) + 1 if self.channel is not None and len(
+            self.channel) else 0
+        self.best_value_dbm = alloc("best_value_dbm", shape, np.float32, -np.inf)
+        self.best_server = alloc("best_server", shape, np.int32, -1)
+        self.path_loss_db = alloc("path_loss_db", shape, np.float32, np.nan)
+        self.line_of_sight = alloc("line_of_sight", shape, np.bool_, False) \
+            if line_of_sight else None
+        self.co_channel_mw = alloc("co_channel_mw", (n_ch,) + shape, np.float64, 0.0) \
+            if n_ch else None
+
+    @staticmethod
+    def bytes_per_cell(n_channels: int, line_of_sight: bool = True) -> int:
+        """Bytes per grid cell of the fields [bytes]."""
+        return FieldReduction.BYTES_PER_CELL + int(line_of_sight) + 8 * int(n_channels)
+
+    def add(self, disc: SiteDisc, k: int) -> None:
+        """Reduce site ``k``'s disc (``k``: the site's index in this reduction's sites)."""
+        sl = disc.slices
+        rx = disc.rx_dbm
+        best = self.best_value_dbm[sl]
+        better = rx > best
+        self.best_value_dbm[sl] = np.where(better, rx, best)
+        self.best_server[sl] = np.where(better, np.int32(k), self.best_server[sl])
+        self.path_loss_db[sl] = np.where(better, disc.path_loss_db, self.path_loss_db[sl])
+        if self.line_of_sight is not None:
+            self.line_of_sight[sl] |= disc.line_of_sight
+        if self.co_channel_mw is not None:
+            self.co_channel_mw[(int(self.channel[k]),) + sl] += np.where(
+                disc.inside, np.power(10.0, rx.astype(np.float64) / 10.0), 0.0)
+
+    def fields(self, window: tuple[slice, slice] | None = None
+               ) -> tuple[CoverageFields, np.ndarray | None]:
+        """The engine's fields (and line of sight, or None) of ``window`` (default: all).
+
+        Returns plain arrays (copies), never views of the reduction's arrays.
+        """
+        sl = window if window is not None else (slice(None), slice(None))
+        server = np.array(self.best_server[sl])
+        best_val = np.array(self.best_value_dbm[sl])
+        has = server >= 0
+        interference = None
+        if self.channel is not None:
+            interference = np.full(server.shape, -np.inf, np.float32)
+        if self.co_channel_mw is not None:
+            ch_best = np.where(has, self.channel[np.maximum(server, 0)], 0)
+            total = np.take_along_axis(np.asarray(self.co_channel_mw[(slice(None),) + sl]),
+                                       ch_best[None], axis=0)[0]
+            own = np.where(has, np.power(10.0, best_val.astype(np.float64) / 10.0), 0.0)
+            interf = np.maximum(total - own, 0.0)
+            with np.errstate(divide="ignore"):
+                interference = np.where(has & (interf > 0.0), 10.0 * np.log10(interf),
+                                        -np.inf).astype(np.float32)
+        fields = CoverageFields(
+            rx_dbm=np.where(has, best_val, np.float32(np.nan)).astype(np.float32),
+            best_server=server,
+            path_loss_db=np.where(has, self.path_loss_db[sl], np.float32(np.nan)).astype(
+                np.float32),
+            interference_dbm=interference)
+        los = None if self.line_of_sight is None else np.array(self.line_of_sight[sl])
+        return fields, los
+
+
 def compute_fields_terrain(grid: Grid, dem: np.ndarray, sa: SiteArrays, technology: Technology,
                            method: TerrainMethod, *, ue_height_m: float, channel=None,
                            progress=None) -> tuple[CoverageFields, TerrainFields]:
     """Best server, signal, path loss (and co-channel interference) with terrain.
 
-    Sites are evaluated one at a time over their disc and reduced in index order: a site
-    replaces the current best only when strictly stronger, as ``argmax`` does in the flat
-    engine.
+    Sites are evaluated one at a time over their disc (:func:`site_disc`) and reduced in
+    index order (:class:`FieldReduction`): a site replaces the current best only when
+    strictly stronger, as ``argmax`` does in the flat engine.
     """
-    out = CoverageFields.empty(grid.shape, with_interference=channel is not None)
-    los_any = np.zeros(grid.shape, bool)
-    best_val = np.full(grid.shape, -np.inf, np.float32)
-    n_ch = int(channel.max()) + 1 if channel is not None and len(channel) else 0
-    lin_sum = np.zeros((n_ch,) + grid.shape, np.float64) if n_ch else None
-    res = grid.resolution_m
+    red = FieldReduction(grid.shape, channel)
     for k in range(len(sa)):
-        x, y, h = float(sa.x_m[k]), float(sa.y_m[k]), float(sa.height_m[k])
-        geom, loss, los = site_profile_losses(dem, grid, x, y, h, float(sa.reach_m[k]),
-                                              technology, ue_height_m, method)
-        # cells of the site's disc, as a bounding box
-        r = geom.radius_m
-        c0 = max(0, int(np.floor((x - r - grid.x_min_m) / res)))
-        c1 = min(grid.ncols, int(np.ceil((x + r - grid.x_min_m) / res)) + 1)
-        r0 = max(0, int(np.floor((grid.y_max_m - (y + r)) / res)))
-        r1 = min(grid.nrows, int(np.ceil((grid.y_max_m - (y - r)) / res)) + 1)
-        if c0 >= c1 or r0 >= r1:
-            continue
-        sub_shape = (r1 - r0, c1 - c0)
-        x0 = grid.x_min_m + c0 * res
-        y0 = grid.y_max_m - r0 * res
-        # map the loss in excess of free space along the rays, then add free space at each
-        # cell's own distance: the rays are sampled every grid step, so this removes the
-        # distance quantisation of the mapping (exact for a smooth, unobstructed path)
-        d_sample = np.maximum(geom.distance_m, geom.step_m)
-        excess = loss - free_space_loss_db(np.hypot(d_sample, h - ue_height_m),
-                                           technology.frequency_mhz)[None, :]
-        excess_g = rays_to_grid(excess.astype(np.float32), geom, x0, y0, res, sub_shape,
-                                fill_value=np.nan)
-        los_g = rays_to_grid(los, geom, x0, y0, res, sub_shape, fill_value=False)
-        dx = (grid.x_centres(c0, c1)[None, :] - x).astype(np.float32)
-        dy = (grid.y_centres(r0, r1)[:, None] - y).astype(np.float32)
-        dx, dy = np.broadcast_arrays(dx, dy)
-        d = np.sqrt(dx * dx + dy * dy)
-        loss_g = excess_g + free_space_loss_db(
-            np.sqrt(np.maximum(d, np.float32(1.0)) ** 2 + np.float32(h - ue_height_m) ** 2),
-            technology.frequency_mhz)
-        inside = np.isfinite(loss_g)
-        site_ground = _ground_at(dem, grid, x, y)
-        dz = (site_ground + h) - (dem[r0:r1, c0:c1] + ue_height_m)
-        gain = antenna_relative_gain_db(
-            dx[None], dy[None], d[None], dz.astype(np.float32)[None], sa.azimuth_deg[k:k + 1],
-            sa.sectors[k:k + 1], sa.hpbw_h_deg[k:k + 1], sa.hpbw_v_deg[k:k + 1],
-            sa.tilt_deg[k:k + 1], sa.patterns[k:k + 1] if sa.patterns else None)[0]
-        rx = (np.float32(sa.eirp_metric_dbm[k]) - loss_g + gain).astype(np.float32)
-        rx[~inside] = -np.inf
-        sl = (slice(r0, r1), slice(c0, c1))
-        better = rx > best_val[sl]
-        best_val[sl] = np.where(better, rx, best_val[sl])
-        out.best_server[sl] = np.where(better, np.int32(k), out.best_server[sl])
-        out.path_loss_db[sl] = np.where(better, loss_g, out.path_loss_db[sl])
-        los_any[sl] |= los_g & inside
-        if lin_sum is not None:
-            lin_sum[(int(channel[k]),) + sl] += np.where(inside, np.power(
-                10.0, rx.astype(np.float64) / 10.0), 0.0)
+        disc = site_disc(grid, dem, sa, k, technology, method, ue_height_m=ue_height_m)
+        if disc is not None:
+            red.add(disc, k)
         if progress is not None:
             progress(k + 1, len(sa))
-    has = out.best_server >= 0
-    out.rx_dbm = np.where(has, best_val, np.float32(np.nan)).astype(np.float32)
-    out.path_loss_db = np.where(has, out.path_loss_db, np.float32(np.nan)).astype(np.float32)
-    if lin_sum is not None:
-        ch_best = np.where(has, channel[np.maximum(out.best_server, 0)], 0)
-        total = np.take_along_axis(lin_sum, ch_best[None], axis=0)[0]
-        own = np.where(has, np.power(10.0, best_val.astype(np.float64) / 10.0), 0.0)
-        interf = np.maximum(total - own, 0.0)
-        with np.errstate(divide="ignore"):
-            out.interference_dbm = np.where(has & (interf > 0.0), 10.0 * np.log10(interf),
-                                            -np.inf).astype(np.float32)
-    return out, TerrainFields(line_of_sight=los_any)
+    fields, los = red.fields()
+    return fields, TerrainFields(line_of_sight=los)
 
 
 def _ground_at(dem: np.ndarray, grid: Grid, x: float, y: float) -> float:

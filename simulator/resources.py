@@ -113,19 +113,37 @@ def estimate_resources(n_cells: int, n_sites: int, *, model: str = "rma_38901",
     mem += tile_cells * min(n_sites, NEARBY_SITES_CAP) * BYTES_PER_TILE_PAIR
     time_s = n_cells * SECONDS_PER_CELL
     if model in TERRAIN_SECONDS_PER_SAMPLE and n_sites:
-        # samples of one site's disc: radius = the range, or the whole grid if smaller
-        radius_cells = min(max_range_km * 1000.0 / resolution_m, 1.5 * math.sqrt(n_cells))
-        samples = math.pi * radius_cells ** 2
-        if model == "itm":
-            rays = 2.0 * samples  # n_rays x n_steps = 2 pi R / res x R / res
-            mem += int(min(ITM_BATCH_SAMPLES, rays) * ITM_BYTES_PER_BATCH_SAMPLE
-                       + rays * ITM_BYTES_PER_RAY_SAMPLE)
-        else:
-            batch = min(TERRAIN_BATCH_POINTS, samples * max_profile_points)
-            mem += int(batch * TERRAIN_BYTES_PER_POINT[model] + samples * 40)
-        time_s += n_sites * samples * TERRAIN_SECONDS_PER_SAMPLE[model]
+        mem += terrain_site_bytes(n_cells, model=model, resolution_m=resolution_m,
+                                  max_range_km=max_range_km,
+                                  max_profile_points=max_profile_points)
+        time_s += n_sites * _disc_samples(n_cells, resolution_m, max_range_km) * \
+            TERRAIN_SECONDS_PER_SAMPLE[model]
     return ResourceEstimate(cells=int(n_cells), sites=int(n_sites), model=model,
                             peak_memory_bytes=int(mem), time_s=float(time_s))
+
+
+def _disc_samples(n_cells: int, resolution_m: float, max_range_km: float) -> float:
+    """Cells of one site's disc: radius = the range, or the whole grid if smaller."""
+    radius_cells = min(max_range_km * 1000.0 / resolution_m, 1.5 * math.sqrt(n_cells))
+    return math.pi * radius_cells ** 2
+
+
+def terrain_site_bytes(n_cells: int, *, model: str, resolution_m: float,
+                       max_range_km: float, max_profile_points: int = 64) -> int:
+    """Working memory of one site of the terrain engine (its fan of rays) [bytes].
+
+    0 for a model without terrain profiles. ``n_cells`` bounds the disc (a site never
+    sweeps beyond the grid).
+    """
+    if model not in TERRAIN_SECONDS_PER_SAMPLE:
+        return 0
+    samples = _disc_samples(n_cells, resolution_m, max_range_km)
+    if model == "itm":
+        rays = 2.0 * samples  # n_rays x n_steps = 2 pi R / res x R / res
+        return int(min(ITM_BATCH_SAMPLES, rays) * ITM_BYTES_PER_BATCH_SAMPLE
+                   + rays * ITM_BYTES_PER_RAY_SAMPLE)
+    batch = min(TERRAIN_BATCH_POINTS, samples * max_profile_points)
+    return int(batch * TERRAIN_BYTES_PER_POINT[model] + samples * 40)
 
 
 def _read_int(path: str) -> int | None:
@@ -219,7 +237,7 @@ def check_resources(scenario, *, n_cells: int | None = None,
     r = scenario.region
     cell_part = est.peak_memory_bytes - BASE_BYTES
     room = avail - BASE_BYTES
-    tiled = scenario.terrain == "flat" and scenario.propagation.monte_carlo_realisations == 0
+    tiled = scenario.propagation.monte_carlo_realisations == 0
     tiled_hint = "run it tiled (ruralsim run --tiled, or simulator.distributed.run_tiled), " \
         "or " if tiled else ""
     if room > 0 and cell_part > 0:

@@ -213,12 +213,19 @@ def test_memory_guard_refuses_in_memory_and_cli_switches_to_tiled(reference, tmp
         run_tiled(scenario)
 
 
-def test_tiled_refuses_terrain_with_the_key(tmp_path):
+def test_tiled_accepts_terrain_and_refuses_monte_carlo_with_the_key(tmp_path):
+    # terrain runs tiled now (tests/test_tiled_terrain.py compares them with the in-memory
+    # run); Monte Carlo shadowing still needs the whole region in memory
     data = json.loads(json.dumps(SMALL))
     data["terrain"] = {"synthetic": {"relief_m": 100}}
+    data["region"].update(width_km=5, height_km=4)
+    r = run_tiled(load_scenario(_write(tmp_path, data)))
+    assert r.summary["terrain"] == "synthetic" and r.summary["terrain_relief_m"] > 0
+    data["propagation"]["monte_carlo_realisations"] = 5
     with pytest.raises(ScenarioError) as exc:
         run_tiled(load_scenario(_write(tmp_path, data)))
-    assert exc.value.key == "terrain"
+    assert exc.value.key == "propagation.monte_carlo_realisations"
+    assert "set it to 0 for a tiled run" in str(exc.value)
 
 
 def test_sweep_runs_on_dask_and_writes_a_comparison(tmp_path, capsys):
