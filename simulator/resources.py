@@ -45,7 +45,10 @@ BYTES_PER_CELL = 256
 BYTES_PER_CELL_MONTE_CARLO = 64
 BYTES_PER_TILE_PAIR = 32
 NEARBY_SITES_CAP = 64
-BASE_BYTES = 640 * 2**20  # measured 450-600 MB for a small run, depending on library versions
+# The interpreter with the libraries: a small run peaks at 200-270 MB (VmHWM of a fresh
+# process, tests/test_resources.py). An earlier reading of 605 MB was ru_maxrss, which Linux
+# carries over from the parent process through fork + exec.
+BASE_BYTES = 400 * 2**20
 TERRAIN_BATCH_POINTS = 4_000_000
 TERRAIN_BYTES_PER_POINT = {"deygout": 160, "bullington": 160, "delta_bullington": 220}
 ITM_BYTES_PER_RAY_SAMPLE = 70

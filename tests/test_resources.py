@@ -25,9 +25,9 @@ def _scenario(**region):
 
 def test_estimate_by_hand():
     # 1,000 x 1,000 cells, 20 sites, area model, 256-cell tiles:
-    # base 640 MiB + 1e6 * 256 B + 65,536 cells * 20 sites * 32 B
+    # base 400 MiB + 1e6 * 256 B + 65,536 cells * 20 sites * 32 B
     e = rs.estimate_resources(1_000_000, 20, model="rma_38901", tile_size_cells=256)
-    assert e.peak_memory_bytes == 640 * 2**20 + 256_000_000 + 65_536 * 20 * 32
+    assert e.peak_memory_bytes == 400 * 2**20 + 256_000_000 + 65_536 * 20 * 32
     assert e.time_s == pytest.approx(1.0)
     # Monte Carlo adds 64 B per cell
     e2 = rs.estimate_resources(1_000_000, 20, tile_size_cells=256, monte_carlo=True)
@@ -97,15 +97,18 @@ def test_cli_refuses_before_any_work(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.yaml"]
 
 
+# Peak RSS of the child's own address space: VmHWM of /proc/self/status. (ru_maxrss is not
+# used: Linux carries the parent's RSS over fork + exec into it, so it reported the size of
+# the pytest process that started the child, late in a long session.)
 MEASURE = """
-import json, resource, sys
+import json, sys
 from simulator import parse_scenario, run
 s = parse_scenario(json.loads(sys.argv[1]))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 r = run(s)
 r.save(sys.argv[2], maps=False)
-print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                  "cells": r.grid.n_cells}))
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status")
+           if line.startswith("VmHWM:"))
+print(json.dumps({"peak": hwm * 1024, "cells": r.grid.n_cells}))
 """
 
 
