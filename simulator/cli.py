@@ -253,7 +253,7 @@ def _cmd_run(args) -> int:
 def _run_sweep(args, scenario, target: Path, t0: float) -> int:
     import json
 
-    from .distributed import run_sweep, sweep_scenarios
+    from .sweeps import run_sweep, sweep_scenarios
     from .io.results import atomic_folder
     from .io.tables import write_comparison_csv
 

@@ -36,19 +36,20 @@ Terrain. The DEM is built once on the driver (:func:`simulator.runner.prepare`: 
 synthetic generator peaks at about 80 bytes a cell, a DEM raster is read whole), like the
 people. An area model on a terrain (``rma_38901``, ``itm_area`` ...) then runs the flat
 engine per tile exactly as above; the tiles also write their window of terrain.tif. The
-terrain methods (``itm``, ``deygout``, ``bullington``) sweep each site's rays over its
-whole disc, which crosses tiles, so they add a **site pass** before the tiles:
+terrain methods (``itm``, ``deygout``, ``bullington``, ``delta_bullington``) sweep each
+site's rays over its whole disc, which crosses tiles, so they add a **site pass**
+(:mod:`simulator.site_pass`) before the tiles:
 
 * every site's disc (:func:`simulator.engine_terrain.site_disc`, the in-memory engine's
   own per-site function) is reduced, strictly in site index order, into region-sized
   fields (:class:`simulator.engine_terrain.FieldReduction`: best signal, server, path loss,
   line of sight, per-channel co-channel sums in float64) held in ``numpy.memmap`` files in
-  a temporary folder (:func:`scratch_bytes`: 13 + 8 x channels bytes a cell, and 12 + 8 x
+  a temporary folder (:func:`simulator.site_pass.scratch_bytes`: 13 + 8 x channels bytes a cell, and 12 + 8 x
   channels for the existing sites alone; deleted at the end of the run, also on failure).
   Each existing site's disc is computed once and reduced into both. The driver's memory
   then follows one site's fan of rays, not the region (the memmaps' resident pages are
   the kernel's file cache);
-* serially on the driver, or as Dask tasks (:func:`site_task`; the DEM travels once to
+* serially on the driver, or as Dask tasks (:func:`simulator.site_pass.site_task`; the DEM travels once to
   each worker, as float64, 8 bytes a cell): results arriving early are held and reduced in
   site order, at most ``max_in_flight`` at a time, so 1 and N workers give the same bytes;
 * each tile task then receives its window of those fields with its people (so any Dask
@@ -62,7 +63,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -74,6 +74,8 @@ import numpy as np
 from . import resources
 from .errors import ScenarioError
 from .grid import Grid, Tile
+from .site_pass import (SiteJob, TerrainScratch, check_scratch_space, run_site_pass,
+                        scratch_bytes, site_items)
 
 #: Cell terms of float sums are rounded to multiples of 2**-FIXED_POINT_BITS and summed as
 #: int64 (exact and order-free). 2**-24 is 6e-8 person; int64 holds 5e11 at this scale.
@@ -529,218 +531,6 @@ def _tiled_restrictions(scenario) -> None:
                             key="propagation.monte_carlo_realisations",
                             value=scenario.propagation.monte_carlo_realisations)
 
-# --------------------------------------------------------------------------- terrain site pass
-@dataclass(frozen=True)
-class SiteJob:
-    """What every site task of the terrain site pass shares (sent once to each worker)."""
-
-    grid: Grid
-    dem: np.ndarray               # float64 copy of the float32 DEM [m], the grid's shape
-    sa: object                    # engine.SiteArrays of all sites
-    sa_base: object               # engine.SiteArrays of the existing sites
-    technology: object
-    method: object                # engine_terrain.TerrainMethod
-    ue_height_m: float
-
-
-def site_task(job: SiteJob, which: str, k: int):
-    """One site's disc (:func:`simulator.engine_terrain.site_disc`; pure: no I/O).
-
-    ``which`` is "all" (``k`` indexes all sites) or "base" (``k`` indexes the existing
-    sites). Returns a :class:`~simulator.engine_terrain.SiteDisc` or None.
-    """
-    from .engine_terrain import site_disc
-
-    sa = job.sa if which == "all" else job.sa_base
-    return site_disc(job.grid, job.dem, sa, k, job.technology, job.method,
-                     ue_height_m=job.ue_height_m)
-
-
-@dataclass(frozen=True)
-class _SiteItem:
-    """One disc of the site pass and the reductions it goes into: ((name, index), ...)."""
-
-    which: str
-    k: int
-    targets: tuple
-
-
-_SITE_FIELDS = ("x_m", "y_m", "height_m", "eirp_metric_dbm", "sectors", "hpbw_h_deg",
-                "hpbw_v_deg", "tilt_deg", "azimuth_deg", "reach_m")
-
-
-def _same_site(sa, k: int, sb, j: int) -> bool:
-    """Site ``k`` of ``sa`` and site ``j`` of ``sb`` have bit-identical engine inputs."""
-    for name in _SITE_FIELDS:
-        if np.asarray(getattr(sa, name)[k]).tobytes() != np.asarray(
-                getattr(sb, name)[j]).tobytes():
-            return False
-    pa = sa.patterns[k] if sa.patterns else None
-    pb = sb.patterns[j] if sb.patterns else None
-    return pa is pb
-
-
-def _site_items(sa, sa_base, existing: np.ndarray) -> list:
-    """The site pass: every site in index order, each existing site's disc reduced into
-    the baseline too when its inputs are the same in both site lists (always, as both
-    come from :func:`simulator.engine.site_arrays`; otherwise the existing sites are
-    evaluated again, after the others, so each reduction still sees its sites in order)."""
-    shared = len(existing) == len(sa_base) and all(
-        _same_site(sa, int(k), sa_base, j) for j, k in enumerate(existing))
-    base_of = {int(k): j for j, k in enumerate(existing)} if shared else {}
-    items = [_SiteItem("all", k, (("all", k),) + ((("base", base_of[k]),)
-                                                  if k in base_of else ()))
-             for k in range(len(sa))]
-    if not shared:
-        items += [_SiteItem("base", j, (("base", j),)) for j in range(len(sa_base))]
-    return items
-
-
-class _TerrainScratch:
-    """The site pass's region-sized fields, as ``numpy.memmap`` files in a temporary folder.
-
-    ``all``: every site (with line of sight); ``base``: the existing sites alone (None
-    without any). :meth:`close` deletes the folder (the run calls it on success and on
-    failure).
-    """
-
-    def __init__(self, parent: Path, shape, channel, channel_base, n_base: int):
-        import tempfile
-
-        self.folder = Path(tempfile.mkdtemp(prefix=f".ruralsim-terrain-{os.getpid()}-",
-                                            dir=parent))
-        self.all = self.base = None
-        try:
-            self.all = _memmap_reduction(self.folder, "all", shape, channel, True)
-            if n_base:
-                self.base = _memmap_reduction(self.folder, "base", shape, channel_base, False)
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        import shutil
-
-        self.all = self.base = None       # unmap before deleting
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _memmap_reduction(folder: Path, prefix: str, shape, channel, line_of_sight: bool):
-    from .engine_terrain import FieldReduction
-
-    def allocate(name, arr_shape, dtype, fill):
-        mm = np.memmap(folder / f"{prefix}-{name}.bin", dtype=dtype, mode="w+",
-                       shape=arr_shape)
-        if np.asarray(fill, dtype) != 0:      # new files read as zeros (NaN != 0)
-            rows = max(1, (1 << 24) // max(1, arr_shape[-1] * mm.itemsize))
-            for r0 in range(0, arr_shape[-2], rows):
-                mm[..., r0:r0 + rows, :] = fill
-        return mm
-
-    return FieldReduction(shape, channel, line_of_sight=line_of_sight, allocate=allocate)
-
-
-def scratch_bytes(n_cells: int, n_channels: int, n_channels_base: int, has_base: bool) -> int:
-    """Disk space of the site pass's memmap files [bytes]: per cell 12 bytes (best signal,
-    server, path loss) + 1 (line of sight) + 8 per channel (co-channel sums), and the
-    same for the existing sites without line of sight."""
-    from .engine_terrain import FieldReduction
-
-    per_cell = FieldReduction.bytes_per_cell(n_channels, True)
-    if has_base:
-        per_cell += FieldReduction.bytes_per_cell(n_channels_base, False)
-    return int(n_cells) * per_cell
-
-
-def _check_scratch_space(scenario, folder: Path, need: int) -> None:
-    import shutil
-
-    free = shutil.disk_usage(folder).free
-    if need > 0.9 * free:
-        src = str(scenario.source_path) if scenario.source_path else None
-        raise ScenarioError(
-            f"the terrain site pass needs about {_gb(need)} of scratch disk in {folder} and "
-            f"{_gb(free)} is free; free some space, pass scratch_dir, or use a coarser "
-            "region.resolution_m", file=src, key="region.resolution_m",
-            value=scenario.region.resolution_m)
-
-
-def _run_site_pass(job: SiteJob, items: list, reduce, *, client, retries: int,
-                   max_in_flight: int, progress) -> None:
-    """Evaluate every item's disc and reduce it, strictly in item order.
-
-    Serially in this process, or as Dask tasks: results that arrive early are held until
-    their predecessors are reduced; at most ``max_in_flight`` items are submitted or held
-    at any time, which bounds the driver's memory to that many discs.
-    """
-    n = len(items)
-    if progress is not None:
-        progress(0, n)
-    if client is None:
-        for i, it in enumerate(items):
-            reduce(it, site_task(job, it.which, it.k))
-            if progress is not None:
-                progress(i + 1, n)
-        return
-    from distributed import as_completed
-
-    token = uuid.uuid4().hex[:8]
-    [job_future] = client.scatter([job], broadcast=True, hash=False)
-    where: dict = {}
-    held: dict = {}
-    state = {"submitted": 0, "reduced": 0}
-
-    def submit_more(ac=None):
-        new = []
-        while state["submitted"] < n and state["submitted"] - state["reduced"] < max_in_flight:
-            i = state["submitted"]
-            it = items[i]
-            fut = client.submit(site_task, job_future, it.which, it.k,
-                                key=f"ruralsim-site-{token}-{i}", retries=retries,
-                                pure=False)
-            where[fut.key] = i
-            state["submitted"] += 1
-            if ac is None:
-                new.append(fut)
-            else:
-                ac.add(fut)
-        return new
-
-    ac = as_completed(submit_more())
-    try:
-        for fut in ac:
-            i = where.get(fut.key, -1)
-            try:
-                disc = fut.result()
-            except Exception as exc:
-                it = items[i]
-                total = len(job.sa) if it.which == "all" else len(job.sa_base)
-                raise ScenarioError(
-                    f"site pass: site {it.k + 1} of {total} "
-                    f"({'all sites' if it.which == 'all' else 'existing sites'}) failed after "
-                    f"{retries} retries: {type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0] if str(exc) else ''}; no results were "
-                    "written") from None
-            fut.release()
-            held[i] = disc
-            while state["reduced"] in held:
-                j = state["reduced"]
-                reduce(items[j], held.pop(j))
-                state["reduced"] += 1
-                if progress is not None:
-                    progress(state["reduced"], n)
-            submit_more(ac)
-    except BaseException:
-        for f in list(ac.futures):
-            f.cancel()
-        raise
-    finally:
-        job_future.release()
-    if state["reduced"] != n:  # never a silent partial reduction
-        raise ScenarioError(f"site pass: only {state['reduced']} of {n} sites came back; no "
-                            "results were written")
-
-
 def _site_memory_check(scenario, grid, workers: int, in_flight: int, dask: bool) -> None:
     """Refuse a Dask site pass whose workers (each: the DEM as float64 and one site) and
     held discs on the driver would not fit (the serial site pass is in
@@ -894,22 +684,22 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
             ch, ch_b = job.channel, job.channel_base
             need = scratch_bytes(grid.n_cells, _n_channels(ch), _n_channels(ch_b),
                                  len(sa_base) > 0)
-            _check_scratch_space(scenario, parent, need)
-            scratch = _TerrainScratch(parent, grid.shape, ch, ch_b, len(sa_base))
+            check_scratch_space(scenario, parent, need)
+            scratch = TerrainScratch(parent, grid.shape, ch, ch_b, len(sa_base))
             stack.callback(scratch.close)
-            items = _site_items(sa, sa_base, existing)
+            items = site_items(sa, sa_base, existing)
             site_job = SiteJob(grid=grid, dem=dem, sa=sa, sa_base=sa_base, technology=tech,
                                method=method, ue_height_m=p.ue_height_m)
             reductions = {"all": scratch.all, "base": scratch.base}
 
-            def reduce(item: _SiteItem, disc) -> None:
+            def reduce(item, disc) -> None:
                 if disc is None:
                     return
                 for name, j in item.targets:
                     reductions[name].add(disc, j)
 
             t_site = time.perf_counter()
-            _run_site_pass(site_job, items, reduce, client=client, retries=retries,
+            run_site_pass(site_job, items, reduce, client=client, retries=retries,
                            max_in_flight=in_flight, progress=site_progress)
             del site_job
             timings["site_pass"] = time.perf_counter() - t_site
@@ -1140,130 +930,3 @@ def connect(*, workers: int | None = None, scheduler: str | None = None,
             client.close()
     finally:
         cluster.close()
-
-
-# --------------------------------------------------------------------------- sweeps
-def _label(value) -> str:
-    import re
-
-    text = json.dumps(value) if not isinstance(value, str) else value
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
-
-
-def _set_path(data: dict, path: str, value, *, scenario, key: str) -> None:
-    src = str(scenario.source_path) if scenario.source_path else None
-    parts = path.split(".")
-    node = data
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        where = ".".join(parts[:i + 1])
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(f"'{where}' is not an item of the scenario (the list has "
-                                    f"{len(node)} items, counted from 0)", file=src, key=key,
-                                    value=path)
-            part = int(part)
-        elif isinstance(node, dict):
-            if part not in node:
-                raise ScenarioError(f"'{where}' is not a key of the scenario; see "
-                                    "docs/scenario.md", file=src, key=key, value=path)
-        else:
-            raise ScenarioError(f"'{'.'.join(parts[:i])}' is not set in the scenario, so "
-                                f"'{path}' cannot be swept", file=src, key=key, value=path)
-        if last:
-            node[part] = value
-        else:
-            node = node[part]
-
-
-def sweep_scenarios(scenario) -> list:
-    """The scenarios of a sweep (``scenario.sweep``), each validated, named
-    ``<name>-<key>-<value>`` (or ``<name>-<run name>``). ScenarioError on a bad key/value."""
-    from pydantic import ValidationError
-
-    from .schema import Scenario
-
-    sw = scenario.sweep
-    if sw is None:
-        raise ValueError("the scenario has no sweep section")
-    base = scenario.model_dump(mode="json", exclude={"sweep"})
-    if sw.runs is not None:
-        changes = [(r.name, [(k, v) for k, v in r.set.items()], f"sweep.runs.{i}.set")
-                   for i, r in enumerate(sw.runs)]
-    else:
-        leaf = sw.parameter.split(".")[-1]
-        changes = [(f"{leaf}-{_label(v)}", [(sw.parameter, v)], f"sweep.values.{i}")
-                   for i, v in enumerate(sw.values)]
-    out = []
-    src = str(scenario.source_path) if scenario.source_path else None
-    for label, sets, key in changes:
-        import copy
-
-        data = copy.deepcopy(base)
-        for path, value in sets:
-            _set_path(data, path, value, scenario=scenario,
-                      key="sweep.parameter" if sw.runs is None else key)
-        data["name"] = f"{scenario.name}-{label}"[:100]
-        try:
-            s = Scenario.model_validate(data)
-        except ValidationError as err:
-            e = err.errors(include_url=False)[0]
-            loc = ".".join(str(p) for p in e["loc"])
-            raise ScenarioError(f"{label}: {loc}: {e['msg']}", file=src, key=key) from None
-        s._source_path = scenario.source_path
-        out.append(s)
-    return out
-
-
-def _sweep_member(scenario, mode: str) -> dict:
-    """One run of a sweep (a Dask task or a loop step): its summary."""
-    if mode == "tiled":
-        return run_tiled(scenario).summary
-    from .runner import run
-
-    return run(scenario).summary
-
-
-def run_sweep(scenario, *, client=None, mode: str = "auto", retries: int = 2,
-              progress: Callable[[int, int], None] | None = None) -> list[dict]:
-    """Run every scenario of ``scenario.sweep`` and return their summaries (sweep order).
-
-    With a Dask ``client`` the runs are tasks and execute in parallel (each run is serial
-    inside its task); without one they run one after the other. ``mode`` is "auto",
-    "memory" or "tiled" (:func:`choose_mode`, decided per run).
-    """
-    scenarios = sweep_scenarios(scenario)
-    modes = [choose_mode(s, mode) for s in scenarios]
-    if client is None:
-        out = []
-        for k, (s, m) in enumerate(zip(scenarios, modes)):
-            out.append(_sweep_member(s, m))
-            if progress is not None:
-                progress(k + 1, len(scenarios))
-        return out
-    token = uuid.uuid4().hex[:8]
-    futures = [client.submit(_sweep_member, s, m, key=f"ruralsim-sweep-{token}-{k}",
-                             retries=retries, pure=False)
-               for k, (s, m) in enumerate(zip(scenarios, modes))]
-    from distributed import as_completed
-
-    results: dict[int, dict] = {}
-    try:
-        for fut in as_completed(futures):
-            k = futures.index(fut)
-            try:
-                results[k] = fut.result()
-            except ScenarioError:
-                raise
-            except Exception as exc:
-                raise ScenarioError(f"sweep run '{scenarios[k].name}' failed after {retries} "
-                                    f"retries: {type(exc).__name__}: "
-                                    f"{str(exc).splitlines()[0] if str(exc) else ''}; no "
-                                    "results were written") from None
-            if progress is not None:
-                progress(len(results), len(scenarios))
-    except BaseException:
-        for f in futures:
-            f.cancel()
-        raise
-    return [results[k] for k in range(len(scenarios))]

@@ -91,6 +91,7 @@ def test_two_sites_costs_worked_by_hand(two_sites):
     assert s["opex_usd_per_year"] == pytest.approx(1978.0, abs=0.01)
     # TCO = 20633.33 + 1978 * 6.1445671 = 20633.33 + 12153.95 = 32787.28
     assert s["tco_usd"] == pytest.approx(32787.28, abs=0.02)
+    assert s["tco_usd"] == pytest.approx(20633.33 + 1978.0 * a, abs=0.02)
     # ARPU 0: no revenue, so NPV = -TCO and there is no payback
     assert s["npv_usd"] == pytest.approx(-32787.28, abs=0.02)
     assert s["payback_years"] is None

@@ -13,7 +13,8 @@ import yaml
 
 from simulator import distributed, resources
 from simulator.cli import main
-from simulator.distributed import connect, run_sweep, run_tiled
+from simulator.distributed import connect, run_tiled
+from simulator.sweeps import run_sweep
 from simulator.errors import ScenarioError
 from simulator.io.rasters import read_geotiff
 from simulator.io.scenario_file import load_scenario

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from simulator import distributed
+from simulator import distributed, site_pass
 from simulator.cli import main
 from simulator.distributed import connect, run_tiled
 from simulator.errors import ScenarioError
@@ -180,11 +180,11 @@ def test_site_pass_reduces_in_site_order_whatever_the_arrival(monkeypatch):
         time.sleep(0.05 * (5 - k) if k < 5 else 0.0)
         return (which, k)
 
-    monkeypatch.setattr(distributed, "site_task", slow_early)
-    items = [distributed._SiteItem("all", k, (("all", k),)) for k in range(8)]
+    monkeypatch.setattr(site_pass, "site_task", slow_early)
+    items = [site_pass._SiteItem("all", k, (("all", k),)) for k in range(8)]
     order = []
     with connect(workers=2, processes=False) as client:
-        distributed._run_site_pass(None, items, lambda it, disc: order.append(disc),
+        site_pass.run_site_pass(None, items, lambda it, disc: order.append(disc),
                                    client=client, retries=0, max_in_flight=3, progress=None)
     assert order == [("all", k) for k in range(8)]
 
@@ -238,7 +238,7 @@ def test_scratch_folder_is_deleted_on_success_and_on_failure(tmp_path, monkeypat
     scenario = _scenario(tmp_path, region__width_km=6, region__height_km=4.5)
     scratch = tmp_path / "scratch"
     seen = []
-    original = distributed._TerrainScratch.__init__
+    original = site_pass.TerrainScratch.__init__
 
     def spy(self, *args, **kwargs):
         original(self, *args, **kwargs)
@@ -246,7 +246,7 @@ def test_scratch_folder_is_deleted_on_success_and_on_failure(tmp_path, monkeypat
         assert sorted(p.name for p in self.folder.iterdir())[:2] == [
             "all-best_server.bin", "all-best_value_dbm.bin"]
 
-    monkeypatch.setattr(distributed._TerrainScratch, "__init__", spy)
+    monkeypatch.setattr(site_pass.TerrainScratch, "__init__", spy)
     run_tiled(scenario, out_dir=tmp_path / "ok", scratch_dir=scratch)
     assert seen[-1].parent == scratch and not _scratch_folders(scratch)
     # defaults: beside the results folder, else the system's temporary folder
@@ -255,14 +255,14 @@ def test_scratch_folder_is_deleted_on_success_and_on_failure(tmp_path, monkeypat
     run_tiled(scenario)
     assert seen[-1].parent == Path(tempfile.gettempdir()) and not seen[-1].exists()
 
-    real = distributed.site_task
+    real = site_pass.site_task
 
     def failing(job, which, k):
         if k == 2:
             raise RuntimeError("bad ray")
         return real(job, which, k)
 
-    monkeypatch.setattr(distributed, "site_task", failing)
+    monkeypatch.setattr(site_pass, "site_task", failing)
     with pytest.raises(RuntimeError, match="bad ray"):
         run_tiled(scenario, out_dir=tmp_path / "serial-fail", scratch_dir=scratch)
     assert not (tmp_path / "serial-fail").exists() and not _scratch_folders(scratch)
@@ -287,8 +287,8 @@ def test_scratch_space_and_memory_are_checked_before_any_work(tmp_path, monkeypa
     # 4,800 cells: 12 bytes (best value, server, path loss) + 1 (line of sight) + 3 x 8
     # (three channels), and 12 + 2 x 8 for the two existing sites on two channels
     assert distributed._n_channels(np.array([0, 2, 1])) == 3
-    assert distributed.scratch_bytes(4800, 3, 2, True) == 4800 * (37 + 28)
-    assert distributed.scratch_bytes(4800, 0, 0, False) == 4800 * 13
+    assert site_pass.scratch_bytes(4800, 3, 2, True) == 4800 * (37 + 28)
+    assert site_pass.scratch_bytes(4800, 0, 0, False) == 4800 * 13
 
     class Tiny:
         free = 1000
