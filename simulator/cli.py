@@ -193,6 +193,7 @@ def _backend(args):
 
 def _cmd_run(args) -> int:
     from .distributed import choose_mode, run_tiled
+    from .engine_terrain import TERRAIN_METHODS
     from .io.scenario_file import load_scenario
     from .runner import run
 
@@ -218,7 +219,7 @@ def _cmd_run(args) -> int:
     mode = "tiled" if (args.workers or args.scheduler) else choose_mode(scenario, requested)
     bar = _progress(args, "engine")
     site_bar = None
-    if mode == "tiled" and scenario.propagation.model in ("itm", "deygout", "bullington"):
+    if mode == "tiled" and scenario.propagation.model in TERRAIN_METHODS:
         site_bar = _progress(args, "site pass", "sites")     # the terrain site pass
     with _backend(args) as client:
         try:

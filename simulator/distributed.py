@@ -126,7 +126,9 @@ def _grid_cells(scenario) -> int:
 
 
 def _terrain_method(scenario) -> bool:
-    return scenario.propagation.model in ("itm", "deygout", "bullington")
+    from .engine_terrain import TERRAIN_METHODS
+
+    return scenario.propagation.model in TERRAIN_METHODS
 
 
 def _disc_cells(scenario) -> float:

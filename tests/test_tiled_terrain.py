@@ -78,7 +78,7 @@ def _compare_summaries(memory: dict, tiled: dict) -> None:
     assert {k: tiled[k] for k in rest} == rest
 
 
-@pytest.fixture(scope="module", params=["itm", "deygout"])
+@pytest.fixture(scope="module", params=["itm", "deygout", "delta_bullington"])
 def reference(request, tmp_path_factory):
     """The in-memory run of BASE with ``request.param``, saved."""
     tmp = tmp_path_factory.mktemp(f"ref-{request.param}")
