@@ -167,8 +167,16 @@ def estimate_memory_bytes(scenario, mode: str) -> int:
     return cells * BYTES_PER_CELL_TILED_TERRAIN_DRIVER + site_bytes(scenario)
 
 
-def _gb(b: float) -> str:
-    return f"{b / 2**30:.1f} GB"
+_gb = resources.gb_text
+
+
+def _refuse_over_share(scenario, need: float, avail: float, message: str, key: str,
+                       value=None) -> None:
+    """ScenarioError(message) when ``need`` exceeds :data:`MEMORY_SHARE` of ``avail``."""
+    if need <= MEMORY_SHARE * avail:
+        return
+    src = str(scenario.source_path) if scenario.source_path else None
+    raise ScenarioError(message, file=src, key=key, value=value)
 
 
 def check_memory(scenario, mode: str = "memory") -> None:
@@ -182,15 +190,13 @@ def check_memory(scenario, mode: str = "memory") -> None:
         return
     need = estimate_memory_bytes(scenario, mode)
     avail = _available()
-    if need <= MEMORY_SHARE * avail:
-        return
-    src = str(scenario.source_path) if scenario.source_path else None
     what = "people per cell on the driver" if scenario.terrain == "flat" else \
         "people and terrain per cell on the driver"
-    raise ScenarioError(
+    _refuse_over_share(
+        scenario, need, avail,
         f"{_grid_cells(scenario):,} cells need about {_gb(need)} of memory even tiled "
-        f"({what}) and {_gb(avail)} is available; use a coarser "
-        "region.resolution_m", file=src, key="region.resolution_m")
+        f"({what}) and {_gb(avail)} is available; use a coarser region.resolution_m",
+        key="region.resolution_m")
 
 
 def choose_mode(scenario, requested: str = "auto") -> str:
@@ -542,13 +548,12 @@ def _site_memory_check(scenario, grid, workers: int, in_flight: int, dask: bool)
     worker = grid.n_cells * BYTES_PER_CELL_SITE_WORKER + site_bytes(scenario)
     need = workers * worker + in_flight * _disc_cells(scenario) * BYTES_PER_DISC_CELL
     avail = _available()
-    if need > MEMORY_SHARE * avail:
-        src = str(scenario.source_path) if scenario.source_path else None
-        raise ScenarioError(
-            f"the terrain site pass needs about {_gb(need)} over {workers} worker(s) (each "
-            f"holds the DEM and one site's rays) and {_gb(avail)} is available; use fewer "
-            "workers or a coarser region.resolution_m", file=src, key="region.resolution_m",
-            value=scenario.region.resolution_m)
+    _refuse_over_share(
+        scenario, need, avail,
+        f"the terrain site pass needs about {_gb(need)} over {workers} worker(s) (each "
+        f"holds the DEM and one site's rays) and {_gb(avail)} is available; use fewer "
+        "workers or a coarser region.resolution_m", key="region.resolution_m",
+        value=scenario.region.resolution_m)
 
 
 def _tile_memory_check(scenario, tiles, idx, workers: int) -> None:
@@ -556,13 +561,12 @@ def _tile_memory_check(scenario, tiles, idx, workers: int) -> None:
     worst = max((len(i) * t.shape[0] * t.shape[1] for t, i in zip(tiles, idx)), default=0)
     need = worst * BYTES_PER_PAIR * max(workers, 1)
     avail = _available()
-    if need > MEMORY_SHARE * avail:
-        src = str(scenario.source_path) if scenario.source_path else None
-        raise ScenarioError(
-            f"the busiest tile evaluates {worst:,} site-cell pairs: about {_gb(need)} over "
-            f"{workers} worker(s), {_gb(avail)} is available; use a smaller "
-            "region.tile_size_cells", file=src, key="region.tile_size_cells",
-            value=scenario.region.tile_size_cells)
+    _refuse_over_share(
+        scenario, need, avail,
+        f"the busiest tile evaluates {worst:,} site-cell pairs: about {_gb(need)} over "
+        f"{workers} worker(s), {_gb(avail)} is available; use a smaller "
+        "region.tile_size_cells", key="region.tile_size_cells",
+        value=scenario.region.tile_size_cells)
 
 
 def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,

@@ -252,7 +252,7 @@ def check_resources(scenario, *, n_cells: int | None = None,
         hint = f"{tiled_hint}free some memory or run on a machine with more memory"
     src = str(scenario.source_path) if scenario.source_path else None
     raise ScenarioError(
-        f"this run would need about {gb_text(est.peak_memory_bytes)} of memory ({est.cells:,} cells of "
-        f"{r.resolution_m:g} m, {est.sites} sites, model {est.model}; about "
+        f"this run would need about {gb_text(est.peak_memory_bytes)} of memory "
+        f"({est.cells:,} cells of {r.resolution_m:g} m, {est.sites} sites, model {est.model}; about "
         f"{est.time_s / 3600:,.1f} h of compute) but {gb_text(avail)} is available; {hint}",
         file=src, key="region.resolution_m", value=r.resolution_m)
