@@ -465,6 +465,9 @@ def compute_fields_terrain(grid: Grid, dem: np.ndarray, sa: SiteArrays, technolo
     strictly stronger, as ``argmax`` does in the flat engine.
     """
     red = FieldReduction(grid.shape, channel)
+    # the rays sample the DEM in float64: convert it once, not once per site (the values,
+    # hence the results, are the same)
+    dem = np.asarray(dem, dtype=np.float64)
     for k in range(len(sa)):
         disc = site_disc(grid, dem, sa, k, technology, method, ue_height_m=ue_height_m)
         if disc is not None:
