@@ -14,6 +14,7 @@ number of workers.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,19 +92,55 @@ def site_items(sa, sa_base, existing: np.ndarray) -> list:
     return items
 
 
+_SCRATCH_PREFIX = ".ruralsim-terrain-"
+
+
+def _scratch_prefix(pid: int | None = None) -> str:
+    """``.ruralsim-terrain-<host>-<pid>-``: the host keeps runs on other machines sharing the
+    folder out of :func:`remove_stale_scratch`."""
+    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
+    return f"{_SCRATCH_PREFIX}{host}-{os.getpid() if pid is None else pid}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:          # someone else's process: alive
+        return True
+    return True
+
+
+def remove_stale_scratch(parent: Path) -> list[Path]:
+    """Delete scratch folders left in ``parent`` by runs of this host that were killed
+    (SIGKILL, power loss: their process no longer exists). Returns what was removed."""
+    import shutil
+
+    mine = _scratch_prefix(0)[:-len("0-")]       # the prefix up to the pid
+    removed = []
+    for path in Path(parent).glob(f"{mine}*"):
+        pid_text = path.name[len(mine):].split("-", 1)[0]
+        if path.is_dir() and pid_text.isdigit() and not _alive(int(pid_text)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 class TerrainScratch:
     """The site pass's region-sized fields, as ``numpy.memmap`` files in a temporary folder.
 
     ``all``: every site (with line of sight); ``base``: the existing sites alone (None
     without any). :meth:`close` deletes the folder (the run calls it on success and on
-    failure).
+    failure); folders of killed runs are removed by the next run in the same place
+    (:func:`remove_stale_scratch`).
     """
 
     def __init__(self, parent: Path, shape, channel, channel_base, n_base: int):
         import tempfile
 
-        self.folder = Path(tempfile.mkdtemp(prefix=f".ruralsim-terrain-{os.getpid()}-",
-                                            dir=parent))
+        remove_stale_scratch(parent)
+        self.folder = Path(tempfile.mkdtemp(prefix=_scratch_prefix(), dir=parent))
         self.all = self.base = None
         try:
             self.all = _memmap_reduction(self.folder, "all", shape, channel, True)

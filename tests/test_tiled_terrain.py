@@ -313,3 +313,29 @@ def test_tiled_terrain_refuses_monte_carlo_with_its_key(tmp_path):
     assert exc.value.key == "propagation.monte_carlo_realisations"
     assert "Monte Carlo" in str(exc.value)
     assert not (tmp_path / "never").exists()
+
+
+def test_scratch_of_a_killed_run_is_removed_by_the_next_one(tmp_path):
+    import subprocess
+    import sys
+
+    # a process that has exited stands for a run killed with SIGKILL
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(proc.stdout)
+    stale = tmp_path / (site_pass._scratch_prefix(dead) + "abc")
+    live = tmp_path / (site_pass._scratch_prefix() + "def")        # this process: alive
+    other_host = tmp_path / f".ruralsim-terrain-some_other_host-{dead}-ghi"
+    for folder in (stale, live, other_host):
+        folder.mkdir()
+        (folder / "all-best.bin").write_bytes(b"\0" * 16)
+    assert site_pass.remove_stale_scratch(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and other_host.exists()
+    # a new site pass in the same place cleans up first
+    live.rename(tmp_path / (site_pass._scratch_prefix(dead) + "xyz"))
+    scratch = site_pass.TerrainScratch(tmp_path, (4, 5), None, None, 0)
+    try:
+        assert [p.name for p in _scratch_folders(tmp_path) if p != scratch.folder] == \
+            [other_host.name]
+    finally:
+        scratch.close()
