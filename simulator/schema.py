@@ -130,7 +130,13 @@ class TerrainSpec(_Section):
 
 
 class ItmSpec(_Section):
-    """Longley-Rice (NTIA ITM 1.2.2) parameters, in plain words."""
+    """Longley-Rice (NTIA ITM 1.2.2) parameters, in plain words.
+
+    ITM's third percentage, locations, is not a key here: point to point runs with
+    location variability removed (ITM's mode of variability 12) because the simulator
+    applies its own, ``propagation.shadowing_sigma_db`` and
+    ``propagation.location_reliability``, to every model alike.
+    """
 
     climate: Literal["equatorial", "continental_subtropical", "maritime_subtropical", "desert",
                      "continental_temperate", "maritime_temperate_land",
