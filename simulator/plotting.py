@@ -141,6 +141,9 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         cb.set_label(f"best-server {metric} where covered [dBm]")
 
     s = result.sites
+    # markers sized for a district; on a wide coarse map they shrink (to 1/4 at 200 km)
+    # so they do not hide the coverage around them
+    msize = float(np.clip(50.0 / max((lim[1] - lim[0]), 1e-9), 0.25, 1.0)) if coarse else 1.0
     handles = []
     for name in dict.fromkeys(s.station):
         st = _STATION_STYLE.get(name, _DEFAULT_STYLE)
@@ -149,9 +152,10 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
             m = np.array([(t == name) and (e == existing) for t, e in zip(s.station, s.existing)])
             if not m.any():
                 continue
-            ax.scatter(s.x_m[m] / 1000.0, s.y_m[m] / 1000.0, marker=st["marker"], s=st["size"],
+            ax.scatter(s.x_m[m] / 1000.0, s.y_m[m] / 1000.0, marker=st["marker"],
+                       s=st["size"] * msize if coarse else st["size"],
                        c=st["color"] if existing else "white", edgecolors=st["color"],
-                       linewidths=1.8, zorder=6,
+                       linewidths=1.8 if msize == 1.0 else 1.0, zorder=6,
                        label=f"{label} ({'existing' if existing else 'new'}, {int(m.sum())})")
     handles, labels = ax.get_legend_handles_labels()
     if show_uncovered:
@@ -183,6 +187,8 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
     elif len(pop_obj.settlement_people) and pop_obj.settlement_kind == "synthetic":
         size = 12.0 + 160.0 * np.sqrt(pop_obj.settlement_people / max(
             pop_obj.settlement_people.max(), 1))
+        if coarse:
+            size = size * msize
         ax.scatter(pop_obj.settlement_x_m / 1000.0, pop_obj.settlement_y_m / 1000.0, s=size,
                    facecolors="none", edgecolors="#333333", linewidths=0.8, zorder=5,
                    label="settlement (size ~ people)")
