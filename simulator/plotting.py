@@ -183,7 +183,7 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
 
     pop_obj = result.population
     if pop_obj is None:                          # a coarse map without settlements
-        n_settlement_labels = 0
+        pass
     elif len(pop_obj.settlement_people) and pop_obj.settlement_kind == "synthetic":
         size = 12.0 + 160.0 * np.sqrt(pop_obj.settlement_people / max(
             pop_obj.settlement_people.max(), 1))
@@ -196,7 +196,9 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         handles.insert(n_sites_entries, Line2D([], [], marker="o", ls="", markerfacecolor="none",
                                                markeredgecolor="#333333", markersize=8))
         labels.insert(n_sites_entries, "settlement (circle size ~ people)")
-    for k in range(min(n_settlement_labels, len(pop_obj.settlement_people))):
+    n_labels = 0 if pop_obj is None else min(n_settlement_labels,
+                                             len(pop_obj.settlement_people))
+    for k in range(n_labels):
         ax.annotate(f"{pop_obj.settlement_people[k]:,}", (pop_obj.settlement_x_m[k] / 1000,
                     pop_obj.settlement_y_m[k] / 1000), fontsize=7, zorder=7,
                     xytext=(3, 3), textcoords="offset points")
