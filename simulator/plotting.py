@@ -132,7 +132,11 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         unc = np.ma.masked_where(~uncovered, np.ones(people.shape))
         ax.imshow(unc, extent=ext, origin="upper", cmap=ListedColormap(["#d7301f"]),
                   alpha=0.85, interpolation="nearest", zorder=3)
-    cb = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
+    if coarse:
+        # beside the map as drawn (any width/height ratio): an inset in axes coordinates
+        cb = ax.figure.colorbar(im, cax=ax.inset_axes([1.03, 0.1, 0.03, 0.8]))
+    else:
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
     metric = result.technology.signal_metric.upper()
     if coarse and result.factor > 1:
         cb.set_label(f"best-server {metric} where covered [dBm]\n(mean over the covered "
@@ -216,8 +220,8 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
                  f"{sm['sites_total']} sites ({sm['sites_existing']} existing, "
                  f"{sm['sites_new']} new) · {sm['people_newly_covered']:,} newly covered · "
                  f"{result.technology.label}, {sm['propagation_model']}"
-                 + (f"\nmap {result.aggregation_text}; numbers exact (summary.json)"
-                    if coarse else ""), fontsize=11)
+                 + (f"\nmap {result.aggregation_text}; numbers exact"
+                    if coarse else ""), fontsize=10 if coarse else 11)
     return ax
 
 

@@ -102,12 +102,12 @@ def test_coarse_map_figure_content(tiled):
     title = ax.get_title()
     s = r.summary
     assert f"{s['people_covered']:,} of {s['population_total']:,} people covered" in title
-    assert "map coarsened to 400 m cells (4 x 4 cells of 100 m) for display" in title
+    assert "map coarsened to 400 m cells (4 x 4 cells of 100 m) for display; numbers exact" in title
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "RuralStar-class pole site (new, 5)" in labels
     assert "most people of the 400 m cell not covered" in labels
     assert "people per 400 m cell (grey, log scale)" in labels
-    cb = ax.figure.axes[1].get_ylabel()
+    cb = ax.child_axes[0].get_ylabel()           # the colour bar, an inset
     assert cb.startswith("best-server RSRP where covered [dBm]") and "mean over the covered" in cb
     x0, y0, x1, y1 = (v / 1000 for v in r.grid.bounds)       # clipped to the fine grid
     assert ax.get_xlim() == pytest.approx((x0, x1)) and ax.get_ylim() == pytest.approx((y0, y1))
