@@ -233,7 +233,8 @@ def _cmd_run(args) -> int:
                 result = run_tiled(scenario, out_dir=target, overwrite=args.overwrite,
                                    client=client, tile_size_cells=args.tile_size,
                                    progress=bar, retries=args.retries,
-                                   site_progress=_closed_when_done(site_bar))
+                                   site_progress=_closed_when_done(site_bar),
+                                   maps=False if args.no_maps else None)
                 saved = target
         finally:
             for b in (site_bar, bar):
@@ -246,7 +247,8 @@ def _cmd_run(args) -> int:
             where = (f"{result.workers} Dask worker(s)" if client is not None
                      else "this process")
             print(f"tiled run: {result.tiles} tiles of {result.tile_size_cells} cells on "
-                  f"{where}; rasters written tile by tile (no maps or report.html)")
+                  f"{where}; rasters written tile by tile, maps drawn from them coarsened "
+                  "(run_info.json)")
             print(f"results: {saved}")
     return 0
 
@@ -495,14 +497,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", help="scenario YAML file")
     r.add_argument("--out", help="results folder (default: outputs.dir or results/<name>)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing results folder")
-    r.add_argument("--no-maps", action="store_true", help="skip coverage_map.png")
+    r.add_argument("--no-maps", action="store_true",
+                   help="skip coverage_map.png and rx_cdf.png (also on tiled runs)")
     r.add_argument("--quiet", action="store_true", help="print nothing on success")
     g = r.add_mutually_exclusive_group()
     g.add_argument("--tiled", dest="mode", action="store_const", const="tiled",
                    help="run tile by tile in bounded memory, writing rasters tile by tile "
                         "(default: automatic above 20 million cells or when memory is short)")
     g.add_argument("--in-memory", dest="mode", action="store_const", const="memory",
-                   help="hold the region in memory (maps and report.html); refused when it "
+                   help="hold the region in memory (full-resolution maps); refused when it "
                         "does not fit")
     r.set_defaults(mode="auto")
     r.add_argument("--workers", type=int, metavar="N",

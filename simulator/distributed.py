@@ -62,6 +62,7 @@ site's rays over its whole disc, which crosses tiles, so they add a **site pass*
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 import uuid
@@ -529,6 +530,8 @@ class TiledResult:
     timings_s: dict = field(default_factory=dict)
     input_files: dict = field(default_factory=dict)
     site_pass: dict = field(default_factory=dict)
+    boundary: object = None       # region boundary in the grid CRS (shapely), or None
+    settlements: object = None    # Population with the settlements only (people empty)
 
 
 def _tiled_restrictions(scenario) -> None:
@@ -574,7 +577,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
               = None, write_rasters: bool = True, retries: int = 2,
               max_in_flight: int | None = None,
               site_progress: Callable[[int, int], None] | None = None,
-              scratch_dir=None) -> TiledResult:
+              scratch_dir=None, maps: bool | None = None) -> TiledResult:
     """Run a scenario tile by tile in bounded memory, serially or on a Dask client.
 
     With a terrain method (``propagation.model`` itm, deygout or bullington) a site pass
@@ -589,8 +592,9 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
     scenario : Scenario
     out_dir : path-like, optional
         Write the results folder here (atomically): summary.json/.csv, the rasters (tile by
-        tile), sites.geojson, scenario.yaml, manifest.json and run_info.json. None: compute
-        the numbers only.
+        tile), sites.geojson, scenario.yaml, coverage_map.png, rx_cdf.png and report.html
+        (drawn from the rasters just written, coarsened: :mod:`simulator.io.coarse`),
+        manifest.json and run_info.json. None: compute the numbers only.
     overwrite : bool
         Replace an existing ``out_dir``.
     client : distributed.Client, optional
@@ -612,6 +616,11 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
     scratch_dir : path-like, optional
         Where the site pass's temporary folder goes (:func:`scratch_bytes` of disk);
         default beside ``out_dir``, else the system's temporary folder.
+    maps : bool, optional
+        Draw coverage_map.png and rx_cdf.png (also embedded in report.html); default
+        ``outputs.maps`` of the scenario, as :meth:`simulator.runner.ScenarioResult.save`.
+        They need the rasters (``write_rasters``). report.html is written unless
+        ``outputs.report`` is false.
 
     Raises
     ------
@@ -638,6 +647,8 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                                 file=str(out_dir))
     pre = prepare(scenario, mode="tiled")
     timings = dict(pre.timings_s)
+    maps = scenario.outputs.maps if maps is None else bool(maps)
+    settlements = dataclasses.replace(pre.population, people=np.zeros((0, 0), np.int32))
     grid, tech, sites = pre.grid, pre.technology, pre.sites
     people = pre.population.people.astype(np.int32)
     pre.population.people = people           # drop the int64 grid
@@ -793,9 +804,10 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                              site_load=run_totals.site_load, business=business,
                              summary=summary, out_dir=out_dir, tiles=len(tiles),
                              tile_size_cells=tile, workers=workers, timings_s=timings,
-                             site_pass=site_info)
+                             site_pass=site_info, boundary=pre.boundary,
+                             settlements=settlements)
         if folder is not None:
-            _write_tiled_outputs(result, folder)
+            _write_tiled_outputs(result, folder, maps=maps and writer is not None)
     return result
 
 
@@ -803,7 +815,13 @@ def _n_channels(channel) -> int:
     return int(channel.max()) + 1 if channel is not None and len(channel) else 0
 
 
-def _write_tiled_outputs(result: TiledResult, folder: Path) -> None:
+def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> None:
+    """Summary, sites, scenario, maps and report, run_info and manifest of a tiled run.
+
+    The maps (``maps``: the rasters are in ``folder``) are drawn from a coarse reading of
+    the rasters (:func:`simulator.io.coarse.read_coarse_map`, bounded memory); their
+    numbers and the report's come from the summary.
+    """
     import yaml
 
     from .io.results import write_manifest, write_summary
@@ -814,14 +832,69 @@ def _write_tiled_outputs(result: TiledResult, folder: Path) -> None:
     s = result.scenario
     (folder / "scenario.yaml").write_text(
         yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False))
+    maps_info = None
+    figures = {}
+    note = None
+    if maps:
+        t = time.perf_counter()
+        figures, cm = tiled_figures(result, folder)
+        for name, (png, _) in figures.items():
+            (folder / f"{name}.png").write_bytes(png)
+        result.timings_s["maps"] = time.perf_counter() - t
+        note = (f"Tiled run: the maps are {cm.aggregation_text}, read back from the "
+                "GeoTIFFs of this folder (people summed per coarse cell, the signal "
+                "averaged over its covered cells, red where most of its people are not "
+                f"covered; the signal curve is over people in {_cdf_step_text()} steps, all "
+                "sites only). Every number on this page is exact, from summary.json.")
+        maps_info = {"coverage_map.png": cm.aggregation_text,
+                     "coarse_cells": list(cm.grid.shape), "factor": cm.factor,
+                     "coarse_people_total": int(cm.people.sum()),
+                     "rx_cdf.png": f"people per {_cdf_step_text()} bin of the best-server "
+                                   "signal, all sites (no existing-sites-only curve)"}
+    elif s.outputs.report:
+        note = ("Maps were not drawn for this tiled run (--no-maps / outputs.maps: false, "
+                "or no rasters written).")
+    if s.outputs.report:
+        from .report import build_report_html
+
+        (folder / "report.html").write_text(
+            build_report_html(result, figures, maps_note=note), encoding="utf-8")
     info = {"mode": "tiled", "tiles": result.tiles, "tile_size_cells": result.tile_size_cells,
             "workers": result.workers, "cells": result.grid.n_cells,
             "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
             "terrain_site_pass": result.site_pass or None,
-            "note": "maps and report.html need the region in memory; not written by a "
-                    "tiled run"}
+            "maps": maps_info,
+            "report": bool(s.outputs.report),
+            "note": ("maps drawn from the rasters, coarsened for display; numbers exact "
+                     "(summary.json)" if maps_info else "no maps drawn (--no-maps, "
+                     "outputs.maps: false or no rasters)")}
     (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
     write_manifest(s, result.summary, folder, input_files=result.input_files)
+
+
+
+def _cdf_step_text() -> str:
+    from .io.coarse import CDF_STEP_DB
+
+    return f"{CDF_STEP_DB:g} dB"
+
+
+def tiled_figures(result: TiledResult, folder: Path):
+    """coverage_map and rx_cdf PNGs (with captions) of a tiled run from the rasters in
+    ``folder``, and the :class:`simulator.io.coarse.CoarseMap` they were drawn from."""
+    from .io.coarse import read_coarse_map
+    from .io.results import draw_figures
+
+    cm = read_coarse_map(folder, result, boundary=result.boundary,
+                         population=result.settlements)
+    captions = {
+        "coverage_map": f"Coverage map, {cm.aggregation_text}: mean received signal over "
+                        "the covered cells of each coarse cell, red where most of its "
+                        "people are not covered, sites by type, region boundary; north up.",
+        "rx_cdf": "Best-server downlink signal over people (CDF, all sites; counted in "
+                  f"{_cdf_step_text()} steps over every cell); the red line is the required "
+                  "signal."}
+    return draw_figures(cm, captions), cm
 
 
 # --------------------------------------------------------------------------- Dask

@@ -54,9 +54,15 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
     are drawn. With a DEM (``dem_m``, or ``result.terrain_m`` when a run has terrain) a
     hillshade is drawn underneath.
 
+    A :class:`simulator.io.coarse.CoarseMap` (a tiled run, read back from its rasters)
+    draws the same layers on its coarse cells: people summed per coarse cell, the signal
+    averaged [dBm] over the covered fine cells, red where most of the coarse cell's people
+    are not covered; the title's numbers are summary.json's and a third title line says
+    how the map is coarsened.
+
     Parameters
     ----------
-    result : ScenarioResult
+    result : ScenarioResult or CoarseMap
     ax : matplotlib Axes, optional
     show_population : bool
         Grey log-scaled people per cell underneath.
@@ -78,14 +84,31 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
     from matplotlib.colors import ListedColormap, LogNorm
     from matplotlib.lines import Line2D
 
+    from .io.coarse import CoarseMap, km_text
+
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 8))
+    coarse = isinstance(result, CoarseMap)
     g = result.grid
     ext = _extent_km(g)
-    people = result.population.people
-    covered = result.covered
-    if dem_m is None:
-        dem_m = getattr(result, "terrain", None)
+    fine = result.fine_grid if coarse else g     # the region's grid (limits, scale bar)
+    lim = _extent_km(fine)
+    if coarse:
+        people = result.people
+        covered = result.covered_cells > 0       # some covered fine cell in the block
+        rx_field = result.rx_dbm
+        # red where most of the coarse cell's people are not covered
+        uncovered = (people > 0) & (2 * result.people_uncovered > people)
+        cell = f"{km_text(result.cell_km)} cell"
+        if dem_m is None:
+            dem_m = result.terrain_m
+    else:
+        people = result.population.people
+        covered = result.covered
+        rx_field = result.fields.rx_dbm
+        uncovered = (people > 0) & ~covered
+        if dem_m is None:
+            dem_m = getattr(result, "terrain", None)
     if dem_m is not None:
         from .terrain import hillshade
 
@@ -102,18 +125,29 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         ax.imshow(pop, extent=ext, origin="upper", cmap="Greys",
                   norm=LogNorm(vmin=1, vmax=max(people.max(), 2)), interpolation="nearest",
                   zorder=1)
-    rx = np.ma.masked_where(~covered, result.fields.rx_dbm)
+    rx = np.ma.masked_where(~covered, rx_field)
     im = ax.imshow(rx, extent=ext, origin="upper", cmap="viridis", alpha=0.72,
                    interpolation="nearest", zorder=2)
     if show_uncovered:
-        unc = np.ma.masked_where(~((people > 0) & ~covered), np.ones(people.shape))
+        unc = np.ma.masked_where(~uncovered, np.ones(people.shape))
         ax.imshow(unc, extent=ext, origin="upper", cmap=ListedColormap(["#d7301f"]),
                   alpha=0.85, interpolation="nearest", zorder=3)
-    cb = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
+    if coarse:
+        # beside the map as drawn (any width/height ratio): an inset in axes coordinates
+        cb = ax.figure.colorbar(im, cax=ax.inset_axes([1.03, 0.1, 0.03, 0.8]))
+    else:
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
     metric = result.technology.signal_metric.upper()
-    cb.set_label(f"best-server {metric} where covered [dBm]")
+    if coarse and result.factor > 1:
+        cb.set_label(f"best-server {metric} where covered [dBm]\n(mean over the covered "
+                     f"{fine.resolution_m:g} m cells of each {cell})")
+    else:
+        cb.set_label(f"best-server {metric} where covered [dBm]")
 
     s = result.sites
+    # markers sized for a district; on a wide coarse map they shrink (to 1/4 at 200 km)
+    # so they do not hide the coverage around them
+    msize = float(np.clip(50.0 / max((lim[1] - lim[0]), 1e-9), 0.25, 1.0)) if coarse else 1.0
     handles = []
     for name in dict.fromkeys(s.station):
         st = _STATION_STYLE.get(name, _DEFAULT_STYLE)
@@ -122,17 +156,20 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
             m = np.array([(t == name) and (e == existing) for t, e in zip(s.station, s.existing)])
             if not m.any():
                 continue
-            ax.scatter(s.x_m[m] / 1000.0, s.y_m[m] / 1000.0, marker=st["marker"], s=st["size"],
+            ax.scatter(s.x_m[m] / 1000.0, s.y_m[m] / 1000.0, marker=st["marker"],
+                       s=st["size"] * msize if coarse else st["size"],
                        c=st["color"] if existing else "white", edgecolors=st["color"],
-                       linewidths=1.8, zorder=6,
+                       linewidths=1.8 if msize == 1.0 else 1.0, zorder=6,
                        label=f"{label} ({'existing' if existing else 'new'}, {int(m.sum())})")
     handles, labels = ax.get_legend_handles_labels()
     if show_uncovered:
         handles.append(Line2D([], [], marker="s", ls="", color="#d7301f", markersize=8))
-        labels.append("people not covered")
+        labels.append(f"most people of the {cell} not covered" if coarse
+                      else "people not covered")
     if show_population:
         handles.append(Line2D([], [], marker="s", ls="", color="#888888", markersize=8))
-        labels.append("people per cell (grey, log scale)")
+        labels.append(f"people per {cell} (grey, log scale)" if coarse
+                      else "people per cell (grey, log scale)")
 
     mask = getattr(result, "region_mask", None)
     boundary = getattr(result, "boundary", None)
@@ -149,9 +186,13 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         labels.append("region boundary")
 
     pop_obj = result.population
-    if len(pop_obj.settlement_people) and pop_obj.settlement_kind == "synthetic":
+    if pop_obj is None:                          # a coarse map without settlements
+        pass
+    elif len(pop_obj.settlement_people) and pop_obj.settlement_kind == "synthetic":
         size = 12.0 + 160.0 * np.sqrt(pop_obj.settlement_people / max(
             pop_obj.settlement_people.max(), 1))
+        if coarse:
+            size = size * msize
         ax.scatter(pop_obj.settlement_x_m / 1000.0, pop_obj.settlement_y_m / 1000.0, s=size,
                    facecolors="none", edgecolors="#333333", linewidths=0.8, zorder=5,
                    label="settlement (size ~ people)")
@@ -159,14 +200,16 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         handles.insert(n_sites_entries, Line2D([], [], marker="o", ls="", markerfacecolor="none",
                                                markeredgecolor="#333333", markersize=8))
         labels.insert(n_sites_entries, "settlement (circle size ~ people)")
-    for k in range(min(n_settlement_labels, len(pop_obj.settlement_people))):
+    n_labels = 0 if pop_obj is None else min(n_settlement_labels,
+                                             len(pop_obj.settlement_people))
+    for k in range(n_labels):
         ax.annotate(f"{pop_obj.settlement_people[k]:,}", (pop_obj.settlement_x_m[k] / 1000,
                     pop_obj.settlement_y_m[k] / 1000), fontsize=7, zorder=7,
                     xytext=(3, 3), textcoords="offset points")
     _legend_below(ax, handles, labels)
-    _scale_bar(ax, g)
-    ax.set_xlim(ext[0], ext[1])
-    ax.set_ylim(ext[2], ext[3])
+    _scale_bar(ax, fine)
+    ax.set_xlim(lim[0], lim[1])
+    ax.set_ylim(lim[2], lim[3])
     ax.set_aspect("equal")
     ax.set_xlabel(f"easting [km] ({g.crs})")
     ax.set_ylabel("northing [km]")
@@ -176,7 +219,9 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
                  f"({100 * sm['coverage_fraction']:.1f} %)\n"
                  f"{sm['sites_total']} sites ({sm['sites_existing']} existing, "
                  f"{sm['sites_new']} new) · {sm['people_newly_covered']:,} newly covered · "
-                 f"{result.technology.label}, {sm['propagation_model']}", fontsize=11)
+                 f"{result.technology.label}, {sm['propagation_model']}"
+                 + (f"\nmap {result.aggregation_text}; numbers exact"
+                    if coarse else ""), fontsize=10 if coarse else 11)
     return ax
 
 
@@ -202,32 +247,23 @@ def plot_rx_cdf(result, ax=None, *, show_existing=True):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import PercentFormatter
 
+    from .io.coarse import CoarseMap
+
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5))
-    people = result.population.people.ravel().astype(float)
-    total = people.sum()
     metric = result.technology.signal_metric.upper()
     required = result.summary["required_signal_dbm"]
-    curves = [("all sites", result.fields.rx_dbm, "#238b45", "-")]
-    if show_existing and result.sites.existing.any():
-        curves.append(("existing sites only", result.fields_existing.rx_dbm, "#525252", "--"))
-    finite = [np.asarray(f, float)[np.isfinite(f) & (result.population.people > 0)]
-              for _, f, _, _ in curves]
-    lo = min([v.min() for v in finite if v.size] + [required - 20.0])
-    hi = max([v.max() for v in finite if v.size] + [required + 20.0])
+    if isinstance(result, CoarseMap):
+        total, lo, hi, steps = _cdf_steps_binned(result, required)
+    else:
+        total, lo, hi, steps = _cdf_steps_cells(result, required, show_existing)
     lo, hi = 10 * np.floor(lo / 10) - 5, 10 * np.ceil(hi / 10) + 5
-    for (label, field, color, ls), _ in zip(curves, finite):
-        rx = np.asarray(field, float).ravel()
-        w = people > 0
-        rx, wp = rx[w], people[w]
-        none = ~np.isfinite(rx)
-        order = np.argsort(rx[~none])
-        xs = rx[~none][order]
-        cum = (wp[none].sum() + np.cumsum(wp[~none][order])) / total if total else xs * 0
+    for label, color, ls, xs, cum_w, none_w, below_w in steps:
+        cum = (none_w + cum_w) / total if total else xs * 0
         x = np.r_[lo, xs, hi]
-        y = np.r_[wp[none].sum() / total if total else 0.0, cum, cum[-1] if cum.size else
-                  (wp[none].sum() / total if total else 0.0)]
-        below = float(wp[~(rx >= required)].sum() / total) if total else 0.0
+        y = np.r_[none_w / total if total else 0.0, cum, cum[-1] if cum.size else
+                  (none_w / total if total else 0.0)]
+        below = float(below_w / total) if total else 0.0
         ax.step(x, y, where="post", color=color, ls=ls, lw=2,
                 label=f"{label}: {100 * (1 - below):.1f} % of people covered")
     ax.axvline(required, color="#d7301f", lw=1.5,
@@ -244,6 +280,45 @@ def plot_rx_cdf(result, ax=None, *, show_existing=True):
     ax.set_title(f"{result.scenario.name}: signal received by the "
                  f"{int(total):,} people (CDF)", fontsize=11)
     return ax
+
+
+def _cdf_steps_cells(result, required, show_existing):
+    """(people, lowest, highest signal, curves) of an in-memory run, one step per cell;
+    a curve is (label, colour, line style, sorted signals, cumulative people, people
+    without a signal, people below ``required``)."""
+    people = result.population.people.ravel().astype(float)
+    total = people.sum()
+    curves = [("all sites", result.fields.rx_dbm, "#238b45", "-")]
+    if show_existing and result.sites.existing.any():
+        curves.append(("existing sites only", result.fields_existing.rx_dbm, "#525252", "--"))
+    finite = [np.asarray(f, float)[np.isfinite(f) & (result.population.people > 0)]
+              for _, f, _, _ in curves]
+    lo = min([v.min() for v in finite if v.size] + [required - 20.0])
+    hi = max([v.max() for v in finite if v.size] + [required + 20.0])
+    steps = []
+    for label, field, color, ls in curves:
+        rx = np.asarray(field, float).ravel()
+        w = people > 0
+        rx, wp = rx[w], people[w]
+        none = ~np.isfinite(rx)
+        order = np.argsort(rx[~none])
+        steps.append((label, color, ls, rx[~none][order], np.cumsum(wp[~none][order]),
+                      wp[none].sum(), wp[~(rx >= required)].sum()))
+    return total, lo, hi, steps
+
+
+def _cdf_steps_binned(cm, required):
+    """The same for a :class:`simulator.io.coarse.CoarseMap`: one step per 0.1 dB bin
+    (at its upper edge, so the curve is exact at every bin edge), all sites only (a tiled
+    run writes no signal raster of the existing sites alone)."""
+    total = float(cm.summary["population_total"])
+    lo = min(([cm.rx_min_dbm] if np.isfinite(cm.rx_min_dbm) else []) + [required - 20.0])
+    hi = max(([cm.rx_max_dbm] if np.isfinite(cm.rx_max_dbm) else []) + [required + 20.0])
+    keep = cm.cdf_people > 0
+    below = total - float(cm.people_at_required)
+    return total, lo, hi, [("all sites", "#238b45", "-", cm.cdf_edges_dbm[keep],
+                            np.cumsum(cm.cdf_people[keep].astype(float)),
+                            float(cm.people_no_signal), below)]
 
 
 def plot_terrain_profile(distance_m, elevation_m, *, tx_height_m, rx_height_m,

@@ -82,14 +82,20 @@ def _more_numbers(summary: dict) -> list[tuple[str, str, str]]:
     return out
 
 
-def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = None) -> str:
+def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = None, *,
+                      maps_note: str | None = None) -> str:
     """The report page of a run, as a string.
+
+    Every number comes from ``result.summary`` and the per-site arrays, so a tiled run's
+    :class:`simulator.distributed.TiledResult` makes the same page as an in-memory run.
 
     Parameters
     ----------
-    result : ScenarioResult
+    result : ScenarioResult or TiledResult
     figures : dict, optional
         ``{name: (png_bytes, caption)}``, embedded in order as base64 data URIs.
+    maps_note : str, optional
+        A paragraph at the top of the Maps section (a tiled run: what the maps aggregate).
     """
     s = result.summary
     sc = result.scenario
@@ -126,6 +132,8 @@ def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = Non
         parts.append(f'<p class="warn">warning: {_e(w)}</p>')
 
     parts.append("<h2>Maps</h2>")
+    if maps_note:
+        parts.append(f'<p id="maps-note">{_e(maps_note)}</p>')
     if figures:
         for name, (png, caption) in figures.items():
             b64 = base64.b64encode(png).decode("ascii")

@@ -192,8 +192,23 @@ def _versions() -> dict:
     return out
 
 
-def draw_figures(result) -> dict[str, tuple[bytes, str]]:
-    """The run's figures as PNG bytes with captions: coverage map and signal CDF."""
+_CAPTIONS = {
+    "coverage_map": "Coverage map: received signal where covered, people not covered in red, "
+                    "sites by type, region boundary; north up.",
+    "rx_cdf": "Best-server downlink signal over people (CDF), with and without the new "
+              "sites; the red line is the required signal."}
+
+
+def draw_figures(result, captions: dict[str, str] | None = None) -> dict[str, tuple[bytes, str]]:
+    """The run's figures as PNG bytes with captions: coverage map and signal CDF.
+
+    Parameters
+    ----------
+    result : ScenarioResult or simulator.io.coarse.CoarseMap
+    captions : dict, optional
+        ``{"coverage_map": ..., "rx_cdf": ...}``; default the in-memory run's captions.
+        A figure whose caption is None is not drawn.
+    """
     import io
 
     import matplotlib
@@ -203,14 +218,13 @@ def draw_figures(result) -> dict[str, tuple[bytes, str]]:
 
     from ..plotting import plot_coverage_map, plot_rx_cdf
 
+    captions = _CAPTIONS if captions is None else captions
     out = {}
-    for name, size, draw, caption in [
-            ("coverage_map", (10, 8), plot_coverage_map,
-             "Coverage map: received signal where covered, people not covered in red, sites "
-             "by type, region boundary; north up."),
-            ("rx_cdf", (8, 5), plot_rx_cdf,
-             "Best-server downlink signal over people (CDF), with and without the new "
-             "sites; the red line is the required signal.")]:
+    for name, size, draw in [("coverage_map", (10, 8), plot_coverage_map),
+                             ("rx_cdf", (8, 5), plot_rx_cdf)]:
+        caption = captions.get(name)
+        if caption is None:
+            continue
         fig, ax = plt.subplots(figsize=size, dpi=120)
         try:
             draw(result, ax=ax)
