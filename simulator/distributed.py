@@ -415,7 +415,8 @@ def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = Fal
         RasterSpec("best_server.tif", "int32", -1,
                    "best-server site index (sites.geojson order), -1 none"),
         RasterSpec("covered.tif", "uint8", None,
-                   "1 where the downlink closes with the fade margin"),
+                   "1 where an outdoor person is covered: downlink and uplink close with the "
+                   "fade margin and the SINR is decodable"),
         RasterSpec("path_loss_db.tif", "float32", float("nan"),
                    "path loss from the best server [dB]", "dB"),
         RasterSpec("sinr_db.tif", "float32", float("nan"),

@@ -164,8 +164,8 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
     handles, labels = ax.get_legend_handles_labels()
     if show_uncovered:
         handles.append(Line2D([], [], marker="s", ls="", color="#d7301f", markersize=8))
-        labels.append(f"most people of the {cell} not covered" if coarse
-                      else "people not covered")
+        labels.append(f"most people of the {cell} without outdoor coverage" if coarse
+                      else "people without outdoor coverage")
     if show_population:
         handles.append(Line2D([], [], marker="s", ls="", color="#888888", markersize=8))
         labels.append(f"people per {cell} (grey, log scale)" if coarse

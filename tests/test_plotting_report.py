@@ -35,7 +35,7 @@ def test_coverage_map_content(sample):
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Conventional macro tower (existing, 5)" in labels
     assert "RuralStar-class pole site (new, 8)" in labels
-    assert "region boundary" in labels and "people not covered" in labels
+    assert "region boundary" in labels and "people without outdoor coverage" in labels
     # hillshade + population + coverage + uncovered + outside-boundary veil
     assert len(ax.images) == 5
     x0, y0, x1, y1 = (v / 1000 for v in r.grid.bounds)

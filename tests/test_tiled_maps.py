@@ -105,7 +105,7 @@ def test_coarse_map_figure_content(tiled):
     assert "map coarsened to 400 m cells (4 x 4 cells of 100 m) for display; numbers exact" in title
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "RuralStar-class pole site (new, 5)" in labels
-    assert "most people of the 400 m cell not covered" in labels
+    assert "most people of the 400 m cell without outdoor coverage" in labels
     assert "people per 400 m cell (grey, log scale)" in labels
     cb = ax.child_axes[0].get_ylabel()           # the colour bar, an inset
     assert cb.startswith("best-server RSRP where covered [dBm]") and "mean over the covered" in cb

@@ -248,7 +248,8 @@ def _write_all(result, folder: Path, maps: bool) -> None:
     write_geotiff(folder / "best_server.tif", f.best_server, g, nodata=-1,
                   description="best-server site index (sites.geojson order), -1 none")
     write_geotiff(folder / "covered.tif", result.covered.astype(np.uint8), g,
-                  description="1 where the downlink closes with the fade margin")
+                  description="1 where an outdoor person is covered: downlink and uplink "
+                              "close with the fade margin and the SINR is decodable")
     write_geotiff(folder / "path_loss_db.tif", f.path_loss_db, g, nodata=np.nan,
                   description="path loss from the best server [dB]", units="dB")
     sv = result.serving
