@@ -234,7 +234,8 @@ def _cmd_run(args) -> int:
                                    client=client, tile_size_cells=args.tile_size,
                                    progress=bar, retries=args.retries,
                                    site_progress=_closed_when_done(site_bar),
-                                   maps=False if args.no_maps else None)
+                                   maps=False if args.no_maps else None,
+                                   scratch_dir=args.scratch_dir)
                 saved = target
         finally:
             for b in (site_bar, bar):
@@ -518,6 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Dask retries of a failed tile or run (a worker that died; default 2)")
     r.add_argument("--tile-size", type=int, metavar="CELLS",
                    help="override region.tile_size_cells (results do not depend on it)")
+    r.add_argument("--scratch-dir", metavar="DIR",
+                   help="tiled run on a terrain: folder for the site pass's temporary "
+                        "memmapped fields (default: beside the results folder)")
     pg = r.add_mutually_exclusive_group()
     pg.add_argument("--progress", dest="progress", action="store_true", default=None,
                     help="show the progress bar (default: when stderr is a terminal)")

@@ -164,11 +164,22 @@ def test_cli_switches_a_terrain_run_to_tiled_when_memory_is_short(tmp_path, monk
     scenario = _scenario(tmp_path, region__width_km=7.5, region__height_km=6)
     tiled = tmp_path / "tiled"
     run_tiled(scenario, out_dir=tiled)
-    # in memory: the 640 MiB interpreter allowance alone is too much; tiled: 3,000 cells x
+    # in memory: the 400 MiB interpreter allowance alone is too much; tiled: 3,000 cells x
     # 90 bytes and one site of 6 km at 150 m (a few MB) fit
     monkeypatch.setattr(resources, "available_memory_bytes", lambda: 60_000_000)
     out = tmp_path / "auto"
-    assert main(["run", str(scenario.source_path), "--out", str(out)]) == 0
+    scratch = tmp_path / "scratch"
+    seen = []
+    original = site_pass.TerrainScratch.__init__
+
+    def spy(self, parent, *args, **kw):
+        seen.append(Path(parent))
+        original(self, parent, *args, **kw)
+
+    monkeypatch.setattr(site_pass.TerrainScratch, "__init__", spy)
+    assert main(["run", str(scenario.source_path), "--out", str(out), "--scratch-dir",
+                 str(scratch)]) == 0
+    assert seen == [scratch] and list(scratch.iterdir()) == []   # used, then removed
     assert "tiled run: " in capsys.readouterr().out
     assert (out / "summary.json").read_bytes() == (tiled / "summary.json").read_bytes()
     assert (out / "line_of_sight.tif").exists() and (out / "terrain.tif").exists()
