@@ -93,14 +93,13 @@ def _write_all(result, folder: Path) -> None:
     write_marginal_curve_csv(result, folder / "marginal_curve.csv")
     (folder / "plan_summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
 
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # a Figure without pyplot: no global backend switch, nothing left open
+    from matplotlib.figure import Figure
 
     from ..plotting import plot_marginal_curve
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), dpi=110)
+    fig = Figure(figsize=(12, 4.8), dpi=110)
+    axes = fig.subplots(1, 2)
     plot_marginal_curve(result, ax=axes[0], x="sites")
     plot_marginal_curve(result, ax=axes[1], x="cost")
     s = result.summary
@@ -109,4 +108,3 @@ def _write_all(result, folder: Path) -> None:
                  f"{s['cost_usd']:,.0f} USD", fontsize=11)
     fig.tight_layout()
     fig.savefig(folder / "marginal_curve.png")
-    plt.close(fig)

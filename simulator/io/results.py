@@ -211,10 +211,9 @@ def draw_figures(result, captions: dict[str, str] | None = None) -> dict[str, tu
     """
     import io
 
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # Figure objects without pyplot: no global backend switch (a notebook's inline
+    # backend stays as it is) and nothing left open
+    from matplotlib.figure import Figure
 
     from ..plotting import plot_coverage_map, plot_rx_cdf
 
@@ -225,13 +224,10 @@ def draw_figures(result, captions: dict[str, str] | None = None) -> dict[str, tu
         caption = captions.get(name)
         if caption is None:
             continue
-        fig, ax = plt.subplots(figsize=size, dpi=120)
-        try:
-            draw(result, ax=ax)
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", bbox_inches="tight")
-        finally:
-            plt.close(fig)
+        fig = Figure(figsize=size, dpi=120)
+        draw(result, ax=fig.subplots())
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
         out[name] = (buf.getvalue(), caption)
     return out
 
