@@ -844,8 +844,8 @@ def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> No
         result.timings_s["maps"] = time.perf_counter() - t
         note = (f"Tiled run: the maps are {cm.aggregation_text}, read back from the "
                 "GeoTIFFs of this folder (people summed per coarse cell, the signal "
-                "averaged over its covered cells, red where most of its people are not "
-                f"covered; the signal curve is over people in {_cdf_step_text()} steps, all "
+                "averaged over its covered cells, red where most of its people have no "
+                f"outdoor coverage; the signal curve is over people in {_cdf_step_text()} steps, all "
                 "sites only). Every number on this page is exact, from summary.json.")
         maps_info = {"coverage_map.png": cm.aggregation_text,
                      "coarse_cells": list(cm.grid.shape), "factor": cm.factor,
@@ -891,7 +891,8 @@ def tiled_figures(result: TiledResult, folder: Path):
     captions = {
         "coverage_map": f"Coverage map, {cm.aggregation_text}: mean received signal over "
                         "the covered cells of each coarse cell, red where most of its "
-                        "people are not covered, sites by type, region boundary; north up.",
+                        "people have no outdoor coverage, sites by type, region boundary; "
+                        "north up.",
         "rx_cdf": "Best-server downlink signal over people (CDF, all sites; counted in "
                   f"{_cdf_step_text()} steps over every cell); the red line is the required "
                   "signal."}

@@ -57,7 +57,7 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
     A :class:`simulator.io.coarse.CoarseMap` (a tiled run, read back from its rasters)
     draws the same layers on its coarse cells: people summed per coarse cell, the signal
     averaged [dBm] over the covered fine cells, red where most of the coarse cell's people
-    are not covered; the title's numbers are summary.json's and a third title line says
+    have no outdoor coverage; the title's numbers are summary.json's and a third title line says
     how the map is coarsened.
 
     Parameters
@@ -97,7 +97,7 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         people = result.people
         covered = result.covered_cells > 0       # some covered fine cell in the block
         rx_field = result.rx_dbm
-        # red where most of the coarse cell's people are not covered
+        # red where most of the coarse cell's people have no outdoor coverage
         uncovered = (people > 0) & (2 * result.people_uncovered > people)
         cell = f"{km_text(result.cell_km)} cell"
         if dem_m is None:

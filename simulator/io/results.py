@@ -193,8 +193,8 @@ def _versions() -> dict:
 
 
 _CAPTIONS = {
-    "coverage_map": "Coverage map: received signal where covered, people not covered in red, "
-                    "sites by type, region boundary; north up.",
+    "coverage_map": "Coverage map: received signal where covered, people without outdoor "
+                    "coverage in red, sites by type, region boundary; north up.",
     "rx_cdf": "Best-server downlink signal over people (CDF), with and without the new "
               "sites; the red line is the required signal."}
 
