@@ -64,6 +64,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -698,7 +699,15 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
         if method is not None:
             parent = Path(scratch_dir) if scratch_dir is not None else (
                 out_dir.parent if out_dir is not None else Path(tempfile.gettempdir()))
-            parent.mkdir(parents=True, exist_ok=True)
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+                if not os.access(parent, os.W_OK | os.X_OK):
+                    raise PermissionError("not writable")
+            except OSError as exc:
+                raise ScenarioError(
+                    f"the terrain site pass cannot use {parent} for its scratch files "
+                    f"({exc.strerror or exc}); give a writable folder (--scratch-dir, "
+                    "scratch_dir=)", value=str(parent)) from None
             ch, ch_b = job.channel, job.channel_base
             need = scratch_bytes(grid.n_cells, _n_channels(ch), _n_channels(ch_b),
                                  len(sa_base) > 0)

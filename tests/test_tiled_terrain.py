@@ -350,3 +350,16 @@ def test_scratch_of_a_killed_run_is_removed_by_the_next_one(tmp_path):
             [other_host.name]
     finally:
         scratch.close()
+
+
+def test_unusable_scratch_dir_is_one_line_and_nothing_is_written(tmp_path, capsys):
+    scenario = _scenario(tmp_path, region__width_km=6, region__height_km=4.5)
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x")
+    out = tmp_path / "out"
+    code = main(["run", str(scenario.source_path), "--tiled", "--out", str(out),
+                 "--scratch-dir", str(not_a_folder), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "scratch" in err[0] and str(not_a_folder) in err[0]
+    assert not out.exists()
