@@ -48,6 +48,9 @@ def plain_greedy(dense, weights, costs=None, budget=None, max_sites=None):
     affordable candidate; if the single wins, fill up from it (documented behaviour).
     """
     n = dense.shape[0]
+    # the implementation's budget test: affordable up to a relative 1e-12 (a budget that
+    # equals a sum of costs up to rounding admits it)
+    limit = None if budget is None else budget * (1 + 1e-12)
 
     def run(start):
         chosen = list(start)
@@ -58,7 +61,7 @@ def plain_greedy(dense, weights, costs=None, budget=None, max_sites=None):
             for i in range(n):
                 if i in chosen:
                     continue
-                if budget is not None and spent + costs[i] > budget:
+                if budget is not None and spent + costs[i] > limit:
                     continue
                 gain = float(weights[dense[i] & ~covered].sum())
                 if gain <= 0:
@@ -75,7 +78,7 @@ def plain_greedy(dense, weights, costs=None, budget=None, max_sites=None):
 
     chosen = run([])
     if budget is not None:
-        singles = [float(weights[dense[i]].sum()) if costs[i] <= budget else -1.0
+        singles = [float(weights[dense[i]].sum()) if costs[i] <= limit else -1.0
                    for i in range(n)]
         b = int(np.argmax(singles))
         if singles[b] > people_of(dense, weights, chosen):
