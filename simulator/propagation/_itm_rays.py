@@ -234,7 +234,7 @@ class _RayBatch:
         for s in range(0, kk.size, CHUNK):
             a, kidx = ka[s:s + CHUNK], kk[s:s + CHUNK]
             j = knots[kidx]
-            _, d, _, _, hz0, hz1 = self._horizons(a, j)
+            _, _, d, _, _, hz0, hz1 = self._horizons(a, j)
             d_start = np.minimum(15.0 * h0, 0.1 * hz0)
             d_end = d - np.minimum(15.0 * h1, 0.1 * hz1)
             for t in range(0, a.size, _DELTA_H_CHUNK):
@@ -252,7 +252,7 @@ class _RayBatch:
         return self.effective_curvature(self.surface_refractivity(self.n0, h_sys))
 
     def _horizons(self, a, j):
-        """Curvature, length, horizon angles and distances of prefixes (a, j)."""
+        """N_s, curvature, length, horizon angles and distances of prefixes (a, j)."""
         zc, xi, n = self.zc, self.xi, self.n
         n_s = self.surface_refractivity(self.n0, self._h_sys(a, j))
         g = self.effective_curvature(n_s)
@@ -264,7 +264,7 @@ class _RayBatch:
         d_hzn0 = d.copy()
         d_hzn1 = d.copy()
         if n <= 2:
-            return n_s, d, theta0, theta1, d_hzn0, d_hzn1
+            return n_s, g, d, theta0, theta1, d_hzn0, d_hzn1
         inner = j >= 2
         col = np.maximum(j - 2, 0)
         i0 = _bracketed(zc, a, inner, self.tx[0][a, col], self.tx[1][a, col],
@@ -283,13 +283,12 @@ class _RayBatch:
         better = inner & (t1 > theta1)
         theta1 = np.where(better, t1, theta1)
         d_hzn1 = np.where(better, d - i1 * xi, d_hzn1)
-        return n_s, d, theta0, theta1, d_hzn0, d_hzn1
+        return n_s, g, d, theta0, theta1, d_hzn0, d_hzn1
 
     def parameters(self, rays, steps):
         """ITM terrain parameters of the prefixes (rays, steps), as profile_parameters."""
         zc, xi, h0, h1 = self.zc, self.xi, self.h0, self.h1
-        n_s, d, theta0, theta1, d_hzn0, d_hzn1 = self._horizons(rays, steps)
-        g = self.effective_curvature(n_s)
+        n_s, g, d, theta0, theta1, d_hzn0, d_hzn1 = self._horizons(rays, steps)
         # Delta_h: linear between the knots around the step
         knots = self.knots
         k_lo = np.searchsorted(knots, steps, side="right") - 1

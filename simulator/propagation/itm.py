@@ -252,13 +252,9 @@ def itm_area_loss_db(distance_m, frequency_mhz, h_tx_m, h_rx_m, delta_h_m, *, cl
     a_db = a_db.reshape(shape)[()]
     if not return_intermediate:
         return a_db
-    inter = {k: v.reshape(shape)[()] for k, v in dict(
-        d_hzn_tx_m=geo["d_hzn0"], d_hzn_rx_m=geo["d_hzn1"], h_e_tx_m=geo["h_e0"],
-        h_e_rx_m=geo["h_e1"], theta_hzn_tx_rad=geo["theta0"], theta_hzn_rx_rad=geo["theta1"],
-        delta_h_m=dh, n_s_n_units=n0,
-        distance_m=d, A_ref_db=a_ref, A_fs_db=a_fs, mode=mode,
-        warnings=warn | _input_warnings(h0, h1, f)).items()}
-    return a_db, inter
+    inter = _intermediate(dict(geo, delta_h=dh, n_s=n0, d=d), a_ref, a_fs, mode,
+                          warn | _input_warnings(h0, h1, f))
+    return a_db, {k: v.reshape(shape)[()] for k, v in inter.items()}
 
 
 def itm_area_cr_loss_db(distance_m, frequency_mhz, h_tx_m, h_rx_m, delta_h_m, *,
