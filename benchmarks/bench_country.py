@@ -68,7 +68,7 @@ def _rss_mb() -> tuple[float, float]:
 
 def case_tiled(n_cells: float, workers: int, tile: int, rasters: bool) -> dict:
     """One run in this process; returns figures (called in a child process)."""
-    from simulator.distributed import connect, run_tiled
+    from simulator.pipeline.distributed import connect, run_tiled
     from simulator.io.scenario_file import parse_scenario
 
     scenario = parse_scenario(country_scenario(n_cells, tile=tile))
@@ -99,7 +99,7 @@ def case_tiled(n_cells: float, workers: int, tile: int, rasters: bool) -> dict:
 def case_itm(n_sites: int) -> dict:
     """Seconds per site of the ITM terrain engine (in-memory run, synthetic DEM)."""
     from simulator.io.scenario_file import parse_scenario
-    from simulator.runner import run
+    from simulator.pipeline.runner import run
 
     data = country_scenario(16e6 / 100, name="itm")  # 40 x 40 km
     data["region"].update(width_km=40, height_km=40)
@@ -183,9 +183,9 @@ def case_tiled_terrain(n_cells: float, workers: int, range_km: float,
                        in_memory: bool = False) -> dict:
     """One tiled ITM run on a terrain in this process (called in a child process);
     ``in_memory``: the in-memory run of the same scenario instead."""
-    from simulator.distributed import connect, estimate_memory_bytes, run_tiled
+    from simulator.pipeline.distributed import connect, estimate_memory_bytes, run_tiled
     from simulator.io.scenario_file import parse_scenario
-    from simulator.runner import run
+    from simulator.pipeline.runner import run
 
     scenario = parse_scenario(terrain_scenario(n_cells, range_km=range_km))
     tmp = Path(tempfile.mkdtemp(prefix="bench-country-terrain-"))

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from simulator import load_scenario, run
-from simulator.engine import compute_fields, site_arrays
-from simulator.grid import Grid
-from simulator.propagation.models import PathLossModel
-from simulator.stations import Sites, station_catalogue, technology_catalogue
+from simulator.pipeline.engine import compute_fields, site_arrays
+from simulator.region.grid import Grid
+from simulator.radio.propagation.models import PathLossModel
+from simulator.radio.stations import Sites, station_catalogue, technology_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ def bench_engine_tile_sizes():
             # count evaluated cell-site pairs for this tiling
             from scipy.spatial import cKDTree
 
-            from simulator.engine import sites_near_tile
+            from simulator.pipeline.engine import sites_near_tile
 
             tree = cKDTree(np.c_[sa.x_m, sa.y_m])
             pairs[0] = sum(len(sites_near_tile(grid, tl, sa, tree)) * tl.shape[0] * tl.shape[1]

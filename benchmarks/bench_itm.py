@@ -1,4 +1,4 @@
-"""Benchmark of simulator.propagation.itm (prints throughput; never asserts times).
+"""Benchmark of simulator.radio.propagation.itm (prints throughput; never asserts times).
 
 Usage: /tmp/venv/bin/python benchmarks/bench_itm.py [--paths 100000] [--points 300] [--repeat 3]
 
@@ -20,7 +20,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from simulator.propagation import itm  # noqa: E402
+from simulator.radio.propagation import itm  # noqa: E402
 
 
 def synthetic_profiles(n_paths, n_points, rng, variable_length=False, dtype=np.float64):

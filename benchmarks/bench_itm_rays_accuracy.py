@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from simulator.engine_terrain import _thinned_samples
-from simulator.grid import Grid
-from simulator.propagation.itm import itm_p2p_loss_db, itm_p2p_rays_loss_db
-from simulator.terrain import radial_profiles, synthetic_dem
+from simulator.pipeline.engine_terrain import _thinned_samples
+from simulator.region.grid import Grid
+from simulator.radio.propagation.itm import itm_p2p_loss_db, itm_p2p_rays_loss_db
+from simulator.region.terrain import radial_profiles, synthetic_dem
 
 
 def main(n_paths: int):

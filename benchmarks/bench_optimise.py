@@ -1,4 +1,4 @@
-"""Benchmark of simulator.optimise on a synthetic district (prints figures, asserts nothing).
+"""Benchmark of simulator.planning.optimise on a synthetic district (prints figures, asserts nothing).
 
 Instance mimicking the target: a 100 km x 60 km district at 100 m cells (600,000 cells),
 500,000 people (85% in ~400 villages, 15% dispersed), 2,000 candidate sites each covering a
@@ -23,7 +23,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from simulator.optimise import aggregate_cells, greedy_max_coverage, ilp_max_coverage
+from simulator.planning.optimise import aggregate_cells, greedy_max_coverage, ilp_max_coverage
 
 WIDTH_M, HEIGHT_M, RES_M = 100_000.0, 60_000.0, 100.0
 

@@ -27,7 +27,7 @@ import os
 import time
 
 from simulator import parse_scenario
-from simulator.planning import plan
+from simulator.planning.planner import plan
 
 
 def district(planning: dict, seed: int) -> dict:

@@ -7,7 +7,7 @@ Needs SPLAT! 1.4.2 (``apt-get install splat``: ``splat-hd`` and ``srtm2sdf-hd``)
 figures; asserts nothing. Steps:
 
 1. a synthetic SRTM-1 tile N00E036.hgt (3601 x 3601 big-endian int16, 1 arc-second,
-   rows north to south) from :func:`simulator.terrain.synthetic_dem` (400 m relief,
+   rows north to south) from :func:`simulator.region.terrain.synthetic_dem` (400 m relief,
    roughness 0.3, seed 1, + 1000 m) on ~30.9 m cells, rounded to whole metres, converted
    with ``srtm2sdf-hd``; the site is at the tile centre (0.5 N, 36.5 E), 15 m antenna;
 2. SPLAT! HD Longley-Rice path loss (``-L 1.5 -R 20 -metric``) with ITM 1.2.2
@@ -18,11 +18,11 @@ figures; asserts nothing. Steps:
    longitude/latitude, a 40 x 40 km region at 30 m in its UTM zone) with the same ITM
    parameters (continental temperate, N0 301, eps 15, sigma 0.005 S/m, vertical, 900 MHz,
    50 % time, 50 % situations, 15 m / 1.5 m): the whole :func:`simulator.run` and the
-   terrain engine alone (:func:`simulator.engine_terrain.compute_fields_terrain`), twice;
+   terrain engine alone (:func:`simulator.pipeline.engine_terrain.compute_fields_terrain`), twice;
 4. path loss compared at every location SPLAT! wrote: its latitude/longitude projected to
    the grid's CRS (pyproj) and our ``path_loss_db`` read at that cell;
 5. a diagnostic that separates the ITM code from the terrain profiles: for a random sample
-   of SPLAT!'s locations, our ITM (:func:`simulator.propagation.itm.itm_p2p_loss_db`) on
+   of SPLAT!'s locations, our ITM (:func:`simulator.radio.propagation.itm.itm_p2p_loss_db`) on
    profiles built the way SPLAT! 1.4.2 builds them (great-circle samples one arc-second of
    latitude/longitude apart, nearest pixel of the tile), ending at the location and ending
    one sample before it.
@@ -94,7 +94,7 @@ def make_tile(folder: Path) -> np.ndarray:
     numpy.ndarray, shape (3601, 3601)
         int16 elevations, row 0 = north edge (lat 1), column 0 = west edge (lon 36) [m].
     """
-    from simulator.terrain import synthetic_dem
+    from simulator.region.terrain import synthetic_dem
 
     # 1 arc-second of latitude; of longitude too within 0.004 % at 0-1 deg N
     res_m = EARTH_RADIUS_M * np.pi / 180.0 / PPD
@@ -221,9 +221,9 @@ def ours(dem_path: Path, radius_km: float):
     from dataclasses import replace
 
     from simulator import parse_scenario, run
-    from simulator.engine import site_arrays
-    from simulator.engine_terrain import _thinned_samples, compute_fields_terrain
-    from simulator.runner import ITM_REACH_SLACK_DB, prepare
+    from simulator.pipeline.engine import site_arrays
+    from simulator.pipeline.engine_terrain import _thinned_samples, compute_fields_terrain
+    from simulator.pipeline.runner import ITM_REACH_SLACK_DB, prepare
 
     scenario = parse_scenario(scenario_dict(dem_path, radius_km))
     times = {"run": [], "run_cpu": [], "engine": []}
@@ -386,7 +386,7 @@ def itm_on_splat_profiles(z, lat, lon, loss_splat, ours_db, n_sample, rng):
     """Our ITM on SPLAT!-style profiles to a random sample of SPLAT!'s locations: separates
     the ITM code, SPLAT!'s choice of profile end, the terrain interpolation, and our grid,
     rays and mapping."""
-    from simulator.propagation.itm import itm_p2p_loss_db
+    from simulator.radio.propagation.itm import itm_p2p_loss_db
 
     idx = np.sort(rng.choice(lat.size, size=min(n_sample, lat.size), replace=False))
     elev, y, spacing = splat_like_profiles(z, lat[idx], lon[idx])

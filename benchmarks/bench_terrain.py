@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from simulator.propagation.diffraction import bullington_loss_db, deygout_loss_db
-from simulator.terrain import line_of_sight, radial_profiles, rays_to_grid, synthetic_dem
+from simulator.radio.propagation.diffraction import bullington_loss_db, deygout_loss_db
+from simulator.region.terrain import line_of_sight, radial_profiles, rays_to_grid, synthetic_dem
 
 
 def best_of(fn, repeat=3):

@@ -19,12 +19,12 @@ import time
 
 import numpy as np
 
-from simulator.engine import site_arrays
-from simulator.engine_terrain import TerrainMethod, compute_fields_terrain, site_profile_losses
-from simulator.grid import Grid
-from simulator.propagation.models import PathLossModel
-from simulator.stations import Sites, station_catalogue, technology_catalogue
-from simulator.terrain import synthetic_dem
+from simulator.pipeline.engine import site_arrays
+from simulator.pipeline.engine_terrain import TerrainMethod, compute_fields_terrain, site_profile_losses
+from simulator.region.grid import Grid
+from simulator.radio.propagation.models import PathLossModel
+from simulator.radio.stations import Sites, station_catalogue, technology_catalogue
+from simulator.region.terrain import synthetic_dem
 
 TECH = technology_catalogue()["lte_900"]
 STATIONS = station_catalogue()

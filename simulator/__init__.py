@@ -9,8 +9,9 @@ __version__ = "0.1.0"
 
 from .errors import ScenarioError  # noqa: E402
 from .io.scenario_file import load_scenario, parse_scenario  # noqa: E402
-from .runner import ScenarioResult, run, validate  # noqa: E402
+from .pipeline.runner import ScenarioResult, run, validate  # noqa: E402
+from .planning import PlanResult, plan  # noqa: E402
 from .schema import Scenario  # noqa: E402
 
 __all__ = ["ScenarioError", "Scenario", "ScenarioResult", "load_scenario", "parse_scenario",
-           "run", "validate", "__version__"]
+           "PlanResult", "plan", "run", "validate", "__version__"]

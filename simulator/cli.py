@@ -184,7 +184,7 @@ def _backend(args):
         raise ScenarioError("give either --workers (a local cluster) or --scheduler (an "
                             "existing cluster), not both")
     if args.scheduler or args.workers:
-        from .distributed import connect
+        from .pipeline.distributed import connect
 
         return connect(workers=args.workers, scheduler=args.scheduler,
                        timeout_s=args.scheduler_timeout)
@@ -192,10 +192,10 @@ def _backend(args):
 
 
 def _cmd_run(args) -> int:
-    from .distributed import choose_mode, run_tiled
-    from .engine_terrain import TERRAIN_METHODS
+    from .pipeline.distributed import choose_mode, run_tiled
+    from .pipeline.engine_terrain import TERRAIN_METHODS
     from .io.scenario_file import load_scenario
-    from .runner import run
+    from .pipeline.runner import run
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
@@ -257,7 +257,7 @@ def _cmd_run(args) -> int:
 def _run_sweep(args, scenario, target: Path, t0: float) -> int:
     import json
 
-    from .sweeps import run_sweep, sweep_scenarios
+    from .pipeline.sweeps import run_sweep, sweep_scenarios
     from .io.results import atomic_folder
     from .io.tables import write_comparison_csv
 
@@ -295,7 +295,7 @@ def _run_sweep(args, scenario, target: Path, t0: float) -> int:
 
 def _cmd_validate(args) -> int:
     from .io.scenario_file import load_scenario
-    from .runner import validate
+    from .pipeline.runner import validate
 
     scenario = load_scenario(args.scenario)
     validate(scenario)
@@ -306,7 +306,7 @@ def _cmd_validate(args) -> int:
 def _compare_inputs(paths: list[str]):
     """Load every input first (scenario YAML or results folder), so a mistake stops early."""
     from .io.scenario_file import load_scenario
-    from .runner import validate
+    from .pipeline.runner import validate
 
     items = []
     for p in paths:
@@ -368,7 +368,7 @@ def _cmd_compare(args) -> int:
     import tempfile
 
     from .io.tables import write_comparison_csv
-    from .runner import run
+    from .pipeline.runner import run
 
     out = Path(args.out)
     targets = [out / "comparison.csv", out / "comparison.png"]
@@ -458,7 +458,7 @@ def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
 def _cmd_plan(args) -> int:
     from .io.plan import default_plan_dir
     from .io.scenario_file import load_scenario
-    from .planning import plan
+    from .planning.planner import plan
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
@@ -474,7 +474,7 @@ def _cmd_plan(args) -> int:
 
 
 def _cmd_make_samples(args) -> int:
-    from .samples import SAMPLE_FILES, make_samples
+    from .io.samples import SAMPLE_FILES, make_samples
 
     folder = Path(args.dir)
     clash = [folder / n for n in SAMPLE_FILES if (folder / n).exists()]

@@ -110,7 +110,7 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         if dem_m is None:
             dem_m = getattr(result, "terrain", None)
     if dem_m is not None:
-        from .terrain import hillshade
+        from .region.terrain import hillshade
 
         dem = np.asarray(dem_m, dtype=float)
         if dem.shape != g.shape:
@@ -326,7 +326,7 @@ def plot_terrain_profile(distance_m, elevation_m, *, tx_height_m, rx_height_m,
     """A path profile: terrain, line of sight, first Fresnel zone, diffraction edges.
 
     The terrain is raised by the effective-Earth bulge so the ray is straight (see
-    :mod:`simulator.propagation.profile`); the shaded band is the first Fresnel zone
+    :mod:`simulator.radio.propagation.profile`); the shaded band is the first Fresnel zone
     around the ray; Deygout edges are marked with their nu and J(nu) (ITU-R P.526-15).
 
     Parameters
@@ -349,7 +349,7 @@ def plot_terrain_profile(distance_m, elevation_m, *, tx_height_m, rx_height_m,
     """
     import matplotlib.pyplot as plt
 
-    from .propagation.profile import profile_geometry
+    from .radio.propagation.profile import profile_geometry
 
     geo = profile_geometry(distance_m, elevation_m, tx_height_m=tx_height_m,
                            rx_height_m=rx_height_m, frequency_mhz=frequency_mhz,
@@ -507,7 +507,7 @@ def plot_marginal_curve(plan_result, ax=None, *, x="sites", percent_axis=True):
 
     Parameters
     ----------
-    plan_result : simulator.planning.PlanResult
+    plan_result : simulator.planning.planner.PlanResult
     ax : matplotlib Axes, optional
     x : {"sites", "cost"}
         Horizontal axis: number of new sites, or cumulative cost [thousand USD].

@@ -87,7 +87,7 @@ def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = Non
     """The report page of a run, as a string.
 
     Every number comes from ``result.summary`` and the per-site arrays, so a tiled run's
-    :class:`simulator.distributed.TiledResult` makes the same page as an in-memory run.
+    :class:`simulator.pipeline.distributed.TiledResult` makes the same page as an in-memory run.
 
     Parameters
     ----------

@@ -97,7 +97,7 @@ class PopulationSpec(_Section):
 
 
 class SyntheticTerrainSpec(_Section):
-    """Seeded fractal relief (spectral fBm), see simulator.terrain.synthetic_dem."""
+    """Seeded fractal relief (spectral fBm), see simulator.region.terrain.synthetic_dem."""
 
     relief_m: float = Field(250.0, ge=0, le=8000, description="Lowest to highest point [m].")
     roughness: float = Field(0.2, ge=0, le=1, description="0 smooth rolling hills ... 1 rugged "

@@ -47,8 +47,8 @@ def _child(job) -> None:
 def run_jobs(jobs) -> list[int]:
     # the heavy imports happen once, here, before forking
     import simulator.cli  # noqa: F401
-    import simulator.runner  # noqa: F401
-    import simulator.planning  # noqa: F401
+    import simulator.pipeline.runner  # noqa: F401
+    import simulator.planning.planner  # noqa: F401
     import simulator.io.results  # noqa: F401
     import geopandas  # noqa: F401
     import rasterio  # noqa: F401

@@ -1,4 +1,4 @@
-"""Tests for simulator.adoption: closed forms, independent oracles, invariants."""
+"""Tests for simulator.business.adoption: closed forms, independent oracles, invariants."""
 
 import math
 
@@ -8,9 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from simulator import adoption as ad
-
-
+from simulator.business import adoption as ad
 def _phi(x):
     """Standard normal CDF from math.erf (independent of scipy and of the code)."""
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))

@@ -1,4 +1,4 @@
-"""Tests for simulator.antenna and simulator.io.antenna_files.
+"""Tests for simulator.radio.antenna and simulator.io.antenna_files.
 
 Expected values are hand-worked from 3GPP TR 38.901 Table 7.3-1 (arithmetic in the
 comments) or follow from the definition of the half-power beamwidth; the .msi file in
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import antenna as ant
+from simulator.radio import antenna as ant
 from simulator.io.antenna_files import parse_msi, read_msi
 
 MSI = Path(__file__).parent / "data" / "antenna_test_pattern.msi"

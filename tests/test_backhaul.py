@@ -1,12 +1,12 @@
-"""Tests for simulator.backhaul: hand-worked choices, nearest neighbours, invariants."""
+"""Tests for simulator.business.backhaul: hand-worked choices, nearest neighbours, invariants."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import backhaul as bh
-from simulator.economics import load_cost_catalogue
+from simulator.business import backhaul as bh
+from simulator.business.economics import load_cost_catalogue
 
 # Hand-worked parameters (independent of the catalogue so the arithmetic below is fixed).
 # Annuity factor r = 10 %, n = 10: (1 - 1.1^-10)/0.1 = 6.144567

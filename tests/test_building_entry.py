@@ -1,4 +1,4 @@
-"""Tests for simulator.propagation.building_entry (ITU-R P.2109-1).
+"""Tests for simulator.radio.propagation.building_entry (ITU-R P.2109-1).
 
 Reference rows: tests/data/p2109_bel_sg3_workbook.csv, copied from the validation script
 of the ITU-R SG3 reference MATLAB implementation (github.com/eeveetza/p2109,
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.propagation.building_entry import building_entry_loss_db
+from simulator.radio.propagation.building_entry import building_entry_loss_db
 
 DATA = Path(__file__).parent / "data" / "p2109_bel_sg3_workbook.csv"
 CLASS = {"1": "traditional", "2": "thermally_efficient"}

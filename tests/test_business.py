@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import load_scenario, parse_scenario, run
-from simulator.business import assess
+from simulator.business.assessment import assess
 
 from .conftest import DATA, ROOT
 

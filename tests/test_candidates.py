@@ -1,4 +1,4 @@
-"""Tests of simulator.candidates. Expected positions are worked by hand from the raster
+"""Tests of simulator.planning.candidates. Expected positions are worked by hand from the raster
 convention x = x0 + (j + 0.5) * res, y = y0 - (i + 0.5) * res; invariants are checked with
 naive loops written here (window maxima, pairwise distances)."""
 
@@ -13,7 +13,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.candidates import (
+from simulator.planning.candidates import (
     filter_inside,
     grid_candidates,
     hilltop_candidates,

@@ -1,4 +1,4 @@
-"""Tests for simulator.capacity.
+"""Tests for simulator.radio.capacity.
 
 Expected values come from physics constants (scipy.constants), from the parameters of
 3GPP TR 36.942 Annex A as quoted by public sources (see tests/data/SOURCES.md), or are
@@ -13,9 +13,7 @@ import scipy.constants
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import capacity as cap
-
-# --------------------------------------------------------------------------- noise
+from simulator.radio import capacity as cap
 
 
 def test_thermal_noise_is_minus_174_dbm_per_hz_at_290k():

@@ -5,10 +5,10 @@ import pytest
 import scipy.sparse as sp
 
 from simulator import parse_scenario, run
-from simulator.coverage_matrix import coverage_matrix
-from simulator.engine import window_tile
-from simulator.grid import Grid
-from simulator.runner import path_loss_model, required_signal_dbm
+from simulator.planning.coverage_matrix import coverage_matrix
+from simulator.pipeline.engine import window_tile
+from simulator.region.grid import Grid
+from simulator.pipeline.runner import path_loss_model, required_signal_dbm
 
 
 def test_window_tile_hand_worked():

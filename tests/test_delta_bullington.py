@@ -1,4 +1,4 @@
-"""Tests for simulator.propagation.delta_bullington (ITU-R P.526-15 §4.5 / P.1812-6 §4.3).
+"""Tests for simulator.radio.propagation.delta_bullington (ITU-R P.526-15 §4.5 / P.1812-6 §4.3).
 
 Reference values: ``tests/data/p1812/`` — intermediate values of the ITU-R P.1812
 validation set published in github.com/eeveetza/p1812 (file names and commits in each
@@ -40,8 +40,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.propagation import delta_bullington as db
-from simulator.propagation import diffraction as dif
+from simulator.radio.propagation import delta_bullington as db
+from simulator.radio.propagation import diffraction as dif
 
 DATA = Path(__file__).parent / "data" / "p1812"
 R_E_KM = 6371.0

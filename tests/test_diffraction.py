@@ -1,4 +1,4 @@
-"""Tests for simulator.propagation.diffraction.
+"""Tests for simulator.radio.propagation.diffraction.
 
 Reference values: ``tests/data/p526_knife_edge_DERIVED.csv`` (copied from the workspace
 reference set, §13 of its README). These are **formula evaluations** of ITU-R P.526
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import fresnel
 
-from simulator.propagation import diffraction as dif
+from simulator.radio.propagation import diffraction as dif
 
 DATA = Path(__file__).parent / "data" / "p526_knife_edge_DERIVED.csv"
 C = 299_792_458.0

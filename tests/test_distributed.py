@@ -11,14 +11,16 @@ import numpy as np
 import pytest
 import yaml
 
-from simulator import distributed, resources
+from simulator.pipeline import distributed
+
+from simulator.pipeline import resources
 from simulator.cli import main
-from simulator.distributed import connect, run_tiled
-from simulator.sweeps import run_sweep
+from simulator.pipeline.distributed import connect, run_tiled
+from simulator.pipeline.sweeps import run_sweep
 from simulator.errors import ScenarioError
 from simulator.io.rasters import read_geotiff
 from simulator.io.scenario_file import load_scenario
-from simulator.runner import run
+from simulator.pipeline.runner import run
 
 SMALL = {
     "name": "small-tiled",
@@ -97,7 +99,7 @@ def test_a_site_near_a_tile_edge_covers_the_neighbouring_tile(tmp_path):
     # the grid's west edge is at x0; tile columns 0-15, 16-31 ...: put the site 50 m west
     # of the boundary between tile columns 1 and 2 (x0 + 3,200 m), on the centre row
     scenario = load_scenario(_write(tmp_path, data))
-    from simulator.runner import make_grid
+    from simulator.pipeline.runner import make_grid
 
     g = make_grid(scenario)
     x = g.x_min_m + 32 * 100.0 - 50.0
@@ -176,7 +178,7 @@ def _dies_once(job, index, tile, *args):
     if index == 2 and not flag.exists():
         flag.write_text("died")
         os._exit(1)
-    from simulator.distributed import tile_task
+    from simulator.pipeline.distributed import tile_task
 
     return tile_task(job, index, tile, *args)
 

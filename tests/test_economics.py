@@ -1,4 +1,4 @@
-"""Tests for simulator.economics: hand-worked finance cases, catalogue, invariants."""
+"""Tests for simulator.business.economics: hand-worked finance cases, catalogue, invariants."""
 
 import math
 
@@ -7,9 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import economics as ec
-
-# ----------------------------------------------------------------------------- annuity / PV
+from simulator.business import economics as ec
 
 
 def test_annuity_factor_8pct_10y():
@@ -215,8 +213,7 @@ def test_npv_monotone_in_users_and_capex(capex, opex, u1, u2, arpu, r):
 
 def _full_site(cat, station_type):
     """Capex and opex of a default site: station + default power (off grid) + default backhaul."""
-    from simulator import power as pw
-
+    from simulator.business import power as pw
     s = cat["station_types"][station_type]
     p = pw.choose_power(s["power_draw_w"], float("inf"), cat["power"], off_grid=s["default_power"])
     b = cat["backhaul"][s["default_backhaul"]]

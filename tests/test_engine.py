@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.antenna import sector_3gpp_gain_dbi
-from simulator.engine import antenna_relative_gain_db, compute_fields, site_arrays
-from simulator.grid import Grid
-from simulator.propagation.models import PathLossModel
-from simulator.stations import Sites, station_catalogue, technology_catalogue
+from simulator.radio.antenna import sector_3gpp_gain_dbi
+from simulator.pipeline.engine import antenna_relative_gain_db, compute_fields, site_arrays
+from simulator.region.grid import Grid
+from simulator.radio.propagation.models import PathLossModel
+from simulator.radio.stations import Sites, station_catalogue, technology_catalogue
 
 GRID = Grid.centred("EPSG:32736", 500_000.0, 9_300_000.0, 30_000.0, 30_000.0, 100.0)
 TECH = technology_catalogue()["lte_900"]
@@ -182,7 +182,7 @@ def test_vendor_pattern_file_replaces_the_3gpp_pattern(tmp_path):
     # tests/data/antenna_test_pattern.msi (hand-made, see SOURCES.md): horizontal attenuation
     # 0.2 dB per degree (max 25), vertical 0.5 dB per degree (max 30), peak 15.85 dBd.
     from simulator import parse_scenario
-    from simulator.runner import make_stations
+    from simulator.pipeline.runner import make_stations
 
     from .conftest import DATA
 
@@ -204,7 +204,7 @@ def test_vendor_pattern_file_replaces_the_3gpp_pattern(tmp_path):
 
 def test_unreadable_pattern_file_is_a_scenario_error(tmp_path):
     from simulator import ScenarioError, parse_scenario
-    from simulator.runner import make_stations
+    from simulator.pipeline.runner import make_stations
 
     bad = tmp_path / "bad.msi"
     bad.write_text("not a pattern\n")

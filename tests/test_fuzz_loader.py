@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from simulator.errors import ScenarioError
 from simulator.io.scenario_file import load_scenario, parse_scenario
-from simulator.runner import validate
+from simulator.pipeline.runner import validate
 from simulator.schema import Scenario
 
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,

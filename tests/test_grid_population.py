@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.grid import Grid, utm_epsg_for
-from simulator.population import synthetic_population
+from simulator.region.grid import Grid, utm_epsg_for
+from simulator.region.population import synthetic_population
 
 
 def test_utm_zone_from_lon_lat():

@@ -1,4 +1,4 @@
-"""Tests of simulator.propagation.itm (NTIA Irregular Terrain Model, ITM 1.2.2).
+"""Tests of simulator.radio.propagation.itm (NTIA Irregular Terrain Model, ITM 1.2.2).
 
 Expected values come from outside the project (see tests/data/SOURCES.md, section "ITM"):
 published NTIA/itm example outputs, the FORTRAN QKPFL sample output, and outputs of the
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.propagation import itm
+from simulator.radio.propagation import itm
 
 DATA = Path(__file__).parent / "data" / "itm"
 

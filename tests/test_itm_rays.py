@@ -7,9 +7,9 @@ The reference is :func:`itm_p2p_loss_db`, which reproduces the NTIA reference ou
 import numpy as np
 import pytest
 
-from simulator.engine_terrain import _fill_from_evaluated, _thinned_samples
-from simulator.propagation.itm import itm_p2p_loss_db, itm_p2p_rays_loss_db
-from simulator.terrain import synthetic_dem
+from simulator.pipeline.engine_terrain import _fill_from_evaluated, _thinned_samples
+from simulator.radio.propagation.itm import itm_p2p_loss_db, itm_p2p_rays_loss_db
+from simulator.region.terrain import synthetic_dem
 
 INTER = ("distance_m", "n_s_n_units", "theta_hzn_tx_rad", "theta_hzn_rx_rad", "d_hzn_tx_m",
          "d_hzn_rx_m", "h_e_tx_m", "h_e_rx_m", "delta_h_m", "A_ref_db", "mode")
@@ -104,7 +104,7 @@ def test_default_request_is_every_sample_of_every_ray():
 def test_result_does_not_depend_on_the_batching(monkeypatch):
     # (the batch layout is fixed by the ray length, so a run is reproducible bit for bit;
     # across layouts numpy's SIMD and scalar loops may differ in the last bit)
-    import simulator.propagation._itm_rays as mod
+    import simulator.radio.propagation._itm_rays as mod
 
     z = _rays(n_rays=30, n_steps=200)
     whole = itm_p2p_rays_loss_db(z, 30.0, 15.0, 1.5, 900.0)
@@ -157,7 +157,7 @@ def test_horizons_stay_exact_where_the_curvature_changes_the_winner(monkeypatch)
     # Rays climbing 2.5 km: the system elevation (hence N_s and the effective curvature)
     # changes a lot between short and long prefixes, so the horizon searches at the ray's
     # lowest and highest curvature often disagree and the range between them is searched.
-    import simulator.propagation._itm_rays as mod
+    import simulator.radio.propagation._itm_rays as mod
 
     searched = []
     original = mod._bracketed

@@ -1,4 +1,4 @@
-"""Tests of simulator.optimise: greedy, ILP and brute-force maximum coverage.
+"""Tests of simulator.planning.optimise: greedy, ILP and brute-force maximum coverage.
 
 Oracles are independent of the code under test: hand-worked instances (arithmetic in the
 comments), a people count with Python sets, a plain (non-lazy) greedy written here from the
@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.optimise import (
+from simulator.planning.optimise import (
     PlacementResult,
     aggregate_cells,
     brute_force_max_coverage,
@@ -411,7 +411,7 @@ def test_ilp_time_limit_falls_back_to_greedy_when_better(monkeypatch):
     # greedy selection [0, 1] is returned with gap (6.5 - 5) / 5 = 0.3.
     import scipy.optimize
 
-    import simulator.optimise as opt
+    import simulator.planning.optimise as opt
 
     def fake_milp(c, *, integrality, bounds, constraints, options):
         x = np.zeros(c.size)

@@ -9,8 +9,8 @@ import yaml
 
 from simulator import ScenarioError, load_scenario, parse_scenario, run
 from simulator.cli import main
-from simulator.optimise import brute_force_max_coverage
-from simulator.planning import plan
+from simulator.planning.optimise import brute_force_max_coverage
+from simulator.planning.planner import plan
 
 
 def scenario_data(**planning):

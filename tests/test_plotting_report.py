@@ -13,9 +13,9 @@ import pytest
 from simulator import load_scenario, run
 from simulator.io.rasters import read_dem_to_grid
 from simulator.plotting import plot_coverage_map, plot_rx_cdf, plot_terrain_profile
-from simulator.propagation.diffraction import deygout_loss_db, knife_edge_j_db
-from simulator.propagation.profile import profile_geometry
-from simulator.samples import make_samples
+from simulator.radio.propagation.diffraction import deygout_loss_db, knife_edge_j_db
+from simulator.radio.propagation.profile import profile_geometry
+from simulator.io.samples import make_samples
 
 matplotlib.use("Agg")
 

@@ -1,12 +1,12 @@
-"""Tests for simulator.power: hand-worked sizing, CO2, choice rule, invariants."""
+"""Tests for simulator.business.power: hand-worked sizing, CO2, choice rule, invariants."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import power as pw
-from simulator.economics import load_cost_catalogue
+from simulator.business import power as pw
+from simulator.business.economics import load_cost_catalogue
 
 
 @pytest.fixture(scope="module")

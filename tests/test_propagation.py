@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pytest
 
-from simulator.propagation.fspl import free_space_loss_db
-from simulator.propagation.hata import cost231_hata_loss_db, hata_1980_loss_db
-from simulator.propagation.rma import rma_38901_loss_db, rma_los_probability
+from simulator.radio.propagation.fspl import free_space_loss_db
+from simulator.radio.propagation.hata import cost231_hata_loss_db, hata_1980_loss_db
+from simulator.radio.propagation.rma import rma_38901_loss_db, rma_los_probability
 
 from .conftest import DATA
 
@@ -180,7 +180,7 @@ def test_cost231_rejects_frequency_outside_1500_2000_by_default():
 
 @pytest.mark.parametrize("condition", ["los", "nlos", "weighted"])
 def test_engine_float32_rma_equals_the_reference(condition):
-    from simulator.propagation.models import PathLossModel
+    from simulator.radio.propagation.models import PathLossModel
 
     rng = np.random.default_rng(0)
     d = rng.uniform(1.0, 30_000.0, (3, 5000)).astype(np.float32)

@@ -14,11 +14,11 @@ import shapely
 from shapely.geometry import box, shape
 
 from simulator import load_scenario, parse_scenario, run
-from simulator.grid import Grid
+from simulator.region.grid import Grid
 from simulator.io.rasters import read_population_to_grid
 from simulator.io.towers import cluster_points
-from simulator.population import integer_people
-from simulator.samples import make_samples
+from simulator.region.population import integer_people
+from simulator.io.samples import make_samples
 
 
 @pytest.fixture(scope="module")

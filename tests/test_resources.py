@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from simulator import ScenarioError, load_scenario, parse_scenario
-from simulator import resources as rs
-from simulator.runner import validate
+from simulator.pipeline import resources as rs
+from simulator.pipeline.runner import validate
 
 from .conftest import ROOT
 

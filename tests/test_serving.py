@@ -5,13 +5,13 @@ import pytest
 from scipy.special import ndtr
 
 from simulator import ScenarioError, parse_scenario, run
-from simulator.capacity import thermal_noise_dbm
-from simulator.engine import compute_fields, site_arrays
-from simulator.grid import Grid
-from simulator.propagation.models import PathLossModel
-from simulator.serving import ServingParams, serve
-from simulator.stations import Sites, station_catalogue, technology_catalogue
-from simulator.variability import area_coverage_fraction
+from simulator.radio.capacity import thermal_noise_dbm
+from simulator.pipeline.engine import compute_fields, site_arrays
+from simulator.region.grid import Grid
+from simulator.radio.propagation.models import PathLossModel
+from simulator.radio.serving import ServingParams, serve
+from simulator.radio.stations import Sites, station_catalogue, technology_catalogue
+from simulator.radio.variability import area_coverage_fraction
 
 TECH = technology_catalogue()["lte_900"]
 OMNI = {"omni": {"base": "small_cell", "hpbw_v_deg": 180.0, "downtilt_deg": 0.0,
@@ -77,7 +77,7 @@ def test_area_coverage_probability_matches_jakes_reudink():
     edge_loss = model.loss_db(np.array([r_cell], np.float64), TECH.frequency_mhz, 30.0, 1.5)
     edge_rx = sa.eirp_metric_dbm[0] - edge_loss[0]
     edge_margin = edge_rx - TECH.dl_threshold_dbm
-    from simulator.propagation.hata import hata_coefficients
+    from simulator.radio.propagation.hata import hata_coefficients
 
     _, slope = hata_coefficients(TECH.frequency_mhz, 30.0, 1.5, environment="suburban")
     expected = area_coverage_fraction(edge_margin, sigma, slope / 10.0)

@@ -1,4 +1,4 @@
-"""Tests for simulator.terrain.
+"""Tests for simulator.region.terrain.
 
 Expected values are hand-worked (arithmetic in comments), come from textbook
 geometry (radio horizon, planes), or from brute-force oracles written here
@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import terrain as t
-
+from simulator.region import terrain as t
 R_E = 6_371_000.0
 
 

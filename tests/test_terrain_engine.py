@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 
 from simulator import ScenarioError, parse_scenario, run
-from simulator.engine import compute_fields, site_arrays
-from simulator.engine_terrain import (TerrainMethod, compute_fields_terrain,
+from simulator.pipeline.engine import compute_fields, site_arrays
+from simulator.pipeline.engine_terrain import (TerrainMethod, compute_fields_terrain,
                                       site_profile_losses)
-from simulator.grid import Grid
-from simulator.propagation.diffraction import knife_edge_j_db
-from simulator.propagation.fspl import free_space_loss_db
-from simulator.propagation.itm import itm_p2p_loss_db
-from simulator.propagation.models import PathLossModel
-from simulator.stations import Sites, station_catalogue, technology_catalogue
+from simulator.region.grid import Grid
+from simulator.radio.propagation.diffraction import knife_edge_j_db
+from simulator.radio.propagation.fspl import free_space_loss_db
+from simulator.radio.propagation.itm import itm_p2p_loss_db
+from simulator.radio.propagation.models import PathLossModel
+from simulator.radio.stations import Sites, station_catalogue, technology_catalogue
 
 TECH = technology_catalogue()["lte_900"]
 GRID = Grid.centred("EPSG:32736", 500_000.0, 9_300_000.0, 10_100.0, 10_100.0, 100.0)
@@ -73,8 +73,8 @@ def test_flat_terrain_delta_bullington_is_free_space_plus_spherical_earth():
     # 4.27 against 2.74 dB, at 6 km 14.06 against 7.41 dB), so there the loss is exactly
     # free space + the spherical-Earth loss (oracles: the two model functions, each checked
     # against the ITU-R P.1812 validation data in tests/test_delta_bullington.py).
-    from simulator.propagation.delta_bullington import spherical_earth_diffraction_db
-    from simulator.propagation.diffraction import bullington_loss_db
+    from simulator.radio.propagation.delta_bullington import spherical_earth_diffraction_db
+    from simulator.radio.propagation.diffraction import bullington_loss_db
 
     dem = np.full(GRID.shape, 1200.0, np.float32)
     method = TerrainMethod("delta_bullington")       # free-space base, k = 4/3
@@ -100,7 +100,7 @@ def test_flat_terrain_delta_bullington_is_free_space_plus_spherical_earth():
 def test_delta_bullington_scenario_runs():
     # propagation.model: delta_bullington from a scenario: free-space base, the terrain
     # method built by the runner, a complete run
-    from simulator.runner import path_loss_model, terrain_method
+    from simulator.pipeline.runner import path_loss_model, terrain_method
 
     scen = _scen(propagation={"model": "delta_bullington", "k_factor": 1.4})
     base = path_loss_model(scen)
@@ -120,7 +120,7 @@ def test_engine_itm_equals_itm_on_each_prefix_profile():
     method = TerrainMethod("itm", itm={"delta_h_knot_fraction": 0.0})
     geom, loss, _ = site_profile_losses(dem, GRID, 500_000.0, 9_300_000.0, 20.0, 5_000.0,
                                         TECH, 1.5, method)
-    from simulator.terrain import radial_profiles
+    from simulator.region.terrain import radial_profiles
 
     elev, _ = radial_profiles(dem, (500_000.0, 9_300_000.0), GRID.x_min_m, GRID.y_max_m,
                               100.0, radius_m=5_000.0, step_m=100.0)
@@ -187,7 +187,7 @@ def test_terrain_bad_input(changes, key, fragment):
 
 
 def test_link_line_of_sight_for_backhaul():
-    from simulator.terrain import link_line_of_sight
+    from simulator.region.terrain import link_line_of_sight
 
     flat = np.zeros((50, 700), np.float32)            # 100 m cells: 70 km east-west
     a = np.array([[500.0, -2500.0]])

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from simulator.cli import main
-from simulator.distributed import run_tiled
+from simulator.pipeline.distributed import run_tiled
 from simulator.io.coarse import read_coarse_map
 from simulator.io.scenario_file import load_scenario
 from simulator.plotting import plot_coverage_map, plot_rx_cdf
-from simulator.runner import run
+from simulator.pipeline.runner import run
 
 from .test_distributed import SMALL
 

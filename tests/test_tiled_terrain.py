@@ -14,13 +14,15 @@ import numpy as np
 import pytest
 import yaml
 
-from simulator import distributed, site_pass
+from simulator.pipeline import distributed
+
+from simulator.pipeline import site_pass
 from simulator.cli import main
-from simulator.distributed import connect, run_tiled
+from simulator.pipeline.distributed import connect, run_tiled
 from simulator.errors import ScenarioError
 from simulator.io.rasters import read_geotiff
 from simulator.io.scenario_file import load_scenario
-from simulator.runner import run
+from simulator.pipeline.runner import run
 
 # 12 x 9 km at 150 m (80 x 60 cells); a 6 km range cap keeps each site's disc smaller than
 # the region, so discs straddle tiles and the grid's edges
@@ -159,8 +161,7 @@ def test_cli_workers_processes_give_the_serial_bytes(tmp_path):
 
 def test_cli_switches_a_terrain_run_to_tiled_when_memory_is_short(tmp_path, monkeypatch,
                                                                   capsys):
-    from simulator import resources
-
+    from simulator.pipeline import resources
     scenario = _scenario(tmp_path, region__width_km=7.5, region__height_km=6)
     tiled = tmp_path / "tiled"
     run_tiled(scenario, out_dir=tiled)
@@ -220,9 +221,9 @@ def test_an_area_model_on_a_terrain_runs_tiled_as_in_memory(tmp_path):
 
 def test_site_disc_is_the_same_with_a_float64_copy_of_the_dem(tmp_path):
     # the tiled site pass keeps the DEM as float64 (no per-site conversion): bit-identical
-    from simulator.engine import site_arrays
-    from simulator.engine_terrain import site_disc
-    from simulator.runner import prepare
+    from simulator.pipeline.engine import site_arrays
+    from simulator.pipeline.engine_terrain import site_disc
+    from simulator.pipeline.runner import prepare
 
     for model in ("itm", "bullington"):
         pre = prepare(_scenario(tmp_path, propagation={"model": model, "max_range_km": 4}))
@@ -309,8 +310,7 @@ def test_scratch_space_and_memory_are_checked_before_any_work(tmp_path, monkeypa
     assert exc.value.key == "region.resolution_m" and "scratch disk" in str(exc.value)
     assert not (tmp_path / "x").exists()
     monkeypatch.undo()
-    from simulator import resources
-
+    from simulator.pipeline import resources
     monkeypatch.setattr(resources, "available_memory_bytes", lambda: 1_000_000)
     with pytest.raises(ScenarioError, match="terrain per cell"):
         run_tiled(scenario)

@@ -1,4 +1,4 @@
-"""Tests for simulator.variability.
+"""Tests for simulator.radio.variability.
 
 Oracles: standard normal quantiles (textbook values), scipy.integrate.quad over the disc
 (independent of the closed-form Jakes formula), the defining exponential correlation
@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy.stats import norm
 
-from simulator import variability as var
-
-# --------------------------------------------------------------------------- point statistics
+from simulator.radio import variability as var
 
 
 def test_location_probability_textbook_points():

@@ -10,7 +10,7 @@ vendors omit the ``NAME`` token: a first line that is not a known key is taken a
 Keys are case-insensitive.
 
 Conventions assumed (the format does not state them; see
-:class:`simulator.antenna.TabulatedPattern`): horizontal angles increase clockwise seen
+:class:`simulator.radio.antenna.TabulatedPattern`): horizontal angles increase clockwise seen
 from above, vertical angles increase downwards from the front horizon.
 """
 
@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from simulator.antenna import DBD_TO_DBI, TabulatedPattern
+from simulator.radio.antenna import DBD_TO_DBI, TabulatedPattern
 
 __all__ = ["parse_msi", "read_msi"]
 
@@ -74,7 +74,7 @@ def parse_msi(text, *, source="<string>"):
 
     Returns
     -------
-    simulator.antenna.TabulatedPattern
+    simulator.radio.antenna.TabulatedPattern
         With ``peak_gain_dbi`` converted to dBi and ``frequency_mhz`` in MHz (NaN if the
         file has none); all header fields are also kept as strings in ``metadata``.
 
@@ -170,7 +170,7 @@ def read_msi(path):
 
     Returns
     -------
-    simulator.antenna.TabulatedPattern
+    simulator.radio.antenna.TabulatedPattern
 
     Raises
     ------

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..grid import Grid
+from ..region.grid import Grid
 
 #: Longest side of the coarse grid [coarse cells]: finer than the figure's pixels.
 MAX_PIXELS = 1200

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ScenarioError
-from ..grid import Grid
+from ..region.grid import Grid
 
 
 def read_dem_to_grid(path: Path | str, grid: Grid, *, resampling: str = "bilinear",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..grid import Grid
+from ..region.grid import Grid
 
 
 def write_geotiff(path: Path | str, array: np.ndarray, grid: Grid, *, nodata=None,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..grid import Grid, Tile
+from ..region.grid import Grid, Tile
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ values ``Lbulla``, ``Lbulls``, ``Ldsph``, ``Ld50``, ``hst``, ``hsr``, ``hstd``, 
 the ITU-R P.1812 validation set published in github.com/eeveetza/p1812 (agreement to
 1e-8 dB; see ``tests/test_delta_bullington.py`` and ``tests/data/SOURCES.md``). That
 implementation uses the wavelength ``0.3 / f_GHz`` (c = 3e8 m/s); this module uses
-c = 299 792 458 m/s (:data:`~simulator.propagation.diffraction.SPEED_OF_LIGHT_M_PER_S`),
+c = 299 792 458 m/s (:data:`~simulator.radio.propagation.diffraction.SPEED_OF_LIGHT_M_PER_S`),
 which changes nu by 3.5e-4 relative and the losses of the validation cases by up to
 0.0031 dB.
 
-Conventions as in :mod:`simulator.propagation.diffraction`: equally spaced profiles, rows
+Conventions as in :mod:`simulator.radio.propagation.diffraction`: equally spaced profiles, rows
 of a NaN-padded 2-D array (or ``n_points``), the Earth's curvature through
 ``z_i = h_i - d_i**2 / (2 k R_e)`` with R_e = 6371 km (P.1812 writes the same geometry as
 ``h_i + d_i (d - d_i) / (2 a_e)``; the two differ by a rotation of the frame, which leaves
@@ -296,7 +296,7 @@ def smooth_earth_heights_m(elevations_m, spacing_m, h_tx_m, h_rx_m, *, n_points=
     Parameters
     ----------
     elevations_m, spacing_m, n_points
-        As for :func:`~simulator.propagation.diffraction.bullington_loss_db` [m].
+        As for :func:`~simulator.radio.propagation.diffraction.bullington_loss_db` [m].
     h_tx_m, h_rx_m : float or array_like, shape (n_paths,)
         Antenna heights above the first / last profile point [m].
 
@@ -325,7 +325,7 @@ def delta_bullington_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_
     As written in P.1812-6 §4.3.4 (P.452-17 §4.2.3):
 
     1. :math:`L_{bulla}`: Bullington on the actual profile, with the empirical correction
-       (:func:`~simulator.propagation.diffraction.bullington_loss_db` with
+       (:func:`~simulator.radio.propagation.diffraction.bullington_loss_db` with
        ``empirical_correction=True``); representative clutter heights ``clutter_m``, if
        given, are added to the interior points (P.1812-6 §3.2: :math:`g_i = h_i + R_i`,
        the terminals' own points are not raised);
@@ -346,7 +346,7 @@ def delta_bullington_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_
     Parameters
     ----------
     elevations_m, spacing_m, n_points, method
-        As for :func:`~simulator.propagation.diffraction.bullington_loss_db`.
+        As for :func:`~simulator.radio.propagation.diffraction.bullington_loss_db`.
     h_tx_m, h_rx_m : float or array_like, shape (n_paths,)
         Antenna heights above the first / last profile point, >= 0 [m]. (P.1812 raises a
         terminal inside clutter to the clutter top, its Table 5; pass that height here.)

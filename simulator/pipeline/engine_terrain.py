@@ -1,17 +1,17 @@
 """The terrain engine: radial profiles from each site, a loss per profile, mapped to cells.
 
 For each site, rays are swept from the antenna out to the site's reach at about the grid
-resolution (:func:`simulator.terrain.radial_profiles`); every sample along a ray is a
+resolution (:func:`simulator.region.terrain.radial_profiles`); every sample along a ray is a
 receiver whose terrain profile is the ray's prefix. A terrain method (NTIA ITM point to
 point, P.526 Deygout / Bullington diffraction added to a base model, or P.526's complete
 delta-Bullington method added to free space) gives the loss of every prefix, vectorised
-over batches of rays; :func:`simulator.terrain.rays_to_grid` maps the samples back onto
+over batches of rays; :func:`simulator.region.terrain.rays_to_grid` maps the samples back onto
 every cell of the site's disc. Sites are then reduced into the
 region's best server in index order, exactly as the flat engine does, so results do not
 depend on any tiling.
 
 ITM runs on the full-resolution prefix of every ray sample, with the work shared along each
-ray (:func:`simulator.propagation.itm.itm_p2p_rays_loss_db`: running maxima, prefix sums and
+ray (:func:`simulator.radio.propagation.itm.itm_p2p_rays_loss_db`: running maxima, prefix sums and
 convex-hull tangents, O(log n) per path).  For the diffraction methods, profiles longer than
 ``max_profile_points`` are resampled (linear interpolation) to that many points, which bounds
 the cost per path; shorter profiles are used as sampled.
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .engine import CoverageFields, SiteArrays, antenna_relative_gain_db
-from .grid import Grid
-from .propagation.fspl import free_space_loss_db
-from .propagation.models import PathLossModel
-from .stations import Technology
-from .terrain import line_of_sight, radial_profiles, rays_to_grid
+from ..region.grid import Grid
+from ..radio.propagation.fspl import free_space_loss_db
+from ..radio.propagation.models import PathLossModel
+from ..radio.stations import Technology
+from ..region.terrain import line_of_sight, radial_profiles, rays_to_grid
 
 TERRAIN_METHODS = ("itm", "deygout", "bullington", "delta_bullington")
 
@@ -41,7 +41,7 @@ ITM_CLIMATES = {"equatorial": 1, "continental_subtropical": 2, "maritime_subtrop
 @dataclass(frozen=True)
 class TerrainMethod:
     """A terrain-aware loss: ``itm``, ``deygout``/``bullington`` on top of ``base``, or
-    ``delta_bullington`` (P.526-15 §4.5, :mod:`simulator.propagation.delta_bullington`)
+    ``delta_bullington`` (P.526-15 §4.5, :mod:`simulator.radio.propagation.delta_bullington`)
     on top of ``base``, which should then be free space."""
 
     name: str
@@ -54,18 +54,18 @@ class TerrainMethod:
                         frequency_mhz):
         """Loss [dB] of each path by a diffraction method (rows of ``elev``, NaN-padded,
         ``n_points`` valid).  ITM is evaluated along whole rays instead
-        (:func:`~simulator.propagation.itm.itm_p2p_rays_loss_db`).
+        (:func:`~simulator.radio.propagation.itm.itm_p2p_rays_loss_db`).
 
         ``deygout``/``bullington``: the method on the profile minus the method on the
         straight chord between its end points (>= 0), plus ``base``.
         ``delta_bullington``: the complete delta-Bullington loss (vertical polarisation,
         P.1812's average land ground), plus ``base``; no chord is subtracted, its
         spherical-Earth term already stands for smooth ground."""
-        from .propagation import diffraction
+        from ..radio.propagation import diffraction
 
         base = self.base.loss_db(distance_m, frequency_mhz, h_tx_m, h_rx_m)
         if self.name == "delta_bullington":
-            from .propagation.delta_bullington import delta_bullington_loss_db
+            from ..radio.propagation.delta_bullington import delta_bullington_loss_db
 
             return delta_bullington_loss_db(elev, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
                                             k_factor=self.k_factor, n_points=n_points) + base
@@ -141,7 +141,7 @@ def site_profile_losses(dem: np.ndarray, grid: Grid, x_m: float, y_m: float, h_t
                         k_factor=method.k_factor)
     loss = np.empty((n_rays, n_steps), np.float64)
     if method.name == "itm":
-        from .propagation.itm import itm_p2p_rays_loss_db
+        from ..radio.propagation.itm import itm_p2p_rays_loss_db
 
         rays, steps, counts = _thinned_samples(n_rays, n_steps)
         vals = itm_p2p_rays_loss_db(elev, geom.step_m, h_tx_m, ue_height_m,
@@ -223,7 +223,7 @@ def _diffraction_losses(elev, geom, h_tx_m, ue_height_m, tech, method, batch_poi
 
 @dataclass
 class TerrainFields:
-    """What the terrain engine adds to :class:`~simulator.engine.CoverageFields`."""
+    """What the terrain engine adds to :class:`~simulator.pipeline.engine.CoverageFields`."""
 
     line_of_sight: np.ndarray   # bool: in line of sight of at least one site within reach
 
@@ -238,7 +238,7 @@ class SiteDisc:
     Attributes
     ----------
     index : int
-        The site's index in the :class:`~simulator.engine.SiteArrays` it came from.
+        The site's index in the :class:`~simulator.pipeline.engine.SiteArrays` it came from.
     row0, row1, col0, col1 : int
         The window [cells].
     rx_dbm : numpy.ndarray
@@ -279,9 +279,9 @@ def site_disc(grid: Grid, dem: np.ndarray, sa: SiteArrays, k: int, technology: T
 
     The per-site work of the terrain engine, shared by the in-memory run
     (:func:`compute_fields_terrain`) and the tiled run's site pass
-    (:mod:`simulator.distributed`): the loss along the site's fan of rays
+    (:mod:`simulator.pipeline.distributed`): the loss along the site's fan of rays
     (:func:`site_profile_losses`), mapped to the cells of the disc
-    (:func:`simulator.terrain.rays_to_grid`), with the antenna gain toward each cell.
+    (:func:`simulator.region.terrain.rays_to_grid`), with the antenna gain toward each cell.
 
     Parameters
     ----------
@@ -289,7 +289,7 @@ def site_disc(grid: Grid, dem: np.ndarray, sa: SiteArrays, k: int, technology: T
     dem : numpy.ndarray
         Ground elevation per cell [m], the grid's shape: float32, or a float64 copy of the
         same float32 values (identical results; the float64 copy spares the conversion
-        :func:`simulator.terrain.radial_profiles` otherwise makes for every site).
+        :func:`simulator.region.terrain.radial_profiles` otherwise makes for every site).
     sa : SiteArrays
     k : int
         Site index in ``sa``.

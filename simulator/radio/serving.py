@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from .capacity import shannon_throughput_bps_per_hz, site_load, thermal_noise_dbm
-from .engine import CoverageFields
+from ..pipeline.engine import CoverageFields
 from .stations import Technology
 
 #: Codes of the limitation raster: why the people of a cell are (not) covered.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .grid import Grid
-from .population import Population
+from ..region.grid import Grid
+from ..region.population import Population
 from .stations import Sites
 
 

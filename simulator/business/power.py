@@ -31,10 +31,10 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
-from ._checks import check_range as _check
-from ._checks import scalar_or_array as _ret
+from .._checks import check_range as _check
+from .._checks import scalar_or_array as _ret
 
-from simulator.economics import annuity_factor
+from simulator.business.economics import annuity_factor
 
 __all__ = [
     "DIESEL_CO2_KG_PER_L",
@@ -246,7 +246,7 @@ def choose_power(power_w, distance_to_grid_m, params: Mapping, *, off_grid="sola
     distance_to_grid_m : float or array_like
         Distance to the nearest grid line, >= 0; ``inf`` (or NaN) for no grid. [m]
     params : mapping
-        The ``power`` section of :func:`simulator.economics.load_cost_catalogue`:
+        The ``power`` section of :func:`simulator.business.economics.load_cost_catalogue`:
         ``grid``, ``solar`` and ``diesel`` sub-mappings with the keys used there.
     off_grid : {"solar", "diesel", "cheapest"}, keyword-only
         What a site out of grid reach gets. ``"cheapest"`` compares solar and diesel

@@ -38,8 +38,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ScenarioError
-from .propagation._itm_rays import BATCH_SAMPLES as ITM_BATCH_SAMPLES
+from ..errors import ScenarioError
+from ..radio.propagation._itm_rays import BATCH_SAMPLES as ITM_BATCH_SAMPLES
 
 BYTES_PER_CELL = 256
 BYTES_PER_CELL_MONTE_CARLO = 64
@@ -242,7 +242,7 @@ def check_resources(scenario, *, n_cells: int | None = None,
     cell_part = est.peak_memory_bytes - BASE_BYTES
     room = avail - BASE_BYTES
     tiled = scenario.propagation.monte_carlo_realisations == 0
-    tiled_hint = "run it tiled (ruralsim run --tiled, or simulator.distributed.run_tiled), " \
+    tiled_hint = "run it tiled (ruralsim run --tiled, or simulator.pipeline.distributed.run_tiled), " \
         "or " if tiled else ""
     if room > 0 and cell_part > 0:
         fits_m = r.resolution_m * math.sqrt(cell_part / room) * 1.05

@@ -1,6 +1,6 @@
 """Terrain-profile processing of the NTIA ITM point-to-point mode, vectorised over paths.
 
-Private helper of :mod:`simulator.propagation.itm`.  It reproduces NTIA/itm ``FindHorizons``,
+Private helper of :mod:`simulator.radio.propagation.itm`.  It reproduces NTIA/itm ``FindHorizons``,
 ``LinearLeastSquaresFit``, ``ComputeDeltaH`` and ``QuickPfl`` (ITM 1.2.2 [Algorithm, section 3];
 Hufford 1982 "QKPFL") for a block of profiles stored as a 2-D array ``z`` of shape
 ``(m, width)`` (row ``i`` holds ``np_int[i] + 1`` valid elevations, TX first).

@@ -30,9 +30,9 @@ from typing import Mapping
 
 import numpy as np
 
-from ._checks import check_horizon as _check_horizon
-from ._checks import check_range as _check
-from ._checks import scalar_or_array as _ret
+from .._checks import check_horizon as _check_horizon
+from .._checks import check_range as _check
+from .._checks import scalar_or_array as _ret
 import yaml
 
 __all__ = [
@@ -148,7 +148,7 @@ def station_capex_usd(catalogue: Mapping, station_type: str, *, power_system_usd
     station_type : str
         Key under ``station_types`` (``ruralstar_pro``, ``macro``, ``small_cell``).
     power_system_usd, backhaul_usd : float or array_like, keyword-only
-        From :mod:`simulator.power` and :mod:`simulator.backhaul` (per site). [USD]
+        From :mod:`simulator.business.power` and :mod:`simulator.business.backhaul` (per site). [USD]
 
     Returns
     -------
@@ -256,7 +256,7 @@ def cash_flows_usd(opex_per_year, users_by_year, arpu_usd_per_month):
         Yearly running cost, >= 0, shape ``S`` (constant over the years). [USD/year]
     users_by_year : array_like
         Paying users in each year t = 1..n, >= 0, shape ``S + (n,)`` (e.g.
-        ``simulator.adoption.connected_people(...).people_by_year``). [people]
+        ``simulator.business.adoption.connected_people(...).people_by_year``). [people]
     arpu_usd_per_month : float or array_like
         Average revenue per user per month, >= 0, shape ``S``. [USD/month]
 

@@ -4,7 +4,7 @@ Each helper returns an ``(n, 2)`` float64 array of ``(x, y)`` positions [m] in t
 projected CRS (e.g. UTM): a regular lattice (:func:`grid_candidates`), local high points of a
 DEM (:func:`hilltop_candidates`), settlements thinned to a minimum spacing
 (:func:`settlement_candidates`), and a clip to the region (:func:`filter_inside`). The
-coverage matrix for :mod:`simulator.optimise` is built from these positions by the engine.
+coverage matrix for :mod:`simulator.planning.optimise` is built from these positions by the engine.
 
 Raster convention (as the rest of the project): a north-up grid whose top-left corner is
 ``(x0, y0)``; cell ``(i, j)`` (row ``i`` from the top, column ``j``) has its centre at
@@ -118,7 +118,7 @@ def hilltop_candidates(dem, x0, y0, resolution_m, *, window_m, min_prominence_m=
         Elevation per cell, north-up, row 0 at the top; NaN marks no data (never a hilltop,
         and ignored by the window maximum and minimum) [m].
     x0, y0 : float
-        Coordinates of the top-left corner of the grid; for a :class:`simulator.grid.Grid`
+        Coordinates of the top-left corner of the grid; for a :class:`simulator.region.grid.Grid`
         (same convention) pass ``grid.x_min_m, grid.y_max_m, grid.resolution_m`` [m].
     resolution_m : float
         Cell size, > 0 [m].

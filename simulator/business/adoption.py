@@ -34,9 +34,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_horizon as _check_horizon
-from ._checks import check_range as _check
-from ._checks import scalar_or_array as _ret
+from .._checks import check_horizon as _check_horizon
+from .._checks import check_range as _check
+from .._checks import scalar_or_array as _ret
 from scipy import special, stats
 
 __all__ = [

@@ -4,9 +4,9 @@ Pure numpy (models layer); used to draw and explain a path (see
 :func:`simulator.plotting.plot_terrain_profile`), not by the engine.
 
 Heights are drawn the way a path profile is usually drawn: the terrain is raised by the
-effective-Earth bulge ``d1 d2 / (2 k R_e)`` (:func:`simulator.terrain.earth_bulge_m`) so the
+effective-Earth bulge ``d1 d2 / (2 k R_e)`` (:func:`simulator.region.terrain.earth_bulge_m`) so the
 ray between the antennas is a straight line. Heights relative to that line are the same
-as in :mod:`simulator.propagation.diffraction` (which refers heights to the tangent plane
+as in :mod:`simulator.radio.propagation.diffraction` (which refers heights to the tangent plane
 at the transmitter instead; the two differ by a shear that leaves every height above the
 chord unchanged).
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..terrain import earth_bulge_m
+from ...region.terrain import earth_bulge_m
 from .diffraction import SPEED_OF_LIGHT_M_PER_S, fresnel_nu, knife_edge_j_db
 
 __all__ = ["ProfileGeometry", "profile_geometry"]
@@ -87,7 +87,7 @@ def profile_geometry(distance_m, elevation_m, *, tx_height_m, rx_height_m, frequ
                      k_factor=4.0 / 3.0, max_edges=3) -> ProfileGeometry:
     """Line of sight, first Fresnel zone and Deygout edges along one profile.
 
-    Deygout (1966), classic form as in :func:`simulator.propagation.diffraction.
+    Deygout (1966), classic form as in :func:`simulator.radio.propagation.diffraction.
     deygout_loss_db` with ``max_edges`` 1 or 3: the main edge is the interior sample with
     the largest nu relative to the line between the antennas; with ``max_edges=3`` the
     same search runs on each side (relative to the line from the antenna to the main

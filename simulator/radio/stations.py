@@ -37,7 +37,7 @@ class StationType:
     downtilt_deg: float = 0.0
     description: str = ""
     pattern_file: str = ""
-    #: parsed vendor pattern (simulator.antenna.TabulatedPattern) when pattern_file is set
+    #: parsed vendor pattern (simulator.radio.antenna.TabulatedPattern) when pattern_file is set
     pattern: object = field(default=None, compare=False, repr=False)
 
     @property

@@ -10,9 +10,9 @@ Flow (``plan(scenario)``)::
              -> PlanResult (chosen sites, marginal curve, method, optimal flag, gap, time)
 
 People covered by the kept sites are not credited to new ones, and a person covered by
-several chosen sites counts once (both handled by :mod:`simulator.optimise` on the matrix).
+several chosen sites counts once (both handled by :mod:`simulator.planning.optimise` on the matrix).
 ``PlanResult.planned_scenario()`` is the input scenario with the chosen sites added as
-``placement: list`` groups; :func:`simulator.runner.run` on it covers the kept sites' people
+``placement: list`` groups; :func:`simulator.pipeline.runner.run` on it covers the kept sites' people
 plus exactly the plan's newly covered people.
 """
 
@@ -27,19 +27,19 @@ from pydantic import ValidationError
 from pyproj import Transformer
 
 from . import candidates as cand_mod
-from .capacity import assign_channels
+from ..radio.capacity import assign_channels
 from .coverage_matrix import CoverageMatrix, coverage_matrix
-from .errors import ScenarioError
-from .grid import Grid
+from ..errors import ScenarioError
+from ..region.grid import Grid
 from .optimise import PlacementResult, greedy_max_coverage, ilp_max_coverage
-from .population import Population
-from .runner import (_pass, check_applicability, make_boundary, make_grid, make_population,
+from ..region.population import Population
+from ..pipeline.runner import (_pass, check_applicability, make_boundary, make_grid, make_population,
                      make_sites, make_stations, make_technology, make_terrain, make_tower_sites,
                      path_loss_model, required_signal_dbm, serving_params, terrain_method,
                      validate)
-from .schema import PlanningSpec, Scenario, SiteGroupSpec, SitePosition, SitesSpec
-from .serving import ul_sensitivity_dbm
-from .stations import Sites, StationType, Technology
+from ..schema import PlanningSpec, Scenario, SiteGroupSpec, SitePosition, SitesSpec
+from ..radio.serving import ul_sensitivity_dbm
+from ..radio.stations import Sites, StationType, Technology
 
 __all__ = ["PlanResult", "plan", "make_candidates", "candidate_costs_usd"]
 
@@ -138,13 +138,13 @@ class PlanResult:
         data["sites"] = SitesSpec(existing=s.sites.existing, new=new).model_dump(mode="json")
         data.pop("planning", None)
         data["outputs"]["dir"] = None
-        from .io.scenario_file import parse_scenario
+        from ..io.scenario_file import parse_scenario
 
         return parse_scenario(data, _src(s) or "<planned scenario>")
 
     def save(self, out_dir, *, overwrite: bool = False) -> Path:
         """Write the plan's outputs into ``out_dir`` atomically (see :mod:`simulator.io.plan`)."""
-        from .io.plan import save_plan
+        from ..io.plan import save_plan
 
         return save_plan(self, out_dir, overwrite=overwrite)
 
@@ -249,7 +249,7 @@ def make_candidates(scenario: Scenario, spec: PlanningSpec, grid: Grid, pop: Pop
 
 
 def _file_candidates(scenario, spec, grid, stations, types):
-    from .io.candidates_file import read_candidates_csv
+    from ..io.candidates_file import read_candidates_csv
 
     path = Path(spec.candidates.file)
     if not path.is_absolute() and scenario.source_path is not None:
@@ -279,11 +279,11 @@ def candidate_costs_usd(scenario: Scenario, spec: PlanningSpec, station_names,
                         overrides: np.ndarray | None = None) -> np.ndarray:
     """Cost of each candidate [USD]: file override, else ``spec.cost_usd``, else catalogue.
 
-    The catalogue cost is :func:`simulator.economics.station_capex_usd` of the station type
+    The catalogue cost is :func:`simulator.business.economics.station_capex_usd` of the station type
     (or of its ``base`` for a scenario-defined type): equipment, pole or tower, civil works and
     installation, without power system or backhaul.
     """
-    from .economics import load_cost_catalogue, station_capex_usd
+    from ..business.economics import load_cost_catalogue, station_capex_usd
 
     cat = load_cost_catalogue()
     known = cat.get("station_types", {})
@@ -384,7 +384,7 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
     scenario_dem, _terrain_warnings = make_terrain(scenario, grid)
     method_t = None
     if scenario_dem is not None:
-        from .terrain import terrain_irregularity_m
+        from ..region.terrain import terrain_irregularity_m
 
         model = path_loss_model(scenario, delta_h_m=terrain_irregularity_m(
             scenario_dem, grid.resolution_m))

@@ -6,7 +6,7 @@ by lifetime cost
 .. math:: L = C_0 + c_{km}\\,d/1000 + O \\cdot a(r, n)
 
 (capex, distance-dependent capex for fibre only, present value of opex with the annuity
-factor of :func:`simulator.economics.annuity_factor`). Feasibility:
+factor of :func:`simulator.business.economics.annuity_factor`). Feasibility:
 
 =============  ===============================================================
 option         feasible when
@@ -39,7 +39,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 from scipy.spatial import cKDTree
 
-from simulator.economics import annuity_factor
+from simulator.business.economics import annuity_factor
 
 __all__ = ["BACKHAUL_OPTIONS", "BackhaulChoice", "choose_backhaul", "nearest_node"]
 
@@ -125,7 +125,7 @@ def choose_backhaul(site_xy_m, params: Mapping, *, fibre_node_xy_m=None, donor_x
     site_xy_m : array_like, shape (n, 2)
         New sites. [m]
     params : mapping
-        The ``backhaul`` section of :func:`simulator.economics.load_cost_catalogue`: per
+        The ``backhaul`` section of :func:`simulator.business.economics.load_cost_catalogue`: per
         option ``max_distance_m`` [m], ``capex_usd`` [USD], optional ``capex_usd_per_km``
         [USD/km], ``opex_usd_per_year`` [USD/year], ``capacity_mbps`` [Mbit/s], optional
         ``requires_los`` (bool).

@@ -1,12 +1,12 @@
 """Country scale: tiled runs in bounded memory, on one process or on a Dask cluster.
 
-The in-memory :func:`simulator.runner.run` keeps region-sized arrays (about 280 bytes a
+The in-memory :func:`simulator.pipeline.runner.run` keeps region-sized arrays (about 280 bytes a
 cell). :func:`run_tiled` instead sends each tile through the engine and the serving stage
 on its own (:func:`tile_task`) and keeps only what must be added up over the region:
 
 * integer sums (people, people covered, per cause, per service, covered cells ...),
 * per-site sums: people covered per best server, and the two terms of the capacity load
-  (:func:`simulator.capacity.site_load`): people attached and people / spectral efficiency,
+  (:func:`simulator.radio.capacity.site_load`): people attached and people / spectral efficiency,
 * the expected people covered (a float sum).
 
 Float sums are made exact and order-free: each cell's term is rounded to a multiple of
@@ -32,24 +32,24 @@ Dask: :func:`connect` opens a ``LocalCluster`` (``workers`` processes, one threa
 ``Client`` on a scheduler address; tasks are submitted with ``retries`` so a worker that dies
 is replaced and its tile recomputed; a tile that still fails stops the run with one line.
 
-Terrain. The DEM is built once on the driver (:func:`simulator.runner.prepare`: the
+Terrain. The DEM is built once on the driver (:func:`simulator.pipeline.runner.prepare`: the
 synthetic generator peaks at about 80 bytes a cell, a DEM raster is read whole), like the
 people. An area model on a terrain (``rma_38901``, ``itm_area`` ...) then runs the flat
 engine per tile exactly as above; the tiles also write their window of terrain.tif. The
 terrain methods (``itm``, ``deygout``, ``bullington``, ``delta_bullington``) sweep each
 site's rays over its whole disc, which crosses tiles, so they add a **site pass**
-(:mod:`simulator.site_pass`) before the tiles:
+(:mod:`simulator.pipeline.site_pass`) before the tiles:
 
-* every site's disc (:func:`simulator.engine_terrain.site_disc`, the in-memory engine's
+* every site's disc (:func:`simulator.pipeline.engine_terrain.site_disc`, the in-memory engine's
   own per-site function) is reduced, strictly in site index order, into region-sized
-  fields (:class:`simulator.engine_terrain.FieldReduction`: best signal, server, path loss,
+  fields (:class:`simulator.pipeline.engine_terrain.FieldReduction`: best signal, server, path loss,
   line of sight, per-channel co-channel sums in float64) held in ``numpy.memmap`` files in
-  a temporary folder (:func:`simulator.site_pass.scratch_bytes`: 13 + 8 x channels bytes a cell, and 12 + 8 x
+  a temporary folder (:func:`simulator.pipeline.site_pass.scratch_bytes`: 13 + 8 x channels bytes a cell, and 12 + 8 x
   channels for the existing sites alone; deleted at the end of the run, also on failure).
   Each existing site's disc is computed once and reduced into both. The driver's memory
   then follows one site's fan of rays, not the region (the memmaps' resident pages are
   the kernel's file cache);
-* serially on the driver, or as Dask tasks (:func:`simulator.site_pass.site_task`; the DEM travels once to
+* serially on the driver, or as Dask tasks (:func:`simulator.pipeline.site_pass.site_task`; the DEM travels once to
   each worker, as float64, 8 bytes a cell): results arriving early are held and reduced in
   site order, at most ``max_in_flight`` at a time, so 1 and N workers give the same bytes;
 * each tile task then receives its window of those fields with its people (so any Dask
@@ -74,8 +74,8 @@ from typing import Callable
 import numpy as np
 
 from . import resources
-from .errors import ScenarioError
-from .grid import Grid, Tile
+from ..errors import ScenarioError
+from ..region.grid import Grid, Tile
 from .site_pass import (SiteJob, TerrainScratch, check_scratch_space, run_site_pass,
                         scratch_bytes, site_items)
 
@@ -98,9 +98,9 @@ BYTES_PER_PAIR = 64
 BYTES_PER_CELL_TILED_TERRAIN_DRIVER = 90
 #: A site-pass worker holds the DEM as float64 [bytes per cell].
 BYTES_PER_CELL_SITE_WORKER = 8
-#: Working memory of :func:`simulator.engine_terrain.site_disc` per cell of the disc's
+#: Working memory of :func:`simulator.pipeline.engine_terrain.site_disc` per cell of the disc's
 #: bounding box (mapped loss, offsets, distance, antenna gain and their temporaries), on
-#: top of the fan of rays (:func:`simulator.resources.terrain_site_bytes`). A margin:
+#: top of the fan of rays (:func:`simulator.pipeline.resources.terrain_site_bytes`). A margin:
 #: measured with tracemalloc for one site of 20 km at 90 m (200,000 cells in the box), the
 #: whole of site_disc peaks at 52 MB with ITM (fan estimate 71 MB) and 548 MB with Deygout
 #: (616 MB).
@@ -115,7 +115,7 @@ MEMORY_SHARE = 0.8
 
 # --------------------------------------------------------------------------- memory guard
 def _available() -> float:
-    """Memory this process may still use [bytes] (:mod:`simulator.resources`), inf if the
+    """Memory this process may still use [bytes] (:mod:`simulator.pipeline.resources`), inf if the
     system cannot tell."""
     avail = resources.available_memory_bytes()
     return float("inf") if avail is None else float(avail)
@@ -142,7 +142,7 @@ def _disc_cells(scenario) -> float:
 
 def site_bytes(scenario) -> int:
     """Working memory of one site of the terrain site pass [bytes]: its fan of rays
-    (:func:`simulator.resources.terrain_site_bytes`) and the work on its disc; 0 without
+    (:func:`simulator.pipeline.resources.terrain_site_bytes`) and the work on its disc; 0 without
     a terrain method."""
     if not _terrain_method(scenario):
         return 0
@@ -156,7 +156,7 @@ def site_bytes(scenario) -> int:
 
 def estimate_memory_bytes(scenario, mode: str) -> int:
     """Planned peak memory of a run [bytes]: ``mode`` "memory" (the whole region's arrays:
-    :func:`simulator.resources.estimate_for_scenario`, the one estimator of in-memory runs)
+    :func:`simulator.pipeline.resources.estimate_for_scenario`, the one estimator of in-memory runs)
     or "tiled" (the driver: people per cell and the region mask; on a terrain the DEM's
     generation or reading, and with a terrain method one site of the site pass, which
     runs on the driver without Dask; tile tasks come on top; the site pass's memmap files
@@ -185,7 +185,7 @@ def check_memory(scenario, mode: str = "memory") -> None:
     """Refuse a run whose planned memory exceeds what is left (ScenarioError, one line).
 
     Called before any work, so the operating system never has to kill the run. The
-    in-memory check is :func:`simulator.resources.check_resources`.
+    in-memory check is :func:`simulator.pipeline.resources.check_resources`.
     """
     if mode == "memory":
         resources.check_resources(scenario)
@@ -290,7 +290,7 @@ def _per_site_int_sums(ids: np.ndarray, values: np.ndarray, n: int) -> np.ndarra
 
 def tile_region_mask(grid: Grid, tile: Tile, boundary) -> np.ndarray:
     """bool mask of the tile's cells whose centre is inside ``boundary`` (all if None);
-    the same rasterisation as the whole-region mask of :func:`simulator.runner.make_boundary`."""
+    the same rasterisation as the whole-region mask of :func:`simulator.pipeline.runner.make_boundary`."""
     if boundary is None:
         return np.ones(tile.shape, bool)
     from affine import Affine
@@ -306,14 +306,14 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
               idx_base: np.ndarray, terrain: TileTerrain | None = None) -> TileOutput:
     """Engine, serving and the tile's sums for one tile (pure: no I/O).
 
-    Each cell gets the arithmetic of the in-memory run (:func:`simulator.engine.
+    Each cell gets the arithmetic of the in-memory run (:func:`simulator.pipeline.engine.
     compute_tile`, or with a terrain method the tile's window of the site pass's fields
-    in ``terrain``, then :func:`simulator.serving.serve`), so integer results are
+    in ``terrain``, then :func:`simulator.radio.serving.serve`), so integer results are
     identical.
     """
-    from .capacity import shannon_throughput_bps_per_hz
+    from ..radio.capacity import shannon_throughput_bps_per_hz
     from .engine import CoverageFields, compute_tile
-    from .serving import serve
+    from ..radio.serving import serve
 
     tech, params = job.technology, job.params
     people = np.asarray(people).astype(np.int64)
@@ -406,7 +406,7 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
 def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = False) -> list:
     """The rasters a tiled run writes: the in-memory run's set (``terrain``: terrain.tif,
     ``line_of_sight``: line_of_sight.tif, which only the terrain methods make)."""
-    from .io.streaming import RasterSpec
+    from ..io.streaming import RasterSpec
 
     metric = technology.signal_metric.upper()
     specs = [
@@ -470,10 +470,10 @@ class _Totals:
 
 def _run_totals(t: _Totals, tech, params, n_sites: int, *, line_of_sight: bool = False,
                 terrain_relief_m: float = 0.0):
-    """:class:`simulator.runner.RunTotals` from the added-up tiles (site loads here).
+    """:class:`simulator.pipeline.runner.RunTotals` from the added-up tiles (site loads here).
 
     ``line_of_sight``: the tiles served with a line-of-sight field (terrain methods), which
-    adds the terrain-limited cause (in :func:`simulator.serving.serve`'s order) and the
+    adds the terrain-limited cause (in :func:`simulator.radio.serving.serve`'s order) and the
     people in line of sight.
     """
     from .runner import RunTotals
@@ -513,7 +513,7 @@ class TiledResult:
     """What a tiled run keeps: numbers and per-site results, no region-sized arrays.
 
     The rasters are in ``out_dir`` (when written). ``sites.geojson`` and summary.json are
-    the same as the in-memory run's (:class:`simulator.runner.ScenarioResult`).
+    the same as the in-memory run's (:class:`simulator.pipeline.runner.ScenarioResult`).
     """
 
     scenario: object
@@ -583,7 +583,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
     """Run a scenario tile by tile in bounded memory, serially or on a Dask client.
 
     With a terrain method (``propagation.model`` itm, deygout or bullington) a site pass
-    comes first: each site's disc (:func:`simulator.engine_terrain.site_disc`) is reduced,
+    comes first: each site's disc (:func:`simulator.pipeline.engine_terrain.site_disc`) is reduced,
     in site index order, into region-sized fields held in ``numpy.memmap`` files in a
     temporary folder (deleted at the end, also on failure); the tiles then take their
     window of those fields. An area model on a terrain runs the flat engine per tile, as
@@ -620,7 +620,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
         default beside ``out_dir``, else the system's temporary folder.
     maps : bool, optional
         Draw coverage_map.png and rx_cdf.png (also embedded in report.html); default
-        ``outputs.maps`` of the scenario, as :meth:`simulator.runner.ScenarioResult.save`.
+        ``outputs.maps`` of the scenario, as :meth:`simulator.pipeline.runner.ScenarioResult.save`.
         They need the rasters (``write_rasters``). report.html is written unless
         ``outputs.report`` is false.
 
@@ -634,7 +634,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
 
     from scipy.spatial import cKDTree
 
-    from .business import assess
+    from ..business.assessment import assess
     from .engine import site_arrays, sites_near_tile
     from .runner import ITM_REACH_SLACK_DB, merge_business, prepare, summary_from_totals
 
@@ -754,11 +754,11 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
         folder = None
         writer = None
         if out_dir is not None:
-            from .io.results import atomic_folder
+            from ..io.results import atomic_folder
 
             folder = stack.enter_context(atomic_folder(out_dir, overwrite=overwrite))
             if job.rasters:
-                from .io.streaming import TiledRasterWriter, block_size_for
+                from ..io.streaming import TiledRasterWriter, block_size_for
 
                 writer = stack.enter_context(TiledRasterWriter(
                     folder, grid, raster_specs(tech, terrain=dem is not None,
@@ -834,8 +834,8 @@ def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> No
     """
     import yaml
 
-    from .io.results import write_manifest, write_summary
-    from .io.vectors import write_sites_geojson
+    from ..io.results import write_manifest, write_summary
+    from ..io.vectors import write_sites_geojson
 
     write_summary(result.summary, folder)
     write_sites_geojson(result, folder / "sites.geojson")
@@ -865,7 +865,7 @@ def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> No
         note = ("Maps were not drawn for this tiled run (--no-maps / outputs.maps: false, "
                 "or no rasters written).")
     if s.outputs.report:
-        from .report import build_report_html
+        from ..report import build_report_html
 
         (folder / "report.html").write_text(
             build_report_html(result, figures, maps_note=note), encoding="utf-8")
@@ -884,7 +884,7 @@ def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> No
 
 
 def _cdf_step_text() -> str:
-    from .io.coarse import CDF_STEP_DB
+    from ..io.coarse import CDF_STEP_DB
 
     return f"{CDF_STEP_DB:g} dB"
 
@@ -892,8 +892,8 @@ def _cdf_step_text() -> str:
 def tiled_figures(result: TiledResult, folder: Path):
     """coverage_map and rx_cdf PNGs (with captions) of a tiled run from the rasters in
     ``folder``, and the :class:`simulator.io.coarse.CoarseMap` they were drawn from."""
-    from .io.coarse import read_coarse_map
-    from .io.results import draw_figures
+    from ..io.coarse import read_coarse_map
+    from ..io.results import draw_figures
 
     cm = read_coarse_map(folder, result, boundary=result.boundary,
                          population=result.settlements)

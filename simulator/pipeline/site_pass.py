@@ -1,6 +1,6 @@
-"""The terrain site pass of a tiled run (:func:`simulator.distributed.run_tiled`).
+"""The terrain site pass of a tiled run (:func:`simulator.pipeline.distributed.run_tiled`).
 
-On a terrain, the engine works per site over the site's disc (:mod:`simulator.engine_terrain`),
+On a terrain, the engine works per site over the site's disc (:mod:`simulator.pipeline.engine_terrain`),
 not per tile. A tiled run therefore first evaluates every site's disc once, in site index
 order, and reduces it into region-sized fields kept as ``numpy.memmap`` files in a temporary
 folder (:class:`TerrainScratch`; :func:`scratch_bytes` of disk): best signal, server, path
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ScenarioError
-from .grid import Grid
+from ..errors import ScenarioError
+from ..region.grid import Grid
 from .resources import gb_text
 
 
@@ -40,10 +40,10 @@ class SiteJob:
 
 
 def site_task(job: SiteJob, which: str, k: int):
-    """One site's disc (:func:`simulator.engine_terrain.site_disc`; pure: no I/O).
+    """One site's disc (:func:`simulator.pipeline.engine_terrain.site_disc`; pure: no I/O).
 
     ``which`` is "all" (``k`` indexes all sites) or "base" (``k`` indexes the existing
-    sites). Returns a :class:`~simulator.engine_terrain.SiteDisc` or None.
+    sites). Returns a :class:`~simulator.pipeline.engine_terrain.SiteDisc` or None.
     """
     from .engine_terrain import site_disc
 
@@ -79,7 +79,7 @@ def _same_site(sa, k: int, sb, j: int) -> bool:
 def site_items(sa, sa_base, existing: np.ndarray) -> list:
     """The site pass: every site in index order, each existing site's disc reduced into
     the baseline too when its inputs are the same in both site lists (always, as both
-    come from :func:`simulator.engine.site_arrays`; otherwise the existing sites are
+    come from :func:`simulator.pipeline.engine.site_arrays`; otherwise the existing sites are
     evaluated again, after the others, so each reduction still sees its sites in order)."""
     shared = len(existing) == len(sa_base) and all(
         _same_site(sa, int(k), sa_base, j) for j, k in enumerate(existing))

@@ -1,6 +1,6 @@
 """ITM point-to-point terrain analysis for every prefix of a fan of rays, sharing work.
 
-Private helper of :mod:`simulator.propagation.itm`.  In a radial sweep each sample ``j`` of a
+Private helper of :mod:`simulator.radio.propagation.itm`.  In a radial sweep each sample ``j`` of a
 ray is a receiver whose terrain profile is the ray's prefix (samples ``0..j``, TX at sample 0,
 uniform spacing).  This module computes the terrain-derived ITM parameters of NTIA/itm
 ``QuickPfl`` (see :mod:`._itm_terrain`, which does it one profile at a time) for selected

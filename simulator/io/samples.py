@@ -106,7 +106,7 @@ def sample_population(rng) -> tuple[np.ndarray, tuple]:
 
 def sample_dem(rng) -> np.ndarray:
     """Elevation [m] on the same 0.001 deg frame (synthetic fBm relief, 1100-1450 m)."""
-    from .terrain import synthetic_dem
+    from ..region.terrain import synthetic_dem
 
     _, _, nrows, ncols = _raster_frame()
     return synthetic_dem((nrows, ncols), 110.0, relief_m=350.0, roughness=0.25, ridges=1,
@@ -211,7 +211,7 @@ def make_samples(folder, *, seed: int = 2024, overwrite: bool = False) -> dict[s
                       "geometry": {"type": "Polygon",
                                    "coordinates": [[[round(float(a), 6), round(float(b), 6)]
                                                     for a, b in ring]]}}]}, indent=1) + "\n")
-    from .io.towers import OPENCELLID_COLUMNS
+    from .towers import OPENCELLID_COLUMNS
 
     with open(paths["towers.csv"], "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=OPENCELLID_COLUMNS)

@@ -2,8 +2,8 @@
 
 Orchestration (no I/O): takes what the coverage run produced (the sites, the people each
 site serves, the people covered with and without the new sites) and calls the pure models
-in :mod:`simulator.adoption`, :mod:`simulator.backhaul`, :mod:`simulator.power` and
-:mod:`simulator.economics` with the scenario's parameters merged over the sourced defaults
+in :mod:`simulator.business.adoption`, :mod:`simulator.business.backhaul`, :mod:`simulator.business.power` and
+:mod:`simulator.business.economics` with the scenario's parameters merged over the sourced defaults
 of ``simulator/data/costs.yaml`` (one source of truth: an empty scenario key means "the
 catalogue value").
 
@@ -38,7 +38,7 @@ import numpy as np
 from . import adoption as ad
 from . import economics as ec
 from .backhaul import BACKHAUL_OPTIONS, choose_backhaul, nearest_node
-from .errors import ScenarioError
+from ..errors import ScenarioError
 from .power import choose_power
 
 __all__ = ["BusinessResult", "assess", "resolve_parameters"]
@@ -336,7 +336,7 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
             los = None
             if dem is not None and donors is not None and len(donors):
                 # line of sight from each new site to its nearest donor over the terrain
-                from .terrain import link_line_of_sight
+                from ..region.terrain import link_line_of_sight
 
                 _, near = nearest_node(xy[mask], donors)
                 heights = np.array([stations[t].height_m for t in sites.station])

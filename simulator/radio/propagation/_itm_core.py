@@ -1,6 +1,6 @@
 """Element-wise core of the NTIA Irregular Terrain Model (ITM, Longley-Rice v1.2.2).
 
-Private helper of :mod:`simulator.propagation.itm`.  Every function takes 1-D float64
+Private helper of :mod:`simulator.radio.propagation.itm`.  Every function takes 1-D float64
 arrays of equal length (one element per path / evaluation) and returns arrays of the same
 length; branches of the reference algorithm are evaluated for all elements and selected with
 ``numpy.where``.  Invalid intermediate values in unselected branches are expected, so callers

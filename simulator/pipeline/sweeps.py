@@ -2,7 +2,7 @@
 
 A scenario's ``sweep:`` section (:class:`simulator.schema.SweepSpec`) expands into validated
 scenarios (:func:`sweep_scenarios`); :func:`run_sweep` runs them one after the other or as
-Dask tasks in parallel, each in memory or tiled (:func:`simulator.distributed.choose_mode`).
+Dask tasks in parallel, each in memory or tiled (:func:`simulator.pipeline.distributed.choose_mode`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 from typing import Callable
 
 from .distributed import choose_mode, run_tiled
-from .errors import ScenarioError
+from ..errors import ScenarioError
 
 
 def _label(value) -> str:
@@ -53,7 +53,7 @@ def sweep_scenarios(scenario) -> list:
     ``<name>-<key>-<value>`` (or ``<name>-<run name>``). ScenarioError on a bad key/value."""
     from pydantic import ValidationError
 
-    from .schema import Scenario
+    from ..schema import Scenario
 
     sw = scenario.sweep
     if sw is None:

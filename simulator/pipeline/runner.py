@@ -10,20 +10,20 @@ from typing import Callable
 import numpy as np
 from pyproj import CRS, Transformer
 
-from . import __version__
-from .capacity import assign_channels
-from .business import BusinessResult, assess, resolve_parameters
-from .deployment import grid_positions, largest_settlements
+from .. import __version__
+from ..radio.capacity import assign_channels
+from ..business.assessment import BusinessResult, assess, resolve_parameters
+from ..radio.deployment import grid_positions, largest_settlements
 from .engine import CoverageFields, compute_fields, site_arrays
-from .errors import ScenarioError
-from .grid import Grid, utm_epsg_for
-from .population import Population, population_from_array, synthetic_population
-from .propagation.models import PathLossModel
-from .random import component_rng
-from .schema import Scenario, TechnologySpec
-from .stations import Sites, StationType, Technology, station_catalogue, technology_catalogue
-from .serving import LIMITATION_CODES, ServingParams, serve, ul_sensitivity_dbm
-from .variability import fade_margin_db
+from ..errors import ScenarioError
+from ..region.grid import Grid, utm_epsg_for
+from ..region.population import Population, population_from_array, synthetic_population
+from ..radio.propagation.models import PathLossModel
+from ..random import component_rng
+from ..schema import Scenario, TechnologySpec
+from ..radio.stations import Sites, StationType, Technology, station_catalogue, technology_catalogue
+from ..radio.serving import LIMITATION_CODES, ServingParams, serve, ul_sensitivity_dbm
+from ..radio.variability import fade_margin_db
 
 
 @dataclass
@@ -57,7 +57,7 @@ class ScenarioResult:
     fields_existing : CoverageFields
         The engine's fields with the existing (baseline) sites alone.
     business : BusinessResult or None
-        People connected, backhaul, power and costs per site (:mod:`simulator.business`).
+        People connected, backhaul, power and costs per site (:mod:`simulator.business.assessment`).
     summary : dict
         The headline numbers (what summary.json holds).
     region_mask : numpy.ndarray
@@ -97,7 +97,7 @@ class ScenarioResult:
 
     def save(self, out_dir=None, *, overwrite: bool = False, maps: bool | None = None):
         """Write every output to ``out_dir`` (atomically; see :mod:`simulator.io.results`)."""
-        from .io.results import save_result
+        from ..io.results import save_result
 
         return save_result(self, out_dir, overwrite=overwrite, maps=maps)
 
@@ -150,7 +150,7 @@ def make_boundary(scenario: Scenario, grid: Grid):
     from rasterio.features import geometry_mask
     from shapely.geometry import box, mapping
 
-    from .io.vectors import read_boundary
+    from ..io.vectors import read_boundary
 
     path = resolve_path(scenario, scenario.region.boundary)
     geom = read_boundary(path, grid.crs)
@@ -179,7 +179,7 @@ def make_population(scenario: Scenario, grid: Grid, boundary=None,
     if raster is not None:
         from shapely.geometry import box
 
-        from .io.rasters import read_population_to_grid
+        from ..io.rasters import read_population_to_grid
 
         region = box(*grid.bounds)
         if boundary is not None:
@@ -234,7 +234,7 @@ def make_stations(scenario: Scenario) -> dict[str, StationType]:
         known.add(name)
     overrides = {n: s.model_dump(exclude_none=True) for n, s in scenario.stations.items()}
     cat = station_catalogue(overrides)
-    from .io.antenna_files import read_msi
+    from ..io.antenna_files import read_msi
 
     for name, st in cat.items():
         if not st.pattern_file:
@@ -255,7 +255,7 @@ def make_stations(scenario: Scenario) -> dict[str, StationType]:
 def make_tower_sites(scenario: Scenario, grid: Grid,
                      stations: dict[str, StationType]) -> tuple[Sites, list[dict]]:
     """Existing sites from the ``sites.existing_towers`` CSV files, and their counts."""
-    from .io.towers import towers_to_sites
+    from ..io.towers import towers_to_sites
 
     out = Sites.empty()
     counts = []
@@ -423,7 +423,7 @@ def make_terrain(scenario: Scenario, grid: Grid) -> tuple[np.ndarray | None, lis
     if t == "flat":
         return None, []
     if t.synthetic is not None:
-        from .terrain import synthetic_dem
+        from ..region.terrain import synthetic_dem
 
         s = t.synthetic
         dem = synthetic_dem(grid.shape, grid.resolution_m, relief_m=s.relief_m,
@@ -431,7 +431,7 @@ def make_terrain(scenario: Scenario, grid: Grid) -> tuple[np.ndarray | None, lis
                             base_elevation_m=s.base_elevation_m,
                             rng=component_rng(scenario.seed, "terrain"))
         return dem.astype(np.float32), []
-    from .io.dem import read_dem_to_grid
+    from ..io.dem import read_dem_to_grid
 
     path = Path(t.raster.file)
     if not path.is_absolute() and scenario.source_path is not None:
@@ -445,10 +445,10 @@ def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
     """Every check a run makes before computing, without computing.
 
     ``available_memory_bytes`` overrides the memory the resource guard compares its
-    estimate with (default: what the system reports; see :mod:`simulator.resources`).
+    estimate with (default: what the system reports; see :mod:`simulator.pipeline.resources`).
     ``mode="tiled"`` skips the in-memory resource guard (the tiled path bounds memory by
-    the tile size and checks its driver with :func:`simulator.distributed.check_memory`;
-    the in-memory check is :func:`simulator.resources.check_resources`).
+    the tile size and checks its driver with :func:`simulator.pipeline.distributed.check_memory`;
+    the in-memory check is :func:`simulator.pipeline.resources.check_resources`).
     """
     from .resources import check_resources
 
@@ -576,7 +576,7 @@ def services_for(scenario: Scenario, tech: Technology) -> dict[str, float | None
 
 
 def serving_params(scenario: Scenario, tech: Technology, margin_db: float) -> ServingParams:
-    from .propagation.building_entry import building_entry_loss_db
+    from ..radio.propagation.building_entry import building_entry_loss_db
 
     ind = scenario.indoor
     bel = 0.0
@@ -654,7 +654,7 @@ class Prepared:
 def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     """Validate the scenario and build grid, population, terrain and sites (no engine).
 
-    Shared by the in-memory :func:`run` and the tiled path (:mod:`simulator.distributed`,
+    Shared by the in-memory :func:`run` and the tiled path (:mod:`simulator.pipeline.distributed`,
     ``mode="tiled"``, whose memory check is its own).
     """
     t0 = time.perf_counter()
@@ -672,7 +672,7 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     dem, terrain_warnings = make_terrain(scenario, grid)
     delta_h = 0.0
     if dem is not None:
-        from .terrain import terrain_irregularity_m
+        from ..region.terrain import terrain_irregularity_m
 
         delta_h = terrain_irregularity_m(dem, grid.resolution_m)
         model = path_loss_model(scenario, delta_h_m=max(delta_h, 0.0))
@@ -702,8 +702,8 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
 
     The result holds region-sized arrays (about 280 bytes a cell). A region that would not
     fit in the memory left is refused with a :class:`~simulator.errors.ScenarioError`
-    before any work (:func:`validate`, :func:`simulator.resources.check_resources`); run it
-    tiled with :func:`simulator.distributed.run_tiled` (``ruralsim run`` switches by itself).
+    before any work (:func:`validate`, :func:`simulator.pipeline.resources.check_resources`); run it
+    tiled with :func:`simulator.pipeline.distributed.run_tiled` (``ruralsim run`` switches by itself).
 
     Parameters
     ----------
@@ -777,7 +777,7 @@ def monte_carlo_coverage(r: ScenarioResult) -> dict:
     change of server within a realisation), so the mean converges to
     ``people_covered_expected`` and the interval shows how much a district's total can swing.
     """
-    from .variability import correlated_shadowing_field, monte_carlo_covered_people
+    from ..radio.variability import correlated_shadowing_field, monte_carlo_covered_people
 
     p = r.scenario.propagation
     sv = r.serving
@@ -810,7 +810,7 @@ class RunTotals:
     """The region-wide numbers a summary is made of (sums over cells, per-site totals).
 
     The in-memory run computes them from its arrays (:func:`totals_from_arrays`); the tiled
-    run adds them up tile by tile (:mod:`simulator.distributed`). Both end in
+    run adds them up tile by tile (:mod:`simulator.pipeline.distributed`). Both end in
     :func:`summary_from_totals`, so the keys and the arithmetic of summary.json are the same.
     """
 

@@ -2,13 +2,13 @@
 
 Row ``i`` of the matrix is the set of populated cells that candidate site ``i`` covers on its
 own: its downlink signal at the cell is at least the scenario's required signal (threshold +
-fade margin), exactly the test :func:`simulator.runner.run` applies to the best server. Since
+fade margin), exactly the test :func:`simulator.pipeline.runner.run` applies to the best server. Since
 the best server's signal is the maximum over sites, a cell is covered by a set of sites if and
 only if one of them covers it alone; so the union of rows is what a run of those sites covers.
 
 Each candidate is evaluated with the engine's own tile function
-(:func:`simulator.engine.compute_tile`) over the block of cells within its reach
-(:func:`simulator.engine.window_tile`), never over the whole region; the matrix is built as
+(:func:`simulator.pipeline.engine.compute_tile`) over the block of cells within its reach
+(:func:`simulator.pipeline.engine.window_tile`), never over the whole region; the matrix is built as
 CSR from per-candidate index lists, never dense. Peak memory is the matrix (one int32 index
 per covered populated cell per candidate) plus one candidate's window.
 """
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .engine import SiteArrays, compute_tile, site_arrays, window_tile
-from .grid import Grid
-from .propagation.models import PathLossModel
-from .stations import Sites, StationType, Technology
+from ..pipeline.engine import SiteArrays, compute_tile, site_arrays, window_tile
+from ..region.grid import Grid
+from ..radio.propagation.models import PathLossModel
+from ..radio.stations import Sites, StationType, Technology
 
 __all__ = ["CoverageMatrix", "coverage_matrix", "covered_cells"]
 
@@ -62,7 +62,7 @@ def _evaluation_radius_m(sites: Sites, stations, technology, model, *, ue_height
 
     The engine masks each site beyond ``reach_m`` (signal below ``floor_dbm`` at peak gain);
     a cell can only be covered where the peak-gain signal reaches ``required_dbm``, found the
-    same way (:func:`simulator.engine.site_arrays` with ``floor_dbm=required_dbm``). The
+    same way (:func:`simulator.pipeline.engine.site_arrays` with ``floor_dbm=required_dbm``). The
     smaller of the two bounds the cells to evaluate; the engine's own reach mask still applies
     inside it, so a covered cell is exactly one a run would call covered.
     """
@@ -78,8 +78,8 @@ def covered_cells(grid: Grid, sa: SiteArrays, k: int, radius_m: float, technolog
                   required_dbm: float) -> tuple[np.ndarray, np.ndarray]:
     """Rows and columns of the cells site ``k`` of ``sa`` covers on its own.
 
-    Evaluates the site with :func:`simulator.engine.compute_tile` over
-    :func:`simulator.engine.window_tile` of ``radius_m``; a cell is covered where the signal
+    Evaluates the site with :func:`simulator.pipeline.engine.compute_tile` over
+    :func:`simulator.pipeline.engine.window_tile` of ``radius_m``; a cell is covered where the signal
     is at least ``required_dbm`` [dBm] (NaN, beyond the engine's reach, is not covered).
     """
     tile = window_tile(grid, float(sa.x_m[k]), float(sa.y_m[k]), float(radius_m))
@@ -107,22 +107,22 @@ def coverage_matrix(grid: Grid, people: np.ndarray, candidates: Sites,
     candidates : Sites
         Candidate sites (any mix of station types; ``existing`` is ignored).
     stations, technology, model
-        As the runner builds them (:func:`simulator.runner.make_stations`, ...).
+        As the runner builds them (:func:`simulator.pipeline.runner.make_stations`, ...).
     ue_height_m : float
         Handset height [m].
     floor_dbm : float
         The engine's floor (``dl_threshold_dbm - floor_below_threshold_db``) [dBm]; the
-        same value :func:`simulator.runner.run` passes to ``site_arrays``.
+        same value :func:`simulator.pipeline.runner.run` passes to ``site_arrays``.
     max_range_m : float
         The engine's maximum range [m].
     required_dbm : float or ndarray, shape (n_candidates,)
         Required signal, threshold + fade margin
-        (:func:`simulator.runner.required_signal_dbm`) [dBm]; per candidate when the
+        (:func:`simulator.pipeline.runner.required_signal_dbm`) [dBm]; per candidate when the
         uplink sets a stricter bound for some station types (see
-        :func:`simulator.planning.plan`).
+        :func:`simulator.planning.planner.plan`).
     terrain : tuple (dem, TerrainMethod), optional
         Evaluate each candidate with the terrain engine
-        (:func:`simulator.engine_terrain.compute_fields_terrain`) instead of the flat one.
+        (:func:`simulator.pipeline.engine_terrain.compute_fields_terrain`) instead of the flat one.
     workers : int, optional
         Threads evaluating candidates (numpy releases the GIL in its loops). The matrix does
         not depend on it. Default 1.
@@ -154,7 +154,7 @@ def coverage_matrix(grid: Grid, people: np.ndarray, candidates: Sites,
             r, c = covered_cells(grid, sa, k, radius[k], technology, model,
                                  ue_height_m=ue_height_m, required_dbm=float(req[k]))
         else:
-            from .engine_terrain import compute_fields_terrain
+            from ..pipeline.engine_terrain import compute_fields_terrain
 
             dem, method = terrain
             one_site = site_arrays(candidates.subset([k]), stations, technology, model,

@@ -11,7 +11,7 @@ Pure, vectorised numpy functions (models layer). References:
   **without** the empirical correction ``(1 - exp(-Luc/6)) (10 + 0.02 d)`` those
   Recommendations add, so a single knife edge gives exactly J(nu);
   ``empirical_correction=True`` adds it (as the delta-Bullington method of
-  :mod:`simulator.propagation.delta_bullington` needs).
+  :mod:`simulator.radio.propagation.delta_bullington` needs).
 * Deygout's (1966) main-edge/secondary-edge construction as used in P.526 ("method for
   up to three edges"), in its classic form: losses of the selected edges are summed;
   P.526's empirical weighting ``T`` and correction ``C`` are **not** applied (see
@@ -20,7 +20,7 @@ Pure, vectorised numpy functions (models layer). References:
 Earth curvature: profile heights are referred to the plane tangent to the effective
 Earth at the transmitter, ``z_i = h_i - d_i**2 / (2 k R_e)`` (R_e = 6371 km). This is the
 parabolic effective-Earth model; relative to any chord it adds exactly the bulge
-``d1 * d2 / (2 k R_e)`` (``simulator.terrain.earth_bulge_m``), so all geometry below is
+``d1 * d2 / (2 k R_e)`` (``simulator.region.terrain.earth_bulge_m``), so all geometry below is
 flat-Earth geometry on ``z``.
 """
 

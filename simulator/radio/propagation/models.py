@@ -49,7 +49,7 @@ class PathLossModel:
     delta_h_m : float
         ITM area mode: terrain irregularity of the region [m].
     itm : dict
-        ITM area mode: keyword options of :func:`simulator.propagation.itm.itm_area_loss_db`
+        ITM area mode: keyword options of :func:`simulator.radio.propagation.itm.itm_area_loss_db`
         (climate, refractivity, ground, polarization, time/situation percentages).
     """
 
@@ -117,7 +117,7 @@ class PathLossModel:
 def _rma_float32(d2d, frequency_mhz, h_bs_m, h_ut_m, condition):
     """TR 38.901 RMa for the engine: float32 pairs, per-site constants in float64.
 
-    The same formulas as :func:`simulator.propagation.rma.rma_38901_loss_db` (default
+    The same formulas as :func:`simulator.radio.propagation.rma.rma_38901_loss_db` (default
     building height 5 m, street width 20 m, free-space floor), rearranged so each pair
     costs one square root, one log10 and (for ``weighted``) one exp:
     ``PL1 = K1 + (20 + c1) log10 d3D + c3 d3D`` and

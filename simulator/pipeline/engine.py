@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .grid import Grid, Tile
-from .propagation.models import PathLossModel
-from .stations import Sites, StationType, Technology
+from ..region.grid import Grid, Tile
+from ..radio.propagation.models import PathLossModel
+from ..radio.stations import Sites, StationType, Technology
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,9 @@ def antenna_relative_gain_db(dx_m, dy_m, dist_m, dz_m, azimuth_deg, sectors, hpb
                              hpbw_v_deg, tilt_deg, patterns=None):
     """Antenna gain toward each cell relative to the peak, best sector of each site [dB].
 
-    Uses the 3GPP TR 38.901 Table 7.3-1 pattern (:func:`simulator.antenna.sector_3gpp_gain_dbi`
+    Uses the 3GPP TR 38.901 Table 7.3-1 pattern (:func:`simulator.radio.antenna.sector_3gpp_gain_dbi`
     with ``max_gain_dbi=0``) for sectored sites and the vertical cut alone
-    (:func:`simulator.antenna.omni_gain_dbi`) for omni sites. A cell is served by the sector
+    (:func:`simulator.radio.antenna.omni_gain_dbi`) for omni sites. A cell is served by the sector
     that hears it best; as the pattern falls with the angle from boresight, that is the
     sector whose boresight is nearest in azimuth, so one angle per pair suffices. The
     vertical pattern is taken at the elevation angle of the cell seen from the antenna
@@ -92,11 +92,11 @@ def antenna_relative_gain_db(dx_m, dy_m, dist_m, dz_m, azimuth_deg, sectors, hpb
         Per site, ``(n_sites,)``; the first sector points at ``azimuth_deg`` (clockwise from
         north) and the others are spread evenly.
     patterns : sequence, optional
-        Per site a vendor pattern (:class:`simulator.antenna.TabulatedPattern`) or None;
+        Per site a vendor pattern (:class:`simulator.radio.antenna.TabulatedPattern`) or None;
         where given it replaces the 3GPP pattern: the cell takes the best sector's gain from
         the pattern's cuts, relative to its peak.
     """
-    from .antenna import sector_3gpp_gain_dbi
+    from ..radio.antenna import sector_3gpp_gain_dbi
 
     col = (slice(None),) + (None,) * (dx_m.ndim - 1)
     dz = np.asarray(dz_m, np.float32)
@@ -280,7 +280,7 @@ def window_tile(grid: Grid, x_m: float, y_m: float, radius_m: float) -> Tile | N
     A square of cells around ``(x_m, y_m)`` clipped to the grid: every cell whose centre is
     within ``radius_m`` of the point is inside it (plus a few corner cells). ``None`` when the
     square misses the grid. Used to evaluate one site only over the cells within its reach
-    (:mod:`simulator.coverage_matrix`), with :func:`compute_tile` so the arithmetic is the
+    (:mod:`simulator.planning.coverage_matrix`), with :func:`compute_tile` so the arithmetic is the
     engine's.
 
     Parameters
