@@ -298,7 +298,7 @@ def _cmd_validate(args) -> int:
     from .pipeline.runner import validate
 
     scenario = load_scenario(args.scenario)
-    validate(scenario)
+    validate(scenario, mode="auto")   # the checks of ruralsim run, in its mode
     print(f"{args.scenario}: valid scenario '{scenario.name}'")
     return 0
 

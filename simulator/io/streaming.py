@@ -2,9 +2,10 @@
 
 :class:`TiledRasterWriter` opens one tiled, deflate-compressed GeoTIFF per output and
 writes each tile's window as it arrives (in any order). With ``cloud_optimised=True`` each
-file is then converted to a Cloud Optimized GeoTIFF with GDAL's COG driver (rasterio's
-``copy``), which streams block by block with overviews; GDAL's block cache bounds the
-memory of both steps.
+file is then converted to a Cloud Optimized GeoTIFF (:func:`to_cog`: GDAL's COG driver
+through rasterio's ``copy``), which streams block by block with overviews; GDAL's block
+cache bounds the memory of both steps. An in-memory run's GeoTIFFs use the same
+:func:`to_cog` (:mod:`simulator.io.results`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ def block_size_for(tile_size_cells: int) -> int:
     if tile_size_cells < 256 and tile_size_cells % 16 == 0:
         return tile_size_cells
     return 256
+
+
+def to_cog(path) -> Path:
+    """Convert a GeoTIFF to a Cloud Optimized GeoTIFF in place (GDAL's COG driver through
+    rasterio's ``copy``: block by block, with overviews, deflate)."""
+    import rasterio.shutil
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.cog")
+    rasterio.shutil.copy(path, tmp, driver="COG", compress="DEFLATE", BIGTIFF="IF_SAFER")
+    os.replace(tmp, path)
+    return path
 
 
 class TiledRasterWriter:
@@ -107,17 +120,12 @@ class TiledRasterWriter:
 
     def close(self) -> list[Path]:
         """Close every file (and convert to COG when asked); returns the paths."""
-        import rasterio.shutil
-
         paths = []
         for name, dst in list(self._dst.items()):
             dst.close()
             path = self.folder / name
             if self.cloud_optimised:
-                tmp = path.with_name(f".{name}.cog")
-                rasterio.shutil.copy(path, tmp, driver="COG", compress="DEFLATE",
-                                     BIGTIFF="IF_SAFER")
-                os.replace(tmp, path)
+                to_cog(path)
             paths.append(path)
         self._dst = {}
         return paths
