@@ -240,6 +240,26 @@ def _site_signal(sa: SiteArrays, k: int, dx: np.ndarray, dy: np.ndarray,
     return rx, loss
 
 
+def _mod_f32(x: np.ndarray, b: np.float32) -> np.ndarray:
+    """``numpy.mod(x, b)`` of a float32 array and a float32 ``b > 0``, bit for bit, at a
+    third of its cost.
+
+    ``numpy.mod`` returns the exact remainder ``r = x - floor(x / b) b`` rounded to float32
+    (C ``fmod``, plus ``b`` when negative). In float64, ``x - q b`` with the integer
+    ``q = floor(x / b)`` is exact (``q b`` needs at most 24 + 10 bits, and the difference
+    fits in 53); and ``floor`` of the float64 quotient is the true ``floor(x / b)``: it
+    could only be one too high if ``x / b`` were within 1e-15 below an integer, i.e.
+    ``0 < r < 1e-12``, and a nonzero ``r`` is a multiple of float32's ulp of ``x`` or
+    ``b`` (>= 2**-30 here, as ``|x| < 2**11``)."""
+    x64 = x.astype(np.float64)
+    b64 = float(b)
+    q = x64 / b64
+    np.floor(q, out=q)
+    q *= b64
+    x64 -= q
+    return x64.astype(np.float32)
+
+
 def _relative_gain_one(sa: SiteArrays, k: int, dx, dy, d, ue_height_m: float) -> np.ndarray:
     """:func:`antenna_relative_gain_db` of one site (float32), with the same operations:
     the angles in float32, the 3GPP pattern (TR 38.901 Table 7.3-1, max gain 0, A_max =
@@ -270,7 +290,7 @@ def _relative_gain_one(sa: SiteArrays, k: int, dx, dy, d, ue_height_m: float) ->
     if not omni:
         off = bearing
         off -= f32(sa.azimuth_deg[k])
-        np.mod(off, spacing, out=off)
+        off = _mod_f32(off, spacing)
         np.minimum(off, spacing - off, out=off)
         ah = off.astype(np.float64)
         ah /= min(float(sa.hpbw_h_deg[k]), 360.0)
