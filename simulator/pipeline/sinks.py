@@ -83,20 +83,60 @@ class MemorySink:
 
 class RasterSink:
     """GeoTIFF windows written as tiles arrive (see :class:`simulator.io.streaming.
-    TiledRasterWriter`); ``cloud_optimised`` converts each file to a COG on close."""
+    TiledRasterWriter`); ``cloud_optimised`` converts each file to a COG on close.
 
-    def __init__(self, folder, grid, specs, *, block_size: int, cloud_optimised: bool):
+    The windows are written by one background thread, at most ``queue_tiles`` tiles
+    behind the tile pass: GDAL compresses (deflate) without holding the interpreter, so
+    writing overlaps with the next tiles' computation. Only that thread touches the
+    files; an error in it is raised by the next :meth:`write` or by :meth:`close`.
+    """
+
+    def __init__(self, folder, grid, specs, *, block_size: int, cloud_optimised: bool,
+                 queue_tiles: int = 4):
+        import queue
+        import threading
+
         from ..io.streaming import TiledRasterWriter
 
         self.names = tuple(s.name for s in specs)
         self.writer = TiledRasterWriter(folder, grid, specs, block_size=block_size,
                                         cloud_optimised=cloud_optimised)
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, int(queue_tiles)))
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="ruralsim-raster-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                try:
+                    self.writer.write_tile(*item)
+                except BaseException as exc:   # handed to the tile pass's thread
+                    self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
 
     def write(self, tile, windows: dict) -> None:
-        self.writer.write_tile(tile, {k: v for k, v in windows.items() if k in self.names})
+        self._raise()
+        self._queue.put((tile, {k: v for k, v in windows.items() if k in self.names}))
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
     def close(self):
+        self._stop()
+        self._raise()
         return self.writer.close()
 
     def abort(self) -> None:
+        self._stop()
         self.writer.abort()
