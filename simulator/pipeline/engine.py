@@ -236,7 +236,9 @@ def _site_signal(sa: SiteArrays, k: int, dx: np.ndarray, dy: np.ndarray,
     loss = model.loss_db(d, technology.frequency_mhz, h[:, None], ue_height_m)
     rx = f32(sa.eirp_metric_dbm[k]) - loss
     rx += _relative_gain_one(sa, k, dx, dy, d, ue_height_m)
-    rx[d > f32(sa.reach_m[k])] = -np.inf
+    reach = f32(sa.reach_m[k])
+    if d.max() > reach:
+        rx[d > reach] = -np.inf
     return rx, loss
 
 
@@ -266,8 +268,10 @@ def _relative_gain_one(sa: SiteArrays, k: int, dx, dy, d, ue_height_m: float) ->
     SLA_V = 30 dB) in float64, rounded to float32 at the end."""
     f32 = np.float32
     pattern = sa.patterns[k] if sa.patterns else None
-    dz = f32(sa.height_m[k] - ue_height_m)
-    elevation = np.arctan2(dz, d)
+    # a full array of dz: numpy's vectorised arctan2 loop (the broadcast scalar takes a
+    # slower one; the values are the same, bit for bit)
+    elevation = np.full(d.shape, f32(sa.height_m[k] - ue_height_m))
+    np.arctan2(elevation, d, out=elevation)
     np.degrees(elevation, out=elevation)
     np.negative(elevation, out=elevation)
     sectors = max(int(sa.sectors[k]), 1)
