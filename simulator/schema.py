@@ -567,9 +567,9 @@ class OutputsSpec(_Section):
     maps: bool = True
     report: bool = Field(True, description="Write report.html (headline numbers, maps, tables, "
                                            "parameters; opens from disk, no server).")
-    cloud_optimised: bool = Field(False, description="Tiled runs: convert the GeoTIFFs to "
-                                                     "Cloud Optimized GeoTIFF (GDAL COG driver) "
-                                                     "after writing them tile by tile.")
+    cloud_optimised: bool = Field(False, description="Write the GeoTIFFs as Cloud Optimized "
+                                                     "GeoTIFF (GDAL COG driver), in memory "
+                                                     "and tiled runs alike.")
 
 
 class SweepRunSpec(_Section):
