@@ -319,6 +319,11 @@ def _cdf_steps_binned(cm, required, show_existing=True):
     if show_existing and cm.cdf_people_existing is not None:
         curves.append(("existing sites only", "#525252", "--", cm.cdf_people_existing,
                        cm.people_no_signal_existing, cm.people_at_required_existing))
+        nz = np.flatnonzero(cm.cdf_people_existing)
+        if nz.size:                     # the bins' lower and upper edges
+            step = cm.cdf_edges_dbm[1] - cm.cdf_edges_dbm[0]
+            lo = min(lo, cm.cdf_edges_dbm[nz[0]] - step)
+            hi = max(hi, cm.cdf_edges_dbm[nz[-1]])
     steps = []
     for label, color, ls, hist, none, at_required in curves:
         keep = hist > 0
