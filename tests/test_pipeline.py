@@ -126,3 +126,22 @@ def test_in_memory_and_tiled_are_one_result_type(tmp_path):
         a, b = getattr(alone.fields, name), getattr(mem.fields_existing, name)
         assert np.array_equal(a, b, equal_nan=True), name
     assert np.array_equal(alone.covered, mem.covered_existing)
+
+
+def test_in_memory_run_on_dask_workers_is_the_serial_run(tmp_path):
+    # either sink on either executor: the in-memory result with its tiles on Dask
+    from simulator.pipeline.distributed import connect
+
+    path = _write(tmp_path, SMALL)
+    scenario = load_scenario(path)
+    ref = run(scenario, tile_size_cells=32)
+    with connect(workers=2, processes=False) as client:
+        r = run(scenario, tile_size_cells=32, client=client)
+    assert r.mode == "memory" and r.workers == 2 and r.summary == ref.summary
+    for name in ("rx_power_dbm", "covered", "sinr_db"):
+        assert np.array_equal(r.read(name), ref.read(name), equal_nan=True), name
+    out = tmp_path / "cli"
+    assert main(["run", str(path), "--out", str(out), "--in-memory", "--workers", "2",
+                 "--quiet"]) == 0
+    assert json.loads((out / "summary.json").read_text()) == ref.summary
+    assert not (out / "run_info.json").exists()          # an in-memory results folder

@@ -625,7 +625,8 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
 
 def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,
         tile_size_cells: int | None = None,
-        site_progress: Callable[[int, int], None] | None = None) -> ScenarioResult:
+        site_progress: Callable[[int, int], None] | None = None, client=None,
+        retries: int = 2) -> ScenarioResult:
     """Run a scenario end to end, in memory, and return its :class:`ScenarioResult`.
 
     The pipeline (:func:`simulator.pipeline.flow.execute`) with the serial executor and
@@ -645,8 +646,15 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
         Override ``region.tile_size_cells`` (results do not depend on it).
     site_progress : callable, optional
         ``site_progress(done_sites, total_sites)`` during the terrain site pass.
+    client : distributed.Client, optional
+        Run the site pass and the tiles as Dask tasks (their windows come back to this
+        process); results do not depend on it.
+    retries : int
+        Dask retries of a failed task.
     """
+    from .executors import executor_for
     from .flow import execute
 
-    return execute(scenario, sink="memory", progress=progress,
-                   tile_size_cells=tile_size_cells, site_progress=site_progress)
+    return execute(scenario, executor=executor_for(client, retries=retries), sink="memory",
+                   progress=progress, tile_size_cells=tile_size_cells,
+                   site_progress=site_progress)
