@@ -218,13 +218,14 @@ def _cmd_run(args) -> int:
     mode = "tiled" if dask and requested != "memory" else choose_mode(scenario, requested)
     bar = _progress(args, "engine")
     site_bar = None
-    if mode == "tiled" and scenario.propagation.model in TERRAIN_METHODS:
+    if scenario.propagation.model in TERRAIN_METHODS:
         site_bar = _progress(args, "site pass", "sites")     # the terrain site pass
     with _backend(args) as client:
         try:
             if mode == "memory":
                 result = run(scenario, progress=bar, tile_size_cells=args.tile_size,
-                             client=client, retries=args.retries)
+                             client=client, retries=args.retries,
+                             site_progress=_closed_when_done(site_bar))
                 if bar is not None:
                     bar.close()
                 saved = result.save(target, overwrite=args.overwrite,
