@@ -360,6 +360,7 @@ def _fill_memory_result(result: ScenarioResult, arrays: dict, pre, rt, dem) -> N
                                            alpha=tech.shannon_alpha,
                                            sinr_min_db=tech.shannon_sinr_min_db,
                                            max_bps_per_hz=tech.shannon_max_bps_per_hz)
+        se = np.where(f.best_server >= 0, se, 0.0)
         attached = (people_cov > 0) & (f.best_server >= 0) & (se > 0)
         frac = rt.served_fraction
         served = np.where(attached, people_cov * frac[np.where(attached, f.best_server, 0)],
@@ -379,7 +380,8 @@ def _fill_memory_result(result: ScenarioResult, arrays: dict, pre, rt, dem) -> N
         people_covered=people_cov, coverage_probability=sv["coverage_probability"],
         people_covered_expected=sv["people_covered_expected"], limitation=sv["limitation"],
         uncovered_by_cause=dict(rt.uncovered_by_cause), people_served_per_cell=served,
-        site_load=load, line_of_sight=sv["line_of_sight"])
+        site_load=load, line_of_sight=sv["line_of_sight"],
+        spectral_efficiency=se if tech.carries_data and n else None)
     result.fields, result.fields_existing, result.serving = f, base, serving
     result.covered = arrays["covered"]
     result.covered_existing = arrays["covered_existing"]

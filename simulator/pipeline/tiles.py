@@ -141,7 +141,6 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
         bool: cells inside the region boundary (None: all).
     terrain : TileTerrain, optional
     """
-    from ..radio.capacity import shannon_throughput_bps_per_hz
     from ..radio.serving import serve
     from .engine import compute_tile_fields
 
@@ -181,10 +180,7 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
     ids = best[cov].astype(np.int64)
     ppl = sv.people_covered[cov]
     if tech.carries_data:
-        se = shannon_throughput_bps_per_hz(np.nan_to_num(sv.sinr_db[cov], nan=-np.inf),
-                                           alpha=tech.shannon_alpha,
-                                           sinr_min_db=tech.shannon_sinr_min_db,
-                                           max_bps_per_hz=tech.shannon_max_bps_per_hz)
+        se = sv.spectral_efficiency[cov]
         attached = se > 0
         inv_se = np.zeros_like(se)
         np.divide(1.0, se, out=inv_se, where=attached)
