@@ -392,12 +392,12 @@ class _Best:
         none = self.server < 0
         interf = None
         if channel is not None:
-            serving_ch = np.where(none, -1, channel[np.maximum(self.server, 0)] if pos is None
-                                  else 0)
-            if pos is not None:
-                sites = np.array(sorted(pos, key=pos.get), dtype=np.int64)
-                serving_ch = np.where(none, -1, channel[sites][np.maximum(self.server, 0)]
-                                      if len(sites) else -1)
+            channel = np.asarray(channel)
+            own = channel if pos is None else channel[
+                np.array(sorted(pos, key=pos.get), dtype=np.int64)]
+            serving_ch = np.full(self.server.shape, -1, np.int64)
+            if len(own):
+                serving_ch = np.where(none, -1, own[np.maximum(self.server, 0)])
             acc = np.zeros(self.rx.shape, np.float64)
             for k, sl, rx in rows:
                 kk = k if pos is None else pos[k]
