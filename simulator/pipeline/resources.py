@@ -1,13 +1,15 @@
-"""Resource guard: estimate a run's peak memory and time before computing, and refuse a run
-that would not fit in memory (rather than be killed by the out-of-memory killer).
+"""Resource guard: the one estimator of a run's memory and time (in memory or tiled), used
+by every caller (``validate``, the mode choice ``choose_mode``, the CLI, ``run`` and
+``run_tiled``), and the refusal of a run that would not fit in memory (rather than be
+killed by the out-of-memory killer).
 
 The estimate is deliberately simple and on the generous side of what a run needs; it was
 calibrated on this code (peak RSS of ``runner.run`` on flat and terrain scenarios, measured
 with ``resource.getrusage``):
 
 * every grid cell holds about 210 bytes of region-sized arrays (population, best-server
-  fields of the main and the baseline pass, serving fields, masks) -> ``BYTES_PER_CELL``
-  rounds this up to 256 (the results writer adds a band at a time);
+  fields of all sites and of the existing sites, serving fields, masks) ->
+  ``BYTES_PER_CELL`` rounds this up to 256 (the results writer adds a band at a time);
 * the engine works on tiles: ``tile_size_cells ** 2`` cells times the sites near the tile
   (at most ``NEARBY_SITES_CAP``) times ``BYTES_PER_TILE_PAIR``;
 * the diffraction models (``deygout``, ``bullington``) evaluate profiles in batches of at
@@ -27,8 +29,10 @@ delta-Bullington, 2 us for ITM).
 
 The check compares the memory estimate with the memory available now (``MemAvailable``
 of /proc/meminfo, a cgroup limit if lower, else ``os.sysconf``); the caller can inject the
-available memory, so the check is testable. The country-scale tiled mode can use
-:func:`estimate_resources` to decide to switch to tiles instead of refusing.
+available memory, so the check is testable. A tiled run's estimate
+(:func:`estimate_for_scenario` with ``mode="tiled"``) is the driver's region-sized part
+(the people, the DEM, one site of the site pass); :func:`choose_mode` switches to tiles
+when the in-memory estimate does not fit, instead of refusing.
 """
 
 from __future__ import annotations
