@@ -182,9 +182,11 @@ def connect(*, workers: int | None = None, scheduler: str | None = None,
     spawn_env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ",
                                                   {}).items()
                  if k != "MALLOC_TRIM_THRESHOLD_"}
+    # dashboard_address=":0": the scheduler's HTTP server (metrics) on a free port; with
+    # None it still takes 8787 and warns when another cluster on the machine holds it
     with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                               dashboard_address=None)
+                               dashboard_address=":0")
     try:
         client = Client(cluster)
         try:
