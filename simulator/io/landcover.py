@@ -196,3 +196,48 @@ def write_clutter_geotiff(path: Path | str, layer) -> Path:
         if cmap:
             dst.write_colormap(1, cmap)
     return path
+
+
+def read_coarse_clutter(path: Path | str, layer, coarse_grid: Grid, factor: int, *,
+                        strip_cells: int = 4_000_000):
+    """The clutter of ``clutter.tif`` on a coarse display grid: each coarse cell takes the
+    most frequent class of its ``factor x factor`` fine cells (ties: the smaller code).
+
+    Reads the file strip by strip (about ``strip_cells`` fine cells at a time), for the
+    map of a tiled run (:func:`simulator.pipeline.distributed.tiled_figures`). Returns a
+    :class:`simulator.region.clutter.ClutterLayer` on ``coarse_grid`` with ``layer``'s
+    table and losses.
+    """
+    import dataclasses
+
+    import rasterio
+    from rasterio.windows import Window
+
+    f = int(factor)
+    crows, ccols = coarse_grid.shape
+    codes = sorted(layer.table)
+    best = np.zeros((crows, ccols), np.uint16)
+    best_n = np.full((crows, ccols), -1, np.int32)
+    with rasterio.open(path) as src:
+        nrows, ncols = src.height, src.width
+        strip_rows = max(1, int(strip_cells) // max(ncols * f, 1)) * f
+        counts = {}
+        for r0 in range(0, nrows, strip_rows):
+            h = min(strip_rows, nrows - r0)
+            a = src.read(1, window=Window(0, r0, ncols, h))
+            rows = -(-h // f) * f
+            p = np.full((rows, ccols * f), NODATA_CODE, np.uint16)
+            p[:h, :ncols] = a
+            blocks = p.reshape(rows // f, f, ccols, f)
+            cr = slice(r0 // f, r0 // f + rows // f)
+            for c in codes:
+                n = (blocks == c).sum(axis=(1, 3)).astype(np.int32)
+                counts.setdefault(c, np.zeros((crows, ccols), np.int32))[cr] += n
+    for c in codes:       # ascending codes: a tie keeps the smaller code
+        n = counts.get(c)
+        if n is None:
+            continue
+        take = n > best_n
+        best[take] = c
+        best_n[take] = n[take]
+    return dataclasses.replace(layer, grid=coarse_grid, classes=best.astype(layer.classes.dtype))

@@ -938,6 +938,11 @@ def tiled_figures(result: TiledResult, folder: Path):
 
     cm = read_coarse_map(folder, result, boundary=result.boundary,
                          population=result.settlements)
+    if getattr(result, "clutter", None) is not None and (folder / "clutter.tif").exists():
+        from ..io.landcover import read_coarse_clutter
+
+        cm.clutter = read_coarse_clutter(folder / "clutter.tif", result.clutter, cm.grid,
+                                         cm.factor)
     captions = {
         "coverage_map": f"Coverage map, {cm.aggregation_text}: mean received signal over "
                         "the covered cells of each coarse cell, red where most of its "
