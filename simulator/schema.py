@@ -133,7 +133,7 @@ class RasterClutterSpec(_Section):
     """A land-cover raster (ESA WorldCover class codes by default), in any CRS.
 
     Reprojected onto the grid by majority: each cell takes the most frequent class of the
-    raster's pixels inside it (GDAL ``mode`` resampling). It must cover the whole region;
+    raster's pixels overlapping it (GDAL ``mode`` resampling). It must cover the whole region;
     every class code found inside the region must be in the class table.
     """
 

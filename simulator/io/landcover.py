@@ -2,8 +2,10 @@
 
 :func:`read_landcover_to_grid` reprojects a land-cover GeoTIFF in any CRS (ESA WorldCover
 10 m tiles are EPSG:4326) onto the scenario grid with GDAL's ``mode`` resampling: each
-cell takes the class held by most of the source pixels that fall in it (majority), never
-an average of codes. The grid is done in strips of rows, each reading only the window of
+cell takes the class held by most of the source pixels that overlap it (majority; GDAL
+counts a pixel cut by the cell's edge in both cells, which matters little when the pixels
+are much smaller than the cells, as WorldCover's 10 m on a 100 m grid), never an average
+of codes. The grid is done in strips of rows, each reading only the window of
 the source it needs, so memory follows the strip, not the raster (a WorldCover tile is
 36,000 pixels a side). Checks, each a one-line :class:`~simulator.errors.ScenarioError`
 naming the file and the key: missing or unreadable file, no CRS, not integer codes, not
@@ -58,8 +60,8 @@ def read_landcover_to_grid(path: Path | str, grid: Grid, *, known_codes, band: i
         See the module docstring.
     """
     import rasterio
-    from affine import Affine
     from rasterio.errors import RasterioIOError
+    from affine import Affine
     from rasterio.warp import Resampling, reproject, transform_bounds
     from rasterio.windows import Window, from_bounds
 
@@ -115,9 +117,10 @@ def read_landcover_to_grid(path: Path | str, grid: Grid, *, known_codes, band: i
                 if src_nodata is not None and 0 <= src_nodata <= 65535:
                     data[data == np.uint16(src_nodata)] = NODATA_CODE
                 dst = out[r0:r1]
-                reproject(data, dst, src_transform=src.window_transform(win),
+                reproject(data, dst, src_transform=_window_transform(src.transform, win),
                           src_crs=src.crs, src_nodata=NODATA_CODE,
-                          dst_transform=grid.transform * Affine.translation(0, r0),
+                          dst_transform=Affine(res, 0.0, grid.x_min_m, 0.0, -res,
+                                               grid.y_max_m - r0 * res),
                           dst_crs=grid.crs, dst_nodata=NODATA_CODE,
                           resampling=Resampling.mode)
                 out[r0:r1] = dst
@@ -148,6 +151,15 @@ def read_landcover_to_grid(path: Path | str, grid: Grid, *, known_codes, band: i
     out[~region & ~np.isin(out, list(known))] = NODATA_CODE
     info["cells_by_code"] = {str(int(c)): int(n) for c, n in zip(codes, counts)}
     return out, info
+
+
+def _window_transform(transform, win):
+    """The affine transform of a window (rasterio's ``window_transform`` without the
+    matrix ``*`` that newer ``affine`` releases deprecate)."""
+    from affine import Affine
+
+    shift = Affine.translation(win.col_off, win.row_off)
+    return transform @ shift if hasattr(Affine, "__matmul__") else transform * shift
 
 
 def colour_map(table: dict) -> dict:
