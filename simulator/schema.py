@@ -205,8 +205,8 @@ class ClutterSpec(_Section):
         if v == "synthetic":
             return {"synthetic": {}}
         if isinstance(v, str):
-            raise ValueError(f"'{v}' is not a clutter source; write clutter: synthetic, or "
-                             "clutter: {raster: {file: landcover.tif}}")
+            raise ValueError(f"'{v}' is not a clutter source; allowed: clutter: synthetic, "
+                             "or clutter: {raster: {file: landcover.tif}}")
         return v
 
     @field_validator("classes")
