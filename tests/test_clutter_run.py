@@ -219,3 +219,22 @@ def test_hata_environment_warning_and_the_map(tmp_path):
     ax = plot_coverage_map(r, ax=Figure().subplots())
     labels = ax.get_legend().get_texts()
     assert any(t.get_text().startswith("clutter: tree cover (+") for t in labels)
+
+
+def test_the_planner_applies_the_clutter(tmp_path):
+    """ruralsim plan sees the same clutter as a run: the kept sites cover what the run's
+    existing sites cover, and each candidate covers a subset of its cells without clutter."""
+    from simulator.planning.planner import plan
+
+    planning = {"max_sites": 2, "candidates": {"source": "grid", "spacing_km": 3}}
+    with_c = load_scenario(_write(tmp_path, _data(planning=planning), "w.yaml"))
+    without = load_scenario(_write(tmp_path, _data(clutter=None, planning=planning), "n.yaml"))
+    a, b = plan(with_c), plan(without)
+    np.testing.assert_array_equal(a.coverage.cell_index, b.coverage.cell_index)
+    ma, mb = a.coverage.matrix.astype(np.int8), b.coverage.matrix.astype(np.int8)
+    assert (ma - mb).max() <= 0 and ma.nnz < mb.nnz
+    # kept sites = the scenario's sites (existing and new groups); the planner counts the
+    # people of the cells covered outdoors, as the run's covered raster
+    r = run(with_c)
+    assert a.summary["people_covered_by_kept_sites"] == int(r.population.people[r.covered].sum())
+    assert a.summary["people_covered_by_kept_sites"] < b.summary["people_covered_by_kept_sites"]
