@@ -31,6 +31,9 @@ from ..random import component_rng
 from ..region.clutter import (BUILT_UP, CROPLAND, TREE_COVER, ClutterLayer, default_classes,
                               make_class, synthetic_clutter)
 
+#: How the clutter median meets the location variability (summary.json).
+STATISTIC_TEXT = ("median loss (P.2108 §3.1 gives no location percentage); the scenario's "
+                  "shadowing_sigma_db and location_reliability apply to path loss plus clutter")
 #: What summary.json says the model is.
 MODEL_TEXT = ("ITU-R P.2108-1 §3.1 height gain terminal correction model, eq. (2a), median, "
               "at the terminal (receiver end); open and water classes add nothing")
@@ -212,7 +215,7 @@ def clutter_summary(sums: dict, layer: ClutterLayer) -> dict:
                                                                   0)),
         }
     decided = sum(v["people_not_covered_because_of_clutter"] for v in classes.values())
-    return {"source": layer.source, "model": MODEL_TEXT,
+    return {"source": layer.source, "model": MODEL_TEXT, "statistic": STATISTIC_TEXT,
             "frequency_mhz": round(layer.frequency_mhz, 4),
             "terminal_height_m": round(layer.terminal_height_m, 4),
             "people_not_covered_because_of_clutter": int(decided),
