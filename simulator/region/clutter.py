@@ -70,7 +70,8 @@ def make_class(code: int, *, type: str, name: str | None = None, height_m: float
     ``height_m`` is None (``suburban`` 10 m, ``urban``/``trees_forest`` 15 m,
     ``dense_urban`` 20 m)."""
     if type not in ENGINE_CLUTTER_TYPES:
-        raise ValueError(f"type={type!r} is not allowed; allowed: {', '.join(ENGINE_CLUTTER_TYPES)}")
+        raise ValueError(f"type={type!r} is not allowed; allowed: "
+                         f"{', '.join(ENGINE_CLUTTER_TYPES)}")
     if type in OBSTRUCTING_TYPES:
         height_m = P2108_DEFAULT_HEIGHT_M[type] if height_m is None else float(height_m)
         if not height_m > 0:
