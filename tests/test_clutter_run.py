@@ -13,7 +13,7 @@ import yaml
 
 from simulator.io.rasters import read_geotiff
 from simulator.io.scenario_file import load_scenario
-from simulator.pipeline.distributed import connect, run_tiled
+from simulator.pipeline.distributed import run_tiled
 from simulator.pipeline.engine import CoverageFields
 from simulator.pipeline.runner import run
 from simulator.radio.serving import ServingParams, serve
@@ -130,8 +130,14 @@ def test_memory_and_tiled_give_byte_identical_summaries_and_equal_rasters(pair, 
 
 
 def test_two_dask_workers_give_the_serial_summary(pair, tmp_path):
+    """The tiles (each with its window of clutter classes) as Dask tasks on two threads.
+    The cluster is made here with a random dashboard port (":0"), so a dashboard another
+    process holds on the default 8787 cannot turn into a warning."""
+    from distributed import Client, LocalCluster
+
     scenario, _, _, tmp = pair
-    with connect(workers=2, processes=False) as client:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         run_tiled(scenario, out_dir=tmp_path / "dask", client=client, tile_size_cells=32,
                   max_in_flight=3)
     assert (tmp_path / "dask" / "summary.json").read_bytes() == \
