@@ -140,6 +140,7 @@ class CoarseMap:
     cdf_people_existing: np.ndarray | None = None
     people_no_signal_existing: int = 0
     people_at_required_existing: int = 0
+    clutter: object = None  # region.clutter.ClutterLayer on the coarse grid (majority class)
 
     @property
     def cell_km(self) -> float:

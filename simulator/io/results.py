@@ -277,6 +277,14 @@ def _write_all(result, folder: Path, maps: bool) -> None:
             from .streaming import to_cog
 
             to_cog(path)
+    if getattr(result, "clutter", None) is not None:
+        from .landcover import write_clutter_geotiff
+
+        write_clutter_geotiff(folder / "clutter.tif", result.clutter)
+        if cog:
+            from .streaming import to_cog
+
+            to_cog(folder / "clutter.tif")
     write_sites_geojson(result, folder / "sites.geojson")
     s = result.scenario
     (folder / "scenario.yaml").write_text(

@@ -113,8 +113,10 @@ def execute(scenario, *, executor=None, sink: str = "memory", out_dir=None,
     interference = scenario.radio.interference
     channel = pre.channel if interference else None
     rasters = (not memory) and write_rasters and out_dir is not None
+    clutter = pre.clutter                    # class per cell (1-2 bytes), kept like the people
     specs = tiles_mod.raster_specs(tech, terrain=dem is not None,
-                                   line_of_sight=method is not None) if rasters else []
+                                   line_of_sight=method is not None,
+                                   clutter=clutter) if rasters else []
     if memory:
         windows = MemorySink.default_names(base=len(existing) > 0,
                                            interference=channel is not None,
@@ -126,7 +128,8 @@ def execute(scenario, *, executor=None, sink: str = "memory", out_dir=None,
                             model=pre.model, ue_height_m=p.ue_height_m, params=pre.params,
                             channel=channel, services=tuple(pre.services.items()),
                             windows=windows, histograms=rasters and maps, monte_carlo=mc,
-                            required_dbm=round(pre.required_dbm, 4))
+                            required_dbm=round(pre.required_dbm, 4),
+                            clutter_lut_db=None if clutter is None else clutter.loss_lut_db)
     tile = tile_size_cells or scenario.region.tile_size_cells
     tiles = list(grid.tiles(tile))
     workers = executor.workers
@@ -222,7 +225,8 @@ def execute(scenario, *, executor=None, sink: str = "memory", out_dir=None,
         def args_of(k: int) -> tuple:
             t = tiles[k]
             inside = None if region_mask is None else region_mask[t.slices]
-            return (k, t, people_region[t.slices], idx[k], inside, terrain_for(k))
+            classes = None if clutter is None else clutter.window(t)
+            return (k, t, people_region[t.slices], idx[k], inside, terrain_for(k), classes)
 
         def collect(k: int, out) -> None:
             totals.add(out)
@@ -267,6 +271,10 @@ def execute(scenario, *, executor=None, sink: str = "memory", out_dir=None,
             pre.warnings, terrain=dem is not None,
             inputs={"population": pre.population_info, "towers": pre.tower_counts},
             delta_h_m=pre.delta_h_m)
+        if clutter is not None:
+            from .clutter import clutter_summary
+
+            summary["clutter"] = clutter_summary(totals.ints, clutter)
         if mc:
             summary["people_covered_monte_carlo"] = monte_carlo_coverage(
                 scenario, grid, people_region, mc_margin)
@@ -302,7 +310,7 @@ def execute(scenario, *, executor=None, sink: str = "memory", out_dir=None,
             inputs={"population": pre.population_info, "towers": pre.tower_counts},
             input_files=pre.input_files, site_load=rt.site_load, signal_cdf=cdf,
             mode=mode, out_dir=out_dir if not memory else None, tiles=len(tiles),
-            tile_size_cells=tile, workers=workers, site_pass=site_info)
+            tile_size_cells=tile, workers=workers, site_pass=site_info, clutter=clutter)
         if memory:
             _fill_memory_result(result, arrays, pre, rt, dem)
         else:
@@ -460,6 +468,11 @@ def tiled_figures(result: ScenarioResult, folder: Path):
 
     cm = read_coarse_map(folder, result, boundary=result.boundary,
                          population=result.settlements)
+    if getattr(result, "clutter", None) is not None and (folder / "clutter.tif").exists():
+        from ..io.landcover import read_coarse_clutter
+
+        cm.clutter = read_coarse_clutter(folder / "clutter.tif", result.clutter, cm.grid,
+                                         cm.factor)
     step = f"{tiles_mod.CDF_STEP_DB:g} dB"
     which = "with and without the new sites" if cm.cdf_people_existing is not None \
         else "all sites"

@@ -75,6 +75,9 @@ class ScenarioResult:
         How the tile pass ran.
     site_pass : dict
         The terrain site pass (empty without a terrain method).
+    clutter : simulator.region.clutter.ClutterLayer or None
+        Land-cover class per cell and its terminal loss (``clutter:``); the fields and the
+        serving results above include that loss.
     """
 
     scenario: object
@@ -107,6 +110,7 @@ class ScenarioResult:
     tile_size_cells: int = 0
     workers: int = 1
     site_pass: dict = field(default_factory=dict)
+    clutter: object = None  # region.clutter.ClutterLayer (clutter: section) or None
 
     @property
     def settlements(self):

@@ -58,6 +58,7 @@ class TileJob:
     histograms: bool = False      # people-by-signal histograms (the signal CDF)
     required_dbm: float = 0.0     # the required signal, as summary.json rounds it [dBm]
     monte_carlo: bool = False     # send the worst-link margin window back
+    clutter_lut_db: np.ndarray | None = None  # terminal clutter loss per class code [dB]
 
     @property
     def sa_base(self):
@@ -122,8 +123,8 @@ def _per_site_int_sums(ids: np.ndarray, values: np.ndarray, n: int) -> np.ndarra
 
 
 def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.ndarray,
-              inside: np.ndarray | None = None,
-              terrain: TileTerrain | None = None) -> TileOutput:
+              inside: np.ndarray | None = None, terrain: TileTerrain | None = None,
+              clutter_classes: np.ndarray | None = None) -> TileOutput:
     """Engine, serving, sums and windows of one tile (pure: no I/O).
 
     Parameters
@@ -140,6 +141,10 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
     inside : numpy.ndarray, optional
         bool: cells inside the region boundary (None: all).
     terrain : TileTerrain, optional
+    clutter_classes : numpy.ndarray, optional
+        The tile's window of the clutter layer's class codes (with ``job.clutter_lut_db``):
+        the terminal clutter loss is added to the fields before serving (all sites and the
+        existing sites), and the people covered without it are counted too.
     """
     from ..radio.serving import serve
     from .engine import compute_tile_fields
@@ -157,6 +162,17 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
                                          job.ue_height_m, job.channel,
                                          existing=job.existing if n_base else None)
         los = None
+    clutter_loss = covered_without = None
+    if clutter_classes is not None:
+        from ..region.clutter import apply_terminal_loss
+        from .clutter import people_covered_per_cell
+
+        clutter_loss = job.clutter_lut_db[clutter_classes]
+        covered_without = people_covered_per_cell(fields, sa.tx_metric_dbm, people, tech,
+                                                  params, line_of_sight=los)
+        fields = apply_terminal_loss(fields, clutter_loss)
+        if bf is not None:
+            bf = apply_terminal_loss(bf, clutter_loss)
     # n_sites=0: no per-tile capacity (the loads need the whole region; done at the end)
     sv = serve(fields, sa.tx_metric_dbm, people, tech, params, 0, line_of_sight=los)
     ints = {
@@ -169,6 +185,11 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
     }
     if los is not None:
         ints["line_of_sight"] = int(people[los].sum())
+    if clutter_classes is not None:
+        from ..region.clutter import clutter_sums
+
+        ints.update(clutter_sums(clutter_classes, people, sv.people_covered, covered_without,
+                                 inside))
     services = {}
     for name, need in job.services:
         ok = sv.people_covered if need is None else np.where(
@@ -217,7 +238,8 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
         out.windows["mc_margin"] = np.where(ok, np.minimum(sv.dl_margin_db, sv.ul_margin_db),
                                             np.float32(-np.inf)).astype(np.float32)
     if job.windows:
-        avail = _window_makers(fields, bf, sv, bsv, people, inside, terrain, los)
+        avail = _window_makers(fields, bf, sv, bsv, people, inside, terrain, los,
+                               clutter_classes)
         for name in job.windows:
             if name in avail:
                 arr = avail[name]()
@@ -226,7 +248,8 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
     return out
 
 
-def _window_makers(fields, bf, sv, bsv, people, inside, terrain, los) -> dict:
+def _window_makers(fields, bf, sv, bsv, people, inside, terrain, los, clutter_classes=None
+                   ) -> dict:
     """Name -> function making that window (only the asked ones are made)."""
     best = fields.best_server
     makers = {
@@ -243,6 +266,7 @@ def _window_makers(fields, bf, sv, bsv, people, inside, terrain, los) -> dict:
         "throughput_mbps.tif": lambda: sv.throughput_mbps,
         "terrain.tif": lambda: None if terrain is None else terrain.elevation_m,
         "line_of_sight.tif": lambda: None if los is None else los.astype(np.uint8),
+        "clutter.tif": lambda: clutter_classes,
         # region arrays of an in-memory result
         "covered": lambda: sv.covered_outdoor & inside,
         "covered_existing": lambda: (np.zeros(best.shape, bool) if bsv is None
@@ -256,9 +280,11 @@ def _window_makers(fields, bf, sv, bsv, people, inside, terrain, los) -> dict:
     return makers
 
 
-def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = False) -> list:
+def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = False,
+                 clutter=None) -> list:
     """The GeoTIFFs of a run (``terrain``: terrain.tif, ``line_of_sight``:
-    line_of_sight.tif, which only the terrain methods make)."""
+    line_of_sight.tif, which only the terrain methods make; ``clutter``, a ClutterLayer:
+    clutter.tif)."""
     from ..io.streaming import RasterSpec
 
     metric = technology.signal_metric.upper()
@@ -292,4 +318,10 @@ def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = Fal
         specs.append(RasterSpec("line_of_sight.tif", "uint8", None,
                                 "1 where at least one site within reach is in line of sight "
                                 "(effective Earth, k-factor)"))
+    if clutter is not None:
+        from ..io.landcover import CLUTTER_DESCRIPTION, class_tags, colour_map
+
+        specs.append(RasterSpec("clutter.tif", clutter.classes.dtype.name, None,
+                                CLUTTER_DESCRIPTION, colormap=colour_map(clutter.table),
+                                tags=class_tags(clutter.table, clutter.loss_lut_db)))
     return specs
