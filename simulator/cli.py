@@ -279,7 +279,8 @@ def _run_sweep(args, scenario, target: Path, t0: float) -> int:
 
     with atomic_folder(target, overwrite=args.overwrite) as folder:
         write_comparison_csv(summaries, folder / "comparison.csv")
-        ax = plot_scenario_comparison(summaries)
+        ax = plot_scenario_comparison(summaries, x_values=scenario.sweep.values,
+                                      x_label=scenario.sweep.parameter)
         ax.figure.savefig(folder / "comparison.png", dpi=120, bbox_inches="tight")
         plt.close(ax.figure)
         (folder / "sweep.json").write_text(json.dumps(

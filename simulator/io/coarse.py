@@ -82,7 +82,8 @@ class CoarseMap:
         Extreme signal over populated cells [dBm] (NaN when no one has a signal).
     required_dbm : float
         The required signal the exact count used [dBm].
-    summary, scenario, technology, sites, stations, people_served_per_site, population
+    summary, scenario, technology, sites, stations, people_served_per_site, population, \
+    business, site_load
         The run's (summary.json numbers; ``population`` keeps the settlements only).
     """
 
@@ -111,6 +112,8 @@ class CoarseMap:
     population: object = None
     region_mask: np.ndarray | None = None
     boundary: object = None
+    business: object = None
+    site_load: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -262,6 +265,7 @@ def read_coarse_map(folder, result, *, max_pixels: int = MAX_PIXELS,
         summary=result.summary, scenario=result.scenario, technology=result.technology,
         sites=result.sites, stations=result.stations,
         people_served_per_site=getattr(result, "people_served_per_site", None),
+        business=getattr(result, "business", None), site_load=getattr(result, "site_load", None),
         population=population, region_mask=mask, boundary=boundary)
 
 
