@@ -216,8 +216,9 @@ def read_coarse_map(folder, result, *, max_pixels: int = MAX_PIXELS,
                 h = min(strip_rows, g.nrows - r0)
                 win = Window(0, r0, g.ncols, h)
                 cr = slice(r0 // f, r0 // f + -(-h // f))
-                people = src["population"].read(1, window=win).astype(np.int64)
-                covered = src["covered"].read(1, window=win) > 0
+                # outside the boundary: population -1 and covered 255 (no-data)
+                people = np.maximum(src["population"].read(1, window=win), 0).astype(np.int64)
+                covered = src["covered"].read(1, window=win) == 1
                 rx = src["rx_power_dbm"].read(1, window=win)
                 people_c[cr] += _block_sum(people, f, ccols, 0)
                 unc_c[cr] += _block_sum(np.where(covered, 0, people), f, ccols, 0)

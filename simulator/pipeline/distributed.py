@@ -764,7 +764,8 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                     folder, grid, raster_specs(tech, terrain=dem is not None,
                                                line_of_sight=method is not None),
                     block_size=block_size_for(tile),
-                    cloud_optimised=scenario.outputs.cloud_optimised))
+                    cloud_optimised=scenario.outputs.cloud_optimised,
+                    boundary=pre.boundary, site_names=sites.names))
 
         def collect(out: TileOutput) -> None:
             totals.add(out)
