@@ -535,6 +535,25 @@ class TiledResult:
     boundary: object = None       # region boundary in the grid CRS (shapely), or None
     settlements: object = None    # Population with the settlements only (people empty)
 
+    # thin methods over simulator.io.interop (the Dataset is read from out_dir's GeoTIFFs)
+    def to_xarray(self):
+        """The GeoTIFFs of ``out_dir`` as a lazy xarray Dataset
+        (:func:`simulator.io.interop.to_xarray`)."""
+        from ..io.interop import to_xarray
+
+        return to_xarray(self)
+
+    def sites_frame(self, crs: str | None = "EPSG:4326"):
+        """The sites as a GeoDataFrame, WGS 84 (:func:`simulator.io.interop.sites_frame`)."""
+        from ..io.interop import sites_frame
+
+        return sites_frame(self, crs)
+
+    def __repr__(self) -> str:
+        from ..io.interop import result_repr
+
+        return result_repr(self)
+
 
 def _tiled_restrictions(scenario) -> None:
     src = str(scenario.source_path) if scenario.source_path else None
