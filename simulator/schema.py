@@ -564,12 +564,21 @@ class PowerSpec(_Section):
 
 class OutputsSpec(_Section):
     dir: Optional[str] = Field(None, description="Results folder; default results/<name>.")
-    maps: bool = True
+    maps: bool = Field(True, description="Draw the maps: coverage_map.png and rx_cdf.png, "
+                       "and (with the keys below) coverage.kmz, map.html and coverage.gpkg; "
+                       "false (or --no-maps) writes none of them.")
+    google_earth: bool = Field(True, description="With maps: write coverage.kmz (ground "
+                               "overlays, sites, settlements, boundary; Google Earth, QGIS).")
+    web_map: bool = Field(True, description="With maps: write map.html, an interactive "
+                          "Leaflet map that opens from disk without a network.")
+    vectors: bool = Field(True, description="With maps: write coverage.gpkg (coverage "
+                          "polygons per site and per service level, settlements, sites; "
+                          "WGS 84).")
     report: bool = Field(True, description="Write report.html (headline numbers, maps, tables, "
                                            "parameters; opens from disk, no server).")
-    cloud_optimised: bool = Field(False, description="Tiled runs: convert the GeoTIFFs to "
-                                                     "Cloud Optimized GeoTIFF (GDAL COG driver) "
-                                                     "after writing them tile by tile.")
+    cloud_optimised: bool = Field(False, description="Write the GeoTIFFs as Cloud Optimized "
+                                                     "GeoTIFFs with overviews (GDAL COG "
+                                                     "driver), in memory and tiled runs.")
 
 
 class SweepRunSpec(_Section):

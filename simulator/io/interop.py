@@ -7,7 +7,8 @@ The result classes call these through thin methods (``result.to_xarray()``,
   CRS as a CF grid mapping (the ``spatial_ref`` coordinate that rioxarray and GDAL read,
   from :meth:`pyproj.CRS.to_cf`), units and descriptions as attributes, cells outside the
   region boundary as no-data exactly as the GeoTIFFs hold them. A tiled run's Dataset is
-  opened lazily from the GeoTIFFs of its results folder (rioxarray, dask chunks).
+  opened lazily from the GeoTIFFs of its results folder (dask chunks, one window read
+  per chunk).
 * :func:`sites_frame`: the sites with their attributes, in WGS 84 by default.
 * :func:`result_repr`: a few lines of headline numbers instead of the whole scenario.
 """
@@ -112,7 +113,7 @@ def to_xarray(result):
     ----------
     result : ScenarioResult or TiledResult
         A tiled run is read lazily from the GeoTIFFs in ``result.out_dir`` (it keeps no
-        region-sized arrays; rioxarray and dask needed).
+        region-sized arrays; dask needed).
 
     Returns
     -------
@@ -164,30 +165,62 @@ def _summary_attrs(result) -> dict:
     return out
 
 
-def _tiled_to_xarray(result):
+class _WindowReader:
+    """A GeoTIFF band as a lazily indexed array: each slice reads only its window."""
+
+    def __init__(self, path: Path):
+        import rasterio
+
+        self.path = Path(path)
+        with rasterio.open(self.path) as src:
+            self.shape = (src.height, src.width)
+            self.dtype = np.dtype(src.dtypes[0])
+            self.nodata = src.nodata
+            self.units = src.units[0] or ""
+            self.description = src.descriptions[0] or ""
+        self.ndim = 2
+
+    def __getitem__(self, key):
+        import rasterio
+        from rasterio.windows import Window
+
+        rows, cols = key
+        r0, r1, _ = rows.indices(self.shape[0])
+        c0, c1, _ = cols.indices(self.shape[1])
+        with rasterio.open(self.path) as src:
+            return src.read(1, window=Window(c0, r0, max(c1 - c0, 0), max(r1 - r0, 0)))
+
+
+def _tiled_to_xarray(result, chunk_cells: int = 1024):
+    """The GeoTIFFs of a tiled run's folder as a Dataset of dask arrays (one window read
+    per chunk of ``chunk_cells`` a side), with the in-memory run's coordinates and CRS."""
     import xarray as xr
 
     try:
-        import rioxarray
-    except ImportError:  # pragma: no cover - a dependency
-        raise ImportError("a tiled run's Dataset is read from its GeoTIFFs with rioxarray "
-                          "(pip install rioxarray)") from None
+        import dask.array as darr
+    except ImportError:  # pragma: no cover - the [dask] extra
+        raise ImportError("a tiled run's Dataset is read lazily with dask "
+                          "(pip install 'ruralsim[dask]')") from None
     folder = getattr(result, "out_dir", None)
     if folder is None or not Path(folder).is_dir():
         raise ValueError("this tiled run wrote no results folder (out_dir); run it with "
                          "out_dir= to get its Dataset")
+    g = result.grid
     data_vars = {}
     for path in sorted(Path(folder).glob("*.tif")):
-        da = rioxarray.open_rasterio(path, chunks=True, mask_and_scale=False).squeeze(
-            "band", drop=True)
-        attrs = dict(da.attrs)
-        attrs["description"] = attrs.pop("long_name", "") or ""
-        units = attrs.pop("units", "")
-        if units:
-            attrs["units"] = units
-        da.attrs = attrs
-        data_vars[path.stem] = da
-    ds = xr.Dataset(data_vars)
+        src = _WindowReader(path)
+        if src.shape != g.shape:
+            continue
+        arr = darr.from_array(src, chunks=(chunk_cells, chunk_cells), asarray=True,
+                              fancy=False, name=f"ruralsim-{path.stem}-{id(result)}")
+        attrs = {"description": src.description, "grid_mapping": "spatial_ref"}
+        if src.units:
+            attrs["units"] = src.units
+        if src.nodata is not None and src.dtype.kind != "f":
+            attrs["_FillValue"] = src.dtype.type(src.nodata)
+        data_vars[path.stem] = (("y", "x"), arr, attrs)
+    ds = xr.Dataset(data_vars, coords=_coords(g))
+    ds = ds.assign_coords(spatial_ref=_spatial_ref(g))
     ds.attrs.update(_summary_attrs(result))
     return ds
 

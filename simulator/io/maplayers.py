@@ -30,7 +30,7 @@ MODEL_NAMES = {
 }
 
 #: Colours of the limitation codes (:data:`simulator.radio.serving.LIMITATION_CODES`).
-LIMITATION_COLOURS = {0: "#1a9850", 1: "#fdae61", 2: "#d73027", 3: "#7b3294",
+LIMITATION_COLOURS = {0: "#1a9850", 1: "#fdae61", 2: "#e7298a", 3: "#7b3294",
                       4: "#bababa", 5: "#8c510a"}
 #: Short names of the limitation codes (category names of limitation.tif).
 LIMITATION_NAMES = {0: "covered", 1: "downlink-limited", 2: "uplink-limited",
@@ -71,6 +71,8 @@ class MapLayers:
         int32 best-server index where covered, -1 elsewhere (in-memory runs).
     region_mask : numpy.ndarray or None
         bool: inside the region boundary (None: no boundary).
+    people_uncovered : numpy.ndarray
+        People without outdoor coverage per cell (int64).
     coarse : bool
         The layers were coarsened from a tiled run's rasters.
     note : str
@@ -96,6 +98,7 @@ class MapLayers:
     business: object = None
     people_served_per_site: np.ndarray | None = None
     throughput_mbps: np.ndarray | None = None
+    people_uncovered: np.ndarray | None = None
     coarse: bool = False
     note: str = ""
     extra: dict = field(default_factory=dict)
@@ -117,6 +120,7 @@ def map_layers(result) -> MapLayers:
             technology=result.technology, summary=result.summary, scenario=result.scenario,
             settlements=result.population, business=result.business,
             people_served_per_site=result.people_served_per_site, coarse=True,
+            people_uncovered=result.people_uncovered,
             note=f"map {result.aggregation_text}", extra={"site_load": result.site_load})
     people = result.population.people
     covered = np.asarray(result.covered, bool)
@@ -134,6 +138,7 @@ def map_layers(result) -> MapLayers:
         technology=result.technology, summary=result.summary, scenario=result.scenario,
         settlements=result.population, business=result.business,
         people_served_per_site=result.people_served_per_site,
+        people_uncovered=np.where(covered, 0, people),
         throughput_mbps=None if sv is None or not result.technology.carries_data
         else sv.throughput_mbps,
         extra={"site_load": None if sv is None or sv.site_load is None
@@ -195,18 +200,21 @@ def rgba_categories(codes: np.ndarray, colours: dict, *, skip=()) -> np.ndarray:
 
 def overlay_grid(grid, dst_crs: str, *, max_pixels: int = 2000):
     """Destination transform, shape and (west, south, east, north) bounds of ``grid``
-    reprojected to ``dst_crs``, at most ``max_pixels`` a side."""
-    from rasterio.warp import calculate_default_transform
-    from rasterio.transform import array_bounds
+    reprojected to ``dst_crs``: the bounding box of the grid's densified outline, with as
+    many pixels as the grid has cells (at most ``max_pixels`` a side)."""
+    from affine import Affine
+    from pyproj import Transformer
 
-    t, w, h = calculate_default_transform(grid.crs, dst_crs, grid.ncols, grid.nrows,
-                                          *grid.bounds)
-    scale = max(w, h) / max_pixels
-    if scale > 1:
-        t, w, h = calculate_default_transform(grid.crs, dst_crs, grid.ncols, grid.nrows,
-                                              *grid.bounds, dst_width=max(1, int(w / scale)),
-                                              dst_height=max(1, int(h / scale)))
-    south, west, north, east = array_bounds(h, w, t)
+    x0, y0, x1, y1 = grid.bounds
+    k = np.linspace(0.0, 1.0, 65)
+    bx = np.r_[x0 + k * (x1 - x0), np.full(65, x1), x1 - k * (x1 - x0), np.full(65, x0)]
+    by = np.r_[np.full(65, y0), y0 + k * (y1 - y0), np.full(65, y1), y1 - k * (y1 - y0)]
+    X, Y = Transformer.from_crs(grid.crs, dst_crs, always_xy=True).transform(bx, by)
+    west, east, south, north = float(np.min(X)), float(np.max(X)), float(np.min(Y)), \
+        float(np.max(Y))
+    scale = max(1.0, max(grid.ncols, grid.nrows) / max_pixels)
+    w, h = max(1, int(round(grid.ncols / scale))), max(1, int(round(grid.nrows / scale)))
+    t = Affine((east - west) / w, 0.0, west, 0.0, -(north - south) / h, north)
     return t, (h, w), (west, south, east, north)
 
 
@@ -286,3 +294,106 @@ def site_records(lay: MapLayers) -> list[dict]:
             rec["load"] = round(float(load[i]), 3)
         out.append(rec)
     return out
+
+
+def _footprint_radius_m(lay: MapLayers) -> np.ndarray:
+    """Radius within which a cell's people count as a settlement's [m]: twice the
+    settlement's Gaussian footprint (``settlement_radius_m`` scaled by the square root of
+    its people over 1,000, as the generator does) for synthetic settlements, half the
+    diagonal of a 1 km block for a raster population's blocks; at least one cell."""
+    pop = lay.settlements
+    cell = lay.grid.resolution_m
+    if pop.settlement_kind == "synthetic":
+        syn = getattr(lay.scenario.population, "synthetic", None)
+        r1000 = float(getattr(syn, "settlement_radius_m", 250.0) or 250.0)
+        r = 2.0 * r1000 * np.sqrt(np.asarray(pop.settlement_people, float) / 1000.0)
+    else:
+        r = np.full(len(pop.settlement_people), 1000.0 / np.sqrt(2.0))
+    return np.maximum(r, cell)
+
+
+def settlement_word(lay: MapLayers) -> str:
+    """What the settlements of the run are: "settlement" (generated) or "population
+    block" (1 km blocks of a population raster, people-weighted centres)."""
+    pop = lay.settlements
+    return "settlement" if pop is None or pop.settlement_kind == "synthetic" else \
+        "population block"
+
+
+def settlement_stats(lay: MapLayers) -> dict | None:
+    """People, people covered and people without coverage per settlement.
+
+    Each populated cell counts for its nearest settlement when it lies within that
+    settlement's footprint (:func:`_footprint_radius_m`); the rest is dispersed. On a
+    coarse map the cells are the coarse cells. None without settlements.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``x_m``, ``y_m`` (grid CRS), ``people`` (the settlement's size when generated),
+        ``people_in_footprint``, ``people_covered``, ``people_uncovered`` (int64),
+        ``footprint_radius_m``.
+    """
+    from scipy.spatial import cKDTree
+
+    pop = lay.settlements
+    if pop is None or not len(pop.settlement_people):
+        return None
+    g = lay.grid
+    sx = np.asarray(pop.settlement_x_m, float)
+    sy = np.asarray(pop.settlement_y_m, float)
+    radius = _footprint_radius_m(lay)
+    rows, cols = np.nonzero(lay.people > 0)
+    x = g.x_min_m + (cols + 0.5) * g.resolution_m
+    y = g.y_max_m - (rows + 0.5) * g.resolution_m
+    n = len(sx)
+    people_in = np.zeros(n, np.int64)
+    unc_in = np.zeros(n, np.int64)
+    if rows.size:
+        d, k = cKDTree(np.c_[sx, sy]).query(np.c_[x, y])
+        inside = d <= radius[k]
+        w = lay.people[rows, cols].astype(np.int64)
+        u = lay.people_uncovered[rows, cols].astype(np.int64)
+        people_in = np.bincount(k[inside], weights=w[inside], minlength=n).round().astype(
+            np.int64)
+        unc_in = np.bincount(k[inside], weights=u[inside], minlength=n).round().astype(np.int64)
+    return {"x_m": sx, "y_m": sy, "people": np.asarray(pop.settlement_people, np.int64),
+            "people_in_footprint": people_in, "people_covered": people_in - unc_in,
+            "people_uncovered": unc_in, "footprint_radius_m": radius}
+
+
+def legend_png(lay: MapLayers, vmin: float, vmax: float, *, limitation: bool = False,
+               dpi: int = 110) -> bytes:
+    """A legend image: the signal colour bar, people without coverage, the boundary
+    and (``limitation``) the limitation categories; for the Google Earth screen overlay
+    and the web map."""
+    import io
+
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D
+
+    metric = lay.technology.signal_metric.upper()
+    handles = [Patch(color=UNCOVERED_COLOUR, label="people without outdoor coverage")]
+    if lay.boundary is not None:
+        handles.append(Line2D([], [], color="#6a3d9a", lw=1.6, label="region boundary"))
+    if limitation:
+        handles += [Patch(color=LIMITATION_COLOURS[k], label=f"not covered: {v}")
+                    for k, v in LIMITATION_NAMES.items() if k != 0]
+    top_in, entry_in = 0.78, 0.17
+    height = top_in + entry_in * len(handles) + 0.08
+    fig = Figure(figsize=(2.9, height), dpi=dpi)
+    fig.patch.set_facecolor("white")
+    fig.patch.set_alpha(0.92)
+    cax = fig.add_axes([0.06, 1 - 0.42 / height, 0.88, 0.13 / height])
+    cb = fig.colorbar(matplotlib.cm.ScalarMappable(
+        norm=matplotlib.colors.Normalize(vmin, vmax), cmap=SIGNAL_CMAP), cax=cax,
+        orientation="horizontal")
+    cb.ax.tick_params(labelsize=7)
+    cb.ax.set_title(f"best-server {metric} where covered [dBm]", fontsize=7.5)
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.02, 1 - top_in / height),
+               fontsize=7, frameon=False, handlelength=1.2, borderaxespad=0, labelspacing=0.35)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", facecolor=fig.get_facecolor())
+    return buf.getvalue()

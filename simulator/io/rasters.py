@@ -165,7 +165,7 @@ def write_geotiff(path: Path | str, array: np.ndarray, grid: Grid, *, nodata=Non
     if cloud_optimised:
         try:
             rasterio.shutil.copy(target, path, driver="COG", compress="DEFLATE",
-                                 OVERVIEWS="AUTO",
+                                 OVERVIEWS="AUTO", BLOCKSIZE=256,
                                  RESAMPLING="MODE" if categories else "AVERAGE")
         finally:
             os.remove(target)

@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 
 from ..errors import ScenarioError
+from .exports import write_map_files
 from .rasters import raster_categories, region_writer, write_geotiff
 from .vectors import write_sites_geojson
 
@@ -284,6 +285,7 @@ def _write_all(result, folder: Path, maps: bool) -> None:
         figures = draw_figures(result)
         for name, (png, _) in figures.items():
             (folder / f"{name}.png").write_bytes(png)
+    write_map_files(result, folder, maps=maps)   # coverage.kmz, map.html, coverage.gpkg
     if s.outputs.report:
         from ..report import build_report_html
 

@@ -115,13 +115,13 @@ class TiledRasterWriter:
         """bool mask of the tile's cells outside the boundary (None: all inside)."""
         if self.boundary is None:
             return None
+        from affine import Affine
         from rasterio.features import geometry_mask
-        from rasterio.transform import from_origin
         from shapely.geometry import mapping
 
         g = self.grid
-        t = from_origin(g.x_min_m + tile.col0 * g.resolution_m,
-                        g.y_max_m - tile.row0 * g.resolution_m, g.resolution_m, g.resolution_m)
+        t = Affine(g.resolution_m, 0.0, g.x_min_m + tile.col0 * g.resolution_m, 0.0,
+                   -g.resolution_m, g.y_max_m - tile.row0 * g.resolution_m)
         out = geometry_mask([mapping(self.boundary)], out_shape=tile.shape, transform=t,
                             all_touched=False)
         return out if out.any() else None
@@ -173,7 +173,7 @@ class TiledRasterWriter:
             if self.cloud_optimised:
                 tmp = path.with_name(f".{name}.cog")
                 rasterio.shutil.copy(path, tmp, driver="COG", compress="DEFLATE",
-                                     BIGTIFF="IF_SAFER", OVERVIEWS="AUTO",
+                                     BIGTIFF="IF_SAFER", OVERVIEWS="AUTO", BLOCKSIZE=256,
                                      RESAMPLING=_overview_resampling(self._categories.get(name)))
                 os.replace(tmp, path)
             write_category_sidecar(path, self._categories.get(name))

@@ -297,7 +297,7 @@ def tile_region_mask(grid: Grid, tile: Tile, boundary) -> np.ndarray:
     from rasterio.features import geometry_mask
     from shapely.geometry import mapping
 
-    transform = grid.transform * Affine.translation(tile.col0, tile.row0)
+    transform = grid.transform @ Affine.translation(tile.col0, tile.row0)
     return ~geometry_mask([mapping(boundary)], out_shape=tile.shape, transform=transform,
                           all_touched=False)
 
@@ -870,6 +870,9 @@ def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> No
         figures, cm = tiled_figures(result, folder)
         for name, (png, _) in figures.items():
             (folder / f"{name}.png").write_bytes(png)
+        from ..io.exports import write_map_files
+
+        write_map_files(cm, folder)     # coverage.kmz, map.html, coverage.gpkg (coarse)
         result.timings_s["maps"] = time.perf_counter() - t
         note = (f"Tiled run: the maps are {cm.aggregation_text}, read back from the "
                 "GeoTIFFs of this folder (people summed per coarse cell, the signal "
