@@ -805,3 +805,43 @@ def plot_marginal_curve(plan_result, ax=None, *, x="sites", percent_axis=True):
                                                      lambda v: v * total / 100.0))
         sec.set_ylabel("% of population")
     return ax
+
+
+def plot_connected_by_year(result, ax=None):
+    """People connected at the end of each year of the horizon, with and without the new
+    sites (the adoption curve of :mod:`simulator.business.adoption` over the people
+    covered).
+
+    Parameters
+    ----------
+    result : ScenarioResult, TiledResult or summary dict
+        Reads ``people_connected_by_year`` and ``people_connected_by_existing_sites`` of
+        the summary (and, when the result has one, the baseline curve of its business
+        result).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    s = _summary_of(result)
+    by_year = np.asarray(s.get("people_connected_by_year") or [], float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.2))
+    years = np.arange(1, len(by_year) + 1)
+    ax.plot(years, by_year, "-o", color="#31a354", lw=2, ms=4, label="all sites")
+    b = None if isinstance(result, dict) else getattr(result, "business", None)
+    if b is not None and len(b.connected_baseline_by_year) == len(by_year):
+        ax.plot(years, b.connected_baseline_by_year, "--", color="#a1d99b", lw=1.8,
+                label="existing sites alone")
+    ax.set_xlabel("year")
+    ax.set_ylabel("people connected")
+    ax.set_xticks(years)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("People connected by year", fontsize=10)
+    return ax
