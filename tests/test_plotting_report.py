@@ -209,13 +209,62 @@ def test_report_html_is_self_contained(sample, tmp_path):
     _, r = sample
     out = r.save(tmp_path / "res")
     html = (out / "report.html").read_text()
-    assert html.count('src="data:image/png;base64,') == 2
+    # coverage map, signal CDF, people connected by year
+    assert html.count('src="data:image/png;base64,') == 3
     assert "http://" not in html and "https://" not in html and "<script" not in html
     assert f"{r.summary['people_covered']:,}" in html
     assert "towers.csv" in html and "unmapped radio: CDMA 2" in html
     assert "raster:" in html and "file: population.tif" in html  # the parameters, as YAML
     names = {p.name for p in out.iterdir()}
     assert {"report.html", "coverage_map.png", "rx_cdf.png"} <= names
+
+
+def test_report_economics_and_parameters_used(sample, tmp_path):
+    import yaml
+
+    from simulator.report import effective_parameters
+
+    _, r = sample
+    s = r.summary
+    html = r.save(tmp_path / "res").joinpath("report.html").read_text()
+    econ = html.split('id="economics"')[1].split("<h2")[0]
+    for key in ("capex_usd", "opex_usd_per_year", "tco_usd", "npv_usd", "network_tco_usd"):
+        assert f"USD {s[key]:,.0f}" in econ, key
+    assert f"{s['co2_t_per_year_new_sites']:,.3f} t a year" in econ
+    for option, n in s["backhaul_new_sites"].items():
+        assert f"<td>{option.replace('_', ' ')}</td><td class=\"num\">{n}</td>" in econ
+    assert 'id="fig-connected-by-year"' in econ
+    assert f"{s['people_connected_by_year'][-1]:,} in year {s['horizon_years']}" in econ
+    # the parameters used: catalogue values resolved, no "null" for a default
+    eff = effective_parameters(r)
+    text = yaml.safe_dump(eff)
+    assert "null" not in text
+    assert eff["technology"]["dl_threshold_dbm"] == s["dl_threshold_dbm"]
+    assert eff["economics"]["horizon_years"] == s["horizon_years"]
+    st = r.stations["ruralstar_pro"]
+    assert eff["stations"]["ruralstar_pro"]["height_m"] == st.height_m
+    assert 'id="effective-parameters"' in html
+    # plain model names in the page
+    assert "3GPP TR 38.901 rural macro (RMa)" in html
+
+
+def test_plan_writes_a_report(tmp_path):
+    import yaml
+
+    from simulator import plan
+
+    data = yaml.safe_load((ROOT / "scenarios" / "rural-district.yaml").read_text())
+    data.update(name="plan-report", planning={"max_sites": 3, "method": "greedy"})
+    p = tmp_path / "p.yaml"
+    p.write_text(yaml.safe_dump(data))
+    result = plan(load_scenario(p))
+    out = result.save(tmp_path / "plan")
+    html = (out / "report.html").read_text()
+    s = result.summary
+    assert f'id="people-newly-covered">{s["people_newly_covered"]:,}' in html
+    table = html.split('id="chosen-sites"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + s["sites_chosen"]      # header + one row per site
+    assert 'src="data:image/png;base64,' in html and "<script" not in html
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -243,7 +292,7 @@ def test_report_renders_in_headless_chromium(sample, tmp_path):
     dom = proc.stdout
     assert 'id="img-check"' in dom, proc.stderr[-2000:]
     sizes = json.loads(dom.split('id="img-check">')[1].split("</pre>")[0])
-    assert len(sizes) == 2
+    assert len(sizes) == 3
     assert all(w > 0 and h > 0 and ok for w, h, ok in sizes)
     assert f'id="people-covered">{r.summary["people_covered"]:,}' in dom
     assert f'id="population-total">{r.summary["population_total"]:,}' in dom
