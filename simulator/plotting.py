@@ -132,7 +132,7 @@ def _lonlat_ticks(ax, grid):
                 yl.append(fmt(v, "N", "S"))
     ax.set_xticks(xt, xl, fontsize=8)
     ax.set_yticks(yt, yl, fontsize=8)
-    ax.set_xlabel(f"longitude (WGS 84); map in {grid.crs}, km", fontsize=8)
+    ax.set_xlabel("longitude (WGS 84)", fontsize=8)
     ax.set_ylabel("latitude", fontsize=8)
 
 
@@ -361,9 +361,13 @@ def plot_coverage_map(result, ax=None, *, vmin=None, vmax=None, legend=True, col
                     pop_obj.settlement_y_m[k] / 1000), fontsize=7, zorder=7,
                     xytext=(3, 3), textcoords="offset points")
     if legend:
+        # below the tick labels and the axis label, whatever the figure size (the pad is in
+        # font sizes); as many columns as the axes' width holds
+        width_in = ax.get_position().width * ax.figure.get_figwidth()
         ax.legend(site_handles + key_handles + handles, site_labels + key_labels + labels,
-                  loc="upper center", bbox_to_anchor=(0.5, -0.07 if graticule else -0.09),
-                  ncol=3, fontsize=7.5, frameon=False, handletextpad=0.5, columnspacing=1.2)
+                  loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=4.2,
+                  ncol=3 if width_in >= 7.5 else (2 if width_in >= 4.5 else 1),
+                  fontsize=7.5, frameon=False, handletextpad=0.5, columnspacing=1.2)
     _scale_and_north(ax, fine)
     ax.set_xlim(lim[0], lim[1])
     ax.set_ylim(lim[2], lim[3])
