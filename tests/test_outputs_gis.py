@@ -226,3 +226,19 @@ def test_in_memory_cog_has_overviews(tmp_path):
     with rasterio.open(out / "limitation.tif") as src:
         assert src.overviews(1) and src.colormap(1)[4] == (186, 186, 186, 255)
     assert not list(out.glob(".*"))            # no temporary file left
+
+
+def test_grid_origin_is_snapped_to_the_resolution(runs):
+    r, mem, _, _ = runs
+    g = r.grid
+    assert g.x_min_m % g.resolution_m == 0 and g.y_max_m % g.resolution_m == 0
+    with rasterio.open(mem / "population.tif") as src:
+        assert src.transform.c == g.x_min_m and src.transform.f == g.y_max_m
+    # the snap moves the grid by at most half a cell from the scenario's centre
+    from pyproj import Transformer
+
+    lon, lat = r.scenario.region.centre_lon_lat
+    cx, cy = Transformer.from_crs("EPSG:4326", g.crs, always_xy=True).transform(lon, lat)
+    x0, y0, x1, y1 = g.bounds
+    assert abs((x0 + x1) / 2 - cx) <= g.resolution_m / 2
+    assert abs((y0 + y1) / 2 - cy) <= g.resolution_m / 2
