@@ -190,7 +190,8 @@ def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = Non
                          f"unmapped radio: {unm}, {t['skipped_filtered']} by mcc/net filter"])
         parts.append(_table(["input", "file", "what was used"], rows, table_id="inputs"))
 
-    parts += economics_section(result)
+    # the economics chart is a figure too: none when the run draws no figures (--no-maps)
+    parts += economics_section(result, chart=bool(figures))
     parts += effective_parameters_section(result)
     parts.append("<h2>Scenario as written</h2>")
     parts.append("<p>The scenario file's keys (empty keys take the catalogue values listed "
@@ -225,10 +226,11 @@ def _years(v) -> str:
     return "not within the horizon" if v is None else f"{v:g} years"
 
 
-def economics_section(result) -> list[str]:
+def economics_section(result, *, chart: bool = True) -> list[str]:
     """The Economics section: capex, opex, TCO, NPV and payback of the new sites and the
     whole network, cost per person, backhaul and power mix, CO2, people connected by
-    year (a small chart). Empty when the run has no business assessment."""
+    year (a small chart when ``chart``, else one line of numbers). Empty when the run has
+    no business assessment."""
     s = result.summary
     if "capex_usd" not in s:
         return []
@@ -279,7 +281,10 @@ def economics_section(result) -> list[str]:
                            "per person connected [USD]"],
                           rows, table_id="by-station-type", numeric=(1, 2, 3, 4, 5, 6, 7)))
     years = s.get("people_connected_by_year") or []
-    if years:
+    if years and not chart:
+        out.append(f'<p id="connected-by-year">People connected at the end of each year: '
+                   + ", ".join(f"{v:,}" for v in years) + ".</p>")
+    elif years:
         png = _figure_png(plot_connected_by_year, result)
         out.append(f'<figure id="fig-connected-by-year"><img alt="people connected by year" '
                    f'src="{_png_uri(png)}" style="max-width:560px"><figcaption>People connected '

@@ -42,10 +42,12 @@ def tiled(tmp_path_factory):
 def test_tiled_run_writes_maps_and_report(tiled):
     _, r, out = tiled
     names = {p.name for p in out.iterdir()}
-    assert {"coverage_map.png", "rx_cdf.png", "report.html"} <= names
+    assert {"coverage_map.png", "rx_cdf.png", "report.html", "coverage.kmz", "map.html",
+            "coverage.gpkg"} <= names
     assert not [n for n in names if n.startswith(".")]
     page = (out / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 2
+    # the two maps and the economics section's people connected by year
+    assert page.count('src="data:image/png;base64,') == 3
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert f'id="people-covered">{r.summary["people_covered"]:,}' in page
     assert 'id="not-covered"' in page and 'id="sites"' in page
