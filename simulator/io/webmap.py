@@ -46,6 +46,7 @@ font-size:13px;line-height:1.35;max-width:34em;box-shadow:0 1px 4px rgba(0,0,0,.
 .rs-title b{font-size:14px}.rs-legend img{display:block;max-width:260px}
 .rs-popup td{padding:1px 6px 1px 0;font-size:12px}.rs-popup td.v{text-align:right}
 .leaflet-control-layers{font-size:12px}
+.leaflet-image-layer{image-rendering:pixelated;image-rendering:crisp-edges}
 """
 
 _JS = """
