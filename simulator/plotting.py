@@ -176,10 +176,44 @@ def _density_contours(ax, people, grid, ext):
     return levels
 
 
+#: Muted map colours of the clutter types that add a loss (and water), drawn under the
+#: people and the coverage; open classes are left blank.
+_CLUTTER_MAP_COLOURS = {"trees_forest": "#5f9e5a", "suburban": "#a0825f", "urban": "#8c6d4f",
+                        "dense_urban": "#6e5440", "water": "#7fb2d6"}
+_CLUTTER_MAP_ALPHA = 0.38
+
+
+def _draw_clutter(ax, layer, ext, zorder=0.7):
+    """Muted clutter underlay (obstructing classes and water); legend handles and labels."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    codes = np.asarray(layer.classes)
+    present = [int(c) for c in np.unique(codes)]
+    shown = [c for c in present if layer.table[c].type in _CLUTTER_MAP_COLOURS]
+    if not shown:
+        return [], []
+    index = np.full(codes.shape, -1, np.int16)
+    for k, c in enumerate(shown):
+        index[codes == c] = k
+    colours = [_CLUTTER_MAP_COLOURS[layer.table[c].type] for c in shown]
+    ax.imshow(np.ma.masked_less(index, 0), extent=ext, origin="upper",
+              cmap=ListedColormap(colours), vmin=-0.5, vmax=len(shown) - 0.5,
+              alpha=_CLUTTER_MAP_ALPHA, interpolation="nearest", zorder=zorder, gid="clutter")
+    handles, labels = [], []
+    for c, colour in zip(shown, colours):
+        cl = layer.table[c]
+        loss = float(layer.loss_lut_db[c])
+        handles.append(Patch(facecolor=colour, alpha=_CLUTTER_MAP_ALPHA, edgecolor="none"))
+        labels.append(f"clutter: {cl.name.replace('_', ' ')} (+{loss:.1f} dB)" if loss > 0
+                      else f"clutter: {cl.name.replace('_', ' ')} (no loss)")
+    return handles, labels
+
+
 def plot_coverage_map(result, ax=None, *, vmin=None, vmax=None, legend=True, colorbar=True,
                       title=True, show_population=True, show_uncovered=True,
                       n_settlement_labels=0, dem_m=None, show_boundary=True,
-                      graticule=True):
+                      graticule=True, show_clutter=True):
     """Coverage map: signal where covered, people without coverage in red, sites by type.
 
     Layers, bottom to top: a hillshade (with a DEM), the best-server signal at full
@@ -225,6 +259,11 @@ def plot_coverage_map(result, ax=None, *, vmin=None, vmax=None, legend=True, col
         Outline the region boundary and grey out the cells outside it.
     graticule : bool
         Longitude/latitude lines and tick labels (else easting/northing in km).
+    show_clutter : bool
+        With a clutter layer (``result.clutter``), a muted underlay of the classes that add
+        a terminal loss (forest green, built-up brown) and water, with their loss in the
+        legend; open classes are left blank (under the opaque signal it shows where people
+        are not covered).
 
     Returns
     -------
@@ -267,6 +306,9 @@ def plot_coverage_map(result, ax=None, *, vmin=None, vmax=None, legend=True, col
                           g.resolution_m)
         ax.imshow(shade, extent=ext, origin="upper", cmap="gray", vmin=-0.3, vmax=1.15,
                   interpolation="bilinear", zorder=0.5, gid="hillshade")
+    clutter_handles, clutter_labels = [], []
+    if show_clutter and getattr(result, "clutter", None) is not None:
+        clutter_handles, clutter_labels = _draw_clutter(ax, result.clutter, ext)
     rx = np.ma.masked_invalid(lay.rx_dbm)
     im = ax.imshow(rx, extent=ext, origin="upper", cmap=SIGNAL_CMAP, vmin=vmin, vmax=vmax,
                    interpolation="nearest", zorder=2, gid="signal")
@@ -295,6 +337,8 @@ def plot_coverage_map(result, ax=None, *, vmin=None, vmax=None, legend=True, col
             handles.append(Line2D([], [], color="#3b2a1a", lw=0.7))
             labels.append("population density, people per km² (contours)")
 
+    handles += clutter_handles
+    labels += clutter_labels
     mask = lay.region_mask
     if show_boundary and mask is not None and not mask.all():
         import matplotlib

@@ -115,6 +115,7 @@ class CoarseMap:
     business: object = None
     site_load: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+    clutter: object = None  # region.clutter.ClutterLayer on the coarse grid (majority class)
 
     @property
     def cell_km(self) -> float:

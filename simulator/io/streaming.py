@@ -19,7 +19,7 @@ from ..region.grid import Grid, Tile
 
 
 #: Rasters left as they are outside the region boundary (input data, not results).
-UNMASKED = frozenset({"terrain.tif"})
+UNMASKED = frozenset({"terrain.tif", "clutter.tif"})
 
 
 def _overview_resampling(categories) -> str:
@@ -36,6 +36,8 @@ class RasterSpec:
     nodata: float | int | None = None
     description: str = ""
     units: str = ""
+    colormap: dict | None = None  # {value: (r, g, b, a)}: GeoTIFF colour table
+    tags: dict | None = None      # band metadata (e.g. class names)
 
 
 def block_size_for(tile_size_cells: int) -> int:
@@ -104,6 +106,10 @@ class TiledRasterWriter:
                     dst.set_band_description(1, s.description)
                 if s.units:
                     dst.units = (s.units,)
+                if s.tags:
+                    dst.update_tags(1, **s.tags)
+                if s.colormap:
+                    dst.write_colormap(1, s.colormap)
                 cats = raster_categories(s.name, site_names=site_names)
                 self._categories[s.name] = cats
                 apply_categories(dst, self.folder / s.name, cats)
