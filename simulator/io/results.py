@@ -32,7 +32,8 @@ import numpy as np
 import yaml
 
 from ..errors import ScenarioError
-from .rasters import write_geotiff
+from .exports import write_map_files
+from .rasters import raster_categories, region_writer, write_geotiff
 from .vectors import write_sites_geojson
 
 
@@ -266,25 +267,27 @@ def memory_rasters(result) -> dict:
 
 
 def _write_all(result, folder: Path, maps: bool) -> None:
+    # cells outside the region boundary are no-data in every result raster
+    write_geotiff = region_writer(result)
     g = result.grid
     write_summary(result.summary, folder)
-    cog = bool(result.scenario.outputs.cloud_optimised)
     for name, (arr, spec) in memory_rasters(result).items():
-        path = folder / spec.name
-        write_geotiff(path, arr, g, nodata=spec.nodata, description=spec.description,
-                      units=spec.units)
-        if cog:
-            from .streaming import to_cog
-
-            to_cog(path)
+        kw = {}
+        if spec.name == "best_server.tif":
+            kw["categories"] = raster_categories("best_server.tif",
+                                                 site_names=result.sites.names)
+        if spec.name == "terrain.tif":
+            kw["outside"] = None              # input data: left as it is outside
+        write_geotiff(folder / spec.name, arr, g, nodata=spec.nodata,
+                      description=spec.description, units=spec.units, **kw)
     if getattr(result, "clutter", None) is not None:
         from .landcover import write_clutter_geotiff
 
         write_clutter_geotiff(folder / "clutter.tif", result.clutter)
-        if cog:
+        if result.scenario.outputs.cloud_optimised:
             from .streaming import to_cog
 
-            to_cog(folder / "clutter.tif")
+            to_cog(folder / "clutter.tif", categories=True)
     write_sites_geojson(result, folder / "sites.geojson")
     s = result.scenario
     (folder / "scenario.yaml").write_text(
@@ -294,6 +297,7 @@ def _write_all(result, folder: Path, maps: bool) -> None:
         figures = draw_figures(result)
         for name, (png, _) in figures.items():
             (folder / f"{name}.png").write_bytes(png)
+    write_map_files(result, folder, maps=maps)   # coverage.kmz, map.html, coverage.gpkg
     if s.outputs.report:
         from ..report import build_report_html
 

@@ -217,7 +217,8 @@ def execute(scenario, *, executor=None, sink: str = "memory", out_dir=None,
                 from ..io.streaming import block_size_for
 
                 out_sink = RasterSink(folder, grid, specs, block_size=block_size_for(tile),
-                                      cloud_optimised=scenario.outputs.cloud_optimised)
+                                      cloud_optimised=scenario.outputs.cloud_optimised,
+                                      boundary=pre.boundary, site_names=sites.names)
                 stack.callback(lambda: out_sink.abort() if not closed else None)
         closed = False
 
@@ -428,6 +429,9 @@ def write_tiled_outputs(result: ScenarioResult, folder: Path, *, maps: bool) -> 
         figures, cm = tiled_figures(result, folder)
         for name, (png, _) in figures.items():
             (folder / f"{name}.png").write_bytes(png)
+        from ..io.exports import write_map_files
+
+        write_map_files(cm, folder)     # coverage.kmz, map.html, coverage.gpkg (coarse)
         result.timings_s["maps"] = time.perf_counter() - t
         note = (f"Tiled run: the maps are {cm.aggregation_text}, read back from the "
                 "GeoTIFFs of this folder (people summed per coarse cell, the signal "

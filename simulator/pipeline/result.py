@@ -133,6 +133,25 @@ class ScenarioResult:
             raise ValueError(f"no field {name!r}; allowed: {', '.join(arrays)}")
         return arrays[name][0]
 
+    # thin methods over simulator.io.interop (Python users: xarray, geopandas, repr)
+    def to_xarray(self):
+        """Every per-cell field as an xarray Dataset (:func:`simulator.io.interop.to_xarray`;
+        a tiled run's is read lazily from the GeoTIFFs of ``out_dir``)."""
+        from ..io.interop import to_xarray
+
+        return to_xarray(self)
+
+    def sites_frame(self, crs: str | None = "EPSG:4326"):
+        """The sites as a GeoDataFrame, WGS 84 (:func:`simulator.io.interop.sites_frame`)."""
+        from ..io.interop import sites_frame
+
+        return sites_frame(self, crs)
+
+    def __repr__(self) -> str:
+        from ..io.interop import result_repr
+
+        return result_repr(self)
+
     def save(self, out_dir=None, *, overwrite: bool = False, maps: bool | None = None):
         """Write every output to ``out_dir`` (atomically; see :mod:`simulator.io.results`).
 

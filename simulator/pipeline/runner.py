@@ -54,7 +54,7 @@ def make_grid(scenario: Scenario) -> Grid:
                             "the UTM zone)", file=_src(scenario), key="region.crs", value=r.crs)
     try:
         return Grid.centred(crs.to_string(), cx, cy, r.width_km * 1000.0,
-                            r.height_km * 1000.0, r.resolution_m)
+                            r.height_km * 1000.0, r.resolution_m, snap=True)
     except ValueError as exc:
         key = "region.width_km" if r.width_km * 1000.0 < r.height_km * 1000.0 else \
             "region.height_km"

@@ -92,7 +92,7 @@ class RasterSink:
     """
 
     def __init__(self, folder, grid, specs, *, block_size: int, cloud_optimised: bool,
-                 queue_tiles: int = 4):
+                 boundary=None, site_names=None, queue_tiles: int = 4):
         import queue
         import threading
 
@@ -100,7 +100,8 @@ class RasterSink:
 
         self.names = tuple(s.name for s in specs)
         self.writer = TiledRasterWriter(folder, grid, specs, block_size=block_size,
-                                        cloud_optimised=cloud_optimised)
+                                        cloud_optimised=cloud_optimised, boundary=boundary,
+                                        site_names=site_names)
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, int(queue_tiles)))
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._drain, name="ruralsim-raster-writer",
