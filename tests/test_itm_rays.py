@@ -51,6 +51,23 @@ def test_every_prefix_equals_itm_on_its_own_profile(h_tx, h_rx, f, kw):
         np.testing.assert_allclose(gi[key], ri[key], rtol=1e-9, atol=1e-6, err_msg=key)
 
 
+@pytest.mark.parametrize("spacing", [30.887264, 92.6618, 7.3])
+def test_every_prefix_equals_itm_on_its_own_profile_at_non_integer_spacing(spacing):
+    # with a spacing that is not a whole number, NTIA's horizon distances (the spacing added
+    # once per sample) differ in the last bits from index * spacing, and a truncated fit
+    # index can move by one sample; every prefix must still equal ITM on its own profile
+    z = _rays(n_rays=40, n_steps=300)
+    rng = np.random.default_rng(5)
+    rays = rng.integers(0, z.shape[0], 2500)
+    steps = rng.integers(1, z.shape[1], 2500)
+    got, gi = itm_p2p_rays_loss_db(z, spacing, 15.0, 1.5, 900.0, rays=rays, steps=steps,
+                                   delta_h_knot_fraction=0.0, return_intermediate=True)
+    ref, ri = _per_profile(z, rays, steps, spacing, 15.0, 1.5, 900.0)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+    for key in INTER:
+        np.testing.assert_allclose(gi[key], ri[key], rtol=1e-9, atol=1e-6, err_msg=key)
+
+
 @pytest.mark.parametrize("kind", ["flat", "staircase", "single_ridge", "valley"])
 def test_special_profiles_equal_itm_on_its_own_profile(kind):
     # flat ground puts every sample on the curvature-folded hull; integer steps make many

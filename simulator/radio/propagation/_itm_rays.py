@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._itm_terrain import (Workspace, fit_line, fit_range, line_of_sight_terms,
-                           terrain_delta_h)
+from ._itm_terrain import (Workspace, fit_line, fit_range, line_of_sight_terms, rx_distances,
+                           terrain_delta_h, tx_distances)
 
 #: Samples (rays x steps) per batch of rays: bounds the memory of the per-sample arrays.
 BATCH_SAMPLES = 2_000_000
@@ -62,18 +62,60 @@ def _running_first_argmax(th: np.ndarray) -> np.ndarray:
     return idx
 
 
-def _tx_angles(z, i, z_tx, xi, g):
-    """Elevation angle [rad] of sample i (height z) seen from the TX antenna (height z_tx),
-    on an Earth of curvature g [1/m]; xi is the sample spacing [m]."""
-    d_i = i * xi
+def _tx_angles(z, d_i, z_tx, g):
+    """Elevation angle [rad] of a sample (height z) at distance d_i [m] from the TX, seen from
+    the TX antenna (height z_tx), on an Earth of curvature g [1/m]."""
     return (z - z_tx) / d_i - 0.5 * g * d_i
 
 
-def _rx_angles(z, i, z_rx, d, xi, g):
-    """Elevation angle [rad] of sample i (height z) seen from the receiver antenna (height
-    z_rx) at distance d [m] from the TX, on an Earth of curvature g [1/m]."""
-    dd = d - i * xi
+def _rx_angles(z, dd, z_rx, g):
+    """Elevation angle [rad] of a sample (height z) at distance dd [m] from the receiver,
+    seen from the receiver antenna (height z_rx), on an Earth of curvature g [1/m]."""
     return (z - z_rx) / dd - 0.5 * g * dd
+
+
+#: Largest table (elements) of receiver distances built at once (bounds its memory).
+_RX_TABLE_ELEMENTS = 2_000_000
+
+
+class _Distances:
+    """Sample distances of the prefixes of a ray, rounded as NTIA/itm ``FindHorizons``.
+
+    NTIA adds the spacing once per sample from the TX (``d_k = d_(k-1) + xi``) and
+    subtracts it once per sample from the path length ``np * xi`` for the RX; with a spacing
+    that is not a whole number this differs in the last bits from ``k * xi`` and
+    ``(np - k) * xi``, which can move a truncated fit index of QuickPfl by one sample.
+    When the spacing times ``2**20`` is a whole number and the ray is short enough, every
+    such sum is exact and the products are used.
+    """
+
+    def __init__(self, xi, n):
+        self.xi = xi
+        q = xi * 2.0 ** 20
+        self.exact = q == np.floor(q) and q * n < 2.0 ** 52
+        self.tx = np.arange(n) * xi if self.exact else tx_distances(xi, n - 1)
+
+    def rx(self, j, k):
+        """Distance to the RX of sample ``k`` of prefix ``j`` (broadcast arrays of int)."""
+        if self.exact:
+            return (j - k) * self.xi
+        jb, kb = np.broadcast_arrays(np.asarray(j, np.int64), np.asarray(k, np.int64))
+        shape = jb.shape
+        jb, kb = jb.reshape(-1), kb.reshape(-1)
+        out = np.empty(jb.size)
+        if jb.size == 0:
+            return out.reshape(shape)
+        u, inv = np.unique(jb, return_inverse=True)
+        width = int(kb.max()) + 1
+        per = max(1, _RX_TABLE_ELEMENTS // width)
+        for s in range(0, u.size, per):
+            tab = rx_distances(u[s:s + per] * self.xi, self.xi, width - 1)
+            if per >= u.size:
+                out[:] = tab[inv, kb]
+            else:
+                sel = np.nonzero((inv >= s) & (inv < s + per))[0]
+                out[sel] = tab[inv[sel] - s, kb[sel]]
+        return out.reshape(shape)
 
 
 def _bracketed(zc, a, inner, i_lo, i_hi, angle, max_elements=1_000_000):
@@ -175,6 +217,7 @@ class _RayBatch:
         self.surface_refractivity = surface_refractivity
         self.effective_curvature = effective_curvature
         self.zref = float(z[0, 0])
+        self.dist = _Distances(xi, n)
         zc = z - self.zref
         self.zc = zc
         cols = np.arange(n)
@@ -213,7 +256,7 @@ class _RayBatch:
         if n > 2:
             # TX: first maximum over samples 1..j-1 at the ray's lowest and highest gamma_e
             z_tx_all = zc[:, :1] + h0
-            self.tx = [_running_first_argmax(_tx_angles(zc[:, 1:], cols[1:], z_tx_all, xi,
+            self.tx = [_running_first_argmax(_tx_angles(zc[:, 1:], self.dist.tx[1:], z_tx_all,
                                                         g[:, None])) for g in (g_lo, g_hi)]
             # RX: hull tangents at both gamma_e, one pass over the two sets of rays stacked
             w = np.empty((2 * n_rays, n))
@@ -267,22 +310,26 @@ class _RayBatch:
             return n_s, g, d, theta0, theta1, d_hzn0, d_hzn1
         inner = j >= 2
         col = np.maximum(j - 2, 0)
+        dist = self.dist
         i0 = _bracketed(zc, a, inner, self.tx[0][a, col], self.tx[1][a, col],
-                        lambda zz, ii, r: _tx_angles(zz, ii, z_tx[r, None], xi, g[r, None]))
+                        lambda zz, ii, r: _tx_angles(zz, dist.tx[ii], z_tx[r, None],
+                                                     g[r, None]))
         i0 = np.maximum(i0, 1)
-        t0 = _tx_angles(zc[a, i0], i0, z_tx, xi, g)
+        d0 = dist.tx[i0]
+        t0 = _tx_angles(zc[a, i0], d0, z_tx, g)
         better = inner & (t0 > theta0)
         theta0 = np.where(better, t0, theta0)
-        d_hzn0 = np.where(better, i0 * xi, d_hzn0)
+        d_hzn0 = np.where(better, d0, d_hzn0)
 
         i1 = _bracketed(zc, a, inner, self.rx[0][j, a], self.rx[1][j, a],
-                        lambda zz, ii, r: _rx_angles(zz, ii, z_rx[r, None], d[r, None], xi,
-                                                     g[r, None]))
+                        lambda zz, ii, r: _rx_angles(zz, dist.rx(j[r, None], ii),
+                                                     z_rx[r, None], g[r, None]))
         i1 = np.minimum(np.maximum(i1, 1), np.maximum(j - 1, 1))
-        t1 = _rx_angles(zc[a, i1], i1, z_rx, d, xi, g)
+        d1 = dist.rx(j, i1)
+        t1 = _rx_angles(zc[a, i1], d1, z_rx, g)
         better = inner & (t1 > theta1)
         theta1 = np.where(better, t1, theta1)
-        d_hzn1 = np.where(better, d - i1 * xi, d_hzn1)
+        d_hzn1 = np.where(better, d1, d_hzn1)
         return n_s, g, d, theta0, theta1, d_hzn0, d_hzn1
 
     def parameters(self, rays, steps):
