@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _itm_jit as _jit
 from ._itm_terrain import (Workspace, fit_line, fit_range, line_of_sight_terms, rx_distances,
                            terrain_delta_h, tx_distances)
 
@@ -267,13 +268,20 @@ class _RayBatch:
                 np.subtract(zc, w[rows], out=w[rows])
             n_q = np.array([p.size for p in parts])
             q2 = np.concatenate([np.concatenate([p, p + n_rays]) for p in parts])
-            rx = _hull_tangents(w, h1, q2, np.concatenate([[0], np.cumsum(2 * n_q)]))
+            q_bounds = np.concatenate([[0], np.cumsum(2 * n_q)])
+            if _jit.AVAILABLE:
+                wanted = np.zeros((n, 2 * n_rays), bool)
+                wanted[np.repeat(np.arange(n), 2 * n_q), q2] = True
+                rx = _jit.hull_tangents(w, float(h1), wanted)
+            else:
+                rx = _hull_tangents(w, h1, q2, q_bounds)
             del w
             self.rx = (rx[:, :n_rays], rx[:, n_rays:])
 
         # Delta_h at the knot prefixes
         self.dh = np.zeros((knots.size, n_rays))
         flat = zc.reshape(-1)
+        last = (np.full(n_rays, np.nan), np.full(n_rays, np.nan))  # deciles per ray
         for s in range(0, kk.size, CHUNK):
             a, kidx = ka[s:s + CHUNK], kk[s:s + CHUNK]
             j = knots[kidx]
@@ -284,7 +292,7 @@ class _RayBatch:
                 sl = slice(t, t + _DELTA_H_CHUNK)
                 self.dh[kidx[sl], a[sl]] = terrain_delta_h(
                     flat, a[sl] * n, j[sl], np.full(j[sl].size, xi), d_start[sl], d_end[sl],
-                    ws)
+                    ws, ray=a[sl], last=last)
 
     def _h_sys(self, a, j):
         """System elevation of prefix j: mean of samples int(0.1 j) .. j - int(0.1 j)."""

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from . import _itm_jit as _jit
+
 
 def _trunc(x):
     """C ``int()`` conversion of non-negative doubles."""
@@ -164,16 +166,40 @@ def fit_line(s0, s1, a, b, za, zb, np_int):
     return sum_y - scaled * mid, sum_y + scaled * (np_int - mid)
 
 
-def terrain_delta_h(zflat, offsets, np_int, xi, d_start, d_end, ws):
+def terrain_delta_h(zflat, offsets, np_int, xi, d_start, d_end, ws, ray=None, last=None):
     """Terrain irregularity parameter Delta_h [m] (NTIA/itm ``ComputeDeltaH``).
 
     The profile between ``d_start`` and ``d_end`` is linearly resampled to
     n = 10 p10 - 5 points (p10 in [4, 25]), a least-squares line is removed and the
     interdecile range of the residuals is inverted through [ERL 79-ITS 67, Eqn 3].
     Profile ``i`` starts at ``zflat[offsets[i]]`` (points one spacing apart, TX first).
-    Rows are grouped by p10 so that each group is one 2-D array operation.  The interdecile
-    range does not depend on the intercept of the fitted line, so only its slope is removed.
+
+    With numba (:mod:`._itm_jit`) each path is one compiled loop; ``ray`` (int array, the
+    ray of each path) and ``last`` (a pair of float arrays per ray, NaN at first) let the
+    deciles of a ray's previous path shortlist the candidates of the selection (the result
+    does not depend on them).  Without numba, the numpy version below.
     """
+    if _jit.AVAILABLE:
+        m = np_int.size
+        out = np.empty(m)
+        if ray is None:
+            ray = np.full(m, -1, np.int64)
+            last = (np.empty(1), np.empty(1))
+        _jit.delta_h(np.ascontiguousarray(zflat, dtype=np.float64),
+                     np.ascontiguousarray(offsets, dtype=np.int64),
+                     np.ascontiguousarray(np_int, dtype=np.int64),
+                     np.ascontiguousarray(xi, dtype=np.float64),
+                     np.ascontiguousarray(d_start, dtype=np.float64),
+                     np.ascontiguousarray(d_end, dtype=np.float64),
+                     np.ascontiguousarray(ray, dtype=np.int64), last[0], last[1], out)
+        return out
+    return terrain_delta_h_numpy(zflat, offsets, np_int, xi, d_start, d_end, ws)
+
+
+def terrain_delta_h_numpy(zflat, offsets, np_int, xi, d_start, d_end, ws):
+    """:func:`terrain_delta_h` in numpy: rows are grouped by p10 so that each group is one
+    2-D array operation.  The interdecile range does not depend on the intercept of the
+    fitted line, so only its slope is removed."""
     m = np_int.size
     out = np.zeros(m)
     x_start = d_start / xi
