@@ -278,10 +278,16 @@ class _RayBatch:
             del w
             self.rx = (rx[:, :n_rays], rx[:, n_rays:])
 
-        # Delta_h at the knot prefixes
+        # Delta_h at the knot prefixes; with knots at every step, each requested prefix is
+        # its own knot and Delta_h is computed with its other parameters (parameters())
+        self.flat = zc.reshape(-1)
+        self.ws = ws
+        self.last = (np.full(n_rays, np.nan), np.full(n_rays, np.nan))  # deciles per ray
+        self.every_step = knot_fraction == 0.0
+        if self.every_step:
+            return
         self.dh = np.zeros((knots.size, n_rays))
-        flat = zc.reshape(-1)
-        last = (np.full(n_rays, np.nan), np.full(n_rays, np.nan))  # deciles per ray
+        flat, last = self.flat, self.last
         for s in range(0, kk.size, CHUNK):
             a, kidx = ka[s:s + CHUNK], kk[s:s + CHUNK]
             j = knots[kidx]
@@ -344,21 +350,31 @@ class _RayBatch:
         """ITM terrain parameters of the prefixes (rays, steps), as profile_parameters."""
         zc, xi, h0, h1 = self.zc, self.xi, self.h0, self.h1
         n_s, g, d, theta0, theta1, d_hzn0, d_hzn1 = self._horizons(rays, steps)
-        # Delta_h: linear between the knots around the step
-        knots = self.knots
-        k_lo = np.searchsorted(knots, steps, side="right") - 1
-        k_hi = np.minimum(k_lo + 1, knots.size - 1)
-        j_lo, j_hi = knots[k_lo], knots[k_hi]
-        k_hi = np.where(j_lo == steps, k_lo, k_hi)
-        dh_lo = self.dh[k_lo, rays]
-        frac = (steps - j_lo) / np.maximum(j_hi - j_lo, 1)
-        delta_h = dh_lo + (self.dh[k_hi, rays] - dh_lo) * frac
-
-        # effective heights (QuickPfl fits)
         d_start = np.minimum(15.0 * h0, 0.1 * d_hzn0)
         d_end = d - np.minimum(15.0 * h1, 0.1 * d_hzn1)
-        los = d_hzn0 + d_hzn1 > 1.5 * d
         xi_arr = np.full(steps.size, xi)
+        if self.every_step:
+            # Delta_h of each prefix itself (paths come in step order: each ray's deciles
+            # from its previous prefix shortlist the selection)
+            delta_h = np.empty(steps.size)
+            for t in range(0, steps.size, _DELTA_H_CHUNK):
+                sl = slice(t, t + _DELTA_H_CHUNK)
+                delta_h[sl] = terrain_delta_h(self.flat, rays[sl] * self.n, steps[sl],
+                                              xi_arr[sl], d_start[sl], d_end[sl], self.ws,
+                                              ray=rays[sl], last=self.last)
+        else:
+            # Delta_h: linear between the knots around the step
+            knots = self.knots
+            k_lo = np.searchsorted(knots, steps, side="right") - 1
+            k_hi = np.minimum(k_lo + 1, knots.size - 1)
+            j_lo, j_hi = knots[k_lo], knots[k_hi]
+            k_hi = np.where(j_lo == steps, k_lo, k_hi)
+            dh_lo = self.dh[k_lo, rays]
+            frac = (steps - j_lo) / np.maximum(j_hi - j_lo, 1)
+            delta_h = dh_lo + (self.dh[k_hi, rays] - dh_lo) * frac
+
+        # effective heights (QuickPfl fits)
+        los = d_hzn0 + d_hzn1 > 1.5 * d
         c0, c1 = self.c0, self.c1
 
         def fit(d_from, d_to):
