@@ -271,3 +271,121 @@ def hull_tangents(w, h1, wanted):
                     hi = mid
             out[j, row] = hx[lo]
     return out
+
+
+@njit(**_JIT)
+def _fit(c0, c1, zc, a, j, xi, d_from, d_to):
+    """NTIA/itm ``LinearLeastSquaresFit`` of prefix j of row a between two distances, from
+    prefix sums (c0: of z, c1: of k z); returns the fitted line at x = 0 and x = j."""
+    i_start = int(max(d_from / xi, 0.0))
+    i_end = j - int(max(j - d_to / xi, 0.0))
+    if i_end <= i_start:
+        i_start = int(max(i_start - 1.0, 0.0))
+        i_end = j - int(max(j - (i_end + 1.0), 0.0))
+    za = zc[a, i_start]
+    zb = zc[a, i_end]
+    t0 = (c0[a, i_end + 1] - c0[a, i_start]) - 0.5 * (za + zb)
+    t1 = (c1[a, i_end + 1] - c1[a, i_start]) - 0.5 * (i_start * za + i_end * zb)
+    length = float(i_end - i_start)
+    mid = i_end - 0.5 * length
+    sum_y = t0 / length
+    scaled = (t1 - mid * t0) * 12.0 / ((length * length + 2.0) * length)
+    return sum_y - scaled * mid, sum_y + scaled * (j - mid)
+
+
+@njit(**_JIT)
+def prefix_horizons(zc, c0, c1, zref, tx_lo, tx_hi, rx_lo, rx_hi, d_tx, exact, xi, h0, h1,
+                    n0, rays, steps, fits, out):
+    """Horizons (and QuickPfl fits) of the prefixes (rays[m], steps[m]) of a ray batch.
+
+    The compiled form of ``_RayBatch._horizons`` and of the fits in
+    ``_RayBatch.parameters`` (same arithmetic): system elevation and curvature from the
+    prefix sums, TX and RX horizons from the searches at the ray's two curvature bounds
+    (``tx_lo``/``tx_hi``: first arg-maximum up to each column; ``rx_lo``/``rx_hi``: hull
+    tangents; where the two differ the range between them is searched), distances as NTIA
+    builds them (``d_tx``; to the RX, the spacing subtracted once per sample from ``j xi``
+    unless ``exact``), then the effective heights when ``fits``.  Paths must come in
+    non-decreasing step order.  ``out`` (12, m) receives d, N_s, gamma_e, theta0, theta1,
+    d_hzn0, d_hzn1, h_e0, h_e1, d_start, d_end, line of sight (1.0 / 0.0).
+    """
+    n = zc.shape[1]
+    row = np.empty(n)          # distances to the RX of prefix cur_j (inexact spacing)
+    cur_j = -1
+    for m in range(rays.size):
+        a = rays[m]
+        j = steps[m]
+        p10 = int(0.1 * j)
+        h_sys = (c0[a, j - p10 + 1] - c0[a, p10]) / (j - 2 * p10 + 1) + zref
+        n_s = n0 if h_sys == 0.0 else n0 * np.exp(-h_sys / 9460.0)
+        g = 157e-9 * (1.0 - 0.04665 * np.exp(n_s / 179.3))
+        d = j * xi
+        z_tx = zc[a, 0] + h0
+        z_rx = zc[a, j] + h1
+        theta0 = (z_rx - z_tx) / d - 0.5 * g * d
+        theta1 = -(z_rx - z_tx) / d - 0.5 * g * d
+        dh0 = d
+        dh1 = d
+        if j >= 2 and n > 2:
+            # TX horizon
+            lo = tx_lo[a, j - 2]
+            hi = tx_hi[a, j - 2]
+            i0 = lo
+            if lo != hi:
+                best = -np.inf
+                for i in range(min(lo, hi), max(lo, hi) + 1):
+                    t = (zc[a, i] - z_tx) / d_tx[i] - 0.5 * g * d_tx[i]
+                    if t > best:
+                        best = t
+                        i0 = i
+            i0 = max(i0, 1)
+            t = (zc[a, i0] - z_tx) / d_tx[i0] - 0.5 * g * d_tx[i0]
+            if t > theta0:
+                theta0 = t
+                dh0 = d_tx[i0]
+            # RX horizon
+            if not exact and j != cur_j:
+                row[0] = d
+                for k in range(1, j + 1):
+                    row[k] = row[k - 1] - xi
+                cur_j = j
+            lo = rx_lo[j, a]
+            hi = rx_hi[j, a]
+            i1 = lo
+            if lo != hi:
+                best = -np.inf
+                for i in range(min(lo, hi), max(lo, hi) + 1):
+                    dd = (j - i) * xi if exact else row[i]
+                    t = (zc[a, i] - z_rx) / dd - 0.5 * g * dd
+                    if t > best:
+                        best = t
+                        i1 = i
+            i1 = min(max(i1, 1), max(j - 1, 1))
+            dd = (j - i1) * xi if exact else row[i1]
+            t = (zc[a, i1] - z_rx) / dd - 0.5 * g * dd
+            if t > theta1:
+                theta1 = t
+                dh1 = dd
+        d_start = min(15.0 * h0, 0.1 * dh0)
+        d_end = d - min(15.0 * h1, 0.1 * dh1)
+        los = dh0 + dh1 > 1.5 * d
+        h_e0 = h_e1 = np.nan
+        if fits:
+            if los:
+                fit_tx, fit_rx = _fit(c0, c1, zc, a, j, xi, d_start, d_end)
+            else:
+                fit_tx, _ = _fit(c0, c1, zc, a, j, xi, d_start, 0.9 * dh0)
+                _, fit_rx = _fit(c0, c1, zc, a, j, xi, d - 0.9 * dh1, d_end)
+            h_e0 = h0 + max(zc[a, 0] - fit_tx, 0.0)
+            h_e1 = h1 + max(zc[a, j] - fit_rx, 0.0)
+        out[0, m] = d
+        out[1, m] = n_s
+        out[2, m] = g
+        out[3, m] = theta0
+        out[4, m] = theta1
+        out[5, m] = dh0
+        out[6, m] = dh1
+        out[7, m] = h_e0
+        out[8, m] = h_e1
+        out[9, m] = d_start
+        out[10, m] = d_end
+        out[11, m] = 1.0 if los else 0.0

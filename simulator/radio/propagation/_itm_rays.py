@@ -278,6 +278,11 @@ class _RayBatch:
             del w
             self.rx = (rx[:, :n_rays], rx[:, n_rays:])
 
+        self.compiled = _jit.AVAILABLE and n > 2
+        self.ray_major = self.compiled and bool(self.dist.exact)
+        if self.ray_major and knot_fraction != 0.0:
+            order = np.lexsort((kk, ka))            # the knots too, ray by ray
+            kk, ka = kk[order], ka[order]
         # Delta_h at the knot prefixes; with knots at every step, each requested prefix is
         # its own knot and Delta_h is computed with its other parameters (parameters())
         self.flat = zc.reshape(-1)
@@ -291,14 +296,28 @@ class _RayBatch:
         for s in range(0, kk.size, CHUNK):
             a, kidx = ka[s:s + CHUNK], kk[s:s + CHUNK]
             j = knots[kidx]
-            _, _, d, _, _, hz0, hz1 = self._horizons(a, j)
-            d_start = np.minimum(15.0 * h0, 0.1 * hz0)
-            d_end = d - np.minimum(15.0 * h1, 0.1 * hz1)
+            if self.compiled:
+                out = self._compiled(a, j, fits=False)
+                d_start, d_end = out[9], out[10]
+            else:
+                _, _, d, _, _, hz0, hz1 = self._horizons(a, j)
+                d_start = np.minimum(15.0 * h0, 0.1 * hz0)
+                d_end = d - np.minimum(15.0 * h1, 0.1 * hz1)
             for t in range(0, a.size, _DELTA_H_CHUNK):
                 sl = slice(t, t + _DELTA_H_CHUNK)
                 self.dh[kidx[sl], a[sl]] = terrain_delta_h(
                     flat, a[sl] * n, j[sl], np.full(j[sl].size, xi), d_start[sl], d_end[sl],
                     ws, ray=a[sl], last=last)
+
+    def _compiled(self, a, j, fits):
+        """:func:`._itm_jit.prefix_horizons` on prefixes (a, j): a (12, m) array."""
+        out = np.empty((12, a.size))
+        _jit.prefix_horizons(self.zc, self.c0, self.c1, self.zref, self.tx[0], self.tx[1],
+                             self.rx[0], self.rx[1], self.dist.tx, bool(self.dist.exact),
+                             self.xi, self.h0, self.h1, self.n0,
+                             np.ascontiguousarray(a, dtype=np.int64),
+                             np.ascontiguousarray(j, dtype=np.int64), fits, out)
+        return out
 
     def _h_sys(self, a, j):
         """System elevation of prefix j: mean of samples int(0.1 j) .. j - int(0.1 j)."""
@@ -349,9 +368,14 @@ class _RayBatch:
     def parameters(self, rays, steps):
         """ITM terrain parameters of the prefixes (rays, steps), as profile_parameters."""
         zc, xi, h0, h1 = self.zc, self.xi, self.h0, self.h1
-        n_s, g, d, theta0, theta1, d_hzn0, d_hzn1 = self._horizons(rays, steps)
-        d_start = np.minimum(15.0 * h0, 0.1 * d_hzn0)
-        d_end = d - np.minimum(15.0 * h1, 0.1 * d_hzn1)
+        if self.compiled:
+            (d, n_s, g, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, d_start, d_end,
+             los) = self._compiled(rays, steps, fits=True)
+            los = los > 0.0
+        else:
+            n_s, g, d, theta0, theta1, d_hzn0, d_hzn1 = self._horizons(rays, steps)
+            d_start = np.minimum(15.0 * h0, 0.1 * d_hzn0)
+            d_end = d - np.minimum(15.0 * h1, 0.1 * d_hzn1)
         xi_arr = np.full(steps.size, xi)
         if self.every_step:
             # Delta_h of each prefix itself (paths come in step order: each ray's deciles
@@ -373,20 +397,22 @@ class _RayBatch:
             frac = (steps - j_lo) / np.maximum(j_hi - j_lo, 1)
             delta_h = dh_lo + (self.dh[k_hi, rays] - dh_lo) * frac
 
-        # effective heights (QuickPfl fits)
-        los = d_hzn0 + d_hzn1 > 1.5 * d
-        c0, c1 = self.c0, self.c1
+        if not self.compiled:
+            # effective heights (QuickPfl fits)
+            los = d_hzn0 + d_hzn1 > 1.5 * d
+            c0, c1 = self.c0, self.c1
 
-        def fit(d_from, d_to):
-            ia, ib = fit_range(steps, xi_arr, d_from, d_to)
-            return fit_line(c0[rays, ib + 1] - c0[rays, ia], c1[rays, ib + 1] - c1[rays, ia],
-                            ia, ib, zc[rays, ia], zc[rays, ib], steps)
+            def fit(d_from, d_to):
+                ia, ib = fit_range(steps, xi_arr, d_from, d_to)
+                return fit_line(c0[rays, ib + 1] - c0[rays, ia],
+                                c1[rays, ib + 1] - c1[rays, ia], ia, ib, zc[rays, ia],
+                                zc[rays, ib], steps)
 
-        fit_tx, fit_rx_los = fit(d_start, np.where(los, d_end, 0.9 * d_hzn0))
-        _, fit_rx_far = fit(np.where(los, d_start, d - 0.9 * d_hzn1), d_end)
-        fit_rx = np.where(los, fit_rx_los, fit_rx_far)
-        h_e0 = h0 + np.maximum(zc[rays, 0] - fit_tx, 0.0)
-        h_e1 = h1 + np.maximum(zc[rays, steps] - fit_rx, 0.0)
+            fit_tx, fit_rx_los = fit(d_start, np.where(los, d_end, 0.9 * d_hzn0))
+            _, fit_rx_far = fit(np.where(los, d_start, d - 0.9 * d_hzn1), d_end)
+            fit_rx = np.where(los, fit_rx_los, fit_rx_far)
+            h_e0 = h0 + np.maximum(zc[rays, 0] - fit_tx, 0.0)
+            h_e1 = h1 + np.maximum(zc[rays, steps] - fit_rx, 0.0)
         theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1 = line_of_sight_terms(
             los, d, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, delta_h, 1.0 / g)
         return dict(d=d, n_s=n_s, gamma_e=g, theta0=theta0, theta1=theta1, d_hzn0=d_hzn0,
@@ -438,8 +464,13 @@ def ray_prefix_parameters(z, xi, h0, h1, n0, rays, steps, *, knot_fraction,
         batch = _RayBatch(np.ascontiguousarray(z[r0:r1], dtype=np.float64), float(xi),
                           float(h0), float(h1), float(n0), b_rays, b_steps, knot_fraction,
                           surface_refractivity, effective_curvature, ws)
+        # the compiled loops read each path's ray row: ray by ray (then step by step) they
+        # stay in cache; the numpy version, and the distances of an inexact spacing, want
+        # the paths step by step
+        walk = np.lexsort((b_steps, b_rays)) if batch.ray_major else None
         for s in range(0, b_rays.size, CHUNK):
             sl = slice(s, s + CHUNK)
-            pos = np.arange(s, min(s + CHUNK, b_rays.size)) if idx is None else idx[sl]
-            yield (pos if order is None else order[pos]), batch.parameters(b_rays[sl],
-                                                                           b_steps[sl])
+            local = np.arange(s, min(s + CHUNK, b_rays.size)) if walk is None else walk[sl]
+            pos = local if idx is None else idx[local]
+            yield (pos if order is None else order[pos]), batch.parameters(b_rays[local],
+                                                                           b_steps[local])
