@@ -332,10 +332,11 @@ def longley_rice(theta0, theta1, f_mhz, z_g, d_hzn0, d_hzn1, h_e0, h_e1, gamma_e
     c = (a_e**2 / f_mhz) ** THIRD
     d3 = np.maximum(d_sml, d_ml + 5.0 * c)
     d4 = d3 + 10.0 * c
-    a3 = diffraction_loss(d3, d_hzn0, d_hzn1, h_e0, h_e1, abs_z_g, a_e, delta_h_m, h0, h1,
-                          p2p, theta_los, d_sml, f_mhz)
-    a4 = diffraction_loss(d4, d_hzn0, d_hzn1, h_e0, h_e1, abs_z_g, a_e, delta_h_m, h0, h1,
-                          p2p, theta_los, d_sml, f_mhz)
+    # both distances in one call: the terms that do not depend on the distance (the
+    # terminal radii and height-gain functions, sigma_h, A_fo) broadcast, computed once
+    a3, a4 = diffraction_loss(np.stack(np.broadcast_arrays(d3, d4)), d_hzn0, d_hzn1, h_e0,
+                              h_e1, abs_z_g, a_e, delta_h_m, h0, h1, p2p, theta_los, d_sml,
+                              f_mhz)
     m_d = (a4 - a3) / (d4 - d3)
     a_d0 = a3 - m_d * d3
 
