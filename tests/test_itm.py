@@ -284,6 +284,20 @@ def test_rays_nonint_spacing_ntia_generated(i, nonint_batch):
     assert inter["mode"][0] == nonint_batch[1]["mode"][i]
 
 
+def test_nonint_spacing_without_numba(monkeypatch, nonint_batch):
+    # the numpy version of the Delta_h loop (used when numba is not installed) meets the same
+    # reference, and equals the compiled one to rounding
+    from simulator.radio.propagation import _itm_jit
+
+    monkeypatch.setattr(_itm_jit, "AVAILABLE", False)
+    rows = NONINT[::5]
+    inputs = [_nonint_inputs(r) for r in rows]
+    for row, (z, spacing, h_tx, h_rx, f, kw), i in zip(rows, inputs, range(0, len(NONINT), 5)):
+        got = itm.itm_p2p_loss_db(z, spacing, h_tx, h_rx, f, **kw)
+        assert abs(got - float(row["A_db"])) <= TOL_NONINT_DB
+        assert got == pytest.approx(nonint_batch[0][i], abs=1e-9)
+
+
 @settings(max_examples=40, deadline=None)
 @given(xi=st.floats(0.5, 500.0), n=st.integers(1, 400), np_=st.integers(1, 400))
 def test_horizon_distances_are_repeated_additions(xi, n, np_):
