@@ -69,6 +69,20 @@ def _select(v, n, k):
     return v[k]
 
 
+@njit(cache=True, nogil=True, fastmath={"reassoc"}, error_model="numpy")
+def _centred_sums(r, n):
+    """``r[:n] -= r[0]``; return the sums of r_k and k r_k (reassociated: vectorised)."""
+    ref = r[0]
+    s0 = 0.0
+    s1 = 0.0
+    for k in range(n):
+        v = r[k] - ref
+        r[k] = v
+        s0 += v
+        s1 += v * k
+    return s0, s1
+
+
 @njit(**_JIT)
 def _insertion_sort(v, n):
     """Sort ``v[:n]`` ascending in place (for the few values of a band)."""
@@ -151,25 +165,14 @@ def delta_h(zflat, offsets, np_int, xi, d_start, d_end, ray, last_hi, last_lo, o
         # point (the deciles' difference does not change, and the rounding noise of the fit
         # scales with the values: on flat ground it stays 0); with the sums of the
         # trapezoid-weighted least-squares line over k = 0 .. np_s (LinearLeastSquaresFit)
-        ref = 0.0
-        s0a = s0b = s1a = s1b = 0.0
+        top = npi - 1
         for k in range(n):
             t = x_start + k * step
-            i = int(t)
-            if i > npi - 1:
-                i = npi - 1
+            i = min(int(t), top)
             z0 = zflat[off + i]
-            v = z0 + (zflat[off + i + 1] - z0) * (t - i)
-            if k == 0:
-                ref = v
-            v -= ref
-            r[k] = v
-            if k & 1:
-                s0b += v
-                s1b += v * k
-            else:
-                s0a += v
-                s1a += v * k
+            r[k] = z0 + (zflat[off + i + 1] - z0) * (t - i)
+        s0a, s1a = _centred_sums(r, n)
+        s0b = s1b = 0.0
         half = 0.5 * np_s
         s0 = (s0a + s0b) - 0.5 * (r[0] + r[n - 1])
         s1 = (s1a + s1b) - 0.5 * r[n - 1] * np_s - half * s0
@@ -184,36 +187,36 @@ def delta_h(zflat, offsets, np_int, xi, d_start, d_end, ray, last_hi, last_lo, o
         band = 0.05 * (g_hi - g_lo) + 1e-9
         hi_top, hi_bot = g_hi + band, g_hi - band
         lo_top, lo_bot = g_lo + band, g_lo - band
-        u_hi = v_hi = u_lo = v_lo = 0
+        # one pass: residuals, the counts above each band, and the few values inside each
+        # band (residuals of terrain come in runs, so the rare branches predict well)
+        u_hi = w_hi = u_lo = w_lo = 0
         for k in range(n):
             x = r[k] - (base + slope * k)
             r[k] = x
-            u_hi += x > hi_top
-            v_hi += x >= hi_bot
-            u_lo += x < lo_bot
-            v_lo += x <= lo_top
+            if x > hi_top:
+                u_hi += 1
+            elif x >= hi_bot:
+                if w_hi < 240:
+                    b_hi[w_hi] = -x
+                w_hi += 1
+            if x < lo_bot:
+                u_lo += 1
+            elif x <= lo_top:
+                if w_lo < 240:
+                    b_lo[w_lo] = x
+                w_lo += 1
         # q10 = p10-th largest, q90 = p10-th smallest (NTIA: index n - p10 of the descending
         # order).  Where the band holds it, it is the (k - u + 1)-th of the few values in
-        # the band (gathered by a pass that rarely branches, ordered by insertion).
+        # the band, ordered by insertion.
         k = p10 - 1
-        in_hi = u_hi <= k < v_hi
-        in_lo = u_lo <= k < v_lo
-        if in_hi or in_lo:
-            w_hi = w_lo = 0
-            for q in range(n):
-                x = r[q]
-                if in_hi and hi_bot <= x <= hi_top:
-                    b_hi[w_hi] = -x
-                    w_hi += 1
-                if in_lo and lo_bot <= x <= lo_top:
-                    b_lo[w_lo] = x
-                    w_lo += 1
-            if in_hi:
-                _insertion_sort(b_hi, w_hi)
-                q10 = -b_hi[k - u_hi]
-            if in_lo:
-                _insertion_sort(b_lo, w_lo)
-                q90 = b_lo[k - u_lo]
+        in_hi = u_hi <= k < u_hi + w_hi and w_hi <= 64
+        in_lo = u_lo <= k < u_lo + w_lo and w_lo <= 64
+        if in_hi:
+            _insertion_sort(b_hi, w_hi)
+            q10 = -b_hi[k - u_hi]
+        if in_lo:
+            _insertion_sort(b_lo, w_lo)
+            q90 = b_lo[k - u_lo]
         if not in_hi:
             q10 = _kth_largest(r, n, k, 1.0, g_hi, band, b_hi)
         if not in_lo:
