@@ -9,10 +9,13 @@ temporaries; compiled, they run in the cache of one path at a time:
   least-squares line removed, and the interdecile range of the residuals.  The two order
   statistics (the p10-th largest and the p10-th smallest) are found by selection, not by a
   sort.  Along a ray the residuals of neighbouring prefixes have nearly the same deciles,
-  so each ray keeps the deciles of its last prefix: a band just outside them, found with one
-  counting pass, holds a few more values than needed, and the selection runs on those only
-  (with a wider band, or all values, when the band misses).  The band only picks the
-  candidates; the result is the exact order statistic whatever the guess.
+  so each ray keeps the deciles of its last prefix: the pass that computes the residuals
+  also counts those above a narrow band around each guessed decile and keeps the few inside
+  it, and the decile is picked among those (with a wider band, or among all values, when the
+  band misses).  The band only shortlists; the result is the exact order statistic whatever
+  the guess.
+* :func:`prefix_horizons` -- the horizons and QuickPfl fits of each prefix (the compiled
+  form of ``_RayBatch._horizons`` and ``parameters``).
 * :func:`hull_tangents` -- the receiver horizon of every queried prefix as the tangent from
   the receiver to the upper convex hull of the curvature-folded ground (Andrew's monotone
   chain, kept per ray as the sweep moves out; bisection for the tangent), the same

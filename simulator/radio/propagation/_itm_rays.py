@@ -23,6 +23,9 @@ prefixes of many rays, reusing what neighbouring prefixes share:
   ``knot_fraction=0`` makes every step a knot: the parameters are then those of ITM on each
   prefix profile on its own, to rounding.
 
+With numba installed the per-path loops (Delta_h, hull tangents, horizon searches and fits)
+run compiled (:mod:`._itm_jit`, same arithmetic); otherwise the numpy versions here.
+
 The curvature gamma_e of a prefix depends on its mean elevation (N_s = N_0 exp(-h_sys/9460)).
 The horizon searches rank candidates with per-ray bounds of gamma_e and take the angle with
 the prefix's own value: the arg-maximum of lines ``a_i - b_i gamma`` moves monotonically with
