@@ -642,11 +642,10 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
     _tiled_restrictions(scenario)
     check_memory(scenario, mode="tiled")
     if out_dir is not None:
+        from ..io.outputs import check_target, protected_paths
+
         out_dir = Path(out_dir)
-        if out_dir.exists() and not overwrite:
-            raise ScenarioError("results folder already exists; pass --overwrite "
-                                "(overwrite=True) to replace it, or choose another --out",
-                                file=str(out_dir))
+        check_target(out_dir, overwrite=overwrite, protect=protected_paths(scenario))
     pre = prepare(scenario, mode="tiled")
     timings = dict(pre.timings_s)
     maps = scenario.outputs.maps if maps is None else bool(maps)
@@ -754,9 +753,10 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
         folder = None
         writer = None
         if out_dir is not None:
-            from ..io.results import atomic_folder
+            from ..io.outputs import atomic_folder, protected_paths
 
-            folder = stack.enter_context(atomic_folder(out_dir, overwrite=overwrite))
+            folder = stack.enter_context(atomic_folder(out_dir, overwrite=overwrite,
+                                                       protect=protected_paths(scenario)))
             if job.rasters:
                 from ..io.streaming import TiledRasterWriter, block_size_for
 

@@ -25,8 +25,9 @@ Time: about 1 microsecond per cell for the area models, plus, for terrain models
 per profile sample of each site's disc (7 us for Deygout/Bullington, 10 us for
 delta-Bullington, 2 us for ITM).
 
-The check compares the memory estimate with the memory available now (``MemAvailable``
-of /proc/meminfo, a cgroup limit if lower, else ``os.sysconf``); the caller can inject the
+The check compares the memory estimate with the memory available now (the smallest of
+``MemAvailable``, the process's ``ulimit -v`` / ``-d`` room and its memory cgroup's room:
+:func:`available_memory_bytes`); the caller can inject the
 available memory, so the check is testable. The country-scale tiled mode can use
 :func:`estimate_resources` to decide to switch to tiles instead of refusing.
 """
@@ -34,9 +35,7 @@ available memory, so the check is testable. The country-scale tiled mode can use
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import ScenarioError
 from ..radio.propagation._itm_rays import BATCH_SAMPLES as ITM_BATCH_SAMPLES
@@ -149,40 +148,16 @@ def terrain_site_bytes(n_cells: int, *, model: str, resolution_m: float,
     return int(batch * TERRAIN_BYTES_PER_POINT[model] + samples * 40)
 
 
-def _read_int(path: str) -> int | None:
-    try:
-        text = Path(path).read_text().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
 def available_memory_bytes() -> int | None:
     """Memory a new allocation can get now [bytes], or None when it cannot be told.
 
-    ``MemAvailable`` of /proc/meminfo (Linux), lowered to the room left under a cgroup v2
-    limit (``memory.max - memory.current``) when one is set; else free physical pages from
-    ``os.sysconf``.
+    The smallest of ``MemAvailable``, ``RLIMIT_AS`` / ``RLIMIT_DATA`` minus what the process
+    already uses, and the room under the process's own memory cgroup (v1 or v2, found from
+    ``/proc/self/cgroup``, ancestors included): :mod:`simulator.pipeline.memory_limits`.
     """
-    avail = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                avail = int(line.split()[1]) * 1024
-                break
-    except (OSError, ValueError, IndexError):
-        avail = None
-    limit, current = (_read_int("/sys/fs/cgroup/memory.max"),
-                      _read_int("/sys/fs/cgroup/memory.current"))
-    if limit is not None and current is not None:
-        room = max(limit - current, 0)
-        avail = room if avail is None else min(avail, room)
-    if avail is None:
-        try:
-            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):
-            return None
-    return int(avail)
+    from .memory_limits import available_memory_bytes as _available_now
+
+    return _available_now()
 
 
 def scenario_sites(scenario) -> int:
