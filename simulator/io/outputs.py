@@ -184,6 +184,14 @@ def check_target(out, *, overwrite: bool = False, protect=(), what: str = "resul
     out = _absolute(given)
     if out.name in ("", ".", ".."):
         raise _refuse(out, f"is not a folder name this tool can write; choose another {option}")
+    if os.path.islink(out):
+        target = os.readlink(out)
+        state = "" if os.path.exists(out) else ", which does not exist"
+        raise _refuse(out, f"is a symbolic link (to {target}{state}); this tool never writes "
+                           f"through one: give the folder itself or another {option}")
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise _refuse(out, f"is a file, not a folder; it is never replaced: choose another "
+                           f"{option}")
     if _within(Path.cwd(), out):
         raise _refuse(out, f"is the working folder or holds it; it is never replaced: choose "
                            f"a new folder with {option}")
@@ -191,15 +199,7 @@ def check_target(out, *, overwrite: bool = False, protect=(), what: str = "resul
         if p is not None and _within(_absolute(p), out):
             raise _refuse(out, f"holds {_absolute(p)}, the scenario or one of its input files, "
                                f"so it is never replaced: choose another {option}")
-    if os.path.islink(out):
-        target = os.readlink(out)
-        state = "" if os.path.exists(out) else ", which does not exist"
-        raise _refuse(out, f"is a symbolic link (to {target}{state}); this tool never writes "
-                           f"through one: give the folder itself or another {option}")
     if os.path.lexists(out):
-        if not os.path.isdir(out):
-            raise _refuse(out, f"is a file, not a folder; it is never replaced: choose another "
-                               f"{option}")
         if os.path.ismount(out):
             raise _refuse(out, f"is a mount point; write the {what} inside it: choose another "
                                f"{option}")
