@@ -23,6 +23,16 @@ from pathlib import Path
 from . import __version__, interrupts
 from .errors import EnvironmentProblem, ScenarioError, os_error_text
 
+_mp = sys.modules.get("multiprocessing.process")
+if _mp is not None and getattr(_mp.current_process(), "_inheriting", False):  # pragma: no cover
+    # a Dask worker process spawned by 'python -m simulator.cli' (it imports the main
+    # module): Ctrl-C reaches the whole process group, and the command stops its workers
+    # itself (see simulator_entry)
+    import signal as _signal
+
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+del _mp
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USER_ERROR = 2
@@ -198,9 +208,51 @@ def _backend(args):
     if args.scheduler or args.workers:
         from .pipeline.distributed import connect
 
-        return connect(workers=args.workers, scheduler=args.scheduler,
-                       timeout_s=args.scheduler_timeout)
+        return _quiet_when_stopped(connect(workers=args.workers, scheduler=args.scheduler,
+                                           timeout_s=args.scheduler_timeout))
     return contextlib.nullcontext(None)
+
+
+def _quiet_dask_logs() -> None:
+    """Dask's loggers say only what is critical: after an interrupt, the cluster's own
+    warnings while it closes (workers killed, connections lost) are not the user's news."""
+    import logging
+
+    for name in ("distributed", "dask", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _quiet_when_stopped(cm):
+    """``cm`` (a Dask client) that, when a signal or failure ends the block, closes quietly."""
+    import contextlib
+
+    import warnings
+
+    @contextlib.contextmanager
+    def wrapped():
+        stack = contextlib.ExitStack()
+        # a signal while the cluster starts is raised once it has started, so that it is
+        # closed cleanly (interrupted half way, Dask's exit handler fails on it)
+        try:
+            with interrupts.deferred(raise_after=False), warnings.catch_warnings():
+                # another cluster's dashboard on the default port is not the user's news
+                warnings.filterwarnings("ignore", message=r"Port \d+ is already in use")
+                client = stack.enter_context(cm)
+        except BaseException:
+            _quiet_dask_logs()
+            raise
+        try:
+            interrupts.check()
+            yield client
+        except BaseException:
+            _quiet_dask_logs()
+            with interrupts.deferred(raise_after=False):
+                stack.__exit__(*sys.exc_info())
+            raise
+        with interrupts.deferred():          # closing: a signal is raised once closed
+            stack.close()
+
+    return wrapped()
 
 
 def _target(args, scenario, *, suffix: str = "", what: str = "results folder") -> Path:
@@ -665,12 +717,9 @@ def _streams() -> None:
 
 def main(argv: list[str] | None = None, *, _keep_handlers: bool = False) -> int:
     """The ``ruralsim`` command line; returns the exit status (see :data:`EPILOG`)."""
-    import signal
-
     from .io import outputs
 
-    previous = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
-    interrupts.reset()
+    interrupts.uninstall()
     outputs.committed.clear()
     interrupts.install()
     _streams()
@@ -714,12 +763,7 @@ def main(argv: list[str] | None = None, *, _keep_handlers: bool = False) -> int:
             return EXIT_INTERNAL
     finally:
         if not _keep_handlers:
-            for s, h in previous.items():
-                try:
-                    signal.signal(s, h if h is not None else signal.SIG_DFL)
-                except (ValueError, OSError, TypeError):  # pragma: no cover
-                    pass
-            interrupts.reset()
+            interrupts.uninstall()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,8 +9,14 @@ disappear, because :func:`check` raises it again; the results writer calls it ju
 its final rename and the command line once more before it exits with status 0.
 
 Inside :func:`deferred` (a results folder being renamed into place, a temporary folder
-being removed) a signal is recorded but not raised until the block ends, so the rename of
-an old folder aside and of the new one into place is never cut in two.
+being removed, a Dask cluster starting or closing) a signal is recorded but not raised until
+the block ends, so the rename of an old folder aside and of the new one into place is never
+cut in two, and a cluster is never left half started.
+
+Python drops an exception raised where it cannot propagate (a garbage-collector callback, a
+``__del__``, a weakref callback) with an "Exception ignored in ..." message; a signal that
+lands there would be lost. The handler's ``sys.unraisablehook`` keeps such a KeyboardInterrupt
+silent and sends the signal to the main thread again 50 ms later.
 
 Exit status after a signal: 128 + its number (130 SIGINT, 143 SIGTERM, 129 SIGHUP), as a
 shell reports a process killed by it.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 
 #: Signals turned into exceptions.
@@ -40,7 +47,7 @@ class Terminated(KeyboardInterrupt):
         super().__init__(f"{NAMES.get(signum, signum)} received")
 
 
-_state = {"pending": None, "defer": 0, "installed": False}
+_state = {"pending": None, "defer": 0, "installed": False, "previous": None}
 
 
 def _handler(signum, frame):  # noqa: ARG001 - signal handler signature
@@ -56,10 +63,38 @@ def _raise(signum: int):
     raise Terminated(signum)
 
 
+def _unraisable(args) -> None:
+    """``sys.unraisablehook``: a signal's exception that Python would drop is sent again."""
+    if isinstance(args.exc_value, KeyboardInterrupt) and _state["pending"] is not None:
+        _redeliver(_state["pending"])
+        return
+    prev = (_state["previous"] or {}).get("hook") or sys.__unraisablehook__
+    prev(args)
+
+
+def _redeliver(signum: int, delay_s: float = 0.05) -> None:
+    main = threading.main_thread().ident
+
+    def send():
+        try:
+            signal.pthread_kill(main, signum)
+        except (OSError, ValueError, AttributeError):  # pragma: no cover
+            pass
+
+    t = threading.Timer(delay_s, send)
+    t.daemon = True
+    t.start()
+
+
 def install() -> None:
-    """Install the handlers (main thread only; elsewhere a no-op). Idempotent."""
+    """Install the handlers and the unraisable hook (main thread only; elsewhere a no-op).
+
+    :func:`uninstall` puts back what was there."""
     if threading.current_thread() is not threading.main_thread():
         return
+    if not _state["installed"]:
+        _state["previous"] = {"hook": sys.unraisablehook,
+                              "handlers": {s: signal.getsignal(s) for s in SIGNALS}}
     for s in SIGNALS:
         try:
             if signal.getsignal(s) is signal.SIG_IGN:
@@ -67,7 +102,24 @@ def install() -> None:
             signal.signal(s, _handler)
         except (ValueError, OSError):  # pragma: no cover - not the main interpreter
             pass
+    sys.unraisablehook = _unraisable
     _state["installed"] = True
+
+
+def uninstall() -> None:
+    """Put back the handlers and hook :func:`install` replaced; forget a recorded signal."""
+    prev = _state["previous"]
+    if _state["installed"] and prev is not None and \
+            threading.current_thread() is threading.main_thread():
+        for s, h in prev["handlers"].items():
+            try:
+                signal.signal(s, h if h is not None else signal.SIG_DFL)
+            except (ValueError, OSError, TypeError):  # pragma: no cover
+                pass
+        sys.unraisablehook = prev["hook"]
+    _state["installed"] = False
+    _state["previous"] = None
+    reset()
 
 
 def pending() -> int | None:
