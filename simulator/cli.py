@@ -580,7 +580,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):  # noqa: D401 - argparse's API
         cmd = self.prog.split(" ", 1)[1] + " " if " " in self.prog else ""
-        self.exit(EXIT_USER_ERROR, f"ruralsim: error: {message}; see 'ruralsim {cmd}--help'\n")
+        self.exit(EXIT_USER_ERROR, f"ruralsim: error: {message}; check the command line "
+                                   f"('ruralsim {cmd}--help' lists the options)\n")
 
 
 EPILOG = """exit status: 0 done; 1 internal error (a bug: please report it; RURALSIM_DEBUG=1 shows

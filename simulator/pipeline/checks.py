@@ -189,11 +189,12 @@ def check_run(scenario, *, mode: str = "auto",
         reason = "automatic: the region would not fit in the memory left"
     else:
         reason = "automatic: it fits in the memory left"
+    # in the order run makes them: the scenario, then the tiled path's own checks, then
+    # prepare (which reads the inputs and places the sites)
+    check_scenario(scenario, available_memory_bytes=available_memory_bytes, mode=mode)
     if mode == "tiled":
         dist._tiled_restrictions(scenario)
         dist.check_memory(scenario, mode="tiled")
-    else:
-        check_scenario(scenario, available_memory_bytes=available_memory_bytes, mode="memory")
     pre = prepare(scenario, mode=mode)
     est = resources.estimate_for_scenario(scenario, pre.grid.n_cells)
     peak = est.peak_memory_bytes if mode == "memory" else dist.estimate_memory_bytes(
