@@ -136,11 +136,17 @@ class ProgressBar:
     def __init__(self, label: str, unit: str = "tiles", stream=None, width: int = 28,
                  min_interval_s: float = 0.25):
         self.label, self.unit, self.width = label, unit, width
-        self.stream = sys.stderr if stream is None else stream
+        self._stream = stream
         self.min_interval_s = min_interval_s
         self.t0 = time.perf_counter()
         self._last = -1.0
         self._shown = False
+
+    @property
+    def stream(self):
+        """The given stream, else ``sys.stderr`` as it is now (the results writer points it
+        elsewhere while it holds C libraries' messages back)."""
+        return sys.stderr if self._stream is None else self._stream
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter()

@@ -402,6 +402,64 @@ def _commit(tmp: Path, out: Path, *, overwrite: bool, protect, what: str) -> Non
 
 
 @contextlib.contextmanager
+def held_c_stderr():
+    """Hold back what C libraries print on file descriptor 2 while a folder is written.
+
+    GDAL's bundled libtiff prints "_tiffWriteProc: No space left on device." for every block
+    it fails to write, straight to the descriptor, before the exception that says the same.
+    Inside this block descriptor 2 goes to an anonymous temporary file while Python's
+    ``sys.stderr`` (progress bars, warnings, the command's own messages) keeps going to the
+    terminal through a duplicate. On success what the libraries printed is passed on; on a
+    failure it is dropped (the command's one line says what went wrong). Does nothing when
+    ``sys.stderr`` has no descriptor (inside pytest's capture, a notebook).
+    """
+    import sys
+
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd != 2:
+        yield
+        return
+    try:
+        hold = tempfile.TemporaryFile()
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    old = sys.stderr
+    old.flush()
+    mine = os.fdopen(os.dup(saved), "w", buffering=1, encoding=old.encoding,
+                     errors="backslashreplace")
+    sys.stderr = mine
+    os.dup2(hold.fileno(), 2)
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        try:
+            mine.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(saved, 2)
+        os.close(saved)
+        sys.stderr = old
+        mine.close()
+        try:
+            if ok:
+                hold.seek(0)
+                text = hold.read(1 << 20).decode("utf-8", "replace")
+                if text:
+                    old.write(text)
+                    old.flush()
+        except (OSError, ValueError):
+            pass
+        hold.close()
+
+
+@contextlib.contextmanager
 def atomic_folder(out, *, overwrite: bool = False, protect=(), kind: str = "results",
                   what: str = "results folder"):
     """Yield a hidden temporary folder beside ``out``; rename it to ``out`` when complete.
@@ -447,20 +505,48 @@ def atomic_folder(out, *, overwrite: bool = False, protect=(), kind: str = "resu
         _remove_created(created)
         raise
     try:
-        yield tmp
-        if not (tmp / MANIFEST).exists():
-            write_folder_manifest(tmp, kind)
+        with held_c_stderr():
+            yield tmp
+            if not (tmp / MANIFEST).exists():
+                write_folder_manifest(tmp, kind)
         os.chmod(tmp, 0o777 & ~_umask())
         interrupts.check()   # a Ctrl-C that a library caught and carried on from
         with _locked(out.parent):
             _commit(tmp, out, overwrite=overwrite, protect=protect, what=what)
         committed.append(out)
-    except BaseException:
+    except BaseException as exc:
         with interrupts.deferred(raise_after=False):
             shutil.rmtree(tmp, ignore_errors=True)
             _remove_created(created)
+        if isinstance(exc, OSError):
+            raise EnvironmentProblem(_write_failure(exc, tmp, out, what),
+                                     path=str(out)) from exc
         raise
     interrupts.check()
+
+
+def _write_failure(exc: OSError, tmp: Path, out: Path, what: str) -> str:
+    """'cannot write the results folder (no space left on device, writing sinr_db.tif)'."""
+    cause = exc.strerror or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    cause = cause.replace("See previous exception for details.", "").strip(" .")
+    cause = cause[:1].lower() + cause[1:]
+    if exc.errno is None:
+        # GDAL's "Write failed" says no more: a full disk is the usual reason, say so
+        try:
+            full = shutil.disk_usage(out.parent).free < 2**20
+        except OSError:
+            full = False
+        if full:
+            cause = f"no space left on device: {cause}"
+    name = None
+    for f in (exc.filename, exc.filename2):
+        if f:
+            p = Path(os.fsdecode(f))
+            name = p.name if tmp in p.parents or p.parent == tmp else str(p)
+            break
+    where = f", writing {name}" if name else ""
+    return (f"cannot write the {what} ({cause}{where}); nothing was written and earlier "
+            f"results, if any, are unchanged: free some space or choose another --out")
 
 
 # --------------------------------------------------------------------------- leftovers

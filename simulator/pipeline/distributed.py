@@ -841,7 +841,7 @@ def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> No
     write_sites_geojson(result, folder / "sites.geojson")
     s = result.scenario
     (folder / "scenario.yaml").write_text(
-        yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False))
+        yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
     maps_info = None
     figures = {}
     note = None
@@ -878,7 +878,7 @@ def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> No
             "note": ("maps drawn from the rasters, coarsened for display; numbers exact "
                      "(summary.json)" if maps_info else "no maps drawn (--no-maps, "
                      "outputs.maps: false or no rasters)")}
-    (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     write_manifest(s, result.summary, folder, input_files=result.input_files)
 
 
