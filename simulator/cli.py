@@ -276,7 +276,8 @@ def _cmd_run(args) -> int:
     from .io.scenario_file import load_scenario
     from .pipeline.distributed import choose_mode, run_tiled
     from .pipeline.engine_terrain import TERRAIN_METHODS
-    from .pipeline.runner import run, validate
+    from .pipeline.checks import check_mode
+    from .pipeline.runner import run
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
@@ -289,7 +290,7 @@ def _cmd_run(args) -> int:
                             "--in-memory")
     if scenario.sweep is None:
         mode = "tiled" if (args.workers or args.scheduler) else choose_mode(scenario, requested)
-        validate(scenario, mode=mode)           # the scenario first, then where it goes
+        check_mode(scenario, mode)              # the scenario first, then where it goes
     # refuse a folder that cannot or must not be written before computing anything
     target = _target(args, scenario)
     if scenario.sweep is not None:

@@ -63,15 +63,15 @@ def check_scenario(scenario, *, available_memory_bytes: int | None = None,
     _check_positions(scenario, grid)
     for t, spec in enumerate(scenario.sites.existing_towers):
         rn._check_radio_map(scenario, spec, f"sites.existing_towers.{t}", stations)
-        rn._check_file(scenario, spec.file, f"sites.existing_towers.{t}.file", "tower file")
+        _check_input(scenario, spec.file, f"sites.existing_towers.{t}.file", "tower file")
     if scenario.region.boundary is not None:
-        rn._check_file(scenario, scenario.region.boundary, "region.boundary", "boundary file")
+        _check_input(scenario, scenario.region.boundary, "region.boundary", "boundary file")
     if scenario.population.raster is not None:
-        rn._check_file(scenario, scenario.population.raster.file, "population.raster.file",
-                       "population raster")
+        _check_input(scenario, scenario.population.raster.file, "population.raster.file",
+                     "population raster")
     if scenario.terrain != "flat" and scenario.terrain.raster is not None:
-        rn._check_file(scenario, scenario.terrain.raster.file, "terrain.raster.file",
-                       "DEM file")
+        _check_input(scenario, scenario.terrain.raster.file, "terrain.raster.file",
+                     "DEM file")
     rn.check_applicability(scenario, rn.path_loss_model(scenario), tech, stations)
     p = scenario.propagation
     if p.model in rn.TERRAIN_MODELS and scenario.terrain == "flat":
@@ -99,6 +99,21 @@ def check_scenario(scenario, *, available_memory_bytes: int | None = None,
         raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
                             "(400 million); use a coarser region.resolution_m",
                             file=_src(scenario), key="region.resolution_m")
+
+
+def _check_input(scenario, path: str, key: str, what: str) -> None:
+    """An input file exists and is a regular file (not a folder, a device such as
+    /dev/zero, or a pipe)."""
+    from .runner import resolve_path
+
+    p = resolve_path(scenario, path)
+    if not p.exists():
+        raise ScenarioError(f"{what} not found at {p} (paths are relative to the scenario "
+                            "file's folder)", file=_src(scenario), key=key, value=path)
+    if not p.is_file():
+        raise ScenarioError(f"{what} at {p} is not a regular file (a folder, device or pipe); "
+                            "give the path of a file", file=_src(scenario), key=key,
+                            value=path)
 
 
 def _check_technology(scenario, tech) -> None:
@@ -136,6 +151,18 @@ def _check_positions(scenario, grid) -> None:
                         "the position (lon/lat in WGS 84 degrees, x_m/y_m in the region "
                         "CRS) or region.centre_lon_lat, width_km and height_km",
                         file=_src(scenario), key=f"sites.{status}.{g}.positions.{k}")
+
+
+def check_mode(scenario, mode: str, *, available_memory_bytes: int | None = None) -> None:
+    """The checks of a run in ``mode`` ("memory" or "tiled") before it reads any input, in
+    the order ``run`` makes them: tiled, its own restrictions and driver memory first (as
+    :func:`simulator.pipeline.distributed.run_tiled`), then :func:`check_scenario`."""
+    if mode == "tiled":
+        from . import distributed as dist
+
+        dist._tiled_restrictions(scenario)
+        dist.check_memory(scenario, mode="tiled")
+    check_scenario(scenario, available_memory_bytes=available_memory_bytes, mode=mode)
 
 
 @dataclass
@@ -189,12 +216,7 @@ def check_run(scenario, *, mode: str = "auto",
         reason = "automatic: the region would not fit in the memory left"
     else:
         reason = "automatic: it fits in the memory left"
-    # in the order run makes them: the scenario, then the tiled path's own checks, then
-    # prepare (which reads the inputs and places the sites)
-    check_scenario(scenario, available_memory_bytes=available_memory_bytes, mode=mode)
-    if mode == "tiled":
-        dist._tiled_restrictions(scenario)
-        dist.check_memory(scenario, mode="tiled")
+    check_mode(scenario, mode, available_memory_bytes=available_memory_bytes)
     pre = prepare(scenario, mode=mode)
     est = resources.estimate_for_scenario(scenario, pre.grid.n_cells)
     peak = est.peak_memory_bytes if mode == "memory" else dist.estimate_memory_bytes(
