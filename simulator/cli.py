@@ -95,6 +95,10 @@ def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
     for cause, n in summary["people_not_covered_by_cause"].items():
         if n:
             rows.append((f"  {cause.replace('_', ' ')}", f"{n:,}"))
+    if "clutter" in summary:
+        rows.append(("  of whom clutter decided",
+                     f"{summary['clutter']['people_not_covered_because_of_clutter']:,} "
+                     "(covered without the clutter loss)"))
     rows += [
         ("people served at busy hour", f"{summary['people_served_busy_hour']:,.0f} "
                                        f"({summary['sites_over_capacity']} sites over capacity)"),
@@ -357,7 +361,9 @@ def _run_sweep(args, scenario, target: Path, t0: float) -> int:
                        kind="sweep", what="sweep folder") as folder:
         write_comparison_csv(summaries, folder / "comparison.csv")
         fig = Figure(figsize=(max(7.0, 3.0 * len(summaries) + 2), 6))
-        ax = plot_scenario_comparison(summaries, ax=fig.subplots())
+        ax = plot_scenario_comparison(summaries, ax=fig.subplots(),
+                                      x_values=scenario.sweep.values,
+                                      x_label=scenario.sweep.parameter)
         fig.savefig(folder / "comparison.png", dpi=120, bbox_inches="tight")
         (folder / "sweep.json").write_text(json.dumps(
             {"scenario": scenario.name, "sweep": scenario.sweep.model_dump(mode="json"),
@@ -691,7 +697,65 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace an existing samples folder (one written by ruralsim)")
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
     m.set_defaults(func=_cmd_make_samples)
+    _add_schema_parser(sub)
     return p
+
+
+def _add_schema_parser(sub) -> None:
+    sc = sub.add_parser("schema", help="print the JSON Schema of scenario files, for editors "
+                        "(ruralsim schema > scenario.schema.json)")
+    sc.add_argument("--out", help="write it to this file instead of standard output")
+    sc.set_defaults(func=_cmd_schema)
+
+
+def _cmd_schema(args) -> int:
+    import json
+
+    from .schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.out:
+        _write_schema_file(Path(args.out).expanduser(), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _write_schema_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically; an existing file is replaced only if it is a
+    JSON Schema this command wrote (a scenario file given by mistake is never clobbered)."""
+    import json
+    import tempfile
+
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise ScenarioError("is not a regular file; give a new file name with --out",
+                            file=str(path))
+    if path.exists():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+            ours = isinstance(old, dict) and old.get("title") == "ruralsim scenario"
+        except (OSError, ValueError):
+            ours = False
+        if not ours:
+            raise ScenarioError("exists and is not a scenario JSON Schema written by "
+                                "'ruralsim schema'; it is never replaced: choose another --out",
+                                file=str(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask_now())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _umask_now() -> int:
+    from .io.outputs import _umask
+
+    return _umask()
 
 
 def _fail(message: str) -> None:

@@ -91,6 +91,9 @@ def check_scenario(scenario, *, available_memory_bytes: int | None = None,
                 raise ScenarioError(f"antenna height {h:g} m is outside ITM's valid range "
                                     "0.5-3000 m", file=_src(scenario), key="propagation.model",
                                     value=p.model)
+    from .clutter import check_clutter
+
+    check_clutter(scenario, tech)
     rn.services_for(scenario, tech)
     rn.resolve_parameters(scenario, stations)
     if mode == "memory":
