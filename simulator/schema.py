@@ -355,11 +355,8 @@ class TechnologySpec(_Section):
     """A technology from the catalogue, with optional changes."""
 
     base: str = "lte_900"
-    frequency_mhz: Optional[float] = Field(None, gt=0, le=100_000, description="Carrier "
-                                           "frequency [MHz]; each model checks its own range.")
-    bandwidth_mhz: Optional[float] = Field(None, gt=0, le=100, description="Channel "
-                                           "bandwidth [MHz]; LTE: 1.4, 3, 5, 10, 15 or 20 "
-                                           "(3GPP TS 36.101).")
+    frequency_mhz: Optional[float] = Field(None, gt=0, le=100_000)
+    bandwidth_mhz: Optional[float] = Field(None, gt=0, le=100)
     dl_threshold_dbm: Optional[float] = Field(None, ge=-160, le=0)
     ue_tx_power_dbm: Optional[float] = Field(None, ge=-10, le=40)
     ue_antenna_gain_dbi: Optional[float] = Field(None, ge=-20, le=20)
@@ -426,10 +423,8 @@ class StationSpec(_Section):
     tx_power_dbm: Optional[float] = Field(None, ge=-10, le=70)
     antenna_gain_dbi: Optional[float] = Field(None, ge=-10, le=30)
     sectors: Optional[int] = Field(None, ge=1, le=12)
-    hpbw_h_deg: Optional[float] = Field(None, ge=1, le=360, description="Horizontal "
-                                        "half-power beamwidth [deg].")
-    hpbw_v_deg: Optional[float] = Field(None, ge=1, le=180, description="Vertical "
-                                        "half-power beamwidth [deg].")
+    hpbw_h_deg: Optional[float] = Field(None, ge=1, le=360)
+    hpbw_v_deg: Optional[float] = Field(None, ge=1, le=180)
     downtilt_deg: Optional[float] = Field(None, ge=-20, le=30)
     feeder_loss_db: Optional[float] = Field(None, ge=0, le=20)
     power_draw_w: Optional[float] = Field(None, ge=0, le=100000)
@@ -959,8 +954,10 @@ _FIELD_MEANINGS = {
     "TechnologySpec": {
         "base": "Catalogue technology the changes apply to (simulator/data/"
                 "technologies.yaml).",
-        "frequency_mhz": "Carrier frequency [MHz].",
-        "bandwidth_mhz": "Channel bandwidth [MHz].",
+        "frequency_mhz": "Carrier frequency [MHz]; each propagation model checks its own "
+                         "range.",
+        "bandwidth_mhz": "Channel bandwidth [MHz]; LTE: 1.4, 3, 5, 10, 15 or 20 (3GPP TS "
+                         "36.101).",
         "dl_threshold_dbm": "Downlink signal a handset needs, before the fade margin [dBm] "
                             "(RSRP for LTE, RxLev for GSM).",
         "ue_tx_power_dbm": "Handset transmit power [dBm].",
