@@ -236,17 +236,22 @@ def test_injected_enospc_in_the_writer_leaves_nothing(tmp_path, monkeypatch):
     with _captured():
         assert main(["run", str(tmp_path / "small.yaml"), "--out", str(out), "--quiet"]) == 0
     earlier = _digest(out)
-    real = results.write_geotiff
+    real_writer = results.region_writer
     calls = []
 
-    def failing(path, *a, **kw):
-        calls.append(path)
-        if len(calls) == 3:      # a few files in: the disk fills up
-            Path(path).write_bytes(b"II*\x00partial")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        return real(path, *a, **kw)
+    def failing_writer(result):
+        real = real_writer(result)
 
-    monkeypatch.setattr(results, "write_geotiff", failing)
+        def write(path, *a, **kw):
+            calls.append(path)
+            if len(calls) == 3:      # a few files in: the disk fills up
+                Path(path).write_bytes(b"II*\x00partial")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            return real(path, *a, **kw)
+
+        return write
+
+    monkeypatch.setattr(results, "region_writer", failing_writer)
     with _captured() as (_, err):
         code = main(["run", str(tmp_path / "small.yaml"), "--out", str(out), "--overwrite",
                      "--quiet"])
