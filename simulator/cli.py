@@ -813,29 +813,39 @@ def main(argv: list[str] | None = None, *, _keep_handlers: bool = False) -> int:
             with interrupts.deferred(raise_after=False):
                 _fail(_interrupted_line(exc))
             return interrupts.exit_status(exc)
-        except MemoryError as exc:
+        except Exception as exc:
+            if interrupts.pending() is None:
+                return _failure(exc)
+            # a signal raised inside code that turned it into another exception (a C
+            # extension's import says "initialization failed"): the signal is the cause
             with interrupts.deferred(raise_after=False):
-                detail = str(exc).splitlines()[0] if str(exc) else "an allocation failed"
-                _fail(f"out of memory ({detail}); nothing was written: run it tiled "
-                      "(--tiled), use a coarser region.resolution_m, or free some memory "
-                      "('ruralsim validate' shows the estimate and the limit)")
-            return EXIT_ENVIRONMENT
-        except OSError as exc:
-            with interrupts.deferred(raise_after=False):
-                _fail(f"{os_error_text(exc)}; nothing was written (earlier results, if any, "
-                      "are unchanged)")
-            return EXIT_ENVIRONMENT
-        except Exception as exc:  # noqa: BLE001 - a bug: one line unless debugging
-            if os.environ.get("RURALSIM_DEBUG"):
-                raise
-            with interrupts.deferred(raise_after=False):
-                text = str(exc).replace("\n", " ")[:300]
-                _fail(f"internal error ({type(exc).__name__}: {text}); this is a bug, please "
-                      "report it with the scenario (RURALSIM_DEBUG=1 shows the traceback)")
-            return EXIT_INTERNAL
+                _fail(_interrupted_line(exc))
+            return interrupts.exit_status(exc)
     finally:
         if not _keep_handlers:
             interrupts.uninstall()
+
+
+def _failure(exc: Exception) -> int:
+    """The line and exit status of an exception that is neither the input's nor a signal:
+    3 for MemoryError and OSError (the machine), 1 for anything else (a bug)."""
+    with interrupts.deferred(raise_after=False):
+        if isinstance(exc, MemoryError):
+            detail = str(exc).splitlines()[0] if str(exc) else "an allocation failed"
+            _fail(f"out of memory ({detail}); nothing was written: run it tiled "
+                  "(--tiled), use a coarser region.resolution_m, or free some memory "
+                  "('ruralsim validate' shows the estimate and the limit)")
+            return EXIT_ENVIRONMENT
+        if isinstance(exc, OSError):
+            _fail(f"{os_error_text(exc)}; nothing was written (earlier results, if any, "
+                  "are unchanged)")
+            return EXIT_ENVIRONMENT
+        if os.environ.get("RURALSIM_DEBUG"):
+            raise exc
+        text = str(exc).replace("\n", " ")[:300]
+        _fail(f"internal error ({type(exc).__name__}: {text}); this is a bug, please "
+              "report it with the scenario (RURALSIM_DEBUG=1 shows the traceback)")
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -383,14 +383,19 @@ def test_signals_at_random_moments(tmp_path):
             proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
         code = proc.returncode
+        now = _digest(out)
         if code == 0:
             assert err == "", err
+        elif code == -sig and err == "":
+            # the signal came after the command had returned, while the interpreter shut
+            # down (it puts the default handlers back): killed by the signal, as a shell
+            # reports 128 + its number, and the results complete
+            assert _complete(out) and set(now) == set(earlier)
         else:
             assert sent and code == 128 + sig, (code, err)
             line = _one_line(err)
             assert ("interrupted" if sig == signal.SIGINT else "SIGTERM") in line
-        now = _digest(out)
-        if code != 0 and "results were written" not in err:
+        if code > 0 and "results were written" not in err:
             assert now == earlier, "an interrupted run changed the earlier results"
         else:
             assert _complete(out) and set(now) == set(earlier)

@@ -511,9 +511,12 @@ def atomic_folder(out, *, overwrite: bool = False, protect=(), kind: str = "resu
                 write_folder_manifest(tmp, kind)
         os.chmod(tmp, 0o777 & ~_umask())
         interrupts.check()   # a Ctrl-C that a library caught and carried on from
-        with _locked(out.parent):
-            _commit(tmp, out, overwrite=overwrite, protect=protect, what=what)
-        committed.append(out)
+        # from here a signal waits until the folder is in place, the old one deleted and the
+        # commit recorded (so the command's message says which happened)
+        with interrupts.deferred(raise_after=False):
+            with _locked(out.parent):
+                _commit(tmp, out, overwrite=overwrite, protect=protect, what=what)
+            committed.append(out)
     except BaseException as exc:
         with interrupts.deferred(raise_after=False):
             shutil.rmtree(tmp, ignore_errors=True)
