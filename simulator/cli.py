@@ -1,20 +1,42 @@
 """The ``ruralsim`` command line: run, validate, compare, plan, make-samples.
 
-A user's mistake (bad YAML, unknown key, missing file, impossible parameter) prints one
-line naming the file, the key and what is allowed, and exits with status 2.
+Every failure is one line on stderr, ``ruralsim: error: ...``, and a documented exit status
+(docs/CONVENTIONS.md, "Exit codes"): 2 for a user's mistake (bad YAML, unknown key, missing
+file, impossible parameter, a results folder that must not be written: the line names the
+file, the key and what is allowed), 3 when the machine cannot do it (an OSError naming the
+path and its cause, a MemoryError), 128 + the signal for Ctrl-C (130), SIGTERM (143) and
+SIGHUP (129), 1 for a bug. Nothing half-written is ever left (:mod:`simulator.io.outputs`),
+and an interrupt is never turned into a success (:mod:`simulator.interrupts`).
+
+This module imports nothing heavy at import time: the ``ruralsim`` console script
+(``simulator_entry``) installs its signal handlers before importing it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from . import __version__
-from .errors import ScenarioError
+from . import __version__, interrupts
+from .errors import EnvironmentProblem, ScenarioError, os_error_text
 
+_mp = sys.modules.get("multiprocessing.process")
+if _mp is not None and getattr(_mp.current_process(), "_inheriting", False):  # pragma: no cover
+    # a Dask worker process spawned by 'python -m simulator.cli' (it imports the main
+    # module): Ctrl-C reaches the whole process group, and the command stops its workers
+    # itself (see simulator_entry)
+    import signal as _signal
+
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+del _mp
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
 EXIT_USER_ERROR = 2
+EXIT_ENVIRONMENT = 3
 
 
 def _usd(v) -> str:
@@ -118,11 +140,17 @@ class ProgressBar:
     def __init__(self, label: str, unit: str = "tiles", stream=None, width: int = 28,
                  min_interval_s: float = 0.25):
         self.label, self.unit, self.width = label, unit, width
-        self.stream = sys.stderr if stream is None else stream
+        self._stream = stream
         self.min_interval_s = min_interval_s
         self.t0 = time.perf_counter()
         self._last = -1.0
         self._shown = False
+
+    @property
+    def stream(self):
+        """The given stream, else ``sys.stderr`` as it is now (the results writer points it
+        elsewhere while it holds C libraries' messages back)."""
+        return sys.stderr if self._stream is None else self._stream
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter()
@@ -190,36 +218,86 @@ def _backend(args):
     if args.scheduler or args.workers:
         from .pipeline.distributed import connect
 
-        return connect(workers=args.workers, scheduler=args.scheduler,
-                       timeout_s=args.scheduler_timeout)
+        return _quiet_when_stopped(connect(workers=args.workers, scheduler=args.scheduler,
+                                           timeout_s=args.scheduler_timeout))
     return contextlib.nullcontext(None)
 
 
+def _quiet_dask_logs() -> None:
+    """Dask's loggers say only what is critical: after an interrupt, the cluster's own
+    warnings while it closes (workers killed, connections lost) are not the user's news."""
+    import logging
+
+    for name in ("distributed", "dask", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _quiet_when_stopped(cm):
+    """``cm`` (a Dask client) that, when a signal or failure ends the block, closes quietly."""
+    import contextlib
+
+    import warnings
+
+    @contextlib.contextmanager
+    def wrapped():
+        stack = contextlib.ExitStack()
+        # a signal while the cluster starts is raised once it has started, so that it is
+        # closed cleanly (interrupted half way, Dask's exit handler fails on it)
+        try:
+            with interrupts.deferred(raise_after=False), warnings.catch_warnings():
+                # another cluster's dashboard on the default port is not the user's news
+                warnings.filterwarnings("ignore", message=r"Port \d+ is already in use")
+                client = stack.enter_context(cm)
+        except BaseException:
+            _quiet_dask_logs()
+            raise
+        try:
+            interrupts.check()
+            yield client
+        except BaseException:
+            _quiet_dask_logs()
+            with interrupts.deferred(raise_after=False):
+                stack.__exit__(*sys.exc_info())
+            raise
+        with interrupts.deferred():          # closing: a signal is raised once closed
+            stack.close()
+
+    return wrapped()
+
+
+def _target(args, scenario, *, suffix: str = "", what: str = "results folder") -> Path:
+    """The folder a command writes (``--out``, ``outputs.dir``, ``results/<name>``), checked
+    before any work (:func:`simulator.io.outputs.check_target`)."""
+    from .io.outputs import check_target, protected_paths, results_dir
+
+    target = results_dir(scenario, args.out, suffix=suffix,
+                         allow_outputs_dir=getattr(args, "allow_outputs_dir", False))
+    check_target(target, overwrite=args.overwrite, protect=protected_paths(scenario), what=what)
+    return target
+
+
 def _cmd_run(args) -> int:
+    from .io.scenario_file import load_scenario
     from .pipeline.distributed import choose_mode, run_tiled
     from .pipeline.engine_terrain import TERRAIN_METHODS
-    from .io.scenario_file import load_scenario
+    from .pipeline.checks import check_mode
     from .pipeline.runner import run
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
-    out_dir = Path(args.out) if args.out else None
-    # Refuse an existing folder before computing anything.
-    target = out_dir
-    if target is None:
-        target = Path(scenario.outputs.dir) if scenario.outputs.dir else Path("results") / scenario.name
-    if target.exists() and not args.overwrite:
-        raise ScenarioError("results folder already exists; pass --overwrite to replace it, "
-                            "or choose another --out", file=str(target))
     if args.tile_size is not None and args.tile_size < 16:
         raise ScenarioError(f"--tile-size must be >= 16 cells (got {args.tile_size})",
                             value=args.tile_size)
+    requested = args.mode
+    dask = bool(args.workers or args.scheduler)
+    if scenario.sweep is None:
+        # Dask: tiled unless --in-memory (the pipeline runs either sink on either executor)
+        mode = "tiled" if dask and requested != "memory" else choose_mode(scenario, requested)
+        check_mode(scenario, mode)              # the scenario first, then where it goes
+    # refuse a folder that cannot or must not be written before computing anything
+    target = _target(args, scenario)
     if scenario.sweep is not None:
         return _run_sweep(args, scenario, target, t0)
-    requested = args.mode
-    # Dask: tiled unless --in-memory (the pipeline runs either sink on either executor)
-    dask = bool(args.workers or args.scheduler)
-    mode = "tiled" if dask and requested != "memory" else choose_mode(scenario, requested)
     bar = _progress(args, "engine")
     site_bar = None
     if scenario.propagation.model in TERRAIN_METHODS:
@@ -262,9 +340,9 @@ def _cmd_run(args) -> int:
 def _run_sweep(args, scenario, target: Path, t0: float) -> int:
     import json
 
-    from .pipeline.sweeps import run_sweep, sweep_scenarios
-    from .io.results import atomic_folder
+    from .io.outputs import atomic_folder, protected_paths
     from .io.tables import write_comparison_csv
+    from .pipeline.sweeps import run_sweep, sweep_scenarios
 
     runs = sweep_scenarios(scenario)      # every mistake before any work
     bar = _progress(args, "sweep", "runs")
@@ -275,23 +353,24 @@ def _run_sweep(args, scenario, target: Path, t0: float) -> int:
         finally:
             if bar is not None:
                 bar.close()
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # a Figure without pyplot: no global backend switch, nothing left open
+    from matplotlib.figure import Figure
 
     from .plotting import plot_scenario_comparison
 
-    with atomic_folder(target, overwrite=args.overwrite) as folder:
+    with atomic_folder(target, overwrite=args.overwrite, protect=protected_paths(scenario),
+                       kind="sweep", what="sweep folder") as folder:
         write_comparison_csv(summaries, folder / "comparison.csv")
-        ax = plot_scenario_comparison(summaries, x_values=scenario.sweep.values,
+        fig = Figure(figsize=(max(7.0, 3.0 * len(summaries) + 2), 6))
+        ax = plot_scenario_comparison(summaries, ax=fig.subplots(),
+                                      x_values=scenario.sweep.values,
                                       x_label=scenario.sweep.parameter)
-        ax.figure.savefig(folder / "comparison.png", dpi=120, bbox_inches="tight")
-        plt.close(ax.figure)
+        fig.savefig(folder / "comparison.png", dpi=120, bbox_inches="tight")
         (folder / "sweep.json").write_text(json.dumps(
             {"scenario": scenario.name, "sweep": scenario.sweep.model_dump(mode="json"),
              "runs": [{"name": s.name, "summary": sm} for s, sm in zip(runs, summaries)]},
-            indent=2) + "\n")
+            indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        del ax
     if not args.quiet:
         _print_comparison(summaries)
         print(f"sweep of {len(summaries)} runs in {time.perf_counter() - t0:.1f} s; wrote "
@@ -299,46 +378,77 @@ def _run_sweep(args, scenario, target: Path, t0: float) -> int:
     return 0
 
 
+def _gb(n) -> str:
+    return f"{n / 2**30:,.1f} GB" if n >= 2**30 / 10 else f"{n / 2**20:,.0f} MB"
+
+
 def _cmd_validate(args) -> int:
+    from .io.outputs import check_target, protected_paths, results_dir
     from .io.scenario_file import load_scenario
-    from .pipeline.runner import validate
+    from .pipeline.checks import check_run
 
     scenario = load_scenario(args.scenario)
-    validate(scenario, mode="auto")   # the checks of ruralsim run, in its mode
+    target = results_dir(scenario, args.out, allow_outputs_dir=args.allow_outputs_dir)
+    if scenario.sweep is not None:
+        from .pipeline.sweeps import sweep_scenarios
+
+        runs = sweep_scenarios(scenario)
+        reports = [check_run(s, mode=args.mode) for s in runs]
+        report = reports[0]
+    else:
+        runs, reports = [], []
+        report = check_run(scenario, mode=args.mode)
+    # where run would write, and whether it may (an existing results folder needs
+    # --overwrite; anything else there is refused, as run refuses it)
+    check_target(target, overwrite=True, protect=protected_paths(scenario))
+    state = ("exists: 'run' needs --overwrite to replace it" if Path(target).exists() and
+             any(Path(target).iterdir()) else "new")
     print(f"{args.scenario}: valid scenario '{scenario.name}'")
+    if args.quiet:
+        return 0
+    rows = [("grid", f"{report.shape[1]:,} x {report.shape[0]:,} = {report.cells:,} cells of "
+                     f"{report.resolution_m:g} m ({report.crs})"),
+            ("people", f"{report.population_total:,}"),
+            ("sites", f"{report.sites:,} (model {report.model})"),
+            ("mode", f"{'in memory' if report.mode == 'memory' else 'tiled'} "
+                     f"({report.mode_reason})")]
+    if runs:
+        rows.append(("sweep", f"{len(runs)} runs; figures below are for the first, "
+                              f"'{runs[0].name}'"))
+    rows.append(("peak memory", f"about {_gb(report.peak_memory_bytes)} (estimate"
+                                + (", the tiled driver" if report.mode == "tiled" else "")
+                                + ")"))
+    if report.memory_limits:
+        name = min(report.memory_limits, key=report.memory_limits.get)
+        others = ", ".join(f"{k} {_gb(v)}" for k, v in report.memory_limits.items()
+                           if k != name)
+        rows.append(("memory available", f"{_gb(report.memory_limits[name])} (bound by {name}"
+                                         + (f"; {others}" if others else "") + ")"))
+    else:
+        rows.append(("memory available", "unknown (no limit could be read)"))
+    rows.append(("time", ("under a second" if report.time_s < 1 else
+                          f"about {_duration(report.time_s)}") + " on one core (an order of "
+                         "magnitude)"))
+    rows.append(("results", f"{target} ({state})"))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"  {k:<{width}}  {v}")
+    for w in report.warnings:
+        print(f"warning: {w}")
     return 0
 
 
 def _compare_inputs(paths: list[str]):
     """Load every input first (scenario YAML or results folder), so a mistake stops early."""
     from .io.scenario_file import load_scenario
+    from .io.tables import read_summary
     from .pipeline.runner import validate
 
     items = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            sj = path / "summary.json"
-            if not sj.is_file():
-                raise ScenarioError("a results folder for compare must hold summary.json "
-                                    "(from 'ruralsim run'); allowed: a scenario YAML file or "
-                                    "a results folder", file=str(path))
-            import json
-
-            try:
-                summary = json.loads(sj.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else None
-                raise ScenarioError(f"not valid JSON ({getattr(exc, 'msg', exc)}); run the "
-                                    "scenario again to rewrite the results folder",
-                                    file=str(sj), key=where) from None
-            if not isinstance(summary, dict):
-                raise ScenarioError("not a summary (a JSON object expected); run the scenario "
-                                    "again to rewrite the results folder", file=str(sj))
-            if "people_connected" not in summary:
-                raise ScenarioError("summary.json has no people_connected (written by an "
-                                    "older version); run the scenario again", file=str(sj))
-            items.append(("results", summary))
+            items.append(("results", read_summary(path)))
         else:
             scenario = load_scenario(path)
             validate(scenario)
@@ -370,49 +480,39 @@ def _print_comparison(summaries: list[dict]) -> None:
 
 
 def _cmd_compare(args) -> int:
-    import os
-    import tempfile
-
+    from .io.outputs import atomic_folder, check_target, protected_paths
     from .io.tables import write_comparison_csv
     from .pipeline.runner import run
 
-    out = Path(args.out)
-    targets = [out / "comparison.csv", out / "comparison.png"]
-    existing = [t for t in targets if t.exists()]
-    if existing and not args.overwrite:
-        raise ScenarioError("comparison outputs already exist; pass --overwrite to replace "
-                            "them, or choose another --out", file=str(existing[0]))
-    items = _compare_inputs(args.inputs)
+
+    items = _compare_inputs(args.inputs)          # the inputs first, then the outputs
+    protect = [Path(p) for p in args.inputs]
+    for kind, item in items:
+        if kind == "scenario":
+            protect += protected_paths(item)
+    out = Path(args.out).expanduser()
+    check_target(out, overwrite=args.overwrite, protect=protect, what="comparison folder")
     summaries = []
     for kind, item in items:
         summaries.append(item if kind == "results" else run(item).summary)
 
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # a Figure without pyplot: no global backend switch, nothing left open
+    from matplotlib.figure import Figure
 
     from .plotting import plot_scenario_comparison
 
-    out.mkdir(parents=True, exist_ok=True)
-    fd, tmp_csv = tempfile.mkstemp(prefix=".comparison-", suffix=".csv", dir=out)
-    os.close(fd)
-    fd, tmp_png = tempfile.mkstemp(prefix=".comparison-", suffix=".png", dir=out)
-    os.close(fd)
-    try:
-        write_comparison_csv(summaries, tmp_csv)
-        ax = plot_scenario_comparison(summaries)
-        ax.figure.savefig(tmp_png, dpi=120, bbox_inches="tight")
-        plt.close(ax.figure)
-        os.replace(tmp_csv, targets[0])
-        os.replace(tmp_png, targets[1])
-    finally:
-        for t in (tmp_csv, tmp_png):
-            if os.path.exists(t):
-                os.remove(t)
+    with atomic_folder(out, overwrite=args.overwrite, protect=protect, kind="comparison",
+                       what="comparison folder") as folder:
+        write_comparison_csv(summaries, folder / "comparison.csv")
+        fig = Figure(figsize=(max(7.0, 3.0 * len(summaries) + 2), 6))
+        plot_scenario_comparison(summaries, ax=fig.subplots())
+        fig.savefig(folder / "comparison.png", dpi=120, bbox_inches="tight")
     if not args.quiet:
         _print_comparison(summaries)
-        print(f"wrote {targets[0]} and {targets[1]}")
+        print(f"wrote {out / 'comparison.csv'} and {out / 'comparison.png'}")
+    return 0
+
+
 def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
     budget = []
     if summary["budget_usd"] is not None:
@@ -462,16 +562,12 @@ def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
 
 
 def _cmd_plan(args) -> int:
-    from .io.plan import default_plan_dir
     from .io.scenario_file import load_scenario
     from .planning.planner import plan
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
-    target = Path(args.out) if args.out else default_plan_dir(scenario)
-    if target.exists() and not args.overwrite:
-        raise ScenarioError("plan folder already exists; pass --overwrite to replace it, "
-                            "or choose another --out", file=str(target))
+    target = _target(args, scenario, suffix="-plan", what="plan folder")
     result = plan(scenario, method=args.method)
     saved = result.save(target, overwrite=args.overwrite)
     if not args.quiet:
@@ -480,13 +576,11 @@ def _cmd_plan(args) -> int:
 
 
 def _cmd_make_samples(args) -> int:
-    from .io.samples import SAMPLE_FILES, make_samples
+    from .io.outputs import check_target
+    from .io.samples import make_samples
 
-    folder = Path(args.dir)
-    clash = [folder / n for n in SAMPLE_FILES if (folder / n).exists()]
-    if clash and not args.overwrite:
-        raise ScenarioError("sample file already exists; pass --overwrite to replace the "
-                            "sample files, or choose another folder", file=str(clash[0]))
+    folder = Path(args.dir).expanduser()
+    check_target(folder, overwrite=args.overwrite, what="samples folder", option="DIR")
     paths = make_samples(folder, seed=args.seed, overwrite=args.overwrite)
     if not args.quiet:
         for p in paths.values():
@@ -495,15 +589,42 @@ def _cmd_make_samples(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line: ``ruralsim: error: ...`` (exit 2)."""
+
+    def error(self, message):  # noqa: D401 - argparse's API
+        cmd = self.prog.split(" ", 1)[1] + " " if " " in self.prog else ""
+        self.exit(EXIT_USER_ERROR, f"ruralsim: error: {message}; check the command line "
+                                   f"('ruralsim {cmd}--help' lists the options)\n")
+
+
+EPILOG = """exit status: 0 done; 1 internal error (a bug: please report it; RURALSIM_DEBUG=1 shows
+the traceback); 2 the input is wrong (scenario, files, command line, results folder);
+3 the machine cannot do it (disk full, read-only or unwritable folder, out of memory);
+130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (nothing half-written is left; docs/CONVENTIONS.md)"""
+
+
+def _add_out_rules(p, what: str) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help=f"replace an existing {what} (only one written by ruralsim: its "
+                        "manifest.json present)")
+    p.add_argument("--allow-outputs-dir", action="store_true",
+                   help="honour an outputs.dir from the scenario file that is absolute or "
+                        "leaves the working folder ('..', '~')")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ruralsim", description="Rural connectivity coverage "
-                                "simulator: who is covered, where, and at what cost.")
+    p = _Parser(prog="ruralsim", description="Rural connectivity coverage "
+                "simulator: who is covered, where, and at what cost.", epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"ruralsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run a scenario and write its results")
+    r = sub.add_parser("run", help="run a scenario and write its results", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("scenario", help="scenario YAML file")
-    r.add_argument("--out", help="results folder (default: outputs.dir or results/<name>)")
-    r.add_argument("--overwrite", action="store_true", help="replace an existing results folder")
+    r.add_argument("--out", help="results folder (default: outputs.dir or results/<name>, "
+                                 "relative to the working folder)")
+    _add_out_rules(r, "results folder")
     r.add_argument("--no-maps", action="store_true",
                    help="skip coverage_map.png and rx_cdf.png (also on tiled runs)")
     r.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -534,8 +655,20 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("--no-progress", dest="progress", action="store_false",
                     help="hide the progress bar")
     r.set_defaults(func=_cmd_run)
-    v = sub.add_parser("validate", help="check a scenario without running it")
+    v = sub.add_parser("validate", help="make every check 'run' makes, without computing; "
+                                        "print the size, mode, memory and time")
     v.add_argument("scenario", help="scenario YAML file")
+    v.add_argument("--out", help="results folder 'run --out' would write (checked, not "
+                                 "written)")
+    v.add_argument("--allow-outputs-dir", action="store_true",
+                   help="as for run")
+    vg = v.add_mutually_exclusive_group()
+    vg.add_argument("--tiled", dest="mode", action="store_const", const="tiled",
+                    help="check as 'run --tiled' would")
+    vg.add_argument("--in-memory", dest="mode", action="store_const", const="memory",
+                    help="check as 'run --in-memory' would")
+    v.set_defaults(mode="auto")
+    v.add_argument("--quiet", action="store_true", help="print only the first line")
     v.set_defaults(func=_cmd_validate)
     c = sub.add_parser("compare", help="run scenarios and set them side by side")
     c.add_argument("inputs", nargs="+", help="scenario YAML files, or results folders of "
@@ -543,7 +676,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="results/comparison",
                    help="folder for comparison.csv and comparison.png "
                         "(default: results/comparison)")
-    c.add_argument("--overwrite", action="store_true", help="replace existing comparison files")
+    c.add_argument("--overwrite", action="store_true",
+                   help="replace an existing comparison folder (one written by ruralsim)")
     c.add_argument("--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(func=_cmd_compare)
     pl = sub.add_parser("plan", help="choose where to put new sites (the scenario's "
@@ -551,16 +685,17 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("scenario", help="scenario YAML file with a 'planning:' section")
     pl.add_argument("--out", help="plan folder (default: <outputs.dir>-plan or "
                                   "results/<name>-plan)")
-    pl.add_argument("--overwrite", action="store_true", help="replace an existing plan folder")
+    _add_out_rules(pl, "plan folder")
     pl.add_argument("--method", choices=["greedy", "ilp", "both"],
                     help="override planning.method")
     pl.add_argument("--quiet", action="store_true", help="print nothing on success")
     pl.set_defaults(func=_cmd_plan)
     m = sub.add_parser("make-samples", help="write small sample real-data files (population "
                        "GeoTIFF, DEM, boundary GeoJSON, OpenCelliD CSV) and a scenario")
-    m.add_argument("dir", help="folder to write into (created if missing)")
+    m.add_argument("dir", help="a new (or empty) folder to write them into")
     m.add_argument("--seed", type=int, default=2024, help="seed of the made-up data")
-    m.add_argument("--overwrite", action="store_true", help="replace existing sample files")
+    m.add_argument("--overwrite", action="store_true",
+                   help="replace an existing samples folder (one written by ruralsim)")
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
     m.set_defaults(func=_cmd_make_samples)
     _add_schema_parser(sub)
@@ -581,23 +716,137 @@ def _cmd_schema(args) -> int:
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        _write_schema_file(Path(args.out).expanduser(), text)
     else:
         sys.stdout.write(text)
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _write_schema_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically; an existing file is replaced only if it is a
+    JSON Schema this command wrote (a scenario file given by mistake is never clobbered)."""
+    import json
+    import tempfile
+
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise ScenarioError("is not a regular file; give a new file name with --out",
+                            file=str(path))
+    if path.exists():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+            ours = isinstance(old, dict) and old.get("title") == "ruralsim scenario"
+        except (OSError, ValueError):
+            ours = False
+        if not ours:
+            raise ScenarioError("exists and is not a scenario JSON Schema written by "
+                                "'ruralsim schema'; it is never replaced: choose another --out",
+                                file=str(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent or ".")
     try:
-        return args.func(args)
-    except ScenarioError as exc:
-        print(f"ruralsim: error: {exc.one_line()}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("ruralsim: interrupted; no results were written", file=sys.stderr)
-        return 130
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask_now())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _umask_now() -> int:
+    from .io.outputs import _umask
+
+    return _umask()
+
+
+def _fail(message: str) -> None:
+    """The one line of a failure on stderr."""
+    try:
+        sys.stderr.write(f"ruralsim: error: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # pragma: no cover - stderr closed
+        pass
+
+
+def _interrupted_line(exc: BaseException) -> str:
+    from .io import outputs
+
+    what = interrupts.describe(exc)
+    if outputs.committed:
+        return f"{what} after the results were written; {outputs.committed[-1]} is complete"
+    return f"{what}; nothing was written (earlier results, if any, are unchanged)"
+
+
+def _streams() -> None:
+    """Never fail on printing a name the terminal's encoding cannot show."""
+    for s in (sys.stdout, sys.stderr):
+        enc = (getattr(s, "encoding", None) or "").lower().replace("-", "")
+        if enc != "utf8" and hasattr(s, "reconfigure"):
+            try:
+                s.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover
+                pass
+
+
+def main(argv: list[str] | None = None, *, _keep_handlers: bool = False) -> int:
+    """The ``ruralsim`` command line; returns the exit status (see :data:`EPILOG`)."""
+    from .io import outputs
+
+    interrupts.uninstall()
+    outputs.committed.clear()
+    interrupts.install()
+    _streams()
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+            code = args.func(args)
+            interrupts.check()       # a Ctrl-C a library caught and carried on from
+            return code
+        except ScenarioError as exc:
+            with interrupts.deferred(raise_after=False):
+                _fail(exc.one_line())
+            return EXIT_USER_ERROR
+        except EnvironmentProblem as exc:
+            with interrupts.deferred(raise_after=False):
+                _fail(exc.one_line())
+            return EXIT_ENVIRONMENT
+        except KeyboardInterrupt as exc:
+            with interrupts.deferred(raise_after=False):
+                _fail(_interrupted_line(exc))
+            return interrupts.exit_status(exc)
+        except Exception as exc:
+            if interrupts.pending() is None:
+                return _failure(exc)
+            # a signal raised inside code that turned it into another exception (a C
+            # extension's import says "initialization failed"): the signal is the cause
+            with interrupts.deferred(raise_after=False):
+                _fail(_interrupted_line(exc))
+            return interrupts.exit_status(exc)
+    finally:
+        if not _keep_handlers:
+            interrupts.uninstall()
+
+
+def _failure(exc: Exception) -> int:
+    """The line and exit status of an exception that is neither the input's nor a signal:
+    3 for MemoryError and OSError (the machine), 1 for anything else (a bug)."""
+    with interrupts.deferred(raise_after=False):
+        if isinstance(exc, MemoryError):
+            detail = str(exc).splitlines()[0] if str(exc) else "an allocation failed"
+            _fail(f"out of memory ({detail}); nothing was written: run it tiled "
+                  "(--tiled), use a coarser region.resolution_m, or free some memory "
+                  "('ruralsim validate' shows the estimate and the limit)")
+            return EXIT_ENVIRONMENT
+        if isinstance(exc, OSError):
+            _fail(f"{os_error_text(exc)}; nothing was written (earlier results, if any, "
+                  "are unchanged)")
+            return EXIT_ENVIRONMENT
+        if os.environ.get("RURALSIM_DEBUG"):
+            raise exc
+        text = str(exc).replace("\n", " ")[:300]
+        _fail(f"internal error ({type(exc).__name__}: {text}); this is a bug, please "
+              "report it with the scenario (RURALSIM_DEBUG=1 shows the traceback)")
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,3 +39,41 @@ class ScenarioError(Exception):
         prefix = ": ".join(where)
         msg = self.message.replace("\n", " ")
         return f"{prefix}: {msg}" if prefix else msg
+
+
+class EnvironmentProblem(Exception):
+    """The machine cannot do what was asked: a folder that cannot be written (permissions,
+    read-only file system), a full disk, not enough memory.
+
+    Not the user's scenario: the command line prints it on one line and exits with status 3
+    (docs/CONVENTIONS.md, "Exit codes").
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and what to do.
+    path : str, optional
+        The file or folder concerned.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None):
+        self.message = message
+        self.path = path
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        msg = self.message.replace("\n", " ")
+        return f"{self.path}: {msg}" if self.path else msg
+
+
+def os_error_text(exc: OSError) -> str:
+    """``PATH: cause`` of an OSError in plain words ("no space left on device")."""
+    cause = exc.strerror or (str(exc.args[0]) if exc.args else type(exc).__name__)
+    cause = str(cause).splitlines()[0] if str(cause) else type(exc).__name__
+    cause = cause[:1].lower() + cause[1:] if cause[:2] != cause[:2].upper() else cause
+    names = [str(n) for n in (exc.filename, exc.filename2) if n]
+    where = " -> ".join(names)
+    if not where and not exc.strerror:
+        # e.g. rasterio's RasterioIOError: the message is all there is
+        return str(exc).replace("\n", " ") or type(exc).__name__
+    return f"{where}: {cause}" if where else cause

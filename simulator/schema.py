@@ -12,8 +12,50 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 
+def _numeric(annotation) -> bool:
+    """int or float, alone or in Optional/Union (a union holding bool is not numeric)."""
+    import typing
+
+    if annotation in (int, float):
+        return True
+    if typing.get_origin(annotation) is Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(args) and bool not in args and all(a in (int, float) for a in args)
+    return False
+
+
+def _bool_where_number(annotation, value) -> bool:
+    """A YAML boolean (yes/no/on/off/true/false) given where the schema wants a number,
+    also inside a tuple, list or mapping of numbers."""
+    import typing
+
+    if isinstance(value, bool):
+        return _numeric(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return len(args) == 1 and _bool_where_number(args[0], value)
+    args = typing.get_args(annotation)
+    if origin in (tuple, list) and isinstance(value, (list, tuple)) and args:
+        kinds = args if origin is tuple and len(args) == len(value) else [args[0]] * len(value)
+        return any(_bool_where_number(a, v) for a, v in zip(kinds, value))
+    if origin is dict and isinstance(value, dict) and len(args) == 2:
+        return any(_bool_where_number(args[1], v) for v in value.values())
+    return False
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value, info):
+        # pydantic turns true into 1 for a number; a YAML 'yes' for width_km is a mistake
+        field = cls.model_fields.get(info.field_name)
+        if field is not None and _bool_where_number(field.annotation, value):
+            raise ValueError("a number is expected here, not a boolean (YAML reads yes, no, "
+                             "on, off, true and false as booleans)")
+        return value
 
 
 class RegionSpec(_Section):
@@ -51,7 +93,8 @@ class SyntheticPopulationSpec(_Section):
 
     total_people: int = Field(60000, ge=0, le=2_000_000_000, description="People in the region (exact).")
     settlements: int = Field(45, ge=0, le=5_000_000, description="Number of villages and towns.")
-    clusters: Optional[int] = Field(None, ge=1, description="Cluster parents (market towns); "
+    clusters: Optional[int] = Field(None, ge=1, le=5_000_000,
+                                    description="Cluster parents (market towns); "
                                                             "default settlements // 6.")
     cluster_radius_km: float = Field(4.0, gt=0, le=500, description="Spread of villages "
                                                                     "around their cluster [km].")
@@ -271,8 +314,12 @@ class PropagationSpec(_Section):
     diffraction_base: Literal["free_space", "rma_38901", "hata_1980", "cost231_hata"] = Field(
         "free_space", description="Model the knife-edge diffraction loss of "
         "'deygout'/'bullington' is added to ('delta_bullington' always uses free space).")
-    k_factor: float = Field(4.0 / 3.0, gt=0, le=100, description="Effective Earth radius "
-                            "factor for terrain profiles (4/3 standard atmosphere).")
+    k_factor: float = Field(
+        4.0 / 3.0, ge=0.5, le=100, description="Effective Earth radius factor for terrain "
+        "profiles (4/3: the standard atmosphere). k = 157 / (157 + dN/dh) with dN/dh the "
+        "refractivity gradient in N-units/km (ITU-R P.453, P.452): 0.5 is a gradient of "
+        "+157 N/km, strong sub-refraction beyond what radio planning assumes; 100 is almost "
+        "-157 N/km, an Earth that is flat for these distances.")
     max_profile_points: int = Field(128, ge=16, le=4096, description="Diffraction models: "
                                     "terrain profiles longer than this are resampled to this "
                                     "many points (cost per path bounded; see docs/models.md "
@@ -308,15 +355,15 @@ class TechnologySpec(_Section):
     """A technology from the catalogue, with optional changes."""
 
     base: str = "lte_900"
-    frequency_mhz: Optional[float] = Field(None, gt=0)
-    bandwidth_mhz: Optional[float] = Field(None, gt=0)
+    frequency_mhz: Optional[float] = Field(None, gt=0, le=100_000)
+    bandwidth_mhz: Optional[float] = Field(None, gt=0, le=100)
     dl_threshold_dbm: Optional[float] = Field(None, ge=-160, le=0)
     ue_tx_power_dbm: Optional[float] = Field(None, ge=-10, le=40)
     ue_antenna_gain_dbi: Optional[float] = Field(None, ge=-20, le=20)
     body_loss_db: Optional[float] = Field(None, ge=0, le=30)
     ue_noise_figure_db: Optional[float] = Field(None, ge=0, le=20)
     bs_noise_figure_db: Optional[float] = Field(None, ge=0, le=20)
-    ul_bandwidth_khz: Optional[float] = Field(None, gt=0, le=100000)
+    ul_bandwidth_khz: Optional[float] = Field(None, ge=1, le=100000)
     ul_required_sinr_db: Optional[float] = Field(None, ge=-20, le=40)
     dl_required_sinr_db: Optional[float] = Field(None, ge=-20, le=40)
 
@@ -376,8 +423,8 @@ class StationSpec(_Section):
     tx_power_dbm: Optional[float] = Field(None, ge=-10, le=70)
     antenna_gain_dbi: Optional[float] = Field(None, ge=-10, le=30)
     sectors: Optional[int] = Field(None, ge=1, le=12)
-    hpbw_h_deg: Optional[float] = Field(None, gt=0, le=360)
-    hpbw_v_deg: Optional[float] = Field(None, gt=0, le=180)
+    hpbw_h_deg: Optional[float] = Field(None, ge=1, le=360)
+    hpbw_v_deg: Optional[float] = Field(None, ge=1, le=180)
     downtilt_deg: Optional[float] = Field(None, ge=-20, le=30)
     feeder_loss_db: Optional[float] = Field(None, ge=0, le=20)
     power_draw_w: Optional[float] = Field(None, ge=0, le=100000)
@@ -653,9 +700,12 @@ class PowerSpec(_Section):
         None, description="Power for sites off the grid, all types; default each type's "
                           "catalogue default_power (or economics.station_costs.<type>.off_grid_power).")
     solar_yield_kwh_per_kwp_per_day: Optional[float] = Field(
-        None, gt=0, le=10, description="PV yield [kWh/kWp/day]" + _CAT)
+        None, ge=1.0, le=7.5, description="PV yield, long-term daily average [kWh/kWp/day]; "
+        "the Global Solar Atlas's PV output ranges from about 2 (cloudy high latitudes) to "
+        "about 6 (deserts), so 1-7.5 is accepted" + _CAT)
     solar_days_of_autonomy: Optional[float] = Field(
-        None, gt=0, le=30, description="Battery autonomy [days]" + _CAT)
+        None, ge=0.25, le=30, description="Battery autonomy [days] (at least a night: 0.25)"
+        + _CAT)
     diesel_fuel_price_usd_per_l: Optional[float] = Field(
         None, ge=0, le=100, description="Delivered diesel price [USD/l]" + _CAT)
 
@@ -904,8 +954,10 @@ _FIELD_MEANINGS = {
     "TechnologySpec": {
         "base": "Catalogue technology the changes apply to (simulator/data/"
                 "technologies.yaml).",
-        "frequency_mhz": "Carrier frequency [MHz].",
-        "bandwidth_mhz": "Channel bandwidth [MHz].",
+        "frequency_mhz": "Carrier frequency [MHz]; each propagation model checks its own "
+                         "range.",
+        "bandwidth_mhz": "Channel bandwidth [MHz]; LTE: 1.4, 3, 5, 10, 15 or 20 (3GPP TS "
+                         "36.101).",
         "dl_threshold_dbm": "Downlink signal a handset needs, before the fade margin [dBm] "
                             "(RSRP for LTE, RxLev for GSM).",
         "ue_tx_power_dbm": "Handset transmit power [dBm].",

@@ -1,7 +1,8 @@
 """Run many ``ruralsim`` command lines from one interpreter, each in a forked child.
 
 Usage: ``python tests/cli_batch.py jobs.json`` where jobs.json is a list of
-``{"argv": [...], "cwd": "...", "stdout": "file", "stderr": "file"}``; prints a JSON list of
+``{"argv": [...], "cwd": "...", "stdout": "file", "stderr": "file", "env": {...}}`` (``env``
+optional: variables set in the child); prints a JSON list of
 exit statuses. Each child behaves like ``python -m simulator.cli ARGV``: its own process
 (fresh state after the fork), stdout and stderr to the files, an uncaught exception prints
 its traceback and exits with status 1, as the interpreter does. Importing numpy, scipy,
@@ -21,6 +22,7 @@ MAX_CHILDREN = 2
 
 def _child(job) -> None:
     os.chdir(job["cwd"])
+    os.environ.update(job.get("env") or {})
     for fd, name in ((1, job["stdout"]), (2, job["stderr"])):
         f = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(f, fd)

@@ -193,3 +193,85 @@ def test_manifest_records_inputs_seed_version_and_outputs(tmp_path):
     for key in set(expected) - {"sites.existing_towers.0.file"}:
         assert m2["inputs"][key] == m["inputs"][key]
     assert m2["scenario_sha256"] == m["scenario_sha256"]
+
+
+# ------------------------------------------------------------------ the overwrite rules
+from simulator.errors import ScenarioError  # noqa: E402
+from simulator.io.outputs import atomic_folder, check_target, is_results_folder  # noqa: E402
+
+
+def _write_one(folder, name="a.txt", text="new"):
+    (folder / name).write_text(text)
+
+
+def test_atomic_folder_writes_a_manifest_and_follows_the_umask(tmp_path):
+    old = os.umask(0o002)
+    try:
+        with atomic_folder(tmp_path / "out", kind="plan") as f:
+            _write_one(f)
+    finally:
+        os.umask(old)
+    out = tmp_path / "out"
+    assert is_results_folder(out)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["tool"] == "ruralsim" and m["kind"] == "plan"
+    assert m["outputs"] == {"a.txt": hashlib.sha256(b"new").hexdigest()}
+    assert (out.stat().st_mode & 0o777) == 0o775       # not mkdtemp's 0700
+    assert ((out / "a.txt").stat().st_mode & 0o777) == 0o664
+
+
+def test_only_a_folder_of_this_tool_is_replaced(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "photo.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(ScenarioError, match="not a results folder written by ruralsim"):
+        with atomic_folder(docs, overwrite=True) as f:
+            _write_one(f)
+    assert sorted(p.name for p in docs.iterdir()) == ["photo.jpg"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ScenarioError, match="is a file"):
+        check_target(tmp_path / "file", overwrite=True)
+    (tmp_path / "link").symlink_to(docs)
+    with pytest.raises(ScenarioError, match="symbolic link"):
+        check_target(tmp_path / "link", overwrite=True)
+    # a results folder is replaced, an empty folder is used
+    with atomic_folder(tmp_path / "res") as f:
+        _write_one(f, text="one")
+    with atomic_folder(tmp_path / "res", overwrite=True) as f:
+        _write_one(f, text="two")
+    assert (tmp_path / "res" / "a.txt").read_text() == "two"
+    (tmp_path / "empty").mkdir()
+    with atomic_folder(tmp_path / "empty") as f:
+        _write_one(f)
+    assert is_results_folder(tmp_path / "empty")
+
+
+def test_a_folder_holding_the_inputs_is_never_replaced(tmp_path):
+    res = tmp_path / "res"
+    with atomic_folder(res) as f:
+        _write_one(f)
+    (res / "scenario-I-edit.yaml").write_text("name: x\n")
+    with pytest.raises(ScenarioError, match="holds .*scenario-I-edit.yaml"):
+        with atomic_folder(res, overwrite=True, protect=[res / "scenario-I-edit.yaml"]) as f:
+            _write_one(f)
+    assert (res / "scenario-I-edit.yaml").exists()
+
+
+def test_final_rename_rechecks_the_rule(tmp_path):
+    """Another run created the folder while this one computed: refused, nothing replaced."""
+    out = tmp_path / "out"
+    with pytest.raises(ScenarioError, match="created by another process"):
+        with atomic_folder(out) as f:
+            _write_one(f, text="mine")
+            with atomic_folder(out) as g:         # the other run, finishing first
+                _write_one(g, text="theirs")
+    assert (out / "a.txt").read_text() == "theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_failure_removes_the_parents_it_created(tmp_path):
+    with pytest.raises(RuntimeError):
+        with atomic_folder(tmp_path / "a" / "b" / "out") as f:
+            _write_one(f)
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []

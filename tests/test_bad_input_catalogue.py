@@ -1,8 +1,14 @@
 """A catalogue of bad inputs, each through the command line.
 
-Every case must give: exit status 2, exactly one line on stderr naming the file and the key
-(dotted path) or the line, a hint at the remedy or what is allowed, no traceback, and
-nothing written (no results folder, no hidden partial folder).
+Every case must give: its exit status (2 for a user's mistake, 3 when the machine cannot do
+it), exactly one line on stderr naming the file and the key (dotted path) or the line, a
+hint at the remedy or what is allowed, no traceback, and nothing written or changed: every
+file of the case's folder is the same, byte for byte, before and after (no results folder,
+no hidden partial folder), and nothing appears outside it.
+
+Every case of ``run`` or ``validate`` on a scenario is also run with the other command, which
+must refuse it with the same line (``validate`` makes every check ``run`` makes before
+computing: tests ``test_validate_and_run_agree``).
 
 The cases run once per module, each command line in its own forked process of one
 interpreter that imported the libraries once (tests/cli_batch.py), two at a time; each
@@ -76,13 +82,22 @@ PLAN = {"planning": {"max_sites": 2, "candidates": {"source": "grid", "spacing_k
 
 @dataclass
 class Case:
-    yaml: str | bytes | None
+    yaml: str | bytes | Callable[[Path], str] | None
     expect: list[str]
     cmd: str = "validate"
     files: dict[str, Callable[[Path], object]] = field(default_factory=dict)
-    err_file: str = "bad.yaml"      # the file the message must name
+    err_file: str | None = "bad.yaml"  # the file the message names ("" the folder, None none)
     where: str | None = "key"       # "key": expect[0] is the key; a regex; None: file level
     argv: Callable[[Path], list[str]] | None = None
+    code: int = 2                   # exit status
+    twin: bool | None = None        # run with the other of run/validate (None: when it can)
+    env: dict[str, str] | Callable[[Path], dict] | None = None  # "_cwd": "parent" runs there
+    escape: list[str] = field(default_factory=list)  # paths beside the folder: must not appear
+
+    def has_twin(self) -> bool:
+        if self.twin is not None:
+            return self.twin
+        return self.cmd in ("run", "validate") and self.argv is None and self.yaml is not None
 
 
 def _tif(builder, *post, **kw):
@@ -173,7 +188,7 @@ CASES: dict[str, Case] = {
     "bad_name": Case(scen(name="a b/c"), ["name", "pattern"]),
     "region_too_big_for_memory": Case(
         scen({"region": {"width_km": 3000, "height_km": 3000, "resolution_m": 5}}),
-        ["region.resolution_m", "memory"]),
+        ["region.resolution_m", "of memory"]),
     # ---- population ---------------------------------------------------------------------
     "zero_population": Case(scen({"population": {"synthetic": {"total_people": 0}}}),
                             ["population.synthetic.total_people", "no people", "give"]),
@@ -421,27 +436,284 @@ CASES: dict[str, Case] = {
                          str(d / "cmp")])[2]),
 }
 
+
+# ---- safety (issue 16): results folders, bounded inputs, plausible numbers ----------------
+# (block owned by the 'safety' work; other blocks add their own cases the same way)
+
+
+def _results_folder(p: Path) -> None:
+    """An earlier results folder of this tool (its manifest.json)."""
+    p.mkdir()
+    (p / "summary.json").write_text("{}")
+    (p / "manifest.json").write_text(json.dumps({"tool": "ruralsim", "kind": "results",
+                                                 "software_version": "0", "outputs": {}}))
+
+
+def _docs_folder(p: Path) -> None:
+    """Someone's folder of documents (no manifest)."""
+    p.mkdir()
+    (p / "photo.jpg").write_bytes(b"\xff\xd8\xff" + b"\x00" * 100)
+    (p / "letter.txt").write_text("dear ...")
+
+
+def _inputs_in(sub: str):
+    def make(d: Path) -> str:
+        return scen(raw_population(f"{sub}/pop.tif"))
+    return make
+
+
+def _pop_in_sub(p: Path) -> None:
+    p.mkdir()
+    (p / "manifest.json").write_text(json.dumps({"tool": "ruralsim", "outputs": {}}))
+    bf.population(p / "pop.tif")
+
+
+def _flow_list(n: int) -> str:
+    return "name: tiny\ndescription: x\nextra: [" + ",".join("0" * 1 for _ in range(n)) + "]\n"
+
+
+def _summary(change: dict):
+    def make(d: Path):
+        base = {"scenario": "r", "population_total": 10, "sites_existing": 0, "sites_new": 1,
+                "sites_by_type": {"macro": {"existing": 0, "new": 1}}, "people_covered": 5,
+                "people_newly_covered": 5, "people_covered_by_existing_sites": 0,
+                "people_connected": 1, "people_newly_connected": 1,
+                "people_connected_by_existing_sites": 0, "capex_usd": 1.0,
+                "opex_usd_per_year": 1.0, "tco_usd": 2.0, "npv_usd": -1.0,
+                "payback_years": None, "marginal_cost_per_person_covered_usd": 0.4,
+                "marginal_cost_per_person_connected_usd": 2.0,
+                "cost_per_person_covered_usd": 0.4, "cost_per_person_connected_usd": 2.0,
+                "co2_t_per_year_new_sites": 0.1, "horizon_years": 10, "discount_rate": 0.08}
+        for k, v in change.items():
+            if v is _DELETE:
+                base.pop(k)
+            else:
+                base[k] = v
+        (d / "res").mkdir()
+        text = json.dumps(base) if "nan" not in change else \
+            json.dumps(base).replace('"people_covered": 5', '"people_covered": NaN')
+        (d / "res" / "summary.json").write_text(text)
+    return make
+
+
+def _compare(d: Path) -> list[str]:
+    return ["compare", str(d / "res"), "--out", str(d / "cmp")]
+
+
+SAFETY_CASES: dict[str, Case] = {
+    # --overwrite replaces only a results folder of this tool, never what holds the inputs
+    "overwrite_the_scenario_folder": Case(
+        scen(), ["working folder", "never replaced"], cmd="run", err_file="", where=None,
+        twin=False, argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d),
+                                    "--overwrite"]),
+    "overwrite_the_scenario_folder_from_elsewhere": Case(
+        scen(), ["holds", "bad.yaml", "never replaced"], cmd="run", err_file="", where=None,
+        twin=False, argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d),
+                                    "--overwrite"], env={"_cwd": "parent"}),
+    "overwrite_the_inputs_folder": Case(
+        _inputs_in("data"), ["holds", "pop.tif", "never replaced"], cmd="run",
+        err_file="data", where=None, twin=False, files={"data": _pop_in_sub},
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / "data"), "--overwrite"]),
+    "overwrite_the_scenario_file": Case(
+        scen(), ["is a file", "never replaced"], cmd="run", where=None, twin=False,
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / "bad.yaml"),
+                        "--overwrite"]),
+    "overwrite_a_plain_file": Case(
+        scen(), ["is a file"], cmd="run", err_file="notes.txt", where=None, twin=False,
+        files={"notes.txt": _text("my notes")},
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / "notes.txt"),
+                        "--overwrite"]),
+    "overwrite_a_folder_of_documents": Case(
+        scen(), ["not a results folder written by ruralsim", "manifest.json"], cmd="run",
+        err_file="docs", where=None, twin=False, files={"docs": _docs_folder},
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / "docs"), "--overwrite"]),
+    "existing_results_without_overwrite": Case(
+        scen(), ["already exists", "--overwrite"], cmd="run", err_file="res", where=None,
+        twin=False, files={"res": _results_folder},
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / "res")]),
+    "out_is_a_symlink_to_documents": Case(
+        scen(), ["symbolic link", "docs"], cmd="run", err_file="link", where=None, twin=False,
+        files={"docs": _docs_folder, "link": lambda p: p.symlink_to("docs")},
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / "link"), "--overwrite"]),
+    "out_is_a_symlink_to_results": Case(
+        scen(), ["symbolic link"], cmd="run", err_file="link", where=None, twin=False,
+        files={"res": _results_folder, "link": lambda p: p.symlink_to("res")},
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / "link"), "--overwrite"]),
+    "out_is_a_dangling_symlink": Case(
+        scen(), ["symbolic link", "does not exist"], cmd="run", err_file="link", where=None,
+        twin=False, files={"link": lambda p: p.symlink_to("nowhere")},
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / "link")]),
+    "out_under_a_file": Case(
+        scen(), ["notes.txt is a file", "choose another --out"], cmd="run",
+        err_file="notes.txt/res", where=None, twin=False, files={"notes.txt": _text("x")},
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / "notes.txt" / "res")]),
+    "out_name_too_long": Case(
+        scen(), ["bytes", "choose a shorter --out"], cmd="run", err_file="r" * 240,
+        where=None, twin=False,
+        argv=lambda d: ["run", str(d / "bad.yaml"), "--out", str(d / ("r" * 240))]),
+    "out_dot": Case(scen(), ["working folder"], cmd="run", err_file="", where=None, twin=False,
+                    argv=lambda d: ["run", str(d / "bad.yaml"), "--out", ".", "--overwrite"]),
+    "plan_over_the_scenario_folder": Case(
+        scen(PLAN), ["working folder"], cmd="plan", err_file="", where=None, twin=False,
+        argv=lambda d: ["plan", str(d / "bad.yaml"), "--out", str(d), "--overwrite"]),
+    "plan_over_documents": Case(
+        scen(PLAN), ["not a plan folder written by ruralsim"], cmd="plan", err_file="docs",
+        where=None, twin=False, files={"docs": _docs_folder},
+        argv=lambda d: ["plan", str(d / "bad.yaml"), "--out", str(d / "docs"),
+                        "--overwrite"]),
+    "compare_over_a_file": Case(
+        scen(), ["is a file"], cmd="compare", err_file="notes.txt", where=None, twin=False,
+        files={"notes.txt": _text("x")},
+        argv=lambda d: ["compare", str(d / "bad.yaml"), "--out", str(d / "notes.txt"),
+                        "--overwrite"]),
+    "compare_over_its_input": Case(
+        scen(), ["holds", "bad.yaml"], cmd="compare", err_file="", where=None, twin=False,
+        env={"_cwd": "parent"},
+        argv=lambda d: ["compare", str(d / "bad.yaml"), "--out", str(d), "--overwrite"]),
+    "make_samples_into_documents": Case(
+        None, ["not a samples folder written by ruralsim"], cmd="make-samples",
+        err_file="docs", where=None, files={"docs": _docs_folder},
+        argv=lambda d: ["make-samples", str(d / "docs"), "--overwrite"]),
+    "make_samples_into_a_nonempty_folder": Case(
+        None, ["already exists", "--overwrite"], cmd="make-samples", err_file="docs",
+        where=None, files={"docs": _docs_folder},
+        argv=lambda d: ["make-samples", str(d / "docs")]),
+    "make_samples_under_a_file": Case(
+        None, ["is a file"], cmd="make-samples", err_file="notes.txt/s", where=None,
+        files={"notes.txt": _text("x")},
+        argv=lambda d: ["make-samples", str(d / "notes.txt" / "s")]),
+    # outputs.dir from a scenario file may not leave the working folder on its own
+    "outputs_dir_absolute": Case(
+        lambda d: scen({"outputs": {"dir": str(d / "abs-out")}}),
+        ["outputs.dir", "outside the working folder", "--allow-outputs-dir"], cmd="run",
+        twin=True, argv=lambda d: ["run", str(d / "bad.yaml")]),
+    "outputs_dir_dotdot": Case(
+        lambda d: scen({"outputs": {"dir": f"../{d.name}-escaped"}}),
+        ["outputs.dir", "outside the working folder"], cmd="run", twin=True,
+        escape=["outputs_dir_dotdot-escaped"], argv=lambda d: ["run", str(d / "bad.yaml")]),
+    "outputs_dir_tilde": Case(
+        scen({"outputs": {"dir": "~/ruralsim-results"}}), ["outputs.dir", "--out"],
+        cmd="run", twin=True, env=lambda d: {"HOME": str(d / "home")},
+        argv=lambda d: ["run", str(d / "bad.yaml")]),
+    "plan_outputs_dir_absolute": Case(
+        lambda d: scen({"outputs": {"dir": str(d / "abs-out")}, **PLAN}), ["outputs.dir"],
+        cmd="plan", argv=lambda d: ["plan", str(d / "bad.yaml")]),
+    # numbers: booleans, physically sensible ranges, what run would refuse
+    "width_is_yes": Case(scen({"region": {"width_km": True}}).replace("true", "yes"),
+                         ["region.width_km", "not a boolean"]),
+    "centre_with_a_boolean": Case(scen({"region": {"centre_lon_lat": [True, -6.0]}}),
+                                  ["region.centre_lon_lat", "not a boolean"]),
+    "count_is_on": Case(scen().replace("count: 1", "count: on"),
+                        ["sites.new.0.count", "not a boolean"]),
+    "k_factor_tiny": Case(scen(propagation={"k_factor": 1e-9}),
+                          ["propagation.k_factor", "greater than or equal to 0.5"]),
+    "solar_yield_tiny": Case(scen(power={"solar_yield_kwh_per_kwp_per_day": 1e-300}),
+                             ["power.solar_yield_kwh_per_kwp_per_day", "greater than"]),
+    "beamwidth_tiny": Case(scen(stations={"ruralstar_pro": {"hpbw_h_deg": 1e-300}}),
+                           ["stations.ruralstar_pro.hpbw_h_deg", "greater than"]),
+    "clusters_absurd": Case(scen({"population": {"synthetic": {"clusters": 10**12}}}),
+                            ["population.synthetic.clusters", "less than"]),
+    "bandwidth_not_in_the_lte_table": Case(
+        scen(technology={"base": "lte_900", "bandwidth_mhz": 7}),
+        ["technology.bandwidth_mhz", "not one of", "allowed"]),
+    # input files are bounded: regular files only, sizes
+    "pattern_file_dev_zero": Case(
+        scen(stations={"ruralstar_pro": {"pattern_file": "/dev/zero"}}),
+        ["stations.ruralstar_pro.pattern_file", "not a regular file"]),
+    "pattern_file_too_large": Case(
+        scen(stations={"ruralstar_pro": {"pattern_file": "big.msi"}}),
+        ["stations.ruralstar_pro.pattern_file", "at most"],
+        files={"big.msi": _text("NAME x\n" + "COMMENT " + "x" * 2_000_000 + "\n")}),
+    "boundary_is_a_device": Case(scen({"region": {"boundary": "/dev/zero"}}),
+                                 ["region.boundary", "not a regular file"]),
+    "pattern_file_is_a_folder": Case(
+        scen(stations={"ruralstar_pro": {"pattern_file": "pat"}}),
+        ["stations.ruralstar_pro.pattern_file", "give"],
+        files={"pat": lambda p: p.mkdir()}),
+    "scenario_dev_zero": Case(None, ["not a file"], err_file="/dev/zero", where=None,
+                              argv=lambda d: ["validate", "/dev/zero"]),
+    "scenario_too_large": Case("name: tiny\ndescription: " + "x" * (5 * 2**20) + "\n",
+                               ["MB", "at most 4 MB"], where=None),
+    "scenario_too_many_values": Case(_flow_list(250_000), ["more than 200,000 values"],
+                                     where=LINE),
+    "scenario_nested_too_deep": Case("name: tiny\nx: " + "[" * 100 + "]" * 100 + "\n",
+                                     ["nested"], where=LINE),
+    # compare checks every summary.json it reads
+    "compare_summary_missing_key": Case(
+        None, ["people_covered", "required but missing"], cmd="compare",
+        err_file="res/summary.json", files={"": _summary({"people_covered": _DELETE})},
+        argv=_compare),
+    "compare_summary_string": Case(
+        None, ["people_covered", "not a whole number"], cmd="compare",
+        err_file="res/summary.json", files={"": _summary({"people_covered": "many"})},
+        argv=_compare),
+    "compare_summary_nan": Case(
+        None, ["NaN", "run the scenario again"], cmd="compare",
+        err_file="res/summary.json", where=None, files={"": _summary({"nan": 1})},
+        argv=_compare),
+    "compare_summary_negative_count": Case(
+        None, ["people_connected", "whole number >= 0"], cmd="compare",
+        err_file="res/summary.json", files={"": _summary({"people_connected": -3})},
+        argv=_compare),
+    "compare_summary_share_out_of_range": Case(
+        None, ["discount_rate", "0..1"], cmd="compare",
+        err_file="res/summary.json", files={"": _summary({"discount_rate": 8})},
+        argv=_compare),
+    # the command line itself
+    "unknown_option": Case(scen(), ["unrecognized arguments", "--help"], cmd="run",
+                           err_file=None, where=None, twin=False,
+                           argv=lambda d: ["run", str(d / "bad.yaml"), "--no-such-option"]),
+}
+CASES.update(SAFETY_CASES)
+
 REMEDY = re.compile(r"allowed|should|must|give|use |set |pass |choose|check|needs|assign|"
                     r"greater than|less than|remove|run the scenario|expected|relative to|"
                     r"lower|change|pattern|valid ", re.I)
 
 
-def _prepare(name: str, root: Path) -> tuple[Path, list[str]]:
+def _prepare(name: str, root: Path, cmd: str | None = None) -> tuple[Path, list[str]]:
+    """The case's folder and command line (``cmd``: another command, for the twin)."""
     case = CASES[name]
     d = root / name
     d.mkdir()
     if case.yaml is not None:
+        text = case.yaml(d) if callable(case.yaml) else case.yaml
         p = d / "bad.yaml"
-        p.write_bytes(case.yaml if isinstance(case.yaml, bytes) else case.yaml.encode())
+        p.write_bytes(text if isinstance(text, bytes) else text.encode())
     for fname, make in case.files.items():
         make(d / fname)
-    if case.argv is not None:
+    cmd = cmd or case.cmd
+    if case.argv is not None and cmd == case.cmd:
         argv = case.argv(d)
-    elif case.cmd in ("run", "plan"):
-        argv = [case.cmd, str(d / "bad.yaml"), "--out", str(d / "out")]
+    elif cmd in ("run", "plan"):
+        argv = [cmd, str(d / "bad.yaml"), "--out", str(d / "out")]
     else:
-        argv = [case.cmd, str(d / "bad.yaml")]
+        argv = [cmd, str(d / "bad.yaml")]
     return d, argv
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every entry under ``folder``: a file's SHA-256, a link's target, 'dir' for a folder
+    (symbolic links are not followed)."""
+    import hashlib
+
+    out = {}
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            p = Path(top) / name
+            rel = str(p.relative_to(folder))
+            if p.is_symlink():
+                out[rel] = "link:" + os.readlink(p)
+            elif p.is_dir():
+                out[rel] = "dir"
+            else:
+                out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def _env(case: Case, d: Path) -> dict:
+    env = case.env(d) if callable(case.env) else case.env
+    return dict(env or {})
 
 
 ENV = dict(os.environ, PYTHONWARNINGS="error", MPLBACKEND="Agg")
@@ -464,23 +736,30 @@ class Outcome:
 def outcomes(tmp_path_factory):
     """Every case prepared, then run (tests/cli_batch.py); {name: (folder, before, outcome)}."""
     root = tmp_path_factory.mktemp("catalogue")
+    twins = tmp_path_factory.mktemp("catalogue-twins")
     logs = tmp_path_factory.mktemp("catalogue-logs")
-    prepared, jobs = {}, []
-    for name in CASES:
-        d, argv = _prepare(name, root)
-        before = sorted(str(p.relative_to(d)) for p in d.rglob("*"))
-        prepared[name] = (d, argv, before)
-        jobs.append({"argv": argv, "cwd": str(d), "stdout": str(logs / f"{name}.out"),
-                     "stderr": str(logs / f"{name}.err")})
+    prepared, jobs, keys = {}, [], []
+    for name, case in CASES.items():
+        runs = [(name, root, None)]
+        if case.has_twin():
+            runs.append((name + "@twin", twins, "validate" if case.cmd == "run" else "run"))
+        for key, where, cmd in runs:
+            d, argv = _prepare(name, where, cmd)
+            prepared[key] = (d, argv, snapshot(d))
+            env = _env(case, d)
+            cwd = d.parent if env.pop("_cwd", None) == "parent" else d
+            jobs.append({"argv": argv, "cwd": str(cwd), "stdout": str(logs / f"{key}.out"),
+                         "stderr": str(logs / f"{key}.err"), "env": env})
+            keys.append(key)
     (logs / "jobs.json").write_text(json.dumps(jobs))
     proc = subprocess.run([sys.executable, str(Path(__file__).with_name("cli_batch.py")),
                            str(logs / "jobs.json")], capture_output=True, text=True, env=ENV,
-                          timeout=600)
+                          timeout=900)
     assert proc.returncode == 0, proc.stderr
     codes = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {n: (prepared[n][0], prepared[n][2],
-                Outcome(code, (logs / f"{n}.out").read_text(), (logs / f"{n}.err").read_text()))
-            for n, code in zip(CASES, codes)}
+    return {k: (prepared[k][0], prepared[k][2],
+                Outcome(code, (logs / f"{k}.out").read_text(), (logs / f"{k}.err").read_text()))
+            for k, code in zip(keys, codes)}
 
 
 @pytest.mark.parametrize("name", ["yaml_duplicate_key", "pop_raster_truncated",
@@ -504,13 +783,14 @@ def test_bad_input(name, outcomes):
     case = CASES[name]
     d, before, proc = outcomes[name]
     err = proc.stderr
-    assert proc.returncode == 2, f"exit {proc.returncode}\n{proc.stdout}\n{err}"
+    assert proc.returncode == case.code, f"exit {proc.returncode}\n{proc.stdout}\n{err}"
     assert "Traceback" not in err
     lines = err.rstrip("\n").split("\n")
     assert len(lines) == 1, err
     line = lines[0]
     assert line.startswith("ruralsim: error: "), line
-    assert str(d / case.err_file) in line, line
+    if case.err_file is not None:
+        assert str(d / case.err_file) in line, line
     if case.where == "key":
         key = case.expect[0]
         assert re.search(r"(^|: |line \d+: )" + re.escape(key) + r"(:| \(|$)", line) or \
@@ -520,8 +800,36 @@ def test_bad_input(name, outcomes):
     for fragment in case.expect:
         assert fragment in line, f"{fragment!r} missing from: {line}"
     assert REMEDY.search(line), f"no remedy / allowed hint: {line}"
-    after = sorted(str(p.relative_to(d)) for p in d.rglob("*"))
-    assert after == before, f"something was written: {set(after) - set(before)}"
+    after = snapshot(d)
+    assert after == before, f"something was written or changed: " \
+        f"{sorted(set(after.items()) ^ set(before.items()))}"
+    for rel in case.escape:
+        assert not (d.parent / rel).exists(), f"written outside the case folder: {rel}"
+    assert not [p for p in d.parent.iterdir() if p.name.startswith(f".{d.name}.")]
+
+
+TWINS = [n for n, c in CASES.items() if c.has_twin()]
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_validate_and_run_agree(name, outcomes):
+    """validate refuses whatever run refuses before computing, with the same line, and run
+    refuses whatever validate refuses (issue 15: validate = run's checks)."""
+    d, _, one = outcomes[name]
+    d2, before, other = outcomes[name + "@twin"]
+    assert one.returncode == 2 and other.returncode == 2, \
+        f"{CASES[name].cmd}: exit {one.returncode}; the other: exit {other.returncode}\n" \
+        f"{other.stdout}\n{other.stderr}"
+    # the memory available is read live by each process: compare the rest
+    line = re.sub(r"[\d,.]+ GB", "N GB", one.stderr.strip().replace(str(d.parent), "<root>"))
+    line2 = re.sub(r"[\d,.]+ GB", "N GB",
+                   other.stderr.strip().replace(str(d2.parent), "<root>"))
+    assert line2 == line
+    assert snapshot(d2) == before
+
+
+def test_twins_cover_the_scenario_cases():
+    assert len(TWINS) >= 60
 
 
 def test_tower_rows_outside_the_region_are_skipped_and_counted(tmp_path):

@@ -345,7 +345,8 @@ def test_compare_writes_csv_png_and_prints_table(tmp_path):
         assert int(row["people_connected"]) <= int(row["people_covered"])
     png = (out / "comparison.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "comparison.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "comparison.png",
+                                                     "manifest.json"]
     # existing outputs are kept unless --overwrite
     again = _cli(["compare", str(a), "--out", str(out)], tmp_path)
     assert again.returncode == 2 and "--overwrite" in again.stderr

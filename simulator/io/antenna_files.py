@@ -23,7 +23,11 @@ import numpy as np
 
 from simulator.radio.antenna import DBD_TO_DBI, TabulatedPattern
 
-__all__ = ["parse_msi", "read_msi"]
+__all__ = ["MAX_PATTERN_BYTES", "parse_msi", "read_msi"]
+
+#: Largest pattern file read [bytes]. An MSI file with 1-degree cuts is about 10 kB, with
+#: 0.1-degree cuts about 120 kB.
+MAX_PATTERN_BYTES = 1 * 2**20
 
 _KNOWN = {"NAME", "MAKE", "FREQUENCY", "H_WIDTH", "V_WIDTH", "FRONT_TO_BACK", "GAIN", "TILT",
           "ELECTRICAL_TILT", "POLARIZATION", "COMMENT", "HORIZONTAL", "VERTICAL"}
@@ -177,11 +181,22 @@ def read_msi(path):
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the file is not a readable MSI file (binary content, missing blocks, bad
-        numbers), naming the file and line.
+        If the file is not a regular file (a folder, a device such as /dev/zero, a pipe), is
+        larger than :data:`MAX_PATTERN_BYTES`, or is not a readable MSI file (binary content,
+        missing blocks, bad numbers), naming the file and line.
     """
+    import stat
+
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        _fail(os.fspath(path), 0, "not a regular file (a folder, device or pipe)")
+    if st.st_size > MAX_PATTERN_BYTES:
+        _fail(os.fspath(path), 0, f"{st.st_size:,} bytes; a pattern file is at most "
+                                  f"{MAX_PATTERN_BYTES:,}")
     with open(path, "rb") as fh:
-        data = fh.read()
+        data = fh.read(MAX_PATTERN_BYTES + 1)
+    if len(data) > MAX_PATTERN_BYTES:
+        _fail(os.fspath(path), 0, f"larger than {MAX_PATTERN_BYTES:,} bytes")
     if b"\x00" in data:
         _fail(os.fspath(path), 0, "binary content (NUL bytes)")
     try:

@@ -16,24 +16,21 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from ..errors import ScenarioError
-from .results import atomic_folder
+from .outputs import atomic_folder, protected_paths, results_dir
 
 
-def default_plan_dir(scenario) -> Path:
-    """``<outputs.dir>-plan`` or ``results/<name>-plan``."""
-    if scenario.outputs.dir:
-        return Path(f"{scenario.outputs.dir.rstrip('/')}-plan")
-    return Path("results") / f"{scenario.name}-plan"
+def default_plan_dir(scenario, *, allow_outputs_dir: bool = True) -> Path:
+    """``<outputs.dir>-plan`` or ``results/<name>-plan`` (the rule of
+    :func:`simulator.io.outputs.results_dir`)."""
+    return results_dir(scenario, allow_outputs_dir=allow_outputs_dir, suffix="-plan")
 
 
 def save_plan(result, out_dir=None, *, overwrite: bool = False) -> Path:
-    """Write the plan's outputs into ``out_dir`` (default :func:`default_plan_dir`)."""
+    """Write the plan's outputs into ``out_dir`` (default :func:`default_plan_dir`), under
+    the rules of :func:`simulator.io.outputs.atomic_folder`."""
     out = Path(out_dir) if out_dir is not None else default_plan_dir(result.scenario)
-    if out.exists() and not overwrite:
-        raise ScenarioError("plan folder already exists; pass --overwrite (overwrite=True) "
-                            "to replace it, or choose another --out", file=str(out))
-    with atomic_folder(out, overwrite=overwrite) as tmp:
+    with atomic_folder(out, overwrite=overwrite, protect=protected_paths(result.scenario),
+                       kind="plan", what="plan folder") as tmp:
         _write_all(result, tmp)
     return out
 
@@ -64,7 +61,7 @@ def chosen_sites_frame(result):
 
 def write_marginal_curve_csv(result, path: Path) -> None:
     """One row per method and number of sites (from 0): people, objective and cost."""
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["method", "sites", "site_name", "station_type", "people_added",
                     "cumulative_people", "cumulative_objective", "cumulative_cost_usd"])
@@ -81,7 +78,8 @@ def write_marginal_curve_csv(result, path: Path) -> None:
 
 def _write_all(result, folder: Path) -> None:
     frame = chosen_sites_frame(result).to_crs("EPSG:4326")
-    (folder / "chosen_sites.geojson").write_text(frame.to_json(drop_id=True, indent=1))
+    (folder / "chosen_sites.geojson").write_text(frame.to_json(drop_id=True, indent=1),
+                                                 encoding="utf-8")
     planned = result.planned_scenario()
     header = (f"# {planned.name}: written by 'ruralsim plan' from {result.scenario.name}.\n"
               f"# The chosen sites are the 'placement: list' groups at the end of sites.new;\n"
@@ -89,9 +87,10 @@ def _write_all(result, folder: Path) -> None:
               f"{result.summary['people_covered_after_plan']:,} people.\n")
     (folder / "planned_scenario.yaml").write_text(
         header + yaml.safe_dump(planned.model_dump(mode="json", exclude={"planning"}),
-                                sort_keys=False))
+                                sort_keys=False), encoding="utf-8")
     write_marginal_curve_csv(result, folder / "marginal_curve.csv")
-    (folder / "plan_summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+    (folder / "plan_summary.json").write_text(json.dumps(result.summary, indent=2) + "\n",
+                                              encoding="utf-8")
 
     # a Figure without pyplot: no global backend switch, nothing left open
     from matplotlib.figure import Figure

@@ -1,16 +1,9 @@
 """Writing a ScenarioResult to a results folder, atomically.
 
-Everything is written into a hidden temporary folder beside the target
-(``.NAME.partial-PID-XXXX``) and renamed into place only when complete, so a failed or
-killed run never leaves a half-written folder that looks like a result; an existing folder
-is replaced only with ``overwrite=True`` (moved aside to ``.NAME.old-PID-XXXX``, the new one
-renamed in, the old one deleted).
-
-A process killed with SIGKILL cannot clean up. The next save to the same target does: it
-deletes ``.NAME.partial-PID-*`` and ``.NAME.old-PID-*`` folders whose process PID is no longer
-running, and if the target is missing while such an ``.old`` folder holds it (killed between
-the two renames of an overwrite), it first moves the earlier results back. Folders of a live
-process (another run writing the same target) are left alone.
+The folder is written by :func:`simulator.io.outputs.atomic_folder` (re-exported here with
+``clean_stale`` and ``stale_folders``): a hidden temporary folder renamed into place when
+complete, an existing folder replaced only with ``overwrite=True`` and only if it is a results
+folder of this tool, leftovers of killed runs cleaned up; the rules are in that module.
 
 ``manifest.json`` records what produced the numbers: scenario hash and file checksum, seed,
 software and library versions, the size and SHA-256 of every input file the scenario
@@ -19,20 +12,18 @@ references (taken when the run started), and the SHA-256 of every output file.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError  # noqa: F401 - re-exported for older imports
 from .exports import write_map_files
+from .outputs import (atomic_folder, clean_stale, protected_paths, results_dir,  # noqa: F401
+                      stale_folders)
 from .rasters import raster_categories, region_writer, write_geotiff
 from .vectors import write_sites_geojson
 
@@ -53,8 +44,8 @@ def _flatten(d: dict, prefix: str = "") -> list[tuple[str, object]]:
 def write_summary(summary: dict, folder: Path) -> None:
     # allow_nan=False: a NaN or infinity in a headline number is a bug, never written
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False,
-                                                    allow_nan=False) + "\n")
-    with open(folder / "summary.csv", "w", newline="") as fh:
+                                                    allow_nan=False) + "\n", encoding="utf-8")
+    with open(folder / "summary.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["key", "value"])
         w.writerows(_flatten(summary))
@@ -69,8 +60,8 @@ def _sha256(path: Path) -> str:
 
 
 def default_out_dir(result) -> Path:
-    s = result.scenario
-    return Path(s.outputs.dir) if s.outputs.dir else Path("results") / s.name
+    # one rule for every command: simulator.io.outputs.results_dir
+    return results_dir(result.scenario, allow_outputs_dir=True)
 
 
 def save_result(result, out_dir=None, *, overwrite: bool = False, maps: bool | None = None) -> Path:
@@ -95,83 +86,9 @@ def save_result(result, out_dir=None, *, overwrite: bool = False, maps: bool | N
     """
     out = Path(out_dir) if out_dir is not None else default_out_dir(result)
     maps = result.scenario.outputs.maps if maps is None else maps
-    with atomic_folder(out, overwrite=overwrite) as tmp:
+    with atomic_folder(out, overwrite=overwrite, protect=protected_paths(result.scenario)) as tmp:
         _write_all(result, tmp, maps)
     return out
-
-
-@contextlib.contextmanager
-def atomic_folder(out: Path | str, *, overwrite: bool = False):
-    """Yield a hidden temporary folder beside ``out``; rename it to ``out`` on success.
-
-    On any exception (including KeyboardInterrupt) the temporary folder is removed and
-    ``out`` is left as it was, so a failed run never leaves a half-written results folder.
-    An existing ``out`` is refused (ScenarioError) unless ``overwrite``.
-    """
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise ScenarioError("results folder already exists; pass --overwrite (overwrite=True) "
-                            "to replace it, or choose another --out", file=str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale(out)
-    if out.exists() and not overwrite:  # restored from an interrupted overwrite
-        raise ScenarioError("results folder already exists; pass --overwrite (overwrite=True) "
-                            "to replace it, or choose another --out", file=str(out))
-    pid = os.getpid()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{pid}-", dir=out.parent))
-    try:
-        yield tmp
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{pid}-", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
-def stale_folders(out: Path) -> list[Path]:
-    """Hidden ``.NAME.partial-PID-*`` / ``.NAME.old-PID-*`` folders of dead processes."""
-    out = Path(out)
-    if not out.parent.is_dir():
-        return []
-    found = []
-    for p in sorted(out.parent.iterdir()):
-        for kind in ("partial", "old"):
-            prefix = f".{out.name}.{kind}-"
-            if p.name.startswith(prefix) and p.is_dir():
-                pid = p.name[len(prefix):].split("-", 1)[0]
-                if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-                    found.append(p)
-    return found
-
-
-def clean_stale(out: Path) -> list[Path]:
-    """Remove what killed saves to ``out`` left behind; restore an interrupted overwrite.
-
-    Returns the folders removed.
-    """
-    out = Path(out)
-    stale = stale_folders(out)
-    for p in stale:
-        if ".old-" in p.name and not out.exists() and (p / out.name).is_dir():
-            os.replace(p / out.name, out)
-    for p in stale:
-        shutil.rmtree(p, ignore_errors=True)
-    return stale
 
 
 def _versions() -> dict:
@@ -291,7 +208,7 @@ def _write_all(result, folder: Path, maps: bool) -> None:
     write_sites_geojson(result, folder / "sites.geojson")
     s = result.scenario
     (folder / "scenario.yaml").write_text(
-        yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False))
+        yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
     figures = {}
     if maps:
         figures = draw_figures(result)
@@ -322,4 +239,5 @@ def write_manifest(scenario, summary: dict, folder: Path, *, input_files=None) -
         "libraries": _versions(),
         "outputs": {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()},
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
+                                          encoding="utf-8")

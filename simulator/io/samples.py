@@ -160,16 +160,21 @@ def sample_towers(rng) -> list[dict]:
 
 
 def make_samples(folder, *, seed: int = 2024, overwrite: bool = False) -> dict[str, Path]:
-    """Write the sample files (see the module docstring) into ``folder``.
+    """Write the sample files (see the module docstring) into ``folder``, atomically.
+
+    The files are written into a hidden temporary folder beside ``folder`` and renamed into
+    place when all are complete (:func:`simulator.io.outputs.atomic_folder`), so a failure
+    (a full disk) or an interrupt never leaves a truncated ``population.tif``.
 
     Parameters
     ----------
     folder : path-like
-        Created if missing.
+        A new or empty folder (created with its parents if missing).
     seed : int
         Seed for the made-up people, relief, boundary and towers.
     overwrite : bool
-        Replace existing sample files; otherwise an existing one is an error.
+        Replace an existing samples folder written by this tool (its ``manifest.json``);
+        otherwise an existing non-empty folder is an error.
 
     Returns
     -------
@@ -178,19 +183,25 @@ def make_samples(folder, *, seed: int = 2024, overwrite: bool = False) -> dict[s
 
     Raises
     ------
-    FileExistsError
-        A sample file exists and ``overwrite`` is False (nothing is written).
+    ScenarioError
+        ``folder`` exists and is not empty (without ``overwrite``), or is not a folder this
+        tool may replace (nothing is written).
     """
     import rasterio
     from affine import Affine
 
+    from .outputs import atomic_folder
+
     folder = Path(folder)
     paths = {name: folder / name for name in SAMPLE_FILES}
-    clash = [p for p in paths.values() if p.exists()]
-    if clash and not overwrite:
-        raise FileExistsError(f"{clash[0]} exists; pass overwrite=True (--overwrite) to "
-                              "replace the sample files")
-    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_folder(folder, overwrite=overwrite, kind="samples", what="samples folder",
+                       ) as tmp:
+        _write_samples(tmp, seed, rasterio, Affine)
+    return paths
+
+
+def _write_samples(folder: Path, seed: int, rasterio, Affine) -> None:
+    paths = {name: folder / name for name in SAMPLE_FILES}
     rng = np.random.default_rng(seed)
     people, (west, north, nrows, ncols) = sample_population(rng)
     transform = Affine(_RES_DEG, 0.0, west, 0.0, -_RES_DEG, north)
@@ -210,12 +221,12 @@ def make_samples(folder, *, seed: int = 2024, overwrite: bool = False) -> dict[s
         "features": [{"type": "Feature", "properties": {"name": "Sample district"},
                       "geometry": {"type": "Polygon",
                                    "coordinates": [[[round(float(a), 6), round(float(b), 6)]
-                                                    for a, b in ring]]}}]}, indent=1) + "\n")
+                                                    for a, b in ring]]}}]}, indent=1) + "\n",
+        encoding="utf-8")
     from .towers import OPENCELLID_COLUMNS
 
-    with open(paths["towers.csv"], "w", newline="") as fh:
+    with open(paths["towers.csv"], "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=OPENCELLID_COLUMNS)
         w.writeheader()
         w.writerows(sample_towers(rng))
-    paths["sample-district.yaml"].write_text(SCENARIO_TEXT)
-    return paths
+    paths["sample-district.yaml"].write_text(SCENARIO_TEXT, encoding="utf-8")

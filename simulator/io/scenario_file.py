@@ -143,30 +143,123 @@ def parse_scenario(data: Any, path: Path | str = "<scenario>", root_node=None) -
     return scenario
 
 
-def load_scenario(path: Path | str) -> Scenario:
-    """Read and validate a scenario YAML file.
+#: Largest scenario file read [bytes]: a scenario is a few kB; a planned scenario with
+#: thousands of listed sites a few hundred kB.
+MAX_BYTES = 4 * 2**20
+#: Deepest nesting of YAML collections accepted (a scenario nests about 6 deep).
+MAX_DEPTH = 64
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml's C parser where built
+
+
+def _count_events(text: str, path: Path) -> None:
+    """Refuse, before any node is built, a document that would expand to more than
+    :data:`MAX_NODES` values (aliases counted at every use) or nest deeper than
+    :data:`MAX_DEPTH`: one pass over the parser's events (the C parser where available)."""
+    anchors: dict[str, int] = {}
+    open_: list[list] = []        # [anchor or None, nodes so far] per open collection
+    total = 0
+
+    def add(n: int, mark) -> None:
+        nonlocal total
+        total += n
+        for frame in open_:
+            frame[1] += n
+        if total > MAX_NODES:
+            raise ScenarioError(f"the YAML expands to more than {MAX_NODES:,} values "
+                                "(aliases counted at every use); allowed: a plain scenario "
+                                "mapping", file=str(path),
+                                key=f"line {mark.line + 1}" if mark else None)
+
+    for ev in yaml.parse(text, Loader=_Loader):
+        if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            add(1, ev.start_mark)
+            open_.append([ev.anchor, 0])
+            if len(open_) > MAX_DEPTH:
+                raise ScenarioError(f"YAML nested more than {MAX_DEPTH} levels deep; allowed: "
+                                    "a plain scenario mapping", file=str(path),
+                                    key=f"line {ev.start_mark.line + 1}")
+        elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, n = open_.pop()
+            if anchor is not None:
+                anchors[anchor] = n + 1
+        elif isinstance(ev, yaml.ScalarEvent):
+            add(1, ev.start_mark)
+            if ev.anchor is not None:
+                anchors[ev.anchor] = 1
+        elif isinstance(ev, yaml.AliasEvent):
+            # an alias to an anchor still open is recursive: the composer refuses it
+            add(anchors.get(ev.anchor, 1), ev.start_mark)
+
+
+def read_scenario_text(path: Path) -> str:
+    """The text of a scenario file: a regular file of at most :data:`MAX_BYTES`, UTF-8.
 
     Raises
     ------
     ScenarioError
-        Missing or unreadable file, YAML syntax error, or a schema violation.
+        Missing, not a regular file (a folder, a device such as /dev/zero, a pipe), too
+        large, unreadable or not UTF-8.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError("file not found; check the path of the scenario YAML file"
-                            if not path.exists() else
-                            "not a file; give the path of a scenario YAML file", file=str(path))
+    import stat
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); allowed: a "
-                            "scenario YAML file saved as UTF-8", file=str(path)) from None
+        st = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError("file not found; check the path of the scenario YAML file",
+                            file=str(path)) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file ({exc.strerror or exc}); check the path "
+                            "and its permissions", file=str(path)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError("not a file; give the path of a scenario YAML file (a regular "
+                            "file, not a folder, device or pipe)", file=str(path))
+    if st.st_size > MAX_BYTES:
+        raise ScenarioError(f"the file is {st.st_size / 2**20:,.1f} MB; a scenario is at most "
+                            f"{MAX_BYTES // 2**20} MB of YAML (give large lists of sites as a "
+                            "CSV file: sites.existing_towers, planning.candidates.file)",
+                            file=str(path))
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(f"cannot read the file ({exc.strerror or exc}); check its "
                             "permissions", file=str(path)) from None
+    if len(data) > MAX_BYTES:   # grew while being read
+        raise ScenarioError(f"the file is larger than {MAX_BYTES // 2**20} MB; a scenario is "
+                            "at most that", file=str(path))
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); allowed: a "
+                            "scenario YAML file saved as UTF-8", file=str(path)) from None
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Bounded before anything is built: a regular file of at most :data:`MAX_BYTES`, whose
+    parser events (libyaml's C parser where available) expand to at most :data:`MAX_NODES`
+    values nested at most :data:`MAX_DEPTH` deep; then composed and constructed once.
+
+    Raises
+    ------
+    ScenarioError
+        Missing or unreadable file, too large, YAML syntax error, or a schema violation.
+    """
+    path = Path(path).expanduser()
+    text = read_scenario_text(path)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        _count_events(text, path)
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            _refuse_duplicate_keys(root, path)
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -174,12 +267,11 @@ def load_scenario(path: Path | str) -> Scenario:
                             "(spaces, not tabs), colons, brackets and quotes there",
                             file=str(path), key=where) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"YAML error: {exc}; allowed: a YAML mapping of scenario keys",
-                            file=str(path)) from None
+        raise ScenarioError(f"YAML error: {str(exc).splitlines()[0] if str(exc) else exc}; "
+                            "allowed: a YAML mapping of scenario keys", file=str(path)) from None
     except RecursionError:
         raise ScenarioError("YAML nested too deeply; allowed: a YAML mapping of scenario keys",
                             file=str(path)) from None
-    _refuse_duplicate_keys(root, path)
     return parse_scenario(data, path, root)
 
 

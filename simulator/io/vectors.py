@@ -53,7 +53,7 @@ def write_sites_geojson(result, path: Path | str) -> Path:
     """Write the sites as GeoJSON in WGS 84 (RFC 7946), with projected x_m/y_m kept."""
     path = Path(path)
     frame = round_lonlat(sites_frame(result).to_crs("EPSG:4326"))
-    path.write_text(frame.to_json(drop_id=True, indent=1))
+    path.write_text(frame.to_json(drop_id=True, indent=1), encoding="utf-8")
     return path
 
 

@@ -56,8 +56,10 @@ class TerrainMethod:
         ``n_points`` valid).  ITM is evaluated along whole rays instead
         (:func:`~simulator.radio.propagation.itm.itm_p2p_rays_loss_db`).
 
-        ``deygout``/``bullington``: the method on the profile minus the method on the
-        straight chord between its end points (>= 0), plus ``base``.
+        ``deygout``/``bullington``: the method on the profile over the effective Earth minus
+        the method on the straight chord between its end points over a flat Earth (>= 0:
+        :func:`~simulator.radio.propagation.diffraction.terrain_excess_loss_db`), plus
+        ``base``.
         ``delta_bullington``: the complete delta-Bullington loss (vertical polarisation,
         P.1812's average land ground), plus ``base``; no chord is subtracted, its
         spherical-Earth term already stands for smooth ground."""
@@ -69,13 +71,11 @@ class TerrainMethod:
 
             return delta_bullington_loss_db(elev, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
                                             k_factor=self.k_factor, n_points=n_points) + base
-        fn = diffraction.deygout_loss_db if self.name == "deygout" else \
-            diffraction.bullington_loss_db
-        kw = dict(k_factor=self.k_factor, n_points=n_points)
-        terrain = fn(elev, spacing_m, h_tx_m, h_rx_m, frequency_mhz, **kw)
-        smooth = fn(_chord_profiles(elev, n_points), spacing_m, h_tx_m, h_rx_m, frequency_mhz,
-                    **kw)
-        excess = np.maximum(terrain - smooth, 0.0)
+        # the terrain and the Earth's bulge beyond a flat smooth path (the bulge is in no
+        # base model): diffraction.terrain_excess_loss_db
+        excess = diffraction.terrain_excess_loss_db(self.name, elev, spacing_m, h_tx_m, h_rx_m,
+                                                    frequency_mhz, k_factor=self.k_factor,
+                                                    n_points=n_points)
         return excess + base
 
 

@@ -84,10 +84,10 @@ def execute(scenario, *, executor=None, sink: str = "memory", out_dir=None,
     mode = "memory" if memory else "tiled"
     if out_dir is not None:
         out_dir = Path(out_dir)
-        if not memory and out_dir.exists() and not overwrite:
-            raise ScenarioError("results folder already exists; pass --overwrite "
-                                "(overwrite=True) to replace it, or choose another --out",
-                                file=str(out_dir))
+        if not memory:
+            from ..io.outputs import check_target, protected_paths
+
+            check_target(out_dir, overwrite=overwrite, protect=protected_paths(scenario))
     pre = prepare(scenario, mode=mode)
     timings = dict(pre.timings_s)
     grid, tech, sites, p = pre.grid, pre.technology, pre.sites, scenario.propagation
@@ -210,9 +210,10 @@ def execute(scenario, *, executor=None, sink: str = "memory", out_dir=None,
         if memory:
             out_sink = MemorySink(grid.shape, windows)
         elif out_dir is not None:
-            from ..io.results import atomic_folder
+            from ..io.outputs import atomic_folder, protected_paths
 
-            folder = stack.enter_context(atomic_folder(out_dir, overwrite=overwrite))
+            folder = stack.enter_context(atomic_folder(out_dir, overwrite=overwrite,
+                                                       protect=protected_paths(scenario)))
             if rasters:
                 from ..io.streaming import block_size_for
 
@@ -417,7 +418,7 @@ def write_tiled_outputs(result: ScenarioResult, folder: Path, *, maps: bool) -> 
     write_sites_geojson(result, folder / "sites.geojson")
     s = result.scenario
     (folder / "scenario.yaml").write_text(
-        yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False))
+        yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
     maps_info = None
     figures = {}
     note = None
@@ -460,7 +461,7 @@ def write_tiled_outputs(result: ScenarioResult, folder: Path, *, maps: bool) -> 
             "note": ("maps drawn from the rasters, coarsened for display; numbers exact "
                      "(summary.json)" if maps_info else "no maps drawn (--no-maps, "
                      "outputs.maps: false or no rasters)")}
-    (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     write_manifest(s, result.summary, folder, input_files=result.input_files)
 
 

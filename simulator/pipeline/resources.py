@@ -27,20 +27,19 @@ Time: about 1 microsecond per cell for the area models, plus, for terrain models
 per profile sample of each site's disc (7 us for Deygout/Bullington, 10 us for
 delta-Bullington, 2 us for ITM).
 
-The check compares the memory estimate with the memory available now (``MemAvailable``
-of /proc/meminfo, a cgroup limit if lower, else ``os.sysconf``); the caller can inject the
-available memory, so the check is testable. A tiled run's estimate
-(:func:`estimate_for_scenario` with ``mode="tiled"``) is the driver's region-sized part
-(the people, the DEM, one site of the site pass); :func:`choose_mode` switches to tiles
-when the in-memory estimate does not fit, instead of refusing.
+The check compares the memory estimate with the memory available now (the smallest of
+``MemAvailable``, the process's ``ulimit -v`` / ``-d`` room and its memory cgroup's room:
+:func:`available_memory_bytes`); the caller can inject the available memory, so the check
+is testable. A tiled run's estimate (:func:`estimate_for_scenario` with ``mode="tiled"``)
+is the driver's region-sized part (the people, the DEM, one site of the site pass);
+:func:`choose_mode` switches to tiles when the in-memory estimate does not fit, instead of
+refusing.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import ScenarioError
 from ..radio.propagation._itm_rays import BATCH_SAMPLES as ITM_BATCH_SAMPLES
@@ -182,40 +181,16 @@ def terrain_site_bytes(n_cells: int, *, model: str, resolution_m: float,
     return int(batch * TERRAIN_BYTES_PER_POINT[model] + samples * 40)
 
 
-def _read_int(path: str) -> int | None:
-    try:
-        text = Path(path).read_text().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
 def available_memory_bytes() -> int | None:
     """Memory a new allocation can get now [bytes], or None when it cannot be told.
 
-    ``MemAvailable`` of /proc/meminfo (Linux), lowered to the room left under a cgroup v2
-    limit (``memory.max - memory.current``) when one is set; else free physical pages from
-    ``os.sysconf``.
+    The smallest of ``MemAvailable``, ``RLIMIT_AS`` / ``RLIMIT_DATA`` minus what the process
+    already uses, and the room under the process's own memory cgroup (v1 or v2, found from
+    ``/proc/self/cgroup``, ancestors included): :mod:`simulator.pipeline.memory_limits`.
     """
-    avail = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                avail = int(line.split()[1]) * 1024
-                break
-    except (OSError, ValueError, IndexError):
-        avail = None
-    limit, current = (_read_int("/sys/fs/cgroup/memory.max"),
-                      _read_int("/sys/fs/cgroup/memory.current"))
-    if limit is not None and current is not None:
-        room = max(limit - current, 0)
-        avail = room if avail is None else min(avail, room)
-    if avail is None:
-        try:
-            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):
-            return None
-    return int(avail)
+    from .memory_limits import available_memory_bytes as _available_now
+
+    return _available_now()
 
 
 def scenario_sites(scenario) -> int:

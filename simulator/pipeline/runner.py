@@ -370,73 +370,17 @@ def make_terrain(scenario: Scenario, grid: Grid) -> tuple[np.ndarray | None, lis
 
 def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
              mode: str = "memory") -> None:
-    """Every check a run makes before computing, without computing.
+    """Every check a run makes before computing that needs no input file's content
+    (:func:`simulator.pipeline.checks.check_scenario`; ``ruralsim validate`` also reads the
+    inputs: :func:`simulator.pipeline.checks.check_run`).
 
     ``available_memory_bytes`` overrides the memory the resource guard compares its
-    estimate with (default: what the system reports; see :mod:`simulator.pipeline.resources`).
-    ``mode`` is the run's: "memory" (:func:`run`), "tiled"
-    (:func:`simulator.pipeline.distributed.run_tiled`) or "auto" (what ``ruralsim run``
-    would choose, :func:`simulator.pipeline.resources.choose_mode`); the memory check is
-    :func:`simulator.pipeline.resources.check_resources` for that mode, the one estimator
-    every caller uses.
+    estimate with; ``mode`` is the run's: "memory", "tiled" or "auto" (what ``ruralsim run``
+    would choose, :func:`simulator.pipeline.resources.choose_mode`).
     """
-    from .resources import check_resources, choose_mode
+    from .checks import check_scenario
 
-    grid = make_grid(scenario)
-    syn = scenario.population.synthetic
-    if syn is not None and syn.total_people == 0:
-        raise ScenarioError("the region has no people, so there is nothing to cover; give "
-                            "total_people > 0", file=_src(scenario),
-                            key="population.synthetic.total_people", value=0)
-    tech = make_technology(scenario)
-    stations = make_stations(scenario)
-    for status in ("existing", "new"):
-        for g, group in enumerate(getattr(scenario.sites, status)):
-            if group.station not in stations:
-                raise ScenarioError(f"unknown station type; allowed: {', '.join(stations)}",
-                                    file=_src(scenario), key=f"sites.{status}.{g}.station",
-                                    value=group.station)
-    for t, spec in enumerate(scenario.sites.existing_towers):
-        _check_radio_map(scenario, spec, f"sites.existing_towers.{t}", stations)
-        _check_file(scenario, spec.file, f"sites.existing_towers.{t}.file", "tower file")
-    if scenario.region.boundary is not None:
-        _check_file(scenario, scenario.region.boundary, "region.boundary", "boundary file")
-    if scenario.population.raster is not None:
-        _check_file(scenario, scenario.population.raster.file, "population.raster.file",
-                    "population raster")
-    if scenario.terrain != "flat" and scenario.terrain.raster is not None:
-        _check_file(scenario, scenario.terrain.raster.file, "terrain.raster.file", "DEM file")
-    check_applicability(scenario, path_loss_model(scenario), tech, stations)
-    p = scenario.propagation
-    if p.model in TERRAIN_MODELS and scenario.terrain == "flat":
-        raise ScenarioError(f"propagation model '{p.model}' works on terrain profiles; give "
-                            "terrain: {synthetic: {...}} or terrain: {raster: {file: dem.tif}}",
-                            file=_src(scenario), key="propagation.model", value=p.model)
-    if p.model in PROFILE_MODELS:
-        used = {g.station for grp in (scenario.sites.existing, scenario.sites.new) for g in grp}
-        heights = [stations[s].height_m for s in used if s in stations]
-        lo_f, hi_f = (20.0, 20000.0) if p.model == "itm" else (30.0, 100000.0)
-        if not lo_f <= tech.frequency_mhz <= hi_f:
-            raise ScenarioError(f"frequency_mhz {tech.frequency_mhz:g} MHz is outside "
-                                f"{p.model}'s valid range {lo_f:g}-{hi_f:g} MHz",
-                                file=_src(scenario), key="propagation.model", value=p.model)
-        for h in heights + [p.ue_height_m]:
-            if p.model == "itm" and not 0.5 <= h <= 3000.0:
-                raise ScenarioError(f"antenna height {h:g} m is outside ITM's valid range "
-                                    "0.5-3000 m", file=_src(scenario), key="propagation.model",
-                                    value=p.model)
-    from .clutter import check_clutter
-
-    check_clutter(scenario, tech)
-    resolve_parameters(scenario, stations)
-    if mode == "auto":
-        mode = choose_mode(scenario, "auto", available_bytes=available_memory_bytes)
-    check_resources(scenario, n_cells=grid.n_cells, available_bytes=available_memory_bytes,
-                    mode=mode)
-    if grid.n_cells > 400_000_000:
-        raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
-                            "(400 million); use a coarser region.resolution_m",
-                            file=_src(scenario), key="region.resolution_m")
+    check_scenario(scenario, available_memory_bytes=available_memory_bytes, mode=mode)
 
 
 def input_files(scenario: Scenario) -> dict[str, Path]:

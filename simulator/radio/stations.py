@@ -96,7 +96,7 @@ class Technology:
 
 
 def _read_catalogue(filename: str) -> dict[str, dict]:
-    text = resources.files("simulator.data").joinpath(filename).read_text()
+    text = resources.files("simulator.data").joinpath(filename).read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 
