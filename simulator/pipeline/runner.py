@@ -398,10 +398,18 @@ def path_loss_model(scenario: Scenario, delta_h_m: float = 90.0) -> PathLossMode
         name = "free_space"
     elif name == "itm":
         name = "itm_area"
+    if p.itm.terrain_irregularity_m is not None:
+        delta_h_m = p.itm.terrain_irregularity_m
+    cal = p.calibration
     return PathLossModel(name=name, environment=p.environment, city_size=p.city_size,
                          rma_condition=p.rma_condition,
                          check_parameters=not p.extrapolate_parameters, delta_h_m=delta_h_m,
-                         itm=tuple(_itm_kwargs(scenario).items()))
+                         itm=tuple(_itm_kwargs(scenario).items()),
+                         free_space_floor=p.free_space_floor,
+                         cost231_mobile_correction=p.cost231_mobile_correction,
+                         calibration_offset_db=cal.offset_db if cal else 0.0,
+                         calibration_slope_db_per_decade=cal.slope_db_per_decade if cal else 0.0,
+                         calibration_reference_m=cal.reference_distance_m if cal else 1000.0)
 
 
 def terrain_method(scenario: Scenario, base: PathLossModel):
@@ -478,7 +486,8 @@ def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
         _check_file(scenario, scenario.terrain.raster.file, "terrain.raster.file", "DEM file")
     check_applicability(scenario, path_loss_model(scenario), tech, stations)
     p = scenario.propagation
-    if p.model in TERRAIN_MODELS and scenario.terrain == "flat":
+    if p.model in TERRAIN_MODELS and scenario.terrain == "flat" and not (
+            p.model == "itm_area" and p.itm.terrain_irregularity_m is not None):
         raise ScenarioError(f"propagation model '{p.model}' works on terrain profiles; give "
                             "terrain: {synthetic: {...}} or terrain: {raster: {file: dem.tif}}",
                             file=_src(scenario), key="propagation.model", value=p.model)
