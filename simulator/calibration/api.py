@@ -342,9 +342,8 @@ def fit_points(points: PointTable, *, per=None, method: str = "least_squares",
                reference_distance_m: float = 1000.0) -> Correction:
     """:func:`~simulator.calibration.fit.fit_correction` on a point table."""
     floor_res = points.sign * (points.predicted - points.floor_dbm)
-    routes_with_misses = set(points.route[points.censored].tolist())
-    truncated = (~points.censored & np.isfinite(points.floor_dbm)
-                 & ~np.isin(points.route, list(routes_with_misses)))
+    # received samples whose misses are not in the file were drawn from above the floor
+    truncated = ~points.censored & np.isfinite(points.floor_dbm) & ~points.misses_recorded
     return fit_correction(points.loss_residual_db, points.distance_m,
                           groups=_groups(points, per), per=per, censored=points.censored,
                           floor_residual_db=floor_res, truncated=truncated, method=method,
@@ -524,8 +523,8 @@ def _calibrated_scenario(comp: Comparison, corr: Correction, cv: dict, dcorr, op
         # re-express the old correction at the new reference distance
         offset += old.slope_db_per_decade * (np.log10(corr.reference_distance_m)
                                              - np.log10(old.reference_distance_m))
-    cal = {"model": scen.propagation.model, "offset_db": round(float(offset), 4),
-           "slope_db_per_decade": round(float(slope), 4),
+    cal = {"model": scen.propagation.model, "offset_db": float(offset),
+           "slope_db_per_decade": float(slope),
            "reference_distance_m": corr.reference_distance_m}
     for key, val, hi, skey in (("sigma_db", corr.sigma_db, 20.0, "shadowing_sigma_db"),
                                ("correlation_distance_m", dcorr, 10000.0,

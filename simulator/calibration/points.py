@@ -66,6 +66,8 @@ class PointTable:
         Land-cover class at the point (None until the scenario has clutter).
     line : numpy.ndarray of int
         Line (or feature) of the measurement file.
+    misses_recorded : numpy.ndarray of bool
+        The file says whether this sample's route records misses (its ``censored`` field).
     transmitters : dict
         Per transmitter name: ``x_m``, ``y_m``, ``height_m``, ``frequency_mhz``, ``source``
         (``scenario`` or ``table``).
@@ -93,9 +95,11 @@ class PointTable:
     clutter_class: np.ndarray | None = None
     transmitters: dict = field(default_factory=dict)
     crs: str = ""
+    misses_recorded: np.ndarray | None = None
 
     _ARRAYS = ("measured", "predicted", "censored", "floor_dbm", "distance_m", "x_m", "y_m",
-               "transmitter", "route", "route_type", "order", "floor_decided", "peer", "line")
+               "transmitter", "route", "route_type", "order", "floor_decided", "peer", "line",
+               "misses_recorded")
 
     def __len__(self) -> int:
         return len(self.measured)
@@ -232,10 +236,13 @@ def _sample_dem(dem, grid, x, y):
     from scipy import ndimage
 
     res = grid.resolution_m
-    col = (np.asarray(x) - grid.x_min_m) / res - 0.5
-    row = (grid.y_max_m - np.asarray(y)) / res - 0.5
-    return ndimage.map_coordinates(dem, [row, col], order=1, mode="nearest", output=np.float64,
-                                   prefilter=False)
+    x = np.asarray(x, float)
+    shape = x.shape
+    col = (np.atleast_1d(x) - grid.x_min_m) / res - 0.5
+    row = (grid.y_max_m - np.atleast_1d(np.asarray(y, float))) / res - 0.5
+    out = ndimage.map_coordinates(dem, [row, col], order=1, mode="nearest", output=np.float64,
+                                  prefilter=False)
+    return out.reshape(shape) if shape else out[0]
 
 
 def _profiles(dem, grid, tx: _Tx, x, y, d, max_points: int | None):
@@ -457,7 +464,8 @@ def predict_points(prepared, meas: Measurements, table: TransmitterTable | None 
                      transmitter=names.astype(str), route=m.route.astype(str),
                      route_type=m.route_type.astype(str), order=m.order, line_of_sight=los,
                      floor_decided=decided, peer=m.peer, line=m.line,
-                     clutter_class=clutter_class, transmitters=info, crs=grid.crs)
+                     clutter_class=clutter_class, transmitters=info, crs=grid.crs,
+                     misses_recorded=m.misses_recorded | cens)
     warnings = []
     if skipped["outside_region"]:
         warnings.append(f"{skipped['outside_region']} of {len(meas)} samples are outside the "

@@ -21,8 +21,11 @@ optional
     ``route`` (samples of one drive or walk; default: the file name), ``route_type``
     (e.g. urban, highway: statistics are split by it), ``time`` (orders the samples of a
     route; ISO 8601 or a number), ``rx_height_m`` (receiver height above ground [m];
-    default ``propagation.ue_height_m``), ``censored`` (true: the signal was below the
-    receiver's floor and the value is that floor or empty), ``floor_dbm`` (the receiver's
+    default ``propagation.ue_height_m``), ``censored`` (``true``: not received, the signal
+    was below the receiver's floor and the value is that floor or empty; ``false``:
+    received, on a route where misses are recorded; empty or no column: received, misses
+    not recorded, so with a known floor the censored fit treats the sample as drawn from
+    above the floor only, "truncated"), ``floor_dbm`` (the receiver's
     sensitivity floor for this sample [dBm]), ``peer_prediction`` (another tool's
     prediction of the same quantity, compared on the same points). Other columns are ignored.
 
@@ -120,6 +123,9 @@ class Measurements:
     rx_height_m : numpy.ndarray
         NaN where not given (the scenario's ``ue_height_m`` applies) [m].
     censored : numpy.ndarray of bool
+    misses_recorded : numpy.ndarray of bool
+        The ``censored`` field was given (true or false): misses on this sample's route
+        are in the file.
     floor_dbm : numpy.ndarray
         NaN where not given [dBm].
     peer : numpy.ndarray
@@ -149,6 +155,7 @@ class Measurements:
     floor_dbm: np.ndarray
     peer: np.ndarray
     line: np.ndarray
+    misses_recorded: np.ndarray = None
     where: str = "line"
     rows_read: int = 0
     skipped: dict = field(default_factory=dict)
@@ -156,7 +163,7 @@ class Measurements:
     has_column: dict = field(default_factory=dict)
 
     _ARRAYS = ("lon", "lat", "value", "transmitter", "route", "route_type", "order",
-               "rx_height_m", "censored", "floor_dbm", "peer", "line")
+               "rx_height_m", "censored", "floor_dbm", "peer", "line", "misses_recorded")
 
     def __len__(self) -> int:
         return len(self.value)
@@ -369,7 +376,7 @@ def read_measurements(path, *, value_column: str | None = None, kind: str | None
     unit = UNIT[kind]
     n_cols = len(header)
     out = {k: [] for k in ("lon", "lat", "value", "transmitter", "route", "route_type", "time",
-                           "rx_height_m", "censored", "floor_dbm", "peer", "line")}
+                           "rx_height_m", "censored", "floor_dbm", "peer", "line", "recorded")}
     skipped_missing = 0
     route_default = path.stem
     for r, (line, cells) in enumerate(rows):
@@ -417,6 +424,7 @@ def read_measurements(path, *, value_column: str | None = None, kind: str | None
         out["rx_height_m"].append(_parse_float(path, cell("rx_height_m"), "rx_height_m", lab,
                                                lo=0.0, hi=3000.0, unit="m"))
         out["censored"].append(censored)
+        out["recorded"].append(cens_text != "")
         out["floor_dbm"].append(floor)
         out["peer"].append(_parse_float(path, cell("peer_prediction"), "peer_prediction", lab))
         out["line"].append(line)
@@ -435,7 +443,8 @@ def read_measurements(path, *, value_column: str | None = None, kind: str | None
         rx_height_m=np.asarray(out["rx_height_m"], float),
         censored=np.asarray(out["censored"], bool),
         floor_dbm=np.asarray(out["floor_dbm"], float), peer=np.asarray(out["peer"], float),
-        line=np.asarray(out["line"], np.int64), where=where, rows_read=len(rows),
+        line=np.asarray(out["line"], np.int64),
+        misses_recorded=np.asarray(out["recorded"], bool), where=where, rows_read=len(rows),
         skipped={"missing_value": skipped_missing}, sha256=sha256_of(path),
         has_column={c: c in col for c in OPTIONAL_COLUMNS})
     # rows of a route in time order (stable: equal times keep the file order)
@@ -567,10 +576,11 @@ def karst_lora_tables(folder) -> dict:
     so each gateway is a transmitter of the table (at its position and height, with the
     mobile's power and the gateway's gain and loss) and each packet a sample at the mobile's
     position (2 m), with the mobile's gain and feeder loss on the receiving side: the link
-    budget is the author's, only the roles are swapped. A gateway column left empty
-    (``NULL``) in a row of the mobile's positions is a packet this gateway did not log: a
-    censored sample below :data:`KARST_FLOOR_DBM` (the README: only packets above the
-    receiver's sensitivity were logged). Rows of ``analyze.csv`` give the author's
+    budget is the author's, only the roles are swapped. In a file logging several gateways,
+    a gateway column left empty (``NULL``) in a row of the mobile's positions is a packet
+    this gateway did not log: a censored sample below :data:`KARST_FLOOR_DBM` (the README:
+    only packets above the receiver's sensitivity were logged); a file with one gateway's
+    column holds only the packets it heard (misses not recorded: ``censored`` left empty). Rows of ``analyze.csv`` give the author's
     SPLAT!/ITM prediction of the same sample (``peer_prediction``). The six-week fixed link
     (no positions in its file) is returned apart, as a time series.
 
@@ -614,6 +624,9 @@ def karst_lora_tables(folder) -> dict:
                      "transmitter": "Sv. Katarina"}
             continue
         peer = _karst_peer(data.parent / "analyze.csv")
+        # a file of positions with several gateways' columns records which did not hear
+        # a packet; a file with one gateway's column holds only packets it heard
+        recorded = len(node_cols) > 1
         for r in rows:
             lat, lon = int(r["latitudeI"]) / 1e7, int(r["longitudeI"]) / 1e7
             for c in node_cols:
@@ -630,11 +643,16 @@ def karst_lora_tables(folder) -> dict:
                                                         math.nan))
                 if text:
                     meas["rssi_dbm"].append(float(text))
-                    meas["censored"].append(False)
-                    meas["floor_dbm"].append(math.nan)
-                else:  # a position sent that this gateway did not log
+                    # misses are recorded where the file logs several gateways' columns
+                    meas["censored"].append(False if recorded else None)
+                    meas["floor_dbm"].append(KARST_FLOOR_DBM)
+                elif recorded:  # a position sent that this gateway did not log
                     meas["rssi_dbm"].append(math.nan)
                     meas["censored"].append(True)
+                    meas["floor_dbm"].append(KARST_FLOOR_DBM)
+                else:
+                    meas["rssi_dbm"].append(math.nan)
+                    meas["censored"].append(None)
                     meas["floor_dbm"].append(KARST_FLOOR_DBM)
     return {"measurements": meas, "transmitters": trans, "fixed_link": fixed}
 

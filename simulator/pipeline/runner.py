@@ -691,6 +691,7 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     sites, warnings = make_sites(scenario, grid, pop, stations, placed=tower_sites)
     sites = tower_sites.concat(sites)
     warnings = terrain_warnings + warnings
+    warnings += _floor_warnings(scenario, model, method, tech, stations, sites, grid)
     required, margin = required_signal_dbm(scenario, tech)
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
@@ -703,6 +704,20 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
                     sites=sites, warnings=warnings, required_dbm=required, margin_db=margin,
                     params=params, channel=channel, timings_s=timings,
                     input_files=checksums)
+
+
+def _floor_warnings(scenario, model, method, tech, stations, sites, grid) -> list[str]:
+    """Where the free-space floor decides the loss (propagation.free_space_floor)."""
+    from ..radio.propagation.models import free_space_floor_warnings
+
+    base = model if method is None else method.base
+    if method is not None and method.name not in ("deygout", "bullington"):
+        return []
+    types = sorted(set(sites.station))
+    return free_space_floor_warnings(
+        base, tech.frequency_mhz, {t: stations[t].height_m for t in types},
+        {t: sites.station.count(t) for t in types}, scenario.propagation.ue_height_m,
+        grid.area_km2, scenario.propagation.max_range_km * 1000.0)
 
 
 def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,
