@@ -17,7 +17,7 @@ SITES = [(f"site-{i}{j}", -6500.0 + 6500.0 * i + 300.0 * j, -6500.0 + 6500.0 * j
 
 
 def scenario_dict(model="hata_1980", *, width_km=20.0, terrain="flat", resolution_m=100.0,
-                  **propagation):
+                  sites=True, **propagation):
     """A 20 x 20 km scenario with nine named macro sites (omni) at known positions."""
     to_ll = Transformer.from_crs(EPSG, "EPSG:4326", always_xy=True)
     cx, cy = Transformer.from_crs("EPSG:4326", EPSG, always_xy=True).transform(*CENTRE)
@@ -25,7 +25,7 @@ def scenario_dict(model="hata_1980", *, width_km=20.0, terrain="flat", resolutio
     for name, dx, dy in SITES:
         lon, lat = to_ll.transform(cx + dx, cy + dy)
         positions.append({"name": name, "lon": float(lon), "lat": float(lat)})
-    return {
+    out = {
         "name": "synthetic-truth", "seed": 3,
         "region": {"centre_lon_lat": list(CENTRE), "crs": EPSG, "width_km": width_km,
                    "height_km": width_km, "resolution_m": resolution_m},
@@ -40,6 +40,9 @@ def scenario_dict(model="hata_1980", *, width_km=20.0, terrain="flat", resolutio
         "economics": {"station_costs": {"tower": {"base": "macro"}}},
         "outputs": {"maps": False, "report": False},
     }
+    if not sites:
+        del out["sites"]
+    return out
 
 
 def write_scenario(path, data) -> str:
