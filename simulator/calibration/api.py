@@ -397,9 +397,9 @@ def cross_validate(points: PointTable, *, folds_by: str = "route", folds: int = 
 
 def calibrate(scenario, measurements, *, transmitters=None, value_column: str | None = None,
               kind: str | None = None, floor_dbm: float | None = None, per: str | None = None,
-              censored_fit: bool = False, fit_slope: bool = True, folds_by: str = "route",
-              folds: int = 5, segment_m: float = 1000.0, max_lag_m: float = 1000.0,
-              reference_distance_m: float = 1000.0) -> Calibration:
+              censored_fit: bool = False, fit_slope: bool = True, shrink: bool = True,
+              folds_by: str = "route", folds: int = 5, segment_m: float = 1000.0,
+              max_lag_m: float = 1000.0, reference_distance_m: float = 1000.0) -> Calibration:
     """Compare, fit a correction, cross-validate it and build the calibrated scenario.
 
     Parameters
@@ -414,6 +414,8 @@ def calibrate(scenario, measurements, *, transmitters=None, value_column: str | 
         least squares.
     fit_slope : bool
         Fit the distance slope K2 (False: offsets only).
+    shrink : bool
+        Shrink per-group offsets toward their pooled mean (False: plain per-group means).
     folds_by : {"route", "transmitter"}
         What a fold holds out: pieces of routes ``segment_m`` long, or whole transmitters.
     folds : int
@@ -440,7 +442,7 @@ def calibrate(scenario, measurements, *, transmitters=None, value_column: str | 
                    value_column=value_column, kind=kind, floor_dbm=floor_dbm)
     pts = comp.points
     method = "censored" if censored_fit else "least_squares"
-    opts = dict(per=per, method=method, fit_slope=fit_slope,
+    opts = dict(per=per, method=method, fit_slope=fit_slope, shrink=shrink,
                 reference_distance_m=reference_distance_m)
     try:
         corr = fit_points(pts, **opts)

@@ -569,6 +569,20 @@ def write_table_csv(path, columns: dict) -> Path:
 KARST_FLOOR_DBM = -131.0
 
 
+def omni_vertical_hpbw_deg(gain_dbi: float) -> float:
+    """Vertical half-power beam width of an omnidirectional antenna of a given gain [deg].
+
+    McDonald's approximation of the directivity of an omnidirectional antenna,
+    ``D = 101 / (HPBW - 0.0027 HPBW^2)`` (HPBW in degrees; D. M. Pozar, "Directivity of
+    omnidirectional antennas", IEEE Antennas and Propagation Magazine 35(5), 1993,
+    pp. 50-51), solved for HPBW. It gives 78 deg for a half-wave dipole (2.15 dBi, as
+    measured), 35 deg at 5 dBi, 24 deg at 6.5 dBi. Gains at or below 2.15 dBi return the
+    dipole's 78 deg.
+    """
+    d = 10.0 ** (max(float(gain_dbi), 2.15) / 10.0)
+    return float((1.0 - math.sqrt(1.0 - 4.0 * 0.0027 * 101.0 / d)) / (2.0 * 0.0027))
+
+
 def karst_lora_tables(folder) -> dict:
     """The Karst LoRa set (KomelT/rf-site-planner ``analyze/``) in the generic format.
 
@@ -576,7 +590,10 @@ def karst_lora_tables(folder) -> dict:
     so each gateway is a transmitter of the table (at its position and height, with the
     mobile's power and the gateway's gain and loss) and each packet a sample at the mobile's
     position (2 m), with the mobile's gain and feeder loss on the receiving side: the link
-    budget is the author's, only the roles are swapped. In a file logging several gateways,
+    budget is the author's, only the roles are swapped. A gateway's stated gain (5 or
+    6.5 dBi, an omnidirectional antenna) implies a vertical beam
+    (:func:`omni_vertical_hpbw_deg`), given to the table as ``hpbw_v_deg`` with an omni
+    horizontal pattern; the mobile's own pattern is not modelled. In a file logging several gateways,
     a gateway column left empty (``NULL``) in a row of the mobile's positions is a packet
     this gateway did not log: a censored sample below :data:`KARST_FLOOR_DBM` (the README:
     only packets above the receiver's sensitivity were logged); a file with one gateway's
@@ -596,7 +613,7 @@ def karst_lora_tables(folder) -> dict:
     gws = {g["node_id"]: g for g in params["rx_sites"]}
     trans = {"name": [], "lon": [], "lat": [], "height_m": [], "frequency_mhz": [],
              "tx_power_dbm": [], "tx_gain_dbi": [], "tx_loss_db": [], "rx_gain_dbi": [],
-             "rx_loss_db": [], "sensitivity_dbm": []}
+             "rx_loss_db": [], "hpbw_h_deg": [], "hpbw_v_deg": [], "sensitivity_dbm": []}
     for g in params["rx_sites"]:
         trans["name"].append(g["name"])
         trans["lon"].append(g["lon"])
@@ -608,6 +625,8 @@ def karst_lora_tables(folder) -> dict:
         trans["tx_loss_db"].append(g["rx_loss_db"])
         trans["rx_gain_dbi"].append(tx["tx_gain_dbi"])
         trans["rx_loss_db"].append(tx["tx_loss_db"])
+        trans["hpbw_h_deg"].append(360.0)
+        trans["hpbw_v_deg"].append(round(omni_vertical_hpbw_deg(g["rx_gain_dbi"]), 2))
         trans["sensitivity_dbm"].append(KARST_FLOOR_DBM)
     meas = {k: [] for k in ("lon", "lat", "rssi_dbm", "transmitter", "route", "time",
                             "rx_height_m", "censored", "floor_dbm", "peer_prediction")}
