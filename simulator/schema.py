@@ -258,7 +258,7 @@ class PropagationSpec(_Section):
         "free space. 'always' (everywhere; inside Hata's 1-20 km this overrides the "
         "open/suburban formulas for tall masts at short range), 'outside_validity' (only "
         "where the formula is extrapolated: Hata outside 1-20 km, RMa below 10 m), "
-        "'never'. See docs/models.md, Conventions.")
+        "'never'. See docs/validation.md, Conventions.")
     cost231_mobile_correction: Literal["city_size", "small_medium"] = Field(
         "city_size", description="COST-231 a(h_m): 'city_size' takes Hata's large-city "
         "a(h_m) with city_size: large; 'small_medium' the small/medium-city a(h_m) always, "

@@ -11,7 +11,7 @@ References
 .. [2] COST Action 231, "Digital mobile radio towards future generation systems",
    final report, EUR 18957, 1999, section 4.4.1 (COST-231 Hata).
 
-Two conventions change results and are options here (docs/models.md, "Conventions"):
+Two conventions change results and are options here (docs/validation.md, "Conventions"):
 
 * **Free-space floor** (``fspl_floor``): Hata's formulas are fits to Okumura's curves for
   1-20 km and say nothing about free space. With tall masts at short range the open-area and

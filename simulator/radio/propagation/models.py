@@ -102,7 +102,7 @@ class PathLossModel:
         (climate, refractivity, ground, polarization, time/situation percentages).
     free_space_floor : {"always", "outside_validity", "never"}
         Hata, COST-231, RMa: where the loss is bounded below by free space
-        (:func:`simulator.radio.propagation.hata.apply_free_space_floor`; docs/models.md).
+        (:func:`simulator.radio.propagation.hata.apply_free_space_floor`; docs/validation.md).
     cost231_mobile_correction : {"city_size", "small_medium"}
         COST-231's a(h_m): by ``city_size`` (Hata eq. 4/5) or always small/medium-city, as
         COST 231 quotes it (:func:`simulator.radio.propagation.hata.hata_coefficients`).
