@@ -368,3 +368,29 @@ def test_run_reports_where_the_floor_decides(tmp_path):
         942.5, 150.0, 1.5, 40000.0)
     assert 0 < reach2 < 1000.0         # only where Hata is extrapolated
     assert any(f"within {reach2:,.0f} m of tower sites" in w for w in s2.summary["warnings"])
+
+
+def test_clutter_loss_joins_the_point_prediction_once(tmp_path):
+    """With ``clutter: synthetic`` each point's prediction drops by its class's P.2108
+    terminal loss (the run's own layer), and a fit per clutter class is possible."""
+    from simulator.calibration import calibrate
+    from simulator.pipeline.runner import prepare
+
+    from simulator import load_scenario
+
+    rng = np.random.default_rng(3)
+    pts = syn.routes(rng, n_routes=60)
+    data = syn.scenario_dict("hata_1980")
+    plain = syn.write_scenario(tmp_path / "a.yaml", data)
+    data["clutter"] = "synthetic"
+    cl = syn.write_scenario(tmp_path / "b.yaml", data)
+    m = syn.write_measurements(tmp_path / "m.csv", pts, rng.normal(-90, 6, len(pts["lon"])))
+    a, b = compare(plain, m).points, compare(cl, m).points
+    layer = prepare(load_scenario(cl), mode="tiled").clutter
+    loss = layer.loss_at_xy(b.x_m, b.y_m, frequency_mhz=942.5, terminal_height_m=1.5)
+    assert loss.max() > 5.0 and (loss == 0).any()          # built-up / forest, and open
+    np.testing.assert_allclose(a.predicted - b.predicted, loss, atol=1e-9)
+    assert a.clutter_class is None and len(set(b.clutter_class)) > 1
+    cal = calibrate(cl, m, per="clutter_class", folds=3)
+    assert set(cal.correction.group_offsets_db) == set(b.clutter_class)
+    assert "by_clutter_class" in cal.comparison.statistics

@@ -10,8 +10,9 @@ sampled as the engine samples its rays), plus the antenna pattern toward the poi
 models, their conventions and any ``propagation.calibration`` already in the scenario are
 the ones ``run`` uses, because they come from the same :func:`simulator.pipeline.runner.prepare`.
 
-Clutter: :func:`clutter_at_points` is the place where a terminal clutter loss by land-cover
-class joins the chain (it returns no loss and no class until the scenario has clutter).
+Clutter: :func:`clutter_at_points` adds the scenario's terminal clutter loss by land-cover
+class (``clutter:``, ITU-R P.2108 §3.1) at each point, and the class labels split the
+statistics and, with ``per="clutter_class"``, the fitted offsets.
 """
 
 from __future__ import annotations
@@ -133,15 +134,37 @@ class PointTable:
         return replace(self, predicted=self.predicted - self.sign * np.asarray(correction_db))
 
 
-def clutter_at_points(prepared, x_m, y_m, frequency_mhz):
-    """Terminal clutter loss [dB] and land-cover class at points: the clutter hook.
+def clutter_at_points(prepared, x_m, y_m, frequency_mhz, h_rx_m=None):
+    """Terminal clutter loss [dB] and land-cover class at points (the scenario's ``clutter:``).
 
-    The scenario has no clutter layer yet, so this returns zero loss and no class. When a
-    scenario gains one (``clutter:``, ITU-R P.2108 §3.1 by class), the loss at each point
-    is added here, exactly once, and the class array lets the statistics and the fit split
-    by class (``per="clutter_class"``).
+    The loss of the class of the cell holding each point (ITU-R P.2108 §3.1 by class,
+    :meth:`simulator.region.clutter.ClutterLayer.loss_at_xy`), at the transmitter's
+    frequency and the receiver's height, exactly once per point, as the run adds it to
+    every cell. Without a clutter layer: zero loss and no class.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray of str or None)
+        Loss [dB] and the class label (``"<code> <name>"``) per point.
     """
-    return np.zeros(np.shape(x_m)), None
+    layer = getattr(prepared, "clutter", None)
+    x = np.asarray(x_m, float)
+    if layer is None:
+        return np.zeros(x.shape), None
+    codes = layer.class_at_xy(x, y_m)
+    labels = np.array([f"{c} {layer.table[c].name}" if c in layer.table else "outside"
+                       for c in codes.tolist()], dtype=object)
+    if frequency_mhz is None:
+        return np.zeros(x.shape), labels
+    h = np.broadcast_to(np.asarray(layer.terminal_height_m if h_rx_m is None else h_rx_m,
+                                   float), x.shape)
+    loss = np.empty(x.shape)
+    for hh in np.unique(h):
+        sel = h == hh
+        loss[sel] = layer.loss_at_xy(x[sel], np.asarray(y_m, float)[sel],
+                                     frequency_mhz=float(frequency_mhz),
+                                     terminal_height_m=float(hh))
+    return np.nan_to_num(loss, nan=0.0), labels
 
 
 @dataclass
@@ -433,8 +456,14 @@ def predict_points(prepared, meas: Measurements, table: TransmitterTable | None 
                                 "true", file=table.file if tx.source == "table" and table
                                 else src, key=tx.where if tx.source == "table"
                                 else "propagation.model") from None
-        loss = np.asarray(loss, float) + clutter_at_points(prepared, x[sel], y[sel],
-                                                            tx.frequency_mhz)[0]
+        try:
+            loss = np.asarray(loss, float) + clutter_at_points(prepared, x[sel], y[sel],
+                                                                tx.frequency_mhz, hr)[0]
+        except ValueError as exc:
+            raise ScenarioError(f"transmitter {name!r}: terminal clutter loss: {exc}; "
+                                "ITU-R P.2108 covers 30-3000 MHz", file=table.file
+                                if tx.source == "table" and table else src,
+                                key=tx.where if tx.source == "table" else "clutter") from None
         if dem is not None:
             from ..region.terrain import link_line_of_sight
 
