@@ -394,3 +394,26 @@ def test_clutter_loss_joins_the_point_prediction_once(tmp_path):
     cal = calibrate(cl, m, per="clutter_class", folds=3)
     assert set(cal.correction.group_offsets_db) == set(b.clutter_class)
     assert "by_clutter_class" in cal.comparison.statistics
+
+
+def test_samples_of_a_transmitter_off_the_dem_are_skipped(tmp_path):
+    lon, lat, _ = _points_near(6)
+    data = syn.scenario_dict("delta_bullington", terrain={"synthetic": {"relief_m": 50.0}},
+                             width_km=16.0, resolution_m=200.0, sites=False)
+    scen = syn.write_scenario(tmp_path / "s.yaml", data)
+    write_table_csv(tmp_path / "tx.csv", {
+        "name": ["in", "far"], "lon": [syn.CENTRE[0], syn.CENTRE[0] + 0.2],
+        "lat": [syn.CENTRE[1], syn.CENTRE[1]], "height_m": [20.0, 20.0],
+        "frequency_mhz": [868.0, 868.0], "tx_power_dbm": [14.0, 14.0]})
+    names = ["in", "far"] * 3
+    m = write_table_csv(tmp_path / "m.csv", {"lon": lon, "lat": lat, "transmitter": names,
+                                             "rssi_dbm": np.full(6, -90.0)})
+    c = compare(scen, m, transmitters=tmp_path / "tx.csv")
+    assert len(c.points) == 3 and c.skipped == {"missing_value": 0, "outside_region": 0,
+                                                "outside_dem": 3}
+    assert set(c.points.transmitter) == {"in"}
+    only_far = write_table_csv(tmp_path / "m2.csv", {"lon": lon, "lat": lat,
+                                                     "transmitter": ["far"] * 6,
+                                                     "rssi_dbm": np.full(6, -90.0)})
+    with pytest.raises(ScenarioError, match="outside the region's DEM"):
+        compare(scen, only_far, transmitters=tmp_path / "tx.csv")

@@ -14,8 +14,9 @@ DISTANCE_BANDS_M = (0.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0, np.inf
 
 
 def error_stats(error_db, predicted=None, measured=None) -> dict:
-    """Count, mean error, RMSE, standard deviation, MAE, median, 90th percentile of |error|
-    and the Pearson correlation of predicted with measured.
+    """Count, mean error, RMSE, standard deviation, MAE, median, 90th percentile
+    and the Pearson correlation of predicted with measured (``p90_abs_error_db``:
+    the 90th percentile of the absolute error).
 
     Parameters
     ----------
@@ -28,7 +29,8 @@ def error_stats(error_db, predicted=None, measured=None) -> dict:
     -------
     dict
         ``n``, ``mean_error_db``, ``rmse_db``, ``std_db`` (population, about the mean),
-        ``mae_db``, ``median_error_db``, ``p90_abs_error_db``, ``correlation``; the
+        ``mae_db``, ``median_error_db``, ``p90_abs_error_db`` (of the absolute error),
+        ``correlation``; the
         values are None for n = 0.
     """
     e = np.asarray(error_db, float)
