@@ -434,7 +434,7 @@ def calibrate(scenario, measurements, *, transmitters=None, value_column: str | 
     if per not in PER:
         raise ScenarioError(f"per {per!r}; allowed: transmitter, clutter_class or none",
                             key="--per")
-    for name, v, lo in (("folds", folds, 1), ("segment_m", segment_m, 1e-9),
+    for name, v, lo in (("folds", folds, 2), ("segment_m", segment_m, 1e-9),
                         ("max_lag_m", max_lag_m, 1e-9)):
         if not v >= lo:
             raise ScenarioError(f"{name}={v} must be >= {lo:g}", key=f"--{name}")
@@ -467,7 +467,11 @@ def calibrate(scenario, measurements, *, transmitters=None, value_column: str | 
                              f"fifth of the {segment_m:g} m route pieces the folds hold out: "
                              "the cross-validated figures may be optimistic; use a longer "
                              "--segment-m")
-    if cv["folds"] < folds:
+    if cv["folds"] < 2:
+        comp.warnings.append(f"only one {folds_by} group: nothing can be held out, so there "
+                             "are no cross-validated figures; use --folds-by route or more "
+                             "measurements")
+    elif cv["folds"] < folds:
         comp.warnings.append(f"only {cv['groups']} {folds_by} groups: {cv['folds']} folds "
                              f"instead of {folds}")
     scen_data, scen = _calibrated_scenario(comp, corr, cv, dcorr, opts, folds_by, comp.warnings)
