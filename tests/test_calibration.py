@@ -288,3 +288,21 @@ def test_calibration_json_counts_and_outputs(tmp_path):
     assert (out / "predicted_vs_measured.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(Exception, match="already exists"):
         cal.save(tmp_path / "out")
+
+
+@pytest.mark.parametrize("model, terrain", [("hata_1980", "flat"),
+                                            ("itm", {"synthetic": {"relief_m": 100}})])
+def test_tiled_run_of_a_calibrated_scenario_matches_in_memory(tmp_path, model, terrain):
+    from simulator.pipeline.distributed import run_tiled
+
+    data = syn.scenario_dict(model, terrain=terrain)
+    data["region"].update(width_km=8.0, height_km=8.0, resolution_m=200.0, tile_size_cells=16)
+    data["sites"]["existing"][0]["positions"] = data["sites"]["existing"][0]["positions"][4:5]
+    data["propagation"]["calibration"] = {"model": model, "offset_db": 12.0,
+                                          "slope_db_per_decade": 4.0, "sigma_db": 7.0}
+    scen = load_scenario(syn.write_scenario(tmp_path / "c.yaml", data))
+    mem = run(scen)
+    tiled = run_tiled(scen, write_rasters=False)
+    for key in ("people_covered", "people_covered_expected", "area_covered_km2",
+                "fade_margin_db"):
+        assert tiled.summary[key] == mem.summary[key], key
