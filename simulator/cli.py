@@ -1,4 +1,4 @@
-"""The ``ruralsim`` command line: run, validate, compare, plan, make-samples.
+"""The ``ruralsim`` command line: run, validate, compare, plan, make-samples, calibrate.
 
 Every failure is one line on stderr, ``ruralsim: error: ...``, and a documented exit status
 (docs/CONVENTIONS.md, "Exit codes"): 2 for a user's mistake (bad YAML, unknown key, missing
@@ -613,6 +613,111 @@ def _add_out_rules(p, what: str) -> None:
                         "leaves the working folder ('..', '~')")
 
 
+def _print_calibration(cal, out_dir: Path, seconds: float) -> None:
+    d = cal.to_dict()
+    m = d["measurements"]
+    b, a = d["statistics_before"]["all"], d["statistics_after"]["all"]
+    cv = d["cross_validation"]
+    c = d["calibration"]
+    unit = d["unit"]
+
+    def f(v, fmt="{:.2f}"):
+        return "n/a" if v is None else fmt.format(v)
+
+    skipped = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m["skipped"].items() if v)
+    corr = cal.correlation["fit"]
+    rows = [
+        ("scenario / model", f"{d['scenario']} / {d['model']}"),
+        ("measurements", f"{m['file']} ({d['value_kind']}, {m['rows']:,} rows)"),
+        ("samples used", f"{m['received']:,} received, {m['censored']:,} censored"
+                         + (f"; skipped: {skipped}" if skipped else "")),
+        ("transmitters", f"{len(d['transmitters'])}"),
+        ("as given", f"mean error {f(b['mean_error_db'], '{:+.2f}')} dB, RMSE "
+                     f"{f(b['rmse_db'])} dB, std {f(b['std_db'])} dB (predicted - measured, "
+                     f"{unit})"),
+        ("correction", f"offset {c['offset_db']:+.2f} dB at {c['reference_distance_m']:g} m, "
+                       f"slope {c['slope_db_per_decade']:+.2f} dB/decade ({c['method']}"
+                       + (f", per {c['per']}" if c["per"] else "") + ")"),
+        ("calibrated, in sample", f"RMSE {f(a['rmse_db'])} dB, std {f(a['std_db'])} dB"),
+        (f"calibrated, {cv['folds']}-fold CV", f"RMSE {f(cv['stats']['all']['rmse_db'])} dB, "
+                                               f"mean {f(cv['stats']['all']['mean_error_db'], '{:+.2f}')}"
+                                               f" dB (folds by {cv['folds_by']}, "
+                                               f"{cv['groups']} groups)"),
+        ("location variability", f"sigma {c['sigma_db']:.2f} dB; correlation distance "
+                                 + (f"{corr['correlation_distance_m']:.0f} m (nugget "
+                                    f"{corr['nugget']:.2f})" if corr.get("correlation_distance_m")
+                                    else f"not fitted ({corr['status']})")),
+        ("free-space floor", f"{d['conventions']['free_space_floor']}: decided "
+                             f"{100 * d['conventions']['floor_decided_share']:.1f} % of the "
+                             "points"),
+        ("run time", f"{seconds:.2f} s"),
+        ("results", str(out_dir)),
+    ]
+    if d.get("peer_statistics"):
+        ps = d["peer_statistics"]["all"]
+        rows.insert(5, ("peer prediction", f"mean error {f(ps['mean_error_db'], '{:+.2f}')} dB, "
+                                           f"RMSE {f(ps['rmse_db'])} dB on {ps['n']:,} samples"))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    for w in d["warnings"]:
+        print(f"warning: {w}")
+
+
+def _cmd_calibrate(args) -> int:
+    from .calibration import calibrate
+    from .io.scenario_file import load_scenario
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(args.scenario)
+    # refuse a folder that cannot or must not be written before computing anything
+    target = _target(args, scenario, suffix="-calibration", what="calibration folder")
+    cal = calibrate(scenario, args.measurements, transmitters=args.transmitters,
+                    value_column=args.value_column, kind=args.kind, floor_dbm=args.floor_dbm,
+                    per=None if args.per == "none" else args.per,
+                    censored_fit=args.censored_fit, fit_slope=not args.no_slope,
+                    folds_by=args.folds_by, folds=args.folds, segment_m=args.segment_m,
+                    max_lag_m=args.max_lag_m)
+    saved = cal.save(target, overwrite=args.overwrite)
+    if not args.quiet:
+        _print_calibration(cal, saved, time.perf_counter() - t0)
+    return 0
+
+
+def _add_calibrate_parser(sub) -> None:
+    ca = sub.add_parser("calibrate", help="compare a scenario's predictions with measured "
+                        "signal and fit a correction (writes calibrated_scenario.yaml)")
+    ca.add_argument("scenario", help="scenario YAML file (its model chain and sites)")
+    ca.add_argument("measurements", help="measurement CSV or GeoJSON (docs/validation.md)")
+    ca.add_argument("--transmitters", metavar="FILE",
+                    help="CSV of transmitters that are not sites of the scenario")
+    ca.add_argument("--value-column", metavar="COLUMN",
+                    help="the value column (default: rsrp_dbm, rssi_dbm, rx_power_dbm or "
+                         "path_loss_db, whichever the file has)")
+    ca.add_argument("--kind", choices=["rsrp", "rssi", "rx_power", "path_loss"],
+                    help="what --value-column holds")
+    ca.add_argument("--per", choices=["none", "transmitter", "clutter_class"], default="none",
+                    help="one offset for all (default), per transmitter (e.g. unknown EIRP) "
+                         "or per clutter class")
+    ca.add_argument("--censored-fit", action="store_true",
+                    help="fit by censored / truncated maximum likelihood (samples below the "
+                         "receiver floor) instead of least squares")
+    ca.add_argument("--floor-dbm", type=float, metavar="DBM",
+                    help="receiver floor for censored samples without their own")
+    ca.add_argument("--no-slope", action="store_true", help="fit offsets only")
+    ca.add_argument("--folds-by", choices=["route", "transmitter"], default="route",
+                    help="cross-validation holds out route pieces (default) or transmitters")
+    ca.add_argument("--folds", type=int, default=5, metavar="K", help="k of k-fold (default 5)")
+    ca.add_argument("--segment-m", type=float, default=1000.0, metavar="M",
+                    help="length of the route pieces the folds hold out (default 1000 m)")
+    ca.add_argument("--max-lag-m", type=float, default=1000.0, metavar="M",
+                    help="longest pair distance of the residual correlogram (default 1000 m)")
+    ca.add_argument("--out", help="output folder (default results/<name>-calibration)")
+    _add_out_rules(ca, "calibration folder")
+    ca.add_argument("--quiet", action="store_true", help="print nothing on success")
+    ca.set_defaults(func=_cmd_calibrate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ruralsim", description="Rural connectivity coverage "
                 "simulator: who is covered, where, and at what cost.", epilog=EPILOG,
@@ -699,6 +804,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
     m.set_defaults(func=_cmd_make_samples)
     _add_schema_parser(sub)
+    _add_calibrate_parser(sub)
     return p
 
 

@@ -339,7 +339,7 @@ def effective_parameters(result) -> dict:
                               "required_signal_dbm", "ul_sensitivity_dbm", "indoor_share",
                               "building_entry_loss_db", "reuse_factor") if k in s}
     out = {"technology": tech, "stations": stations, "link_budget": link,
-           "propagation": sc.propagation.model_dump(mode="json"),
+           "propagation": sc.propagation.model_dump(mode="json", exclude_none=True),
            "radio": sc.radio.model_dump(mode="json"),
            "capacity": sc.capacity.model_dump(mode="json")}
     b = getattr(result, "business", None)

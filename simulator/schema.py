@@ -298,13 +298,87 @@ class ItmSpec(_Section):
         "Delta_h of each path is computed as ITM does at paths this fraction of the length "
         "apart along each ray and interpolated between them; 0 = for every path (exactly "
         "ITM on every profile, slower). See docs/models.md for the accuracy.")
+    terrain_irregularity_m: Optional[float] = Field(
+        None, ge=0, le=3000, description="Area mode ('itm_area', and the reach of 'itm'): "
+        "the terrain irregularity Delta_h [m] in place of the one computed from the DEM; "
+        "with it 'itm_area' also runs on terrain: flat (no DEM). ITM's own guide values: "
+        "0 flat or water, 30 plains, 90 hills (its default), 200 mountains, 500 rugged "
+        "mountains (Longley-Rice 1968, NTIA ITM documentation).")
+
+
+PROPAGATION_MODELS = ("rma_38901", "hata_1980", "cost231_hata", "free_space", "itm", "itm_area",
+                      "deygout", "bullington", "delta_bullington")
+
+
+class CalibrationProvenanceSpec(_Section):
+    """Where a calibration came from (written by ``ruralsim calibrate``; informative)."""
+
+    scenario: Optional[str] = Field(None, description="Name of the scenario calibrated.")
+    measurements_file: Optional[str] = Field(None, description="Measurement file (absolute "
+                                             "path when written).")
+    measurements_sha256: Optional[str] = Field(None, description="SHA-256 of the measurement "
+                                               "file.")
+    transmitters_file: Optional[str] = Field(None, description="Transmitter table, if any.")
+    transmitters_sha256: Optional[str] = Field(None, description="SHA-256 of the transmitter "
+                                               "table.")
+    value_kind: Optional[Literal["rsrp", "rssi", "rx_power", "path_loss"]] = Field(
+        None, description="What the measured values were.")
+    points_used: Optional[int] = Field(None, ge=0, description="Received samples fitted.")
+    transmitters_used: Optional[int] = Field(None, ge=0, description="Transmitters with "
+                                             "samples.")
+    fit: Optional[Literal["least_squares", "censored"]] = Field(
+        None, description="least_squares, or censored (Tobit / truncated-normal maximum "
+                          "likelihood for samples below the receiver sensitivity).")
+    per_transmitter: Optional[bool] = Field(None, description="Offsets were fitted per "
+                                            "transmitter (offset_db is then their pooled "
+                                            "mean and sigma_db includes their spread).")
+    folds_by: Optional[Literal["route", "transmitter"]] = Field(
+        None, description="What the cross-validation held out: route pieces or transmitters.")
+    folds: Optional[int] = Field(None, ge=0, description="k of the k-fold cross-validation.")
+    in_sample_rmse_db: Optional[float] = Field(None, ge=0, description="RMSE of the "
+                                               "calibrated prediction on the samples fitted "
+                                               "[dB].")
+    cv_rmse_db: Optional[float] = Field(None, ge=0, description="k-fold cross-validated RMSE "
+                                        "(folds by route or transmitter) [dB].")
+    created_utc: Optional[str] = Field(None, description="When it was fitted (ISO 8601, UTC).")
+    software_version: Optional[str] = Field(None, description="ruralsim version that fitted "
+                                            "it.")
+
+
+class CalibrationSpec(_Section):
+    """A measured correction of the path loss: ``offset_db + slope_db_per_decade *
+    log10(d / reference_distance_m)`` added to the model's loss at horizontal distance d.
+
+    The K1/K2 of the standard propagation-model calibration (fitted by ``ruralsim
+    calibrate``, docs/validation.md). It applies inside the path-loss model (area models,
+    and the base of the diffraction methods) and to ITM point to point, so ``run`` and
+    ``plan`` use it wherever they compute a loss. ``sigma_db`` and
+    ``correlation_distance_m``, when given, are the defaults of
+    ``propagation.shadowing_sigma_db`` and ``propagation.decorrelation_distance_m``.
+    """
+
+    model: Literal[PROPAGATION_MODELS] = Field(
+        description="The propagation.model the correction was fitted for; a calibration "
+                    "does not carry over to another model.")
+    offset_db: float = Field(0.0, ge=-60, le=60, description="K1: correction at the "
+                             "reference distance [dB] (positive: more loss).")
+    slope_db_per_decade: float = Field(0.0, ge=-60, le=60, description="K2: change of the "
+                                       "correction per decade of distance [dB/decade].")
+    reference_distance_m: float = Field(1000.0, gt=0, le=1_000_000,
+                                        description="d0 of the slope term [m].")
+    sigma_db: Optional[float] = Field(None, ge=0, le=20, description="Location variability "
+                                      "(standard deviation of the residuals) [dB].")
+    correlation_distance_m: Optional[float] = Field(
+        None, gt=0, le=10000, description="Shadowing correlation distance fitted to the "
+                                          "residuals (exponential correlogram) [m].")
+    provenance: Optional[CalibrationProvenanceSpec] = Field(
+        None, description="Where the calibration came from (informative).")
 
 
 class PropagationSpec(_Section):
     """Path-loss model and location variability."""
 
-    model: Literal["rma_38901", "hata_1980", "cost231_hata", "free_space", "itm", "itm_area",
-                   "deygout", "bullington", "delta_bullington"] = Field(
+    model: Literal[PROPAGATION_MODELS] = Field(
         "rma_38901", description="Area models ignore terrain; 'itm' (Longley-Rice point to "
         "point on each terrain profile), 'itm_area' (area mode from the terrain "
         "irregularity), 'deygout'/'bullington' (ITU-R P.526 diffraction added to "
@@ -331,8 +405,22 @@ class PropagationSpec(_Section):
     rma_condition: Literal["weighted", "los", "nlos"] = Field(
         "weighted", description="RMa: LOS, NLOS, or LOS-probability weighted.")
     extrapolate_parameters: bool = Field(
-        False, description="Allow Hata/COST-231 outside their frequency and antenna-height "
-                           "ranges (e.g. a 15 m pole with Hata's 30-200 m).")
+        False, description="Allow Hata/COST-231 and RMa outside their frequency and "
+                           "antenna-height ranges (e.g. a 15 m pole with Hata's 30-200 m).")
+    free_space_floor: Literal["always", "outside_validity", "never"] = Field(
+        "always", description="Hata, COST-231, RMa: where the loss is bounded below by "
+        "free space. 'always' (everywhere; inside Hata's 1-20 km this overrides the "
+        "open/suburban formulas for tall masts at short range), 'outside_validity' (only "
+        "where the formula is extrapolated: Hata outside 1-20 km, RMa below 10 m), "
+        "'never'. See docs/validation.md, Conventions.")
+    cost231_mobile_correction: Literal["city_size", "small_medium"] = Field(
+        "city_size", description="COST-231 a(h_m): 'city_size' takes Hata's large-city "
+        "a(h_m) with city_size: large; 'small_medium' the small/medium-city a(h_m) always, "
+        "as COST 231 (final report §4.4.1) quotes it (C_m = 3 dB marks metropolitan "
+        "centres either way). They differ by 0.05 dB at 1.5 m, up to 16 dB at 10 m.")
+    calibration: Optional[CalibrationSpec] = Field(
+        None, description="Correction fitted to measurements (ruralsim calibrate); see "
+                          "propagation.calibration.")
     shadowing_sigma_db: float = Field(8.0, ge=0, le=20, description="Log-normal shadowing "
                                                                     "standard deviation [dB].")
     location_reliability: float = Field(0.75, gt=0, lt=1, description="Probability that the "
@@ -349,6 +437,39 @@ class PropagationSpec(_Section):
     floor_below_threshold_db: float = Field(
         20.0, ge=0, le=60, description="The engine evaluates each site out to where its "
                                        "signal is this far below the threshold [dB].")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _calibration_defaults(cls, data):
+        """A calibration's sigma and correlation distance are the defaults of the shadowing
+        keys; both given and different is an error (which one should apply?)."""
+        if not isinstance(data, dict) or data.get("calibration") is None:
+            return data
+        cal = data["calibration"]
+        if isinstance(cal, BaseModel):
+            cal = cal.model_dump()
+        if not isinstance(cal, dict):
+            return data
+        out = dict(data)
+        for key, ckey in (("shadowing_sigma_db", "sigma_db"),
+                          ("decorrelation_distance_m", "correlation_distance_m")):
+            value = cal.get(ckey)
+            if value is None:
+                continue
+            if key in data and data[key] is not None and data[key] != value:
+                raise ValueError(f"{key} ({data[key]}) differs from calibration.{ckey} "
+                                 f"({value}); remove one of them (the calibration's is the "
+                                 "one measured)")
+            out[key] = value
+        return out
+
+    @model_validator(mode="after")
+    def _calibration_model(self):
+        if self.calibration is not None and self.calibration.model != self.model:
+            raise ValueError(f"calibration was fitted for model '{self.calibration.model}', "
+                             f"not '{self.model}'; remove propagation.calibration or "
+                             "calibrate this model again (ruralsim calibrate)")
+        return self
 
 
 class TechnologySpec(_Section):
@@ -1076,7 +1197,10 @@ def markdown_reference() -> str:
                 ("clutter (mapping form)", ClutterSpec), ("clutter.raster", RasterClutterSpec),
                 ("clutter.synthetic", SyntheticClutterSpec),
                 ("clutter.classes.<code>", ClutterClassSpec),
-                ("propagation", PropagationSpec), ("propagation.itm", ItmSpec), ("radio", RadioSpec),
+                ("propagation", PropagationSpec), ("propagation.itm", ItmSpec),
+                ("propagation.calibration", CalibrationSpec),
+                ("propagation.calibration.provenance", CalibrationProvenanceSpec),
+                ("radio", RadioSpec),
                 ("capacity", CapacitySpec), ("indoor", IndoorSpec),
                 ("services.<name>", ServiceSpec), ("stations.<name>", StationSpec),
                 ("sites", SitesSpec), ("sites.existing[] / sites.new[]", SiteGroupSpec),

@@ -666,6 +666,77 @@ SAFETY_CASES: dict[str, Case] = {
 }
 CASES.update(SAFETY_CASES)
 
+
+# ---- calibrate: measurement files and transmitter tables (ruralsim calibrate) ----------
+CAL_TX = "name,lon,lat,height_m,frequency_mhz,tx_power_dbm\ngw,35.0,-6.0,30,900,30\n"
+CAL_ROW = "35.003,-6.002"
+
+
+def _calibrate_case(measurements: str | bytes | None, expect, *, tx: str | None = CAL_TX,
+                    m_name: str = "m.csv", err_file: str | None = None, where=LINE,
+                    scenario: str | None = None, extra=()):
+    """A ``ruralsim calibrate`` case: the measurement file (None: absent), a transmitter
+    table (None: none), the file the message must name (default the measurement file)."""
+    files = {} if measurements is None else {m_name: _text(measurements)}
+    if tx is not None:
+        files["tx.csv"] = _text(tx)
+
+    def argv(d):
+        return (["calibrate", str(d / "bad.yaml"), str(d / m_name)]
+                + (["--transmitters", str(d / "tx.csv")] if tx is not None else [])
+                + list(extra) + ["--out", str(d / "out")])
+    return Case(scenario or scen(), expect, cmd="calibrate", files=files,
+                err_file=err_file or m_name, where=where, argv=argv)
+
+
+CASES.update({
+    "calibrate_no_rows": _calibrate_case("lon,lat,rssi_dbm,transmitter\n", ["no rows"]),
+    "calibrate_no_value_column": _calibrate_case(
+        f"lon,lat,signal,transmitter\n{CAL_ROW},-80,gw\n", ["no recognised value column",
+                                                          "rssi_dbm"]),
+    "calibrate_all_outside_region": _calibrate_case(
+        "lon,lat,rssi_dbm,transmitter\n36.5,-6.0,-80,gw\n20.0,10.0,-81,gw\n",
+        ["outside", "region"]),
+    "calibrate_unknown_transmitter": _calibrate_case(
+        f"lon,lat,rssi_dbm,transmitter\n{CAL_ROW},-80,gw\n{CAL_ROW},-81,tower-9\n",
+        ["tower-9", "neither a site", "transmitter table"]),
+    "calibrate_nan_value": _calibrate_case(
+        f"lon,lat,rssi_dbm,transmitter\n{CAL_ROW},NaN,gw\n", ["rssi_dbm", "not a number"]),
+    "calibrate_rssi_above_30_dbm": _calibrate_case(
+        f"lon,lat,rssi_dbm,transmitter\n{CAL_ROW},-80,gw\n{CAL_ROW},45,gw\n",
+        ["line 3", "plausible range", "30"]),
+    "calibrate_rssi_below_minus_200_dbm": _calibrate_case(
+        f"lon,lat,rssi_dbm,transmitter\n{CAL_ROW},-250,gw\n", ["plausible range", "-200"]),
+    "calibrate_duplicate_columns": _calibrate_case(
+        f"lon,lat,rssi_dbm,rssi_dbm,transmitter\n{CAL_ROW},-80,-81,gw\n",
+        ["rssi_dbm", "appears twice"]),
+    "calibrate_geojson_duplicate_property": _calibrate_case(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+        '{"type": "Point", "coordinates": [35.003, -6.002]}, "properties": '
+        '{"rssi_dbm": -80, "rssi_dbm": -81, "transmitter": "gw"}}]}',
+        ["rssi_dbm", "appears twice"], m_name="m.geojson", where=None),
+    "calibrate_file_missing": _calibrate_case(None, ["not found"], where=None),
+    "calibrate_not_text": _calibrate_case(bytes(range(256)) * 8, ["not a readable CSV"],
+                                          where=None),
+    "calibrate_censored_without_floor": _calibrate_case(
+        f"lon,lat,rssi_dbm,transmitter,censored\n{CAL_ROW},-80,gw,false\n{CAL_ROW},,gw,true\n",
+        ["censored", "floor"]),
+    "calibrate_table_missing_column": _calibrate_case(
+        f"lon,lat,rssi_dbm,transmitter\n{CAL_ROW},-80,gw\n", ["frequency_mhz", "missing"],
+        tx="name,lon,lat,height_m\ngw,35.0,-6.0,30\n", err_file="tx.csv"),
+    "calibrate_table_bad_number": _calibrate_case(
+        f"lon,lat,rssi_dbm,transmitter\n{CAL_ROW},-80,gw\n", ["height_m", "not a number"],
+        tx="name,lon,lat,height_m,frequency_mhz,tx_power_dbm\ngw,35.0,-6.0,tall,900,30\n",
+        err_file="tx.csv"),
+    "calibrate_model_out_of_range_for_transmitter": _calibrate_case(
+        f"lon,lat,rssi_dbm,transmitter\n{CAL_ROW},-80,gw\n", ["gw", "h_tx_m", "valid range"],
+        tx="name,lon,lat,height_m,frequency_mhz,tx_power_dbm\ngw,35.0,-6.0,3,900,30\n",
+        err_file="tx.csv"),
+    "calibrate_rsrp_without_bandwidth": _calibrate_case(
+        f"lon,lat,rsrp_dbm,transmitter\n{CAL_ROW},-95,gw\n", ["bandwidth_mhz", "RSRP"],
+        err_file="tx.csv"),
+})
+
 REMEDY = re.compile(r"allowed|should|must|give|use |set |pass |choose|check|needs|assign|"
                     r"greater than|less than|remove|run the scenario|expected|relative to|"
                     r"lower|change|pattern|valid ", re.I)

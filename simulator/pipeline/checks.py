@@ -74,7 +74,8 @@ def check_scenario(scenario, *, available_memory_bytes: int | None = None,
                      "DEM file")
     rn.check_applicability(scenario, rn.path_loss_model(scenario), tech, stations)
     p = scenario.propagation
-    if p.model in rn.TERRAIN_MODELS and scenario.terrain == "flat":
+    if p.model in rn.TERRAIN_MODELS and scenario.terrain == "flat" and not (
+            p.model == "itm_area" and p.itm.terrain_irregularity_m is not None):
         raise ScenarioError(f"propagation model '{p.model}' works on terrain profiles; give "
                             "terrain: {synthetic: {...}} or terrain: {raster: {file: dem.tif}}",
                             file=_src(scenario), key="propagation.model", value=p.model)

@@ -78,6 +78,24 @@ class TerrainMethod:
                                                     n_points=n_points)
         return excess + base
 
+    def point_loss_db(self, elev, spacing_m, n_points, distance_m, h_tx_m, h_rx_m,
+                      frequency_mhz):
+        """Loss [dB] of each whole path (rows of ``elev``, NaN-padded, ``n_points`` valid),
+        as this method gives it at the path's end: ITM point to point on the profile
+        (:func:`~simulator.radio.propagation.itm.itm_p2p_loss_db`, location variability
+        removed) plus the base model's calibration correction, or
+        :meth:`profile_loss_db`. Used by :mod:`simulator.calibration` at measurement points.
+        """
+        if self.name != "itm":
+            return self.profile_loss_db(elev, spacing_m, n_points, distance_m, h_tx_m,
+                                        h_rx_m, frequency_mhz)
+        from ..radio.propagation.itm import itm_p2p_loss_db
+
+        kw = {k: v for k, v in self.itm.items() if k != "delta_h_knot_fraction"}
+        loss = itm_p2p_loss_db(elev, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
+                               n_points=n_points, mdvar=12, **kw)
+        return loss + self.base.calibration_db(np.asarray(distance_m, dtype=np.float64))
+
 
 def _chord_profiles(elev: np.ndarray, n_points: np.ndarray) -> np.ndarray:
     """The straight line between each profile's end points (same shape, NaN-padded).
@@ -148,6 +166,8 @@ def site_profile_losses(dem: np.ndarray, grid: Grid, x_m: float, y_m: float, h_t
                                     tech.frequency_mhz, rays=rays, steps=steps, mdvar=12,
                                     **method.itm)
         _fill_from_evaluated(vals, counts, loss)
+        if method.base.calibrated:  # the measured correction (propagation.calibration)
+            loss += method.base.calibration_db(geom.distance_m)[None, :]
     else:
         _diffraction_losses(elev, geom, h_tx_m, ue_height_m, tech, method, batch_points, loss)
     loss[:, 0] = loss[:, 1]

@@ -326,10 +326,18 @@ def path_loss_model(scenario: Scenario, delta_h_m: float = 90.0) -> PathLossMode
         name = "free_space"
     elif name == "itm":
         name = "itm_area"
+    if p.itm.terrain_irregularity_m is not None:
+        delta_h_m = p.itm.terrain_irregularity_m
+    cal = p.calibration
     return PathLossModel(name=name, environment=p.environment, city_size=p.city_size,
                          rma_condition=p.rma_condition,
                          check_parameters=not p.extrapolate_parameters, delta_h_m=delta_h_m,
-                         itm=tuple(_itm_kwargs(scenario).items()))
+                         itm=tuple(_itm_kwargs(scenario).items()),
+                         free_space_floor=p.free_space_floor,
+                         cost231_mobile_correction=p.cost231_mobile_correction,
+                         calibration_offset_db=cal.offset_db if cal else 0.0,
+                         calibration_slope_db_per_decade=cal.slope_db_per_decade if cal else 0.0,
+                         calibration_reference_m=cal.reference_distance_m if cal else 1000.0)
 
 
 def terrain_method(scenario: Scenario, base: PathLossModel):
@@ -579,6 +587,7 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     sites, warnings = make_sites(scenario, grid, pop, stations, placed=tower_sites)
     sites = tower_sites.concat(sites)
     warnings = terrain_warnings + clutter_warnings + warnings
+    warnings += _floor_warnings(scenario, model, method, tech, stations, sites, grid)
     required, margin = required_signal_dbm(scenario, tech)
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
@@ -592,6 +601,20 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
                     sites=sites, warnings=warnings, required_dbm=required, margin_db=margin,
                     params=params, channel=channel, timings_s=timings,
                     input_files=checksums, clutter=clutter)
+
+
+def _floor_warnings(scenario, model, method, tech, stations, sites, grid) -> list[str]:
+    """Where the free-space floor decides the loss (propagation.free_space_floor)."""
+    from ..radio.propagation.models import free_space_floor_warnings
+
+    base = model if method is None else method.base
+    if method is not None and method.name not in ("deygout", "bullington"):
+        return []
+    types = sorted(set(sites.station))
+    return free_space_floor_warnings(
+        base, tech.frequency_mhz, {t: stations[t].height_m for t in types},
+        {t: sites.station.count(t) for t in types}, scenario.propagation.ue_height_m,
+        grid.area_km2, scenario.propagation.max_range_km * 1000.0)
 
 
 def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,

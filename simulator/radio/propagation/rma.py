@@ -4,6 +4,13 @@ Table 7.4.2-1.
 Conventions follow the standard literally (as ns-3 does): the breakpoint distance uses the
 actual antenna heights, ``PL2 = PL1(d_BP) + 40 log10(d_3D / d_BP)`` evaluates PL1 at the
 2-D breakpoint distance, and c = 3.0e8 m/s (Table 7.4.1-1 note 5).
+
+The free-space floor is not part of TR 38.901; it is an option here (``fspl_floor``, see
+:func:`rma_38901_loss_db`). In LOS, PL1 exceeds free space by
+``min(0.03 h^1.72, 10) log10(d) - min(0.044 h^1.72, 14.77) + 0.002 log10(h) d`` dB, which
+is negative out to about 25 m for the default h = 5 m (by at most 0.22 dB), so
+``"always"`` changes results a little inside the valid range (from 10 m), while
+``"outside_validity"`` keeps the standard's formula there.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import numpy as np
 
 from ._common import apply_distance_policy, check_range
 from .fspl import free_space_loss_db
+from .hata import apply_free_space_floor, floor_policy
 
 _C_3GPP_M_PER_S = 3.0e8
 
@@ -44,7 +52,7 @@ def rma_los_probability(distance_2d_m):
 
 def rma_38901_loss_db(distance_2d_m, frequency_mhz, h_bs_m, h_ut_m, *, condition="weighted",
                       building_height_m=5.0, street_width_m=20.0, out_of_range="extrapolate",
-                      fspl_floor=True):
+                      fspl_floor=True, check_parameters=True):
     r"""3GPP TR 38.901 RMa basic path loss (no shadowing) [dB].
 
     LOS (Table 7.4.1-1):
@@ -80,9 +88,15 @@ def rma_38901_loss_db(distance_2d_m, frequency_mhz, h_bs_m, h_ut_m, *, condition
         Average building height h (5-50 m) and street width W (5-50 m); defaults 5 and 20 m.
     out_of_range : {"extrapolate", "nan", "raise"}
         Distances outside the valid range: evaluate the formula, NaN, or raise.
-    fspl_floor : bool
-        Bound the result below by free-space loss at d_3D (default True; only active when
-        extrapolating below 10 m).
+    fspl_floor : {"always", "outside_validity", "never"} or bool
+        Where the result is bounded below by free-space loss at d_3D: everywhere
+        (``"always"`` or True, the default), only where the distance is outside the valid
+        range (``"outside_validity"``: below 10 m or beyond 10 km, 5 km NLOS), or nowhere
+        (``"never"`` or False). With ``"always"`` the floor acts below 10 m and, in LOS, out
+        to about 25 m by at most 0.22 dB (module docstring).
+    check_parameters : bool
+        When False, frequency and antenna heights outside the valid range are evaluated
+        (documented extrapolation, e.g. a 3 m LoRa gateway) instead of raising.
 
     Returns
     -------
@@ -91,9 +105,12 @@ def rma_38901_loss_db(distance_2d_m, frequency_mhz, h_bs_m, h_ut_m, *, condition
     """
     if condition not in CONDITIONS:
         raise ValueError(f"condition={condition!r} is not one of {CONDITIONS}")
-    check_range("rma_38901 frequency_mhz", frequency_mhz, *RMA_RANGE["frequency_mhz"], "MHz")
-    check_range("rma_38901 h_bs_m", h_bs_m, *RMA_RANGE["h_bs_m"], "m")
-    check_range("rma_38901 h_ut_m", h_ut_m, *RMA_RANGE["h_ut_m"], "m")
+    policy = floor_policy(fspl_floor)
+    if check_parameters:
+        check_range("rma_38901 frequency_mhz", frequency_mhz, *RMA_RANGE["frequency_mhz"],
+                    "MHz")
+        check_range("rma_38901 h_bs_m", h_bs_m, *RMA_RANGE["h_bs_m"], "m")
+        check_range("rma_38901 h_ut_m", h_ut_m, *RMA_RANGE["h_ut_m"], "m")
     check_range("rma_38901 building_height_m", building_height_m,
                 *RMA_RANGE["building_height_m"], "m")
     check_range("rma_38901 street_width_m", street_width_m, *RMA_RANGE["street_width_m"], "m")
@@ -123,6 +140,7 @@ def rma_38901_loss_db(distance_2d_m, frequency_mhz, h_bs_m, h_ut_m, *, condition
     else:
         p = rma_los_probability(d2d)
         loss, high = p * pl_los + (1.0 - p) * pl_nlos, RMA_RANGE["distance_los_m"][1]
-    if fspl_floor:
-        loss = np.maximum(loss, free_space_loss_db(d3d, f_mhz))
+    if policy != "never":
+        loss = apply_free_space_floor(loss, free_space_loss_db(d3d, f_mhz), d2d, 10.0, high,
+                                      policy)
     return apply_distance_policy(loss, d2d, 10.0, high, out_of_range, "rma_38901")
