@@ -410,12 +410,14 @@ def _cmd_compare(args) -> int:
 def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
     budget = []
     if summary["budget_usd"] is not None:
-        budget.append(f"{summary['budget_usd']:,.0f} USD")
+        budget.append(f"USD {summary['budget_usd']:,.0f} {summary['cost_basis']}")
     if summary["max_sites"] is not None:
         budget.append(f"{summary['max_sites']} sites")
+    n = summary["horizon_years"]
     rows = [
         ("scenario", summary["scenario"]),
-        ("candidates", f"{summary['candidates']:,} ({summary['candidate_source']})"),
+        ("candidates", f"{summary['candidates']:,} ({summary['candidate_source']}; cheapest "
+                       f"USD {summary['cheapest_candidate_usd']:,.0f} {summary['cost_basis']})"),
         ("budget", " and ".join(budget)),
         ("objective", summary["objective"] + (f" (adoption share {summary['adoption_share']:g})"
                                               if summary["objective"] == "people_connected"
@@ -428,16 +430,20 @@ def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
         opt = "optimal" if m["optimal"] else (f"gap {100 * m['gap']:.3f} %" if m["gap"] is not
                                               None else f"guarantee >= {m['guarantee']:.3f}")
         rows.append((f"{name}", f"{m['sites']} sites, {m['people_newly_covered']:,} people "
-                                f"newly covered, {m['cost_usd']:,.0f} USD, {opt}, "
-                                f"{m['solve_time_s']:.2f} s"))
+                                f"newly covered, {opt}, {m['solve_time_s']:.2f} s"))
     gap = summary["gap"]
     rows += [
         ("sites chosen", f"{summary['sites_chosen']} " + ", ".join(
             f"{k}: {v}" for k, v in summary["sites_chosen_by_type"].items())),
         ("people newly covered", f"{summary['people_newly_covered']:,}"),
-        ("people covered after", f"{summary['people_covered_after_plan']:,} "
-                                 f"({100 * summary['people_covered_after_plan'] / max(summary['population_total'], 1):.1f} %)"),
-        ("cost", f"{summary['cost_usd']:,.0f} USD"),
+        ("people covered when run", f"{summary['people_covered_when_run']:,} "
+                                    f"({100 * summary['people_covered_when_run'] / max(summary['population_total'], 1):.1f} %, "
+                                    "with interference)"),
+        ("capex", f"USD {summary['capex_usd']:,.0f} (station, power and backhaul, as run "
+                  "costs them)"),
+        ("opex", f"USD {summary['opex_usd_per_year']:,.0f} a year"),
+        (f"TCO ({n} years)", f"USD {summary['tco_usd']:,.0f}"),
+        ("stopped", summary["stop_reason"]),
         ("method", summary["method"]),
         ("optimal / gap", ("proven optimal" if summary["optimal"] else
                            (f"not proven, gap {100 * gap:.3f} %" if gap is not None else
@@ -453,6 +459,23 @@ def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
+    sites = summary.get("sites", [])
+    if sites:
+        print()
+        head = ("#", "site", "type", "people added", "capex USD", f"TCO USD ({n} y)",
+                "backhaul", "power")
+        body = [(str(x["rank"]), x["name"], x["station_type"], f"{x['people_added']:,}",
+                 f"{x['capex_usd']:,.0f}", f"{x['tco_usd']:,.0f}", x["backhaul"], x["power"])
+                for x in sites]
+        body.append(("", "total", "", f"{summary['people_newly_covered']:,}",
+                     f"{summary['capex_usd']:,.0f}", f"{summary['tco_usd']:,.0f}", "", ""))
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        right = {0, 3, 4, 5}
+        for r in [head, *body]:
+            print("  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i])
+                            for i, c in enumerate(r)).rstrip())
+    for w in summary.get("warnings", []):
+        print(f"warning: {w}")
 
 
 def _cmd_plan(args) -> int:
@@ -462,11 +485,22 @@ def _cmd_plan(args) -> int:
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
+    src = str(scenario.source_path) if scenario.source_path else args.scenario
+    # the flags' own bounds, before anything else (one line, exit 2, nothing written)
+    if args.max_sites is not None and args.max_sites < 1:
+        raise ScenarioError(f"--max-sites {args.max_sites} is not allowed; allowed: an integer "
+                            ">= 1", file=src, key="planning.max_sites", value=args.max_sites)
+    if args.budget_usd is not None and not args.budget_usd > 0:
+        raise ScenarioError(f"--budget-usd {args.budget_usd:g} is not allowed; allowed: a "
+                            "budget > 0 USD", file=src, key="planning.budget_usd",
+                            value=args.budget_usd)
     target = Path(args.out) if args.out else default_plan_dir(scenario)
     if target.exists() and not args.overwrite:
         raise ScenarioError("plan folder already exists; pass --overwrite to replace it, "
                             "or choose another --out", file=str(target))
-    result = plan(scenario, method=args.method)
+    result = plan(scenario, method=args.method, max_sites=args.max_sites,
+                  budget_usd=args.budget_usd, cost_basis=args.cost_basis,
+                  min_people_per_site=args.min_people_per_site)
     saved = result.save(target, overwrite=args.overwrite)
     if not args.quiet:
         _print_plan_table(result.summary, saved, time.perf_counter() - t0)
@@ -541,13 +575,24 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(func=_cmd_compare)
     pl = sub.add_parser("plan", help="choose where to put new sites (the scenario's "
-                                     "'planning:' section) and write them")
-    pl.add_argument("scenario", help="scenario YAML file with a 'planning:' section")
+                                     "'planning:' section, or --max-sites / --budget-usd) "
+                                     "and write them")
+    pl.add_argument("scenario", help="scenario YAML file (a 'planning:' section, or give "
+                                     "--max-sites and/or --budget-usd)")
     pl.add_argument("--out", help="plan folder (default: <outputs.dir>-plan or "
                                   "results/<name>-plan)")
     pl.add_argument("--overwrite", action="store_true", help="replace an existing plan folder")
     pl.add_argument("--method", choices=["greedy", "ilp", "both"],
                     help="override planning.method")
+    pl.add_argument("--max-sites", type=int, metavar="N",
+                    help="at most N new sites (planning.max_sites; works without a "
+                         "'planning:' section: settlement candidates)")
+    pl.add_argument("--budget-usd", type=float, metavar="USD",
+                    help="total cost limit of the new sites (planning.budget_usd)")
+    pl.add_argument("--cost-basis", choices=["capex", "tco"],
+                    help="what the budget limits: capex (default) or TCO over the horizon")
+    pl.add_argument("--min-people-per-site", type=float, metavar="PEOPLE",
+                    help="skip sites adding fewer people (greedy only)")
     pl.add_argument("--quiet", action="store_true", help="print nothing on success")
     pl.set_defaults(func=_cmd_plan)
     m = sub.add_parser("make-samples", help="write small sample real-data files (population "

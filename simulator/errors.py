@@ -39,3 +39,43 @@ class ScenarioError(Exception):
         prefix = ": ".join(where)
         msg = self.message.replace("\n", " ")
         return f"{prefix}: {msg}" if prefix else msg
+
+
+# ---- warnings (issue 15: one path for every warning) -------------------------------------
+
+class RuralsimWarning(UserWarning):
+    """A result the user should know about, not a mistake: the run went ahead.
+
+    Examples: fewer sites placed than asked (no more settlements far enough from the
+    others), DEM holes filled, a plan that stopped before its site limit. Every such
+    message goes through :func:`emit_warnings`: Python's :mod:`warnings` (this category, so
+    ``warnings.simplefilter("error", RuralsimWarning)`` turns them into errors), the
+    ``simulator`` logger at WARNING level (``ruralsim -v`` shows it), and the summary's
+    ``warnings`` list, which every command prints.
+    """
+
+
+def emit_warnings(messages, *, stacklevel: int = 3) -> list[str]:
+    """Send each message through :mod:`warnings` (:class:`RuralsimWarning`) and :mod:`logging`.
+
+    Parameters
+    ----------
+    messages : iterable of str
+        The warnings, one line each.
+    stacklevel : int, keyword-only
+        Passed to :func:`warnings.warn` (default: the caller's caller).
+
+    Returns
+    -------
+    list of str
+        The messages, for the summary's ``warnings`` list.
+    """
+    import logging
+    import warnings
+
+    out = [str(m) for m in messages]
+    log = logging.getLogger("simulator")
+    for m in out:
+        log.warning(m)
+        warnings.warn(m, RuralsimWarning, stacklevel=stacklevel)
+    return out

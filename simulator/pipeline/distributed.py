@@ -804,7 +804,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                           population_total=summary["population_total"],
                           people_covered=summary["people_covered"],
                           people_covered_existing=summary["people_covered_by_existing_sites"],
-                          dem=dem)
+                          dem=dem, population=pre.population)
         merge_business(summary, business)
         timings["total"] = time.perf_counter() - t0
         result = TiledResult(scenario=scenario, grid=grid, sites=sites, stations=pre.stations,

@@ -15,7 +15,7 @@ from ..radio.capacity import assign_channels
 from ..business.assessment import BusinessResult, assess, resolve_parameters
 from ..radio.deployment import grid_positions, largest_settlements
 from .engine import CoverageFields, compute_fields, site_arrays
-from ..errors import ScenarioError
+from ..errors import ScenarioError, emit_warnings
 from ..region.grid import Grid, utm_epsg_for
 from ..region.population import Population, population_from_array, synthetic_population
 from ..radio.propagation.models import PathLossModel
@@ -681,7 +681,7 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     tower_sites, tower_counts = make_tower_sites(scenario, grid, stations)
     sites, warnings = make_sites(scenario, grid, pop, stations, placed=tower_sites)
     sites = tower_sites.concat(sites)
-    warnings = terrain_warnings + warnings
+    warnings = emit_warnings(terrain_warnings + warnings)  # warnings + logging (issue 15)
     required, margin = required_signal_dbm(scenario, tech)
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
@@ -752,7 +752,8 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
         scenario, grid, sites, stations, served,
         population_total=result.summary["population_total"],
         people_covered=result.summary["people_covered"],
-        people_covered_existing=result.summary["people_covered_by_existing_sites"], dem=dem)
+        people_covered_existing=result.summary["people_covered_by_existing_sites"], dem=dem,
+        population=pop)
     merge_business(result.summary, result.business)
     timings["business"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
