@@ -38,6 +38,7 @@ def _business_rows(summary: dict) -> list[tuple[str, str]]:
         (f"people connected (year {n})", f"{summary['people_connected']:,}{pct}"),
         ("  by year", mid),
         ("  newly connected", f"{summary['people_newly_connected']:,}"),
+        *_adoption_rows(summary),
         ("new sites capex", _usd(summary["capex_usd"])),
         ("new sites opex", _usd(summary["opex_usd_per_year"]) + " a year"),
         ("new sites TCO / NPV", f"{_usd(summary['tco_usd'])} / {_usd(summary['npv_usd'])} "
@@ -54,6 +55,24 @@ def _business_rows(summary: dict) -> list[tuple[str, str]]:
                                      else "")),
         ("new sites power", pw + f" ({summary['co2_t_per_year_new_sites']:g} t CO2 a year)"),
     ]
+    return rows
+
+
+def _adoption_rows(summary: dict) -> list[tuple[str, str]]:
+    """The barriers, which binds and what the levers would need (summary adoption_barriers)."""
+    ab = summary.get("adoption_barriers")
+    if not ab:
+        return []
+    shares = ", ".join(f"{k} {100 * v:.1f} %" + (" (binds)" if k == ab["binding"] else "")
+                       for k, v in ab["shares"].items() if v is not None)
+    rows = [("  barriers", f"{shares}; combine {ab['combine']}")]
+    inc = ab.get("income") or {}
+    if inc.get("model") not in (None, "uniform") and inc.get("min_usd_per_month") is not None:
+        rows.append(("  income", f"USD {inc['min_usd_per_month']:,.0f}-"
+                                 f"{inc['max_usd_per_month']:,.0f} a month by site "
+                                 f"({inc['model']})"))
+    for note in ab.get("notes", [])[1:]:
+        rows.append(("  adoption", note))
     return rows
 
 
@@ -76,6 +95,12 @@ def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
     rows += [
         ("people served at busy hour", f"{summary['people_served_busy_hour']:,.0f} "
                                        f"({summary['sites_over_capacity']} sites over capacity)"),
+    ]
+    names = summary.get("sites_over_capacity_names") or []
+    if names:
+        more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+        rows.append(("  over capacity", ", ".join(names[:8]) + more))
+    rows += [
         ("area covered", f"{summary['area_covered_km2']:,.1f} of {summary['area_km2']:,.0f} km2"),
         ("sites", f"{summary['sites_total']} ({summary['sites_existing']} existing, "
                   f"{summary['sites_new']} new)"),

@@ -13,6 +13,7 @@ from pyproj import CRS, Transformer
 from .. import __version__
 from ..radio.capacity import assign_channels
 from ..business.assessment import BusinessResult, assess, resolve_parameters
+from ..business.site_table import over_capacity_names
 from ..radio.deployment import grid_positions, largest_settlements
 from .engine import CoverageFields, compute_fields, site_arrays
 from ..errors import ScenarioError, emit_warnings
@@ -898,15 +899,16 @@ def summary_from_totals(t: RunTotals, s: Scenario, grid: Grid, sites: Sites,
         "population_total": total,
         "people_covered": covered_people,
         "coverage_fraction": round(covered_people / total, 6) if total else 0.0,
-        "people_covered_expected": round(t.people_covered_expected, 1),
+        "people_covered_expected": int(round(t.people_covered_expected)),  # whole people
         "people_covered_downlink_only": t.people_covered_downlink_only,
         "people_covered_by_existing_sites": existing_people,
         "people_newly_covered": covered_people - existing_people,
         "people_not_covered_by_cause": causes,
         "people_covered_by_service": dict(t.people_by_service),
-        "people_served_busy_hour": round(t.people_served_busy_hour, 1),
-        "people_capacity_limited": round(covered_people - t.people_served_busy_hour, 1),
+        "people_served_busy_hour": int(round(t.people_served_busy_hour)),  # whole people
+        "people_capacity_limited": covered_people - int(round(t.people_served_busy_hour)),
         "sites_over_capacity": int((load > 1).sum()) if load is not None else 0,
+        "sites_over_capacity_names": over_capacity_names(sites.names, load),  # issue 15
         "max_site_load": round(float(load.max()), 4) if load is not None and len(load)
         else 0.0,
         "area_covered_km2": round(float(t.covered_cells) * grid.cell_area_km2, 6),
