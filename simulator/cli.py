@@ -313,6 +313,7 @@ def _run_sweep(args, scenario, target: Path, t0: float) -> int:
             indent=2) + "\n")
     if not args.quiet:
         _print_comparison(summaries)
+        _print_run_warnings(summaries)
         print(f"sweep of {len(summaries)} runs in {time.perf_counter() - t0:.1f} s; wrote "
               f"{target / 'comparison.csv'}, comparison.png and sweep.json")
     return 0
@@ -366,7 +367,7 @@ def _compare_inputs(paths: list[str]):
 
 
 def _print_comparison(summaries: list[dict]) -> None:
-    from .io.tables import COMPARISON_COLUMNS, comparison_row
+    from .io.tables import COMPARISON_COLUMNS, comparison_row, fewer_sites_than_asked
 
     rows = [comparison_row(s) for s in summaries]
 
@@ -382,10 +383,24 @@ def _print_comparison(summaries: list[dict]) -> None:
         return str(v)
 
     table = [[label] + [fmt(key, r[key]) for r in rows] for key, label in COMPARISON_COLUMNS]
+    short = [fewer_sites_than_asked(sm) for sm in summaries]
+    if any(short):
+        i = [k for k, _ in COMPARISON_COLUMNS].index("sites_new")
+        table[i] = [table[i][0]] + [c + (" *" if f else "") for c, f in zip(table[i][1:],
+                                                                           short)]
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
         print("  ".join(f"{c:<{widths[0]}}" if i == 0 else f"{c:>{widths[i]}}"
                         for i, c in enumerate(line)))
+    if any(short):
+        print("* placed fewer new sites than the scenario asks for (see the warnings)")
+
+
+def _print_run_warnings(summaries: list[dict]) -> None:
+    """Every run's warnings, each line naming its run."""
+    for sm in summaries:
+        for w in sm.get("warnings", []):
+            print(f"warning: {sm.get('scenario')}: {w}")
 
 
 def _cmd_compare(args) -> int:
@@ -397,11 +412,11 @@ def _cmd_compare(args) -> int:
 
     out = Path(args.out)
     targets = [out / "comparison.csv", out / "comparison.png"]
+    items = _compare_inputs(args.inputs)          # the inputs first: a missing file says so
     existing = [t for t in targets if t.exists()]
     if existing and not args.overwrite:
         raise ScenarioError("comparison outputs already exist; pass --overwrite to replace "
                             "them, or choose another --out", file=str(existing[0]))
-    items = _compare_inputs(args.inputs)
     summaries = []
     for kind, item in items:
         summaries.append(item if kind == "results" else run(item).summary)
@@ -423,6 +438,10 @@ def _cmd_compare(args) -> int:
         ax = plot_scenario_comparison(summaries)
         ax.figure.savefig(tmp_png, dpi=120, bbox_inches="tight")
         plt.close(ax.figure)
+        from .io.results import file_mode
+
+        for t in (tmp_csv, tmp_png):      # mkstemp makes 0600 files: follow the umask
+            os.chmod(t, file_mode())
         os.replace(tmp_csv, targets[0])
         os.replace(tmp_png, targets[1])
     finally:
@@ -431,6 +450,7 @@ def _cmd_compare(args) -> int:
                 os.remove(t)
     if not args.quiet:
         _print_comparison(summaries)
+        _print_run_warnings(summaries)
         print(f"wrote {targets[0]} and {targets[1]}")
 def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
     budget = []
@@ -552,6 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ruralsim", description="Rural connectivity coverage "
                                 "simulator: who is covered, where, and at what cost.")
     p.add_argument("--version", action="version", version=f"ruralsim {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log what happens (and every warning) on stderr; -vv for more")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario and write its results")
     r.add_argument("scenario", help="scenario YAML file")
@@ -630,17 +652,45 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _logging_handler(verbosity: int):
+    """Attach a handler to the ``simulator`` logger: stderr with ``-v`` (INFO; ``-vv``
+    DEBUG), else a NullHandler, so a warning is not printed twice (the command prints the
+    warnings of its runs itself)."""
+    import logging
+
+    log = logging.getLogger("simulator")
+    if verbosity:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    else:
+        handler = logging.NullHandler()
+    log.addHandler(handler)
+    return log, handler
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    from .errors import RuralsimWarning
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    log, handler = _logging_handler(getattr(args, "verbose", 0))
     try:
-        return args.func(args)
+        # the command prints every run's warnings from its summary (per run for sweeps and
+        # compare); Python's warning machinery would print them a second time
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuralsimWarning)
+            return args.func(args)
     except ScenarioError as exc:
         print(f"ruralsim: error: {exc.one_line()}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("ruralsim: interrupted; no results were written", file=sys.stderr)
         return 130
+    finally:
+        log.removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

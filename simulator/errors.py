@@ -43,6 +43,13 @@ class ScenarioError(Exception):
 
 # ---- warnings (issue 15: one path for every warning) -------------------------------------
 
+import logging as _logging
+
+# A library adds only a NullHandler (Python logging HOWTO, "Configuring Logging for a
+# Library"): the application decides where records go (``ruralsim -v`` sends them to stderr);
+# without it Python's last-resort handler would print every warning a second time.
+_logging.getLogger("simulator").addHandler(_logging.NullHandler())
+
 class RuralsimWarning(UserWarning):
     """A result the user should know about, not a mistake: the run went ahead.
 
@@ -70,11 +77,10 @@ def emit_warnings(messages, *, stacklevel: int = 3) -> list[str]:
     list of str
         The messages, for the summary's ``warnings`` list.
     """
-    import logging
     import warnings
 
     out = [str(m) for m in messages]
-    log = logging.getLogger("simulator")
+    log = _logging.getLogger("simulator")
     for m in out:
         log.warning(m)
         warnings.warn(m, RuralsimWarning, stacklevel=stacklevel)

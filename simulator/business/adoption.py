@@ -301,9 +301,9 @@ def price_for_affordability(target_share, median_income_usd_per_month, income_si
                             bundle_gb=1.0, threshold_share=0.02):
     """Highest data price at which ``target_share`` of people can afford the entry bundle.
 
-    Inverse of :func:`affordability_share` in the price: with :math:`z = \Phi^{-1}(1-A)`,
+    Inverse of :func:`affordability_share` in the price: with :math:`z = \\Phi^{-1}(1-A)`,
 
-    .. math:: p^* = \frac{\theta\, m\, e^{\sigma z}}{\text{gb}}
+    .. math:: p^* = \\frac{\\theta\\, m\\, e^{\\sigma z}}{\\text{gb}}
 
     Parameters
     ----------
@@ -332,7 +332,7 @@ def income_for_affordability(target_share, price_usd_per_gb, income_sigma, *, bu
 
     Inverse of :func:`affordability_share` in the median income:
 
-    .. math:: m^* = \frac{p\,\text{gb}/\theta}{e^{\sigma z}}, \quad z = \Phi^{-1}(1-A)
+    .. math:: m^* = \\frac{p\\,\\text{gb}/\\theta}{e^{\\sigma z}}, \\quad z = \\Phi^{-1}(1-A)
 
     Parameters
     ----------
@@ -360,7 +360,7 @@ def income_for_affordability(target_share, price_usd_per_gb, income_sigma, *, bu
 def training_places_for_skills(target_share, baseline_share, adult_population, *,
                                max_share=1.0, training_effectiveness=1.0):
     """Training places that lift the skills share to ``target_share`` (inverse of
-    :func:`skills_share`): :math:`N = (k^* - k_0)\, N_{adults} / e`.
+    :func:`skills_share`): :math:`N = (k^* - k_0)\\, N_{adults} / e`.
 
     Parameters
     ----------
@@ -390,7 +390,7 @@ def training_places_for_skills(target_share, baseline_share, adult_population, *
 def income_density_factor(density_per_km2, reference_density_per_km2, *, elasticity):
     """Income relative to a reference place, from the population density around it.
 
-    .. math:: \frac{m}{m_{ref}} = \left(\frac{D}{D_{ref}}\right)^{\varepsilon}
+    .. math:: \\frac{m}{m_{ref}} = \\left(\\frac{D}{D_{ref}}\\right)^{\\varepsilon}
 
     A constant-elasticity agglomeration relation: nominal incomes rise with the density of
     people around a place. The World Bank's review of agglomeration estimates puts the

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["over_capacity_names", "people_unserved", "site_columns", "site_load_of"]
+__all__ = ["over_capacity_names", "people_unserved", "requested_new_sites", "site_columns",
+           "site_load_of"]
 
 
 def site_load_of(result) -> np.ndarray | None:
@@ -111,3 +112,13 @@ def site_columns(result) -> dict[str, list | np.ndarray]:
             "opex_usd_per_year": np.round(b.opex_usd_per_year, 2),
         })
     return cols
+
+
+def requested_new_sites(scenario) -> int:
+    """New sites the scenario asks for: each group's ``count`` (its positions for
+    ``placement: list``). A run can place fewer (``largest_settlements`` runs out of
+    settlements far enough from the others); the summary's ``sites_new`` says how many."""
+    n = 0
+    for g in scenario.sites.new:
+        n += len(g.positions or []) if g.placement == "list" else int(g.count)
+    return n

@@ -118,6 +118,7 @@ def atomic_folder(out: Path | str, *, overwrite: bool = False):
                             "to replace it, or choose another --out", file=str(out))
     pid = os.getpid()
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{pid}-", dir=out.parent))
+    os.chmod(tmp, dir_mode())   # mkdtemp makes it 0700: results follow the umask (issue 15)
     try:
         yield tmp
         if out.exists():
@@ -130,6 +131,23 @@ def atomic_folder(out: Path | str, *, overwrite: bool = False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def dir_mode() -> int:
+    """Permission bits of a folder created now: ``0o777`` minus the umask."""
+    return 0o777 & ~_umask()
+
+
+def file_mode() -> int:
+    """Permission bits of a file created now: ``0o666`` minus the umask."""
+    return 0o666 & ~_umask()
 
 
 def _pid_alive(pid: int) -> bool:

@@ -13,7 +13,7 @@ from pyproj import CRS, Transformer
 from .. import __version__
 from ..radio.capacity import assign_channels
 from ..business.assessment import BusinessResult, assess, resolve_parameters
-from ..business.site_table import over_capacity_names
+from ..business.site_table import over_capacity_names, requested_new_sites
 from ..radio.deployment import grid_positions, largest_settlements
 from .engine import CoverageFields, compute_fields, site_arrays
 from ..errors import ScenarioError, emit_warnings
@@ -915,6 +915,7 @@ def summary_from_totals(t: RunTotals, s: Scenario, grid: Grid, sites: Sites,
         "sites_total": len(sites),
         "sites_existing": int(sites.existing.sum()),
         "sites_new": int(new.sum()),
+        "sites_new_requested": requested_new_sites(s),  # issue 15
         "sites_by_type": by_type,
         "people_served_per_site_mean": round(float(served.mean()), 3) if len(served) else 0.0,
         "people_served_per_new_site_mean": round(float(served[new].mean()), 3) if new.any()
