@@ -682,7 +682,7 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     tower_sites, tower_counts = make_tower_sites(scenario, grid, stations)
     sites, warnings = make_sites(scenario, grid, pop, stations, placed=tower_sites)
     sites = tower_sites.concat(sites)
-    warnings = emit_warnings(terrain_warnings + warnings)  # warnings + logging (issue 15)
+    warnings = emit_warnings(terrain_warnings + warnings, stacklevel=4)  # issue 15
     required, margin = required_signal_dbm(scenario, tech)
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)

@@ -625,9 +625,6 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
     chosen_people = _marginal_people(cm, already, best.chosen)
     spent = float(chosen_costs.cost(basis_name).sum()) if best.n_sites else 0.0
     reason = _stop_reason(spec, cm, weights, already, best.chosen, costs, spent)
-    if spec.max_sites is not None and best.n_sites < spec.max_sites:
-        warnings.append(f"planning.max_sites: asked for up to {spec.max_sites} sites, chose "
-                        f"{best.n_sites} ({reason})")
     timings["total"] = time.perf_counter() - t0
     warnings = emit_warnings(warnings)
     result = PlanResult(scenario=scenario, spec=spec, grid=grid, population=pop,
