@@ -452,6 +452,7 @@ def _cmd_compare(args) -> int:
         _print_comparison(summaries)
         _print_run_warnings(summaries)
         print(f"wrote {targets[0]} and {targets[1]}")
+    return 0
 def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
     budget = []
     if summary["budget_usd"] is not None:

@@ -123,6 +123,17 @@ def resolve_parameters(scenario, station_names, *, extra_types=(),
     adopt["training_places"] = spec.training_places
     adopt["curve"] = spec.curve
     adopt["income_raster"] = spec.income_raster
+    if adopt["income_model"] == "raster" and spec.income_raster is None:
+        raise ScenarioError("income_model 'raster' needs income_raster: {file: income.tif}",
+                            file=src, key="adoption.income_model", value="raster")
+    if spec.income_raster is not None:
+        from ..pipeline.runner import resolve_path
+
+        path = resolve_path(scenario, spec.income_raster.file)
+        if not path.is_file():
+            raise ScenarioError(f"income raster not found at {path} (paths are relative to "
+                                "the scenario file's folder)", file=src,
+                                key="adoption.income_raster.file", value=spec.income_raster.file)
     if adopt["smartphone_share"] + adopt["basic_phone_share"] > 1.0 + 1e-12:
         key = ("adoption.basic_phone_share" if spec.basic_phone_share is not None
                else "adoption.smartphone_share")

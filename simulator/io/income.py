@@ -64,16 +64,28 @@ def sample_income_raster(path: Path | str, site_xy_m, crs: str, *, band: int = 1
         if not len(xy):
             return np.zeros(0)
         xs, ys = transform(crs, src.crs, xy[:, 0].tolist(), xy[:, 1].tolist())
-        try:
-            vals = np.array([v[0] for v in src.sample(zip(xs, ys), indexes=band)],
-                            dtype=np.float64)
-        except RasterioIOError as exc:
-            raise ScenarioError(f"income raster {path} is truncated or corrupt "
-                                f"({str(exc).splitlines()[0]}); allowed: a complete, readable "
-                                "GeoTIFF", value=str(path), **where) from None
-        rows, cols = src.index(xs, ys)
-        inside = ((np.asarray(rows) >= 0) & (np.asarray(rows) < src.height)
-                  & (np.asarray(cols) >= 0) & (np.asarray(cols) < src.width))
+        # pixel of each site from the affine coefficients (x = a col + b row + c,
+        # y = d col + e row + f), solved with numpy
+        t = src.transform
+        m = np.array([[t.a, t.b], [t.d, t.e]], dtype=np.float64)
+        colrow = np.linalg.solve(m, np.vstack([np.asarray(xs) - t.c, np.asarray(ys) - t.f]))
+        cols = np.floor(colrow[0]).astype(np.int64)
+        rows = np.floor(colrow[1]).astype(np.int64)
+        inside = (rows >= 0) & (rows < src.height) & (cols >= 0) & (cols < src.width)
+        vals = np.full(len(xy), np.nan)
+        if inside.any():
+            from rasterio.windows import Window
+
+            r0, r1 = int(rows[inside].min()), int(rows[inside].max())
+            c0, c1 = int(cols[inside].min()), int(cols[inside].max())
+            try:
+                block = src.read(band, window=Window(c0, r0, c1 - c0 + 1, r1 - r0 + 1),
+                                 masked=False).astype(np.float64)
+            except RasterioIOError as exc:
+                raise ScenarioError(f"income raster {path} is truncated or corrupt "
+                                    f"({str(exc).splitlines()[0]}); allowed: a complete, "
+                                    "readable GeoTIFF", value=str(path), **where) from None
+            vals[inside] = block[rows[inside] - r0, cols[inside] - c0]
         nodata = src.nodata
     vals = np.where(inside, vals, np.nan)
     if nodata is not None:

@@ -518,6 +518,8 @@ def input_files(scenario: Scenario) -> dict[str, Path]:
         files[f"sites.existing_towers.{t}.file"] = spec.file
     if scenario.planning is not None and scenario.planning.candidates.file:
         files["planning.candidates.file"] = scenario.planning.candidates.file
+    if scenario.adoption.income_raster is not None:
+        files["adoption.income_raster.file"] = scenario.adoption.income_raster.file
     return {k: resolve_path(scenario, v) for k, v in files.items()}
 
 
