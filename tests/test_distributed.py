@@ -222,6 +222,7 @@ def test_tiled_accepts_terrain_and_refuses_monte_carlo_with_the_key(tmp_path):
     data = json.loads(json.dumps(SMALL))
     data["terrain"] = {"synthetic": {"relief_m": 100}}
     data["region"].update(width_km=5, height_km=4)
+    data["sites"]["new"][0]["count"] = 3        # what 5 x 4 km holds 2 km apart (no warning)
     r = run_tiled(load_scenario(_write(tmp_path, data)))
     assert r.summary["terrain"] == "synthetic" and r.summary["terrain_relief_m"] > 0
     data["propagation"]["monte_carlo_realisations"] = 5

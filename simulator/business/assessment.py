@@ -403,7 +403,9 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
                 else frac_site[ex].mean(axis=0))
     else:
         f_ex = np.zeros(n_years)
-    connected_base = float(people_covered_existing) * f_ex
+    # (never above the whole network's: a new site that takes over people from an existing
+    # one gives them its own place's potential, which may be lower)
+    connected_base = np.minimum(float(people_covered_existing) * f_ex, connected_total)
 
     # ---- costs: the one cost basis (the planner uses the same function)
     with _as_scenario_error(scenario, "backhaul"):
