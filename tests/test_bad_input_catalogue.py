@@ -367,7 +367,7 @@ CASES: dict[str, Case] = {
         cmd="plan", argv=lambda d: ["plan", str(d / "bad.yaml"), "--budget-usd", "500",
                                     "--out", str(d / "out")]),
     "plan_flags_contradict_min_people_ilp": Case(
-        scen(), ["planning", "greedy only"], cmd="plan",
+        scen(), ["planning", "'greedy' only", "use method greedy"], cmd="plan",
         argv=lambda d: ["plan", str(d / "bad.yaml"), "--max-sites", "2", "--method", "ilp",
                         "--min-people-per-site", "50", "--out", str(d / "out")]),
     "plan_flags_contradict_tco_without_budget": Case(

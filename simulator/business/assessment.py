@@ -33,6 +33,7 @@ Definitions (docs/economics.md explains them in plain words):
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from . import economics as ec
 from .backhaul import BACKHAUL_OPTIONS
 from .costing import CostBasis, SiteCosts, cost_basis
 from ..errors import ScenarioError
+
+_log = logging.getLogger("simulator.business")
 
 __all__ = ["BusinessResult", "assess", "resolve_parameters", "scenario_cost_basis",
            "site_incomes"]
@@ -448,6 +451,9 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
         a, handset=float(h), affordability_by_site=aff, skills=float(k), relevance=float(r),
         served=served, income_by_site=income, population_total=int(population_total),
         income_model=incomes["model"])
+    ab = res.summary["adoption_barriers"]
+    _log.info("adoption: %s binds (%s); income %s", ab["binding"],
+              ", ".join(f"{k} {v}" for k, v in ab["shares"].items()), incomes["model"])
     return res
 
 

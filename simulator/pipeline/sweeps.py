@@ -8,11 +8,14 @@ Dask tasks in parallel, each in memory or tiled (:func:`simulator.pipeline.distr
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Callable
 
 from .distributed import choose_mode, run_tiled
 from ..errors import ScenarioError
+
+_log = logging.getLogger("simulator.sweeps")
 
 
 def _label(value) -> str:
@@ -109,6 +112,7 @@ def run_sweep(scenario, *, client=None, mode: str = "auto", retries: int = 2,
     if client is None:
         out = []
         for k, (s, m) in enumerate(zip(scenarios, modes)):
+            _log.info("sweep run %d/%d: %s (%s)", k + 1, len(scenarios), s.name, m)
             out.append(_sweep_member(s, m))
             if progress is not None:
                 progress(k + 1, len(scenarios))
@@ -132,6 +136,10 @@ def run_sweep(scenario, *, client=None, mode: str = "auto", retries: int = 2,
                                     f"retries: {type(exc).__name__}: "
                                     f"{str(exc).splitlines()[0] if str(exc) else ''}; no "
                                     "results were written") from None
+            _log.info("sweep run %d/%d done: %s", len(results), len(scenarios),
+                      scenarios[k].name)
+            for w in results[k].get("warnings", []):   # a worker's warnings, seen here
+                _log.warning("%s: %s", scenarios[k].name, w)
             if progress is not None:
                 progress(len(results), len(scenarios))
     except BaseException:

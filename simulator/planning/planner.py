@@ -548,6 +548,7 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
     def exact(chosen_idx: np.ndarray):
         key = tuple(int(i) for i in chosen_idx)
         if key not in exact_cache:
+            te = time.perf_counter()
             ch = cands.subset(np.asarray(chosen_idx, dtype=np.int64))
             order = run_order(ch.station)
             net = kept.concat(ch.subset(order))
@@ -563,6 +564,8 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
             except ValueError as exc:
                 raise ScenarioError(str(exc), file=src, key="backhaul") from None
             exact_cache[key] = (c, served, int(sv.people_covered.sum()))
+            timings["exact_costing"] = (timings.get("exact_costing", 0.0)
+                                        + time.perf_counter() - te)
         return exact_cache[key]
 
     def solve(cost_vec):
