@@ -13,7 +13,7 @@ import uuid
 from typing import Callable
 
 from .distributed import choose_mode, run_tiled
-from ..errors import ScenarioError
+from ..errors import ScenarioError, emit_warnings
 
 _log = logging.getLogger("simulator.sweeps")
 
@@ -138,8 +138,8 @@ def run_sweep(scenario, *, client=None, mode: str = "auto", retries: int = 2,
                                     "results were written") from None
             _log.info("sweep run %d/%d done: %s", len(results), len(scenarios),
                       scenarios[k].name)
-            for w in results[k].get("warnings", []):   # a worker's warnings, seen here
-                _log.warning("%s: %s", scenarios[k].name, w)
+            # a worker's warnings reach this process's warnings and logging too
+            emit_warnings([f"{scenarios[k].name}: {w}" for w in results[k].get("warnings", [])])
             if progress is not None:
                 progress(len(results), len(scenarios))
     except BaseException:
