@@ -790,7 +790,7 @@ def monte_carlo_coverage(r: ScenarioResult) -> dict:
     margin = np.where(ok, np.minimum(sv.dl_margin_db, sv.ul_margin_db), -np.inf)
     people = r.population.people
     if sigma == 0:
-        n = float(people[margin >= 0].sum())
+        n = int(people[margin >= 0].sum())
         return {"realisations": p.monte_carlo_realisations, "mean": n, "p05": n, "p95": n}
     try:
         mc = monte_carlo_covered_people(
@@ -805,8 +805,8 @@ def monte_carlo_coverage(r: ScenarioResult) -> dict:
         raise ScenarioError(f"Monte Carlo shadowing not possible here: {exc}",
                             file=_src(r.scenario), key="propagation.monte_carlo_realisations",
                             value=p.monte_carlo_realisations) from None
-    return {"realisations": p.monte_carlo_realisations, "mean": round(float(mc.mean), 1),
-            "p05": round(float(mc.low), 1), "p95": round(float(mc.high), 1)}
+    return {"realisations": p.monte_carlo_realisations, "mean": int(round(float(mc.mean))),
+            "p05": int(round(float(mc.low))), "p95": int(round(float(mc.high)))}  # people
 
 
 @dataclass
