@@ -402,7 +402,8 @@ def income_density_factor(density_per_km2, reference_density_per_km2, *, elastic
     ----------
     density_per_km2 : float or array_like
         People per km2 around the place, >= 0; 0 is treated as the smallest positive density
-        of the input (a place with nobody near it still has someone). [1/km2]
+        of the input (a place with nobody near it still has someone), and a density below a
+        millionth of the reference as that millionth (so the factor stays > 0). [1/km2]
     reference_density_per_km2 : float
         Density at which the factor is 1, > 0. [1/km2]
     elasticity : float, keyword-only
@@ -418,7 +419,8 @@ def income_density_factor(density_per_km2, reference_density_per_km2, *, elastic
     e = _check("elasticity", elasticity, 0.0, 1.0)
     pos = d[d > 0]
     floor = float(pos.min()) if pos.size else float(ref)
-    return _ret((np.maximum(d, floor) / ref) ** e)
+    ratio = np.maximum(np.maximum(d, floor) / ref, 1e-6)
+    return _ret(ratio ** e)
 
 
 # --------------------------------------------------------------------------------------
