@@ -129,6 +129,104 @@ class TerrainSpec(_Section):
         return self
 
 
+class RasterClutterSpec(_Section):
+    """A land-cover raster (ESA WorldCover class codes by default), in any CRS.
+
+    Reprojected onto the grid by majority: each cell takes the most frequent class of the
+    raster's pixels overlapping it (GDAL ``mode`` resampling). It must cover the whole region;
+    every class code found inside the region must be in the class table.
+    """
+
+    file: str = Field(description="Land-cover GeoTIFF of integer class codes; path relative "
+                                  "to the scenario file's folder.")
+    band: int = Field(1, ge=1, description="Band to read.")
+
+
+class SyntheticClutterSpec(_Section):
+    """Seeded land cover: forest patches on open farmland, built-up areas around the
+    settlements (simulator.region.clutter.synthetic_clutter, WorldCover class codes)."""
+
+    forest_share: float = Field(
+        0.3, ge=0, le=1, description="Share of the region under forest [0-1] (default: "
+        "FAO Global Forest Resources Assessment 2020, forests cover 31 % of the world's "
+        "land).")
+    forest_patch_km: float = Field(
+        1.0, gt=0, le=100, description="Correlation length of the forest patches [km] "
+                                       "(assumption: woodlots and forest blocks of ~1 km).")
+    built_up_radius_1000_m: Optional[float] = Field(
+        None, gt=0, le=20000, description="Radius of the built-up disc of a 1,000-person "
+        "settlement [m]; it grows with the square root of the people. Default: "
+        "population.synthetic.settlement_radius_m (the settlements' own footprint), 250 m "
+        "with a population raster.")
+    min_settlement_people: int = Field(
+        100, ge=0, description="Settlements with fewer people get no built-up area.")
+
+
+class ClutterClassSpec(_Section):
+    """One class of the clutter table: what stands around a terminal in cells of this code."""
+
+    name: Optional[str] = Field(None, max_length=60, description="Class name (for the "
+                                "summary, clutter.tif and the map); default 'class_<code>'.")
+    type: Literal["open", "water", "suburban", "urban", "trees_forest", "dense_urban"] = Field(
+        description="Clutter type: 'open'/'water' add no loss; the others add the ITU-R "
+                    "P.2108-1 §3.1 eq. (2a) median loss at the terminal.")
+    height_m: Optional[float] = Field(
+        None, gt=0, le=200, description="Representative clutter height R [m]; default the "
+        "P.2108 Table 3 value of the type (suburban 10, urban and trees_forest 15, "
+        "dense_urban 20). Unused for open/water.")
+    street_width_m: float = Field(27.0, gt=0, le=1000, description="Distance to the clutter "
+                                  "edge w_s [m] (P.2108 §3.1.1 default 27 m).")
+    colour: Optional[str] = Field(None, pattern=r"^#[0-9a-fA-F]{6}$",
+                                  description="Display colour '#rrggbb'.")
+
+
+class ClutterSpec(_Section):
+    """Clutter around the terminal: a land-cover class per cell and a class table.
+
+    Each cell's class adds the median terminal clutter loss of ITU-R P.2108-1 §3.1 at the
+    receiver end, inside the link budget (downlink, uplink, SINR); the scenario's location
+    variability applies on top (docs/models.md). ``clutter: synthetic`` is short for
+    ``clutter: {synthetic: {}}``. Give exactly one of ``raster`` or ``synthetic``.
+    """
+
+    raster: Optional[RasterClutterSpec] = None
+    synthetic: Optional[SyntheticClutterSpec] = None
+    classes: dict[int, ClutterClassSpec] = Field(
+        default_factory=dict, description="Class code -> class, merged over the packaged "
+        "ESA WorldCover table (simulator/data/clutter.yaml; a key given replaces that "
+        "class).")
+    replace_default_classes: bool = Field(
+        False, description="Use only 'classes' (for a land-cover product other than "
+                           "WorldCover).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v):
+        if v == "synthetic":
+            return {"synthetic": {}}
+        if isinstance(v, str):
+            raise ValueError(f"'{v}' is not a clutter source; allowed: clutter: synthetic, "
+                             "or clutter: {raster: {file: landcover.tif}}")
+        return v
+
+    @field_validator("classes")
+    @classmethod
+    def _codes(cls, v):
+        for code in v:
+            if not 0 <= code <= 65534:
+                raise ValueError(f"class code {code} must be in 0-65534")
+        return v
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if (self.synthetic is None) == (self.raster is None):
+            raise ValueError("give exactly one of 'synthetic: {...}' or 'raster: {file: ...}' "
+                             "(or write clutter: synthetic)")
+        if self.replace_default_classes and not self.classes:
+            raise ValueError("replace_default_classes needs a 'classes' table")
+        return self
+
+
 class ItmSpec(_Section):
     """Longley-Rice (NTIA ITM 1.2.2) parameters, in plain words.
 
@@ -598,12 +696,21 @@ class PowerSpec(_Section):
 
 class OutputsSpec(_Section):
     dir: Optional[str] = Field(None, description="Results folder; default results/<name>.")
-    maps: bool = True
+    maps: bool = Field(True, description="Draw the maps: coverage_map.png and rx_cdf.png, "
+                       "and (with the keys below) coverage.kmz, map.html and coverage.gpkg; "
+                       "false (or --no-maps) writes none of them.")
+    google_earth: bool = Field(True, description="With maps: write coverage.kmz (ground "
+                               "overlays, sites, settlements, boundary; Google Earth, QGIS).")
+    web_map: bool = Field(True, description="With maps: write map.html, an interactive "
+                          "Leaflet map that opens from disk without a network.")
+    vectors: bool = Field(True, description="With maps: write coverage.gpkg (coverage "
+                          "polygons per site and per service level, settlements, sites; "
+                          "WGS 84).")
     report: bool = Field(True, description="Write report.html (headline numbers, maps, tables, "
                                            "parameters; opens from disk, no server).")
-    cloud_optimised: bool = Field(False, description="Tiled runs: convert the GeoTIFFs to "
-                                                     "Cloud Optimized GeoTIFF (GDAL COG driver) "
-                                                     "after writing them tile by tile.")
+    cloud_optimised: bool = Field(False, description="Write the GeoTIFFs as Cloud Optimized "
+                                                     "GeoTIFFs with overviews (GDAL COG "
+                                                     "driver), in memory and tiled runs.")
 
 
 class SweepRunSpec(_Section):
@@ -755,6 +862,9 @@ class Scenario(_Section):
     population: PopulationSpec = Field(
         default_factory=lambda: PopulationSpec(synthetic=SyntheticPopulationSpec()))
     terrain: Union[Literal["flat"], TerrainSpec] = "flat"
+    clutter: Optional[ClutterSpec] = Field(
+        None, description="Land cover around the terminal (ITU-R P.2108 §3.1 clutter loss "
+                          "per cell); default none. 'synthetic' or {raster: {file: ...}}.")
     technology: Union[str, TechnologySpec] = "lte_900"
     propagation: PropagationSpec = Field(default_factory=PropagationSpec)
     radio: RadioSpec = Field(default_factory=RadioSpec)
@@ -784,6 +894,154 @@ class Scenario(_Section):
         return self._source_path
 
 
+
+#: Meanings of the keys declared above without a ``description=`` (units in brackets).
+#: Applied once at import (:func:`_describe_fields`), so docs/scenario.md, the JSON schema
+#: (``ruralsim schema``) and editors' hover text all carry them.
+_FIELD_MEANINGS = {
+    "Scenario": {
+        "description": "Free text shown in the report and the web map.",
+        "seed": "Seed of every random draw (settlements, shadowing, random placement); "
+                "the same seed gives the same numbers in every mode.",
+        "region": "The area modelled: centre, size, grid resolution, CRS, boundary.",
+        "population": "Where people live: a synthetic population or a population raster.",
+        "terrain": "'flat', or a synthetic or DEM terrain for the terrain-aware models.",
+        "technology": "Radio technology from the catalogue (e.g. 'lte_900', 'gsm_900'), "
+                      "or a mapping with 'base' and changes.",
+        "propagation": "Path-loss model and location variability (shadowing).",
+        "radio": "Uplink, interference and frequency reuse.",
+        "capacity": "Busy-hour demand per user (who is served, not only covered).",
+        "indoor": "Share of people indoors and their building entry loss.",
+        "stations": "Changes to catalogue station types, or new types, by name.",
+        "sites": "The sites: existing groups and towers, and new groups to build.",
+        "adoption": "Who of the people covered becomes connected (handsets, prices, skills).",
+        "economics": "Costs, revenue and discounting over the horizon.",
+        "backhaul": "How each site is linked to the network (fibre, microwave, relay, "
+                    "satellite).",
+        "power": "How each site is powered (grid, solar, diesel).",
+        "outputs": "Where and what to write (maps, report, GeoTIFF format).",
+    },
+    "PopulationSpec": {
+        "synthetic": "Generated settlements and dispersed people (seeded).",
+        "raster": "People per cell from a GeoTIFF (WorldPop, HRSL ...).",
+    },
+    "ClutterSpec": {
+        "raster": "A land-cover GeoTIFF (ESA WorldCover codes or a class table's).",
+        "synthetic": "Generated land cover around the settlements (seeded).",
+    },
+    "TerrainSpec": {
+        "synthetic": "Seeded fractal relief.",
+        "raster": "A DEM GeoTIFF.",
+    },
+    "RasterTerrainSpec": {
+        "resampling": "How the DEM is resampled onto the grid (GDAL resampling method).",
+    },
+    "ItmSpec": {
+        "polarization": "Antenna polarisation of the links.",
+        "ground_conductivity_s_per_m": "Ground conductivity [S/m] (0.005 average ground).",
+    },
+    "PropagationSpec": {
+        "itm": "Longley-Rice (ITM) parameters, for 'itm' and 'itm_area'.",
+        "city_size": "Hata urban correction for the mobile antenna height (small/medium or "
+                     "large city); used only with environment 'urban'.",
+    },
+    "TechnologySpec": {
+        "base": "Catalogue technology the changes apply to (simulator/data/"
+                "technologies.yaml).",
+        "frequency_mhz": "Carrier frequency [MHz].",
+        "bandwidth_mhz": "Channel bandwidth [MHz].",
+        "dl_threshold_dbm": "Downlink signal a handset needs, before the fade margin [dBm] "
+                            "(RSRP for LTE, RxLev for GSM).",
+        "ue_tx_power_dbm": "Handset transmit power [dBm].",
+        "ue_antenna_gain_dbi": "Handset antenna gain [dBi].",
+        "body_loss_db": "Loss of the user's body and hand, both links [dB].",
+        "ue_noise_figure_db": "Handset receiver noise figure [dB].",
+        "bs_noise_figure_db": "Base-station receiver noise figure [dB].",
+        "ul_bandwidth_khz": "Uplink bandwidth a cell-edge user transmits in [kHz].",
+        "ul_required_sinr_db": "Uplink SINR the base station needs at the cell edge [dB].",
+        "dl_required_sinr_db": "Downlink SINR a handset needs to decode [dB].",
+    },
+    "IndoorSpec": {
+        "building_type": "ITU-R P.2109 building class of the default building entry loss.",
+    },
+    "ServiceSpec": {
+        "min_dl_throughput_mbps": "Single-user downlink rate the service needs [Mbit/s]; "
+                                  "none: coverage alone.",
+    },
+    "StationSpec": {
+        "base": "Catalogue station type this one starts from (simulator/data/stations.yaml); "
+                "none: the type of the same name.",
+        "label": "Name shown on maps and in reports.",
+        "description": "Free text about the station type.",
+        "height_m": "Antenna height above ground [m].",
+        "tx_power_dbm": "Transmit power per sector at the antenna port [dBm].",
+        "antenna_gain_dbi": "Antenna peak gain [dBi].",
+        "sectors": "Sectors per site (1 = omni).",
+        "hpbw_h_deg": "Horizontal half-power beamwidth of a sector [deg].",
+        "hpbw_v_deg": "Vertical half-power beamwidth [deg].",
+        "downtilt_deg": "Electrical downtilt [deg].",
+        "feeder_loss_db": "Cable and connector loss between radio and antenna [dB].",
+        "power_draw_w": "Electrical power the site draws on average [W] (power sizing).",
+    },
+    "SitePosition": {
+        "name": "Site name (default: the group's station type and a number).",
+        "x_m": "Easting in the region CRS [m] (with y_m).",
+        "y_m": "Northing in the region CRS [m] (with x_m).",
+        "lon": "Longitude [deg, WGS 84] (with lat).",
+        "lat": "Latitude [deg, WGS 84] (with lon).",
+        "azimuth_deg": "Azimuth of the first sector, clockwise from north [deg].",
+    },
+    "SiteGroupSpec": {
+        "station": "Station type of the group (a catalogue name or one under 'stations').",
+        "placement": "Where the sites go: 'largest_settlements', 'grid', 'random' (seeded) "
+                     "or 'list' (at 'positions').",
+        "count": "Number of sites (placements other than 'list').",
+        "min_spacing_km": "'largest_settlements': least distance from every site placed "
+                          "before [km].",
+        "positions": "'list' placement: the sites, each by x_m/y_m or lon/lat.",
+    },
+    "SitesSpec": {
+        "existing": "Groups of existing sites (the baseline network).",
+        "new": "Groups of new sites to build (what the scenario evaluates).",
+    },
+    "PointSpec": {
+        "name": "Name of the point.",
+    },
+    "PlanningSpec": {
+        "candidates": "Where candidate sites may go (settlements, a grid, hilltops or a "
+                      "file).",
+    },
+}
+
+
+def _describe_fields() -> None:
+    """Give the fields listed in :data:`_FIELD_MEANINGS` their descriptions (once)."""
+    for cls_name, meanings in _FIELD_MEANINGS.items():
+        cls = globals()[cls_name]
+        for key, text in meanings.items():
+            f = cls.model_fields[key]
+            if f.description:
+                raise RuntimeError(f"{cls_name}.{key} already has a description")
+            f.description = text
+    # rebuild every model, sections before the models that contain them (module order),
+    # so the nested JSON schemas carry the new descriptions too
+    for obj in list(globals().values()):
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == __name__:
+            obj.model_rebuild(force=True)
+
+
+_describe_fields()
+
+
+def json_schema() -> dict:
+    """The JSON Schema of a scenario file (draft 2020-12), from the pydantic model, for
+    editors (``ruralsim schema > scenario.schema.json``; YAML files point at it with a
+    ``# yaml-language-server: $schema=...`` first line)."""
+    out = Scenario.model_json_schema(mode="validation")
+    out = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+           "title": "ruralsim scenario", **{k: v for k, v in out.items() if k != "title"}}
+    return out
+
 def _type_name(annotation) -> str:
     import typing
 
@@ -807,6 +1065,9 @@ def markdown_reference() -> str:
                 ("technology (mapping form)", TechnologySpec),
                 ("terrain (mapping form)", TerrainSpec), ("terrain.synthetic", SyntheticTerrainSpec),
                 ("terrain.raster", RasterTerrainSpec),
+                ("clutter (mapping form)", ClutterSpec), ("clutter.raster", RasterClutterSpec),
+                ("clutter.synthetic", SyntheticClutterSpec),
+                ("clutter.classes.<code>", ClutterClassSpec),
                 ("propagation", PropagationSpec), ("propagation.itm", ItmSpec), ("radio", RadioSpec),
                 ("capacity", CapacitySpec), ("indoor", IndoorSpec),
                 ("services.<name>", ServiceSpec), ("stations.<name>", StationSpec),

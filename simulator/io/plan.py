@@ -3,8 +3,9 @@
 Files: ``chosen_sites.geojson`` (WGS 84 points, with each site's capex, opex, TCO, backhaul and
 power as ``run`` costs them), ``planned_scenario.yaml`` (the input scenario with the chosen
 sites added; ``ruralsim run`` reproduces the plan's people and costs), ``marginal_curve.csv``
-and ``marginal_curve.png`` (people newly covered against sites and against cost), and
-``plan_summary.json`` (totals, why the plan stopped, warnings). Everything is written into a hidden temporary folder beside the
+and ``marginal_curve.png`` (people newly covered against sites and against cost),
+``plan_summary.json`` (totals, why the plan stopped, warnings) and ``report.html`` (unless
+``outputs.report`` is false). Everything is written into a hidden temporary folder beside the
 target and renamed into place when complete.
 """
 
@@ -126,3 +127,10 @@ def _write_all(result, folder: Path) -> None:
                  f"USD {s['cost_usd']:,.0f} {s['cost_basis']}", fontsize=11)
     fig.tight_layout()
     fig.savefig(folder / "marginal_curve.png")
+    if result.scenario.outputs.report:
+        from ..report import build_plan_report_html
+
+        png = (folder / "marginal_curve.png").read_bytes()
+        (folder / "report.html").write_text(build_plan_report_html(
+            result, {"marginal_curve": (png, "People newly covered against sites built and "
+                                               "against cost.")}), encoding="utf-8")

@@ -232,6 +232,7 @@ class TileJob:
     services: tuple               # ((name, min Mbit/s or None), ...)
     boundary: object = None       # shapely geometry in the grid CRS, or None
     rasters: bool = True
+    clutter_lut_db: np.ndarray | None = None  # terminal clutter loss per class code [dB]
 
 
 @dataclass
@@ -297,19 +298,22 @@ def tile_region_mask(grid: Grid, tile: Tile, boundary) -> np.ndarray:
     from rasterio.features import geometry_mask
     from shapely.geometry import mapping
 
-    transform = grid.transform * Affine.translation(tile.col0, tile.row0)
+    transform = grid.transform @ Affine.translation(tile.col0, tile.row0)
     return ~geometry_mask([mapping(boundary)], out_shape=tile.shape, transform=transform,
                           all_touched=False)
 
 
 def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.ndarray,
-              idx_base: np.ndarray, terrain: TileTerrain | None = None) -> TileOutput:
+              idx_base: np.ndarray, terrain: TileTerrain | None = None,
+              clutter_classes: np.ndarray | None = None) -> TileOutput:
     """Engine, serving and the tile's sums for one tile (pure: no I/O).
 
     Each cell gets the arithmetic of the in-memory run (:func:`simulator.pipeline.engine.
     compute_tile`, or with a terrain method the tile's window of the site pass's fields
     in ``terrain``, then :func:`simulator.radio.serving.serve`), so integer results are
-    identical.
+    identical. ``clutter_classes`` (the tile's window of the clutter layer's class codes,
+    with ``job.clutter_lut_db``) adds the terminal clutter loss before serving, as the
+    in-memory run does.
     """
     from ..radio.capacity import shannon_throughput_bps_per_hz
     from .engine import CoverageFields, compute_tile
@@ -324,6 +328,15 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
         fields = CoverageFields(*compute_tile(job.grid, tile, job.sa, idx, tech, job.model,
                                               job.ue_height_m, job.channel))
         los = None
+    clutter_loss = None
+    if clutter_classes is not None:
+        from ..region.clutter import apply_terminal_loss
+        from .clutter import people_covered_per_cell
+
+        clutter_loss = job.clutter_lut_db[clutter_classes]
+        covered_without = people_covered_per_cell(fields, job.sa.tx_metric_dbm, people, tech,
+                                                  params, line_of_sight=los)
+        fields = apply_terminal_loss(fields, clutter_loss)
     # n_sites=0: no per-tile capacity (the loads need the whole region; done at the end)
     sv = serve(fields, job.sa.tx_metric_dbm, people, tech, params, 0, line_of_sight=los)
     inside = tile_region_mask(job.grid, tile, job.boundary)
@@ -337,6 +350,11 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
     }
     if los is not None:
         ints["line_of_sight"] = int(people[los].sum())
+    if clutter_classes is not None:
+        from ..region.clutter import clutter_sums
+
+        ints.update(clutter_sums(clutter_classes, people, sv.people_covered, covered_without,
+                                 inside))
     services = {}
     for name, need in job.services:
         ok = sv.people_covered if need is None else np.where(
@@ -375,6 +393,8 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
         else:
             bf = CoverageFields(*compute_tile(job.grid, tile, job.sa_base, idx_base, tech,
                                               job.model, job.ue_height_m, job.channel_base))
+        if clutter_loss is not None:
+            bf = apply_terminal_loss(bf, clutter_loss)
         bsv = serve(bf, job.sa_base.tx_metric_dbm, people, tech, params, 0)
         ints["existing"] = int(bsv.people_covered.sum())
     else:
@@ -398,14 +418,18 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
             rasters["terrain.tif"] = terrain.elevation_m
         if los is not None:
             rasters["line_of_sight.tif"] = los.astype(np.uint8)
+        if clutter_classes is not None:
+            rasters["clutter.tif"] = clutter_classes
     return TileOutput(index=index, ints=ints, causes=dict(sv.uncovered_by_cause),
                       services=services, site_ids=uniq, site_people=site_people,
                       site_attached=site_attached, site_over_se_q=site_over, rasters=rasters)
 
 
-def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = False) -> list:
+def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = False,
+                 clutter=None) -> list:
     """The rasters a tiled run writes: the in-memory run's set (``terrain``: terrain.tif,
-    ``line_of_sight``: line_of_sight.tif, which only the terrain methods make)."""
+    ``line_of_sight``: line_of_sight.tif, which only the terrain methods make; ``clutter``,
+    a ClutterLayer: clutter.tif)."""
     from ..io.streaming import RasterSpec
 
     metric = technology.signal_metric.upper()
@@ -439,6 +463,12 @@ def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = Fal
         specs.append(RasterSpec("line_of_sight.tif", "uint8", None,
                                 "1 where at least one site within reach is in line of sight "
                                 "(effective Earth, k-factor)"))
+    if clutter is not None:
+        from ..io.landcover import CLUTTER_DESCRIPTION, class_tags, colour_map
+
+        specs.append(RasterSpec("clutter.tif", clutter.classes.dtype.name, None,
+                                CLUTTER_DESCRIPTION, colormap=colour_map(clutter.table),
+                                tags=class_tags(clutter.table, clutter.loss_lut_db)))
     return specs
 
 
@@ -534,6 +564,26 @@ class TiledResult:
     site_pass: dict = field(default_factory=dict)
     boundary: object = None       # region boundary in the grid CRS (shapely), or None
     settlements: object = None    # Population with the settlements only (people empty)
+    clutter: object = None        # region.clutter.ClutterLayer (clutter: section) or None
+
+    # thin methods over simulator.io.interop (the Dataset is read from out_dir's GeoTIFFs)
+    def to_xarray(self):
+        """The GeoTIFFs of ``out_dir`` as a lazy xarray Dataset
+        (:func:`simulator.io.interop.to_xarray`)."""
+        from ..io.interop import to_xarray
+
+        return to_xarray(self)
+
+    def sites_frame(self, crs: str | None = "EPSG:4326"):
+        """The sites as a GeoDataFrame, WGS 84 (:func:`simulator.io.interop.sites_frame`)."""
+        from ..io.interop import sites_frame
+
+        return sites_frame(self, crs)
+
+    def __repr__(self) -> str:
+        from ..io.interop import result_repr
+
+        return result_repr(self)
 
 
 def _tiled_restrictions(scenario) -> None:
@@ -657,6 +707,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
     pre.region_mask = None                   # tiles rasterise their own window of it
     method = pre.method
     dem = pre.dem
+    clutter = pre.clutter                    # class per cell (1-2 bytes), kept like the people
     relief_m = 0.0 if dem is None else float(dem.max() - dem.min())  # as the in-memory run
     if method is not None:
         # float64 once: radial_profiles would otherwise convert the DEM for every site
@@ -676,7 +727,8 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                   channel=pre.channel if interference else None,
                   channel_base=pre.channel[existing] if interference else None,
                   services=tuple(pre.services.items()), boundary=pre.boundary,
-                  rasters=write_rasters and out_dir is not None)
+                  rasters=write_rasters and out_dir is not None,
+                  clutter_lut_db=None if clutter is None else clutter.loss_lut_db)
     tile = tile_size_cells or scenario.region.tile_size_cells
     tiles = list(grid.tiles(tile))
     workers = _n_workers(client)
@@ -762,9 +814,11 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
 
                 writer = stack.enter_context(TiledRasterWriter(
                     folder, grid, raster_specs(tech, terrain=dem is not None,
-                                               line_of_sight=method is not None),
+                                               line_of_sight=method is not None,
+                                               clutter=clutter),
                     block_size=block_size_for(tile),
-                    cloud_optimised=scenario.outputs.cloud_optimised))
+                    cloud_optimised=scenario.outputs.cloud_optimised,
+                    boundary=pre.boundary, site_names=sites.names))
 
         def collect(out: TileOutput) -> None:
             totals.add(out)
@@ -777,13 +831,16 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
         t1 = time.perf_counter()
         if progress is not None:
             progress(0, len(tiles))
+        def clutter_for(k: int):
+            return None if clutter is None else clutter.window(tiles[k])
+
         if client is None:
             for k, t in enumerate(tiles):
                 collect(tile_task(job, k, t, people[t.slices], idx[k], idx_b[k],
-                                  terrain_for(k)))
+                                  terrain_for(k), clutter_for(k)))
         else:
             _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries,
-                         in_flight, terrain_for)
+                         in_flight, terrain_for, clutter_for)
         timings["tiles"] = time.perf_counter() - t1
         if totals.tiles != len(tiles):  # never a silent partial total
             raise ScenarioError(f"only {totals.tiles} of {len(tiles)} tiles came back; no "
@@ -800,6 +857,10 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
             pre.params, pre.warnings, terrain=dem is not None,
             inputs={"population": pre.population_info, "towers": pre.tower_counts},
             delta_h_m=pre.delta_h_m)
+        if clutter is not None:
+            from .clutter import clutter_summary
+
+            summary["clutter"] = clutter_summary(totals.ints, clutter)
         business = assess(scenario, grid, sites, pre.stations, run_totals.people_served_per_site,
                           population_total=summary["population_total"],
                           people_covered=summary["people_covered"],
@@ -815,7 +876,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                              summary=summary, out_dir=out_dir, tiles=len(tiles),
                              tile_size_cells=tile, workers=workers, timings_s=timings,
                              site_pass=site_info, boundary=pre.boundary,
-                             settlements=settlements)
+                             settlements=settlements, clutter=clutter)
         if folder is not None:
             _write_tiled_outputs(result, folder, maps=maps and writer is not None)
     return result
@@ -850,6 +911,9 @@ def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> No
         figures, cm = tiled_figures(result, folder)
         for name, (png, _) in figures.items():
             (folder / f"{name}.png").write_bytes(png)
+        from ..io.exports import write_map_files
+
+        write_map_files(cm, folder)     # coverage.kmz, map.html, coverage.gpkg (coarse)
         result.timings_s["maps"] = time.perf_counter() - t
         note = (f"Tiled run: the maps are {cm.aggregation_text}, read back from the "
                 "GeoTIFFs of this folder (people summed per coarse cell, the signal "
@@ -897,6 +961,11 @@ def tiled_figures(result: TiledResult, folder: Path):
 
     cm = read_coarse_map(folder, result, boundary=result.boundary,
                          population=result.settlements)
+    if getattr(result, "clutter", None) is not None and (folder / "clutter.tif").exists():
+        from ..io.landcover import read_coarse_clutter
+
+        cm.clutter = read_coarse_clutter(folder / "clutter.tif", result.clutter, cm.grid,
+                                         cm.factor)
     captions = {
         "coverage_map": f"Coverage map, {cm.aggregation_text}: mean received signal over "
                         "the covered cells of each coarse cell, red where most of its "
@@ -919,7 +988,7 @@ def _n_workers(client) -> int:
 
 
 def _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries: int,
-                 max_in_flight: int, terrain_for=None) -> None:
+                 max_in_flight: int, terrain_for=None, clutter_for=None) -> None:
     """Submit the tiles (at most ``max_in_flight`` pending), collect them as they finish.
 
     ``terrain_for(k)`` gives tile ``k``'s :class:`TileTerrain` (or None), made when the
@@ -934,9 +1003,10 @@ def _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries: int,
     def submit(k):
         t = tiles[k]
         terrain = terrain_for(k) if terrain_for is not None else None
+        classes = clutter_for(k) if clutter_for is not None else None
         fut = client.submit(tile_task, job_future, k, t, people[t.slices], idx[k], idx_b[k],
-                            terrain, key=f"ruralsim-tile-{token}-{k}", retries=retries,
-                            pure=False)
+                            terrain, classes, key=f"ruralsim-tile-{token}-{k}",
+                            retries=retries, pure=False)
         where[fut.key] = k
         return fut
 

@@ -451,6 +451,9 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
         method_t = terrain_method(scenario, model)
         if dem is None:
             dem = scenario_dem
+    from ..pipeline.clutter import make_clutter
+
+    clutter, clutter_warnings = make_clutter(scenario, grid, pop, region_mask, tech)
     towers, _counts = make_tower_sites(scenario, grid, stations)
     kept, site_warnings = make_sites(scenario, grid, pop, stations, placed=towers)
     kept = towers.concat(kept)
@@ -477,10 +480,13 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
     sparams = serving_params(scenario, tech, margin)
 
     def network_pass(sites: Sites):
+        """The engine and serving over ``sites``, as run computes them (clutter included)."""
         channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
                    if len(sites) else np.zeros(0, np.int64))
-        return _pass(grid, sites, stations, tech, model, scenario, pop.people, sparams,
-                     channel, scenario.region.tile_size_cells, None, scenario_dem, method_t)
+        fields, sv, *_ = _pass(grid, sites, stations, tech, model, scenario, pop.people,
+                               sparams, channel, scenario.region.tile_size_cells, None,
+                               scenario_dem, method_t, clutter)
+        return fields, sv
 
     _, base_sv = network_pass(kept)
     base_covered = base_sv.covered_outdoor
@@ -501,7 +507,8 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
                          ue_height_m=p.ue_height_m, floor_dbm=floor,
                          max_range_m=p.max_range_km * 1000.0, required_dbm=req,
                          workers=spec.workers, progress=progress,
-                         terrain=None if method_t is None else (scenario_dem, method_t))
+                         terrain=None if method_t is None else (scenario_dem, method_t),
+                         extra_loss_db=None if clutter is None else clutter.loss_db())
     timings["coverage_matrix"] = time.perf_counter() - t2
     _log.info("coverage matrix: %d candidates x %d cells, %.2f s", cm.matrix.shape[0],
               cm.matrix.shape[1], timings["coverage_matrix"])
@@ -513,7 +520,8 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
         cand_costs = candidate_costs(basis, cands, people_served=reach_people)
     except ValueError as exc:
         raise ScenarioError(str(exc), file=src, key="backhaul") from None
-    warnings: list[str] = list(terrain_warnings) + list(site_warnings)
+    warnings: list[str] = (list(terrain_warnings) + list(clutter_warnings)
+                           + list(site_warnings))
     feasible = cand_costs.backhaul != "none"
     if not feasible.all():
         if not feasible.any():
