@@ -1,7 +1,7 @@
-"""The README says what the code does: its printed run table, its compare table and its
-adoption figures come from the default scenarios as they run today, and its notebook list is
-the notebooks/ folder (issue 15: the README said 5 % / 4 % connected while runs printed 17.6 %,
-and listed four of six notebooks)."""
+"""The README and the user guide say what the code does: the printed run table, the compare
+tables and the adoption figures come from the default scenarios as they run today, and the
+notebook list is the notebooks/ folder (issue 15: the README said 5 % / 4 % connected while
+runs printed 17.6 %, and listed four of six notebooks)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,16 @@ from simulator.cli import main
 from .conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+QUICKSTART = (ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8")
+COVERAGE = (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8")
+REAL_DATA = (ROOT / "docs" / "real-data.md").read_text(encoding="utf-8")
+PLANNING = (ROOT / "docs" / "planning.md").read_text(encoding="utf-8")
 
 
 def _printed_block() -> list[str]:
     """The block after 'The first command prints a table like this'."""
-    start = README.index("The first command prints a table like this")
-    body = README[start:].split("```", 2)[1]
+    start = QUICKSTART.index("The first command prints a table like this")
+    body = QUICKSTART[start:].split("```", 2)[1]
     return [ln.rstrip() for ln in body.strip("\n").splitlines()]
 
 
@@ -49,14 +53,17 @@ def test_the_printed_table_is_the_default_run(default_runs):
     for line in block:
         if line == "...":
             continue
-        assert line in printed, f"README line not printed by the default run: {line!r}"
+        assert line in printed, f"quickstart line not printed by the default run: {line!r}"
 
 
-def test_the_compare_table_is_the_default_pair(default_runs):
+@pytest.mark.parametrize("text, head", [(README, "| | rural-district"),
+                                        (QUICKSTART, "| (defaults, 10 years at 10 %)")],
+                         ids=["README", "quickstart"])
+def test_the_compare_table_is_the_default_pair(default_runs, text, head):
     a = default_runs["rural-district"][1]
     b = default_runs["macro-only"][1]
     rows = {}
-    for ln in README[README.index("| (defaults, 10 years at 10 %)"):].splitlines()[2:7]:
+    for ln in text[text.index(head):].splitlines()[2:7]:
         cells = [c.strip() for c in ln.strip("|").split("|")]
         rows[cells[0]] = cells[1:]
     for i, s in enumerate((a, b)):
@@ -76,22 +83,25 @@ def test_the_adoption_figures_are_the_default_run(default_runs):
     s = default_runs["rural-district"][1]
     m = re.search(r"about ([\d.]+) % of covered people\s+can afford an entry bundle in the "
                   r"default district, and ([\d.]+) % are connected after 10\s+years: "
-                  r"(\w+), not the signal, is the binding barrier", README)
+                  r"(\w+), not the signal, is the binding barrier", COVERAGE)
     assert m, "the adoption paragraph changed shape; keep its figures tested"
     assert m.group(1) == f"{100 * s['adoption_shares']['affordability']:.1f}"
     assert m.group(2) == f"{100 * s['people_connected_fraction_of_covered']:.1f}"
     assert m.group(3) == s["adoption_barriers"]["binding"]
-    assert not re.search(r"(?<![\d.])5 % of covered people|(?<![\d.])4 % are connected", README)
+    for text in (README, COVERAGE, QUICKSTART):
+        assert not re.search(r"(?<![\d.])5 % of covered people|(?<![\d.])4 % are connected",
+                             text)
 
 
 def test_the_notebook_list_is_the_notebooks_folder():
-    section = README[README.index("## Notebooks"):]
+    section = QUICKSTART[QUICKSTART.index("## Notebooks"):]
     section = section[:section.index("\n## ", 5)]
     listed = re.findall(r"^\| `([0-9]{2}-[\w-]+)` \|", section, flags=re.M)
     on_disk = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert listed == on_disk
 
 
-def test_the_readme_does_not_say_the_dem_is_unused():
-    assert "DEM is not used" not in README
-    assert "not wired into\nscenarios yet" not in README and "not wired" not in README
+def test_the_docs_do_not_say_the_dem_is_unused_or_the_adoption_unwired():
+    for text in (README, REAL_DATA, PLANNING, QUICKSTART):
+        assert "DEM is not used" not in text and "not wired" not in text
+    assert "ruralsim plan scenarios/rural-district-plan.yaml" in README
