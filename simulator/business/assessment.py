@@ -125,7 +125,8 @@ def resolve_parameters(scenario, station_names, *, extra_types=(),
              for k in _ADOPTION_KEYS}
     adopt["training_places"] = spec.training_places
     adopt["curve"] = spec.curve
-    adopt["income_raster"] = spec.income_raster
+    if spec.income_raster is not None:        # absent otherwise (no null in the report)
+        adopt["income_raster"] = spec.income_raster.model_dump()
     if adopt["income_model"] == "raster" and spec.income_raster is None:
         raise ScenarioError("income_model 'raster' needs income_raster: {file: income.tif}",
                             file=src, key="adoption.income_model", value="raster")
@@ -328,8 +329,8 @@ def site_incomes(scenario, params, grid, population, xy) -> dict:
         from ..pipeline.runner import resolve_path
 
         spec = a["income_raster"]
-        raster = sample_income_raster(resolve_path(scenario, spec.file), xy, grid.crs,
-                                      band=spec.band, scenario_file=_src(scenario))
+        raster = sample_income_raster(resolve_path(scenario, spec["file"]), xy, grid.crs,
+                                      band=spec["band"], scenario_file=_src(scenario))
     with _as_scenario_error(scenario, "adoption"):
         return site_incomes_usd_per_month(
             a["median_income_usd_per_month"], model=model, grid=grid, population=population,
