@@ -62,6 +62,10 @@ def show(title, r, keys=("greedy", "ilp")):
             print(f"  {k:6s}: {m['sites']} sites, {m['people_newly_covered']:,} people newly "
                   f"covered, {m['cost_usd']:,.0f} USD, time {m['solve_time_s']:.2f} s, "
                   f"optimal {m['optimal']}, gap {gap}, status: {m['status'][:90]}")
+    print(f"  costing: candidates {t.get('costs', 0):.2f} s; {int(t.get('selection_rounds', 1))} "
+          f"selection round(s), the chosen network through the engine "
+          f"{t.get('exact_costing', 0):.2f} s; plan capex USD {s['capex_usd']:,.0f}, "
+          f"stopped: {s['stop_reason']}")
     print(f"  plan() total {t['total']:.2f} s")
 
 

@@ -60,6 +60,7 @@ def _business_rows(summary: dict) -> list[tuple[str, str]]:
         (f"people connected (year {n})", f"{summary['people_connected']:,}{pct}"),
         ("  by year", mid),
         ("  newly connected", f"{summary['people_newly_connected']:,}"),
+        *_adoption_rows(summary),
         ("new sites capex", _usd(summary["capex_usd"])),
         ("new sites opex", _usd(summary["opex_usd_per_year"]) + " a year"),
         ("new sites TCO / NPV", f"{_usd(summary['tco_usd'])} / {_usd(summary['npv_usd'])} "
@@ -76,6 +77,24 @@ def _business_rows(summary: dict) -> list[tuple[str, str]]:
                                      else "")),
         ("new sites power", pw + f" ({summary['co2_t_per_year_new_sites']:g} t CO2 a year)"),
     ]
+    return rows
+
+
+def _adoption_rows(summary: dict) -> list[tuple[str, str]]:
+    """The barriers, which binds and what the levers would need (summary adoption_barriers)."""
+    ab = summary.get("adoption_barriers")
+    if not ab:
+        return []
+    shares = ", ".join(f"{k} {100 * v:.1f} %" + (" (binds)" if k == ab["binding"] else "")
+                       for k, v in ab["shares"].items() if v is not None)
+    rows = [("  barriers", f"{shares}; combine {ab['combine']}")]
+    inc = ab.get("income") or {}
+    if inc.get("model") not in (None, "uniform") and inc.get("min_usd_per_month") is not None:
+        rows.append(("  income", f"USD {inc['min_usd_per_month']:,.0f}-"
+                                 f"{inc['max_usd_per_month']:,.0f} a month by site "
+                                 f"({inc['model']})"))
+    for note in ab.get("notes", [])[1:]:
+        rows.append(("  adoption", note))
     return rows
 
 
@@ -102,6 +121,12 @@ def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
     rows += [
         ("people served at busy hour", f"{summary['people_served_busy_hour']:,.0f} "
                                        f"({summary['sites_over_capacity']} sites over capacity)"),
+    ]
+    names = summary.get("sites_over_capacity_names") or []
+    if names:
+        more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+        rows.append(("  over capacity", ", ".join(names[:8]) + more))
+    rows += [
         ("area covered", f"{summary['area_covered_km2']:,.1f} of {summary['area_km2']:,.0f} km2"),
         ("sites", f"{summary['sites_total']} ({summary['sites_existing']} existing, "
                   f"{summary['sites_new']} new)"),
@@ -373,6 +398,7 @@ def _run_sweep(args, scenario, target: Path, t0: float) -> int:
         del ax
     if not args.quiet:
         _print_comparison(summaries)
+        _print_run_warnings(summaries)
         print(f"sweep of {len(summaries)} runs in {time.perf_counter() - t0:.1f} s; wrote "
               f"{target / 'comparison.csv'}, comparison.png and sweep.json")
     return 0
@@ -457,7 +483,7 @@ def _compare_inputs(paths: list[str]):
 
 
 def _print_comparison(summaries: list[dict]) -> None:
-    from .io.tables import COMPARISON_COLUMNS, comparison_row
+    from .io.tables import COMPARISON_COLUMNS, comparison_row, fewer_sites_than_asked
 
     rows = [comparison_row(s) for s in summaries]
 
@@ -473,10 +499,24 @@ def _print_comparison(summaries: list[dict]) -> None:
         return str(v)
 
     table = [[label] + [fmt(key, r[key]) for r in rows] for key, label in COMPARISON_COLUMNS]
+    short = [fewer_sites_than_asked(sm) for sm in summaries]
+    if any(short):
+        i = [k for k, _ in COMPARISON_COLUMNS].index("sites_new")
+        table[i] = [table[i][0]] + [c + (" *" if f else "") for c, f in zip(table[i][1:],
+                                                                           short)]
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
         print("  ".join(f"{c:<{widths[0]}}" if i == 0 else f"{c:>{widths[i]}}"
                         for i, c in enumerate(line)))
+    if any(short):
+        print("* placed fewer new sites than the scenario asks for (see the warnings)")
+
+
+def _print_run_warnings(summaries: list[dict]) -> None:
+    """Every run's warnings, each line naming its run."""
+    for sm in summaries:
+        for w in sm.get("warnings", []):
+            print(f"warning: {sm.get('scenario')}: {w}")
 
 
 def _cmd_compare(args) -> int:
@@ -509,6 +549,7 @@ def _cmd_compare(args) -> int:
         fig.savefig(folder / "comparison.png", dpi=120, bbox_inches="tight")
     if not args.quiet:
         _print_comparison(summaries)
+        _print_run_warnings(summaries)
         print(f"wrote {out / 'comparison.csv'} and {out / 'comparison.png'}")
     return 0
 
@@ -516,12 +557,14 @@ def _cmd_compare(args) -> int:
 def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
     budget = []
     if summary["budget_usd"] is not None:
-        budget.append(f"{summary['budget_usd']:,.0f} USD")
+        budget.append(f"USD {summary['budget_usd']:,.0f} {summary['cost_basis']}")
     if summary["max_sites"] is not None:
         budget.append(f"{summary['max_sites']} sites")
+    n = summary["horizon_years"]
     rows = [
         ("scenario", summary["scenario"]),
-        ("candidates", f"{summary['candidates']:,} ({summary['candidate_source']})"),
+        ("candidates", f"{summary['candidates']:,} ({summary['candidate_source']}; cheapest "
+                       f"USD {summary['cheapest_candidate_usd']:,.0f} {summary['cost_basis']})"),
         ("budget", " and ".join(budget)),
         ("objective", summary["objective"] + (f" (adoption share {summary['adoption_share']:g})"
                                               if summary["objective"] == "people_connected"
@@ -534,16 +577,20 @@ def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
         opt = "optimal" if m["optimal"] else (f"gap {100 * m['gap']:.3f} %" if m["gap"] is not
                                               None else f"guarantee >= {m['guarantee']:.3f}")
         rows.append((f"{name}", f"{m['sites']} sites, {m['people_newly_covered']:,} people "
-                                f"newly covered, {m['cost_usd']:,.0f} USD, {opt}, "
-                                f"{m['solve_time_s']:.2f} s"))
+                                f"newly covered, {opt}, {m['solve_time_s']:.2f} s"))
     gap = summary["gap"]
     rows += [
         ("sites chosen", f"{summary['sites_chosen']} " + ", ".join(
             f"{k}: {v}" for k, v in summary["sites_chosen_by_type"].items())),
         ("people newly covered", f"{summary['people_newly_covered']:,}"),
-        ("people covered after", f"{summary['people_covered_after_plan']:,} "
-                                 f"({100 * summary['people_covered_after_plan'] / max(summary['population_total'], 1):.1f} %)"),
-        ("cost", f"{summary['cost_usd']:,.0f} USD"),
+        ("people covered when run", f"{summary['people_covered_when_run']:,} "
+                                    f"({100 * summary['people_covered_when_run'] / max(summary['population_total'], 1):.1f} %, "
+                                    "with interference)"),
+        ("capex", f"USD {summary['capex_usd']:,.0f} (station, power and backhaul, as run "
+                  "costs them)"),
+        ("opex", f"USD {summary['opex_usd_per_year']:,.0f} a year"),
+        (f"TCO ({n} years)", f"USD {summary['tco_usd']:,.0f}"),
+        ("stopped", summary["stop_reason"]),
         ("method", summary["method"]),
         ("optimal / gap", ("proven optimal" if summary["optimal"] else
                            (f"not proven, gap {100 * gap:.3f} %" if gap is not None else
@@ -559,6 +606,23 @@ def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
+    sites = summary.get("sites", [])
+    if sites:
+        print()
+        head = ("#", "site", "type", "people added", "capex USD", f"TCO USD ({n} y)",
+                "backhaul", "power")
+        body = [(str(x["rank"]), x["name"], x["station_type"], f"{x['people_added']:,}",
+                 f"{x['capex_usd']:,.0f}", f"{x['tco_usd']:,.0f}", x["backhaul"], x["power"])
+                for x in sites]
+        body.append(("", "total", "", f"{summary['people_newly_covered']:,}",
+                     f"{summary['capex_usd']:,.0f}", f"{summary['tco_usd']:,.0f}", "", ""))
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        right = {0, 3, 4, 5}
+        for r in [head, *body]:
+            print("  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i])
+                            for i, c in enumerate(r)).rstrip())
+    for w in summary.get("warnings", []):
+        print(f"warning: {w}")
 
 
 def _cmd_plan(args) -> int:
@@ -567,8 +631,19 @@ def _cmd_plan(args) -> int:
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
+    src = str(scenario.source_path) if scenario.source_path else args.scenario
+    # the flags' own bounds, before anything else (one line, exit 2, nothing written)
+    if args.max_sites is not None and args.max_sites < 1:
+        raise ScenarioError(f"--max-sites {args.max_sites} is not allowed; allowed: an integer "
+                            ">= 1", file=src, key="planning.max_sites", value=args.max_sites)
+    if args.budget_usd is not None and not args.budget_usd > 0:
+        raise ScenarioError(f"--budget-usd {args.budget_usd:g} is not allowed; allowed: a "
+                            "budget > 0 USD", file=src, key="planning.budget_usd",
+                            value=args.budget_usd)
     target = _target(args, scenario, suffix="-plan", what="plan folder")
-    result = plan(scenario, method=args.method)
+    result = plan(scenario, method=args.method, max_sites=args.max_sites,
+                  budget_usd=args.budget_usd, cost_basis=args.cost_basis,
+                  min_people_per_site=args.min_people_per_site)
     saved = result.save(target, overwrite=args.overwrite)
     if not args.quiet:
         _print_plan_table(result.summary, saved, time.perf_counter() - t0)
@@ -723,6 +798,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "simulator: who is covered, where, and at what cost.", epilog=EPILOG,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"ruralsim {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log what happens (and every warning) on stderr; -vv for more")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario and write its results", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -786,13 +863,24 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(func=_cmd_compare)
     pl = sub.add_parser("plan", help="choose where to put new sites (the scenario's "
-                                     "'planning:' section) and write them")
-    pl.add_argument("scenario", help="scenario YAML file with a 'planning:' section")
+                                     "'planning:' section, or --max-sites / --budget-usd) "
+                                     "and write them")
+    pl.add_argument("scenario", help="scenario YAML file (a 'planning:' section, or give "
+                                     "--max-sites and/or --budget-usd)")
     pl.add_argument("--out", help="plan folder (default: <outputs.dir>-plan or "
                                   "results/<name>-plan)")
     _add_out_rules(pl, "plan folder")
     pl.add_argument("--method", choices=["greedy", "ilp", "both"],
                     help="override planning.method")
+    pl.add_argument("--max-sites", type=int, metavar="N",
+                    help="at most N new sites (planning.max_sites; works without a "
+                         "'planning:' section: settlement candidates)")
+    pl.add_argument("--budget-usd", type=float, metavar="USD",
+                    help="total cost limit of the new sites (planning.budget_usd)")
+    pl.add_argument("--cost-basis", choices=["capex", "tco"],
+                    help="what the budget limits: capex (default) or TCO over the horizon")
+    pl.add_argument("--min-people-per-site", type=float, metavar="PEOPLE",
+                    help="skip sites adding fewer people (greedy only)")
     pl.add_argument("--quiet", action="store_true", help="print nothing on success")
     pl.set_defaults(func=_cmd_plan)
     m = sub.add_parser("make-samples", help="write small sample real-data files (population "
@@ -826,6 +914,23 @@ def _cmd_schema(args) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _logging_handler(verbosity: int):
+    """Attach a handler to the ``simulator`` logger: stderr with ``-v`` (INFO; ``-vv``
+    DEBUG), else a NullHandler, so a warning is not printed twice (the command prints the
+    warnings of its runs itself)."""
+    import logging
+
+    log = logging.getLogger("simulator")
+    if verbosity:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    else:
+        handler = logging.NullHandler()
+    log.addHandler(handler)
+    return log, handler
 
 
 def _write_schema_file(path: Path, text: str) -> None:
@@ -896,6 +1001,9 @@ def _streams() -> None:
 
 def main(argv: list[str] | None = None, *, _keep_handlers: bool = False) -> int:
     """The ``ruralsim`` command line; returns the exit status (see :data:`EPILOG`)."""
+    import warnings
+
+    from .errors import RuralsimWarning
     from .io import outputs
 
     interrupts.uninstall()
@@ -905,7 +1013,15 @@ def main(argv: list[str] | None = None, *, _keep_handlers: bool = False) -> int:
     try:
         try:
             args = build_parser().parse_args(argv)
-            code = args.func(args)
+            log, handler = _logging_handler(getattr(args, "verbose", 0))
+            try:
+                # the command prints every run's warnings from its summary (per run for
+                # sweeps and compare); Python's warning machinery would print them again
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuralsimWarning)
+                    code = args.func(args)
+            finally:
+                log.removeHandler(handler)
             interrupts.check()       # a Ctrl-C a library caught and carried on from
             return code
         except ScenarioError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging as _logging
+
 
 class ScenarioError(Exception):
     """A user's input is wrong: a bad key, value, file or parameter.
@@ -77,3 +79,48 @@ def os_error_text(exc: OSError) -> str:
         # e.g. rasterio's RasterioIOError: the message is all there is
         return str(exc).replace("\n", " ") or type(exc).__name__
     return f"{where}: {cause}" if where else cause
+
+
+# ---- warnings (issue 15: one path for every warning) -------------------------------------
+
+
+# A library adds only a NullHandler (Python logging HOWTO, "Configuring Logging for a
+# Library"): the application decides where records go (``ruralsim -v`` sends them to stderr);
+# without it Python's last-resort handler would print every warning a second time.
+_logging.getLogger("simulator").addHandler(_logging.NullHandler())
+
+class RuralsimWarning(UserWarning):
+    """A result the user should know about, not a mistake: the run went ahead.
+
+    Examples: fewer sites placed than asked (no more settlements far enough from the
+    others), DEM holes filled, a plan that stopped before its site limit. Every such
+    message goes through :func:`emit_warnings`: Python's :mod:`warnings` (this category, so
+    ``warnings.simplefilter("error", RuralsimWarning)`` turns them into errors), the
+    ``simulator`` logger at WARNING level (``ruralsim -v`` shows it), and the summary's
+    ``warnings`` list, which every command prints.
+    """
+
+
+def emit_warnings(messages, *, stacklevel: int = 3) -> list[str]:
+    """Send each message through :mod:`warnings` (:class:`RuralsimWarning`) and :mod:`logging`.
+
+    Parameters
+    ----------
+    messages : iterable of str
+        The warnings, one line each.
+    stacklevel : int, keyword-only
+        Passed to :func:`warnings.warn` (default: the caller's caller).
+
+    Returns
+    -------
+    list of str
+        The messages, for the summary's ``warnings`` list.
+    """
+    import warnings
+
+    out = [str(m) for m in messages]
+    log = _logging.getLogger("simulator")
+    for m in out:
+        log.warning(m)
+        warnings.warn(m, RuralsimWarning, stacklevel=stacklevel)
+    return out

@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import html
 
+import numpy as np
+
 import yaml
 
 from .io.maplayers import model_label
 
 _CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1280px;
 color:#222;padding:0 1em}
 h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 .sub{color:#666;margin-top:0}
@@ -26,6 +28,7 @@ text-align:left}th{background:#f4f4f4}td.num{text-align:right;font-variant-numer
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.9em}pre{background:#f7f7f7;padding:1em;overflow:auto;
 font-size:.85em}.warn{color:#a50f15}
+.wide{overflow-x:auto}#sites{font-size:.8em}#sites td{white-space:nowrap}
 """
 
 
@@ -81,6 +84,85 @@ def _more_numbers(summary: dict) -> list[tuple[str, str, str]]:
     if "marginal_cost_per_person_connected_usd" in summary:
         out.append(("cost-per-connected", "USD per person newly connected",
                     _money(summary["marginal_cost_per_person_connected_usd"])))
+    return out
+
+
+def _adoption_section(s: dict) -> list[str]:
+    """Covered -> connected: each barrier's share, which binds, what the levers would need."""
+    ab = s.get("adoption_barriers")
+    if not ab:
+        return []
+    from .business.explain import LEVERS
+
+    out = ["<h2>Who connects, and what holds them back</h2>",
+           f"<p>Of the people covered, {100 * s.get('people_connected_fraction_of_covered', 0):.1f} % "
+           f"are connected after {s.get('horizon_years')} years. Four barriers stand between "
+           f"covered and connected; with <code>combine: {_e(ab['combine'])}</code> "
+           + ("the smallest share alone sets how many can connect, so a lever on any other "
+              "barrier changes nothing until it rises above the binding one."
+              if ab["combine"] == "nested" else
+              "every share multiplies, so every lever counts.") + "</p>"]
+    rows = []
+    for b, v in ab["shares"].items():
+        if v is None:
+            continue
+        binds = "binds" if b == ab["binding"] else ("no effect now" if b in ab["no_effect"]
+                                                    else "")
+        rows.append([b, f"{100 * v:.1f} %", binds, f"{ab['people_bound_by'].get(b, 0):,}",
+                     f"adoption.{LEVERS[b][0]}"])
+    out.append(_table(["barrier", "share of covered people clearing it", "now",
+                       "people at sites where it binds", "lever"], rows,
+                      table_id="adoption-barriers", numeric=(1, 3)))
+    inc = ab.get("income") or {}
+    if inc.get("min_usd_per_month") is not None:
+        out.append(f'<p id="adoption-income">Median income of each site\'s users: '
+                   f"USD {inc['min_usd_per_month']:,.0f} to {inc['max_usd_per_month']:,.0f} a "
+                   f"month (income model <code>{_e(inc['model'])}</code>; scenario median USD "
+                   f"{inc['median_usd_per_month']:,.0f}).</p>")
+    out.append('<ul id="adoption-notes">' + "".join(f"<li>{_e(n)}</li>" for n in ab["notes"])
+               + "</ul>")
+    return out
+
+
+def _site_table(result, s: dict) -> list[str]:
+    """One row per site: position, people served, busy-hour load, unserved, backhaul, power,
+    costs (the same columns as sites.geojson)."""
+    from .business.site_table import site_columns
+
+    c = site_columns(result)
+    n = len(c["name"])
+    has_b = "capex_usd" in c
+    rows = []
+    for i in range(n):
+        load = c["busy_hour_load"][i]
+        row = [c["name"][i], f"{c['station_type'][i]}, {c['status'][i]}",
+               f"{c['lon'][i]:.5f}, {c['lat'][i]:.5f}", f"{int(c['people_served'][i]):,}",
+               "n/a" if not np.isfinite(load) else
+               f"{load:.2f}" + (" over" if c["over_capacity"][i] else ""),
+               f"{int(c['people_unserved'][i]):,}"]
+        if has_b:
+            row += [f"{int(c['people_connected'][i]):,}", c["binding_barrier"][i],
+                    c["backhaul"][i], c["power"][i], f"{c['capex_usd'][i]:,.0f}",
+                    f"{c['opex_usd_per_year'][i]:,.0f}"]
+        rows.append(row)
+    header = ["site", "type", "lon, lat", "people served", "busy-hour load",
+              "people unserved"]
+    numeric = [3, 4, 5]
+    if has_b:
+        header += ["people connected", "binding barrier", "backhaul", "power", "capex [USD]",
+                   "opex [USD/year]"]
+        numeric += [6, 10, 11]
+    over = s.get("sites_over_capacity_names") or []
+    out = ["<h2>Sites</h2>",
+           f"<p>Covered people whose best server is the site; mean per new site "
+           f"{s['people_served_per_new_site_mean']:,.0f}. Busy-hour load is demand / capacity; "
+           "above 1 the site cannot serve everyone at the busy hour (people unserved = people "
+           "served x (1 - 1/load)).</p>"]
+    if over:
+        out.append(f'<p id="over-capacity" class="warn">{len(over)} sites over capacity: '
+                   f"{_e(', '.join(over))}.</p>")
+    out.append('<div class="wide">' + _table(header, rows, table_id="sites",
+                                             numeric=tuple(numeric)) + "</div>")
     return out
 
 
@@ -161,20 +243,8 @@ def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = Non
                for name, d in s["sites_by_type"].items()]
     parts.append(_table(["station type", "label", "existing", "new"], by_type,
                         table_id="sites-by-type", numeric=(2, 3)))
-    served = result.people_served_per_site
-    rows = []
-    for i in range(len(result.sites)):
-        st = result.stations[result.sites.station[i]]
-        rows.append([result.sites.names[i], result.sites.station[i],
-                     "existing" if result.sites.existing[i] else "new", f"{st.height_m:g}",
-                     f"{result.sites.x_m[i] / 1000:.2f}", f"{result.sites.y_m[i] / 1000:.2f}",
-                     f"{int(served[i]):,}"])
-    parts.append("<h2>People served per site</h2>")
-    parts.append(f"<p>Covered people whose best server is the site; mean per new site "
-                 f"{s['people_served_per_new_site_mean']:,.0f}.</p>")
-    parts.append(_table(["site", "type", "status", "height [m]", "easting [km]",
-                         "northing [km]", "people served"], rows, table_id="sites",
-                        numeric=(3, 4, 5, 6)))
+    parts += _adoption_section(s)
+    parts += _site_table(result, s)
 
     pin = s.get("population_input") or {}
     towers = s.get("existing_towers") or []
@@ -293,7 +363,7 @@ def economics_section(result, *, chart: bool = True) -> list[str]:
                           rows, table_id="by-station-type", numeric=(1, 2, 3, 4, 5, 6, 7)))
     years = s.get("people_connected_by_year") or []
     if years and not chart:
-        out.append(f'<p id="connected-by-year">People connected at the end of each year: '
+        out.append('<p id="connected-by-year">People connected at the end of each year: '
                    + ", ".join(f"{v:,}" for v in years) + ".</p>")
     elif years:
         png = _figure_png(plot_connected_by_year, result)

@@ -670,6 +670,14 @@ class PointSpec(_Section):
 _CAT = "; default (empty): the catalogue value, simulator/data/costs.yaml, docs/economics.md"
 
 
+class IncomeRasterSpec(_Section):
+    """A raster of median income per person [USD/month], any CRS (e.g. converted from a
+    subnational GDP or consumption grid)."""
+
+    file: str = Field(description="GeoTIFF; path relative to the scenario file's folder.")
+    band: int = Field(1, ge=1, description="Band to read.")
+
+
 class AdoptionSpec(_Section):
     """Covered -> connected: handset, affordability, skills and an adoption curve.
 
@@ -721,6 +729,32 @@ class AdoptionSpec(_Section):
         None, gt=0, le=10, description="Logistic steepness [1/year]" + _CAT)
     logistic_midpoint_year: Optional[float] = Field(
         None, ge=0, le=100, description="Logistic midpoint [years]" + _CAT)
+    relevance_share: Optional[float] = Field(
+        None, ge=0, le=1, description="Share of people who see a reason to use mobile internet "
+                                      "(content, services in their language) [0-1]" + _CAT)
+    income_model: Optional[Literal["uniform", "density", "raster"]] = Field(
+        None, description="How the median income varies between sites: 'uniform' (the "
+                          "median everywhere), 'density' (it follows the population density "
+                          "around each site, docs/economics.md) or 'raster' (income_raster)"
+                          + _CAT)
+    income_density_elasticity: Optional[float] = Field(
+        None, ge=0, le=1, description="income_model 'density': elasticity of income with "
+                                      "respect to population density [-]" + _CAT)
+    income_density_radius_km: Optional[float] = Field(
+        None, gt=0, le=50, description="income_model 'density': radius of the disc whose "
+                                       "people make a site's density [km]" + _CAT)
+    income_raster: Optional[IncomeRasterSpec] = Field(
+        None, description="income_model 'raster': median income per person [USD/month] per "
+                          "pixel; each site takes its pixel's value (no data: the median).")
+
+    @model_validator(mode="after")
+    def _income(self):
+        if self.income_model == "raster" and self.income_raster is None:
+            raise ValueError("income_model 'raster' needs income_raster: {file: income.tif}")
+        if self.income_raster is not None and self.income_model not in (None, "raster"):
+            raise ValueError(f"income_raster goes with income_model 'raster', not "
+                             f"'{self.income_model}'; remove one of them")
+        return self
 
 
 class StationCostSpec(_Section):
@@ -932,14 +966,21 @@ class PlanningSpec(_Section):
     """Optimised placement (``ruralsim plan``): which candidates to build within a budget.
 
     The scenario's own sites (existing and new groups) are kept; people they cover are not
-    credited to planned sites. Cost of a candidate: its ``cost_usd`` column in a candidate
-    file, else ``cost_usd[station]`` here, else the station type's capex from the cost
-    catalogue (``simulator/data/costs.yaml``: equipment, pole or tower, civil works,
-    installation; power system and backhaul not included).
+    credited to planned sites. Each candidate is costed as ``run`` costs a new site there
+    (one cost basis: station costs of ``economics.station_costs`` / the cost catalogue, its
+    cheapest feasible backhaul and its power from its position, docs/economics.md), so the
+    plan's capex is the capex ``run`` reports for the planned scenario. ``budget_usd`` limits
+    that capex, or the sites' total cost of ownership over the horizon
+    (``cost_basis: tco``). Without a ``planning:`` section, ``ruralsim plan --max-sites N``
+    and/or ``--budget-usd X`` plan with these defaults.
     """
 
     candidates: CandidatesSpec = Field(default_factory=CandidatesSpec)
-    budget_usd: Optional[float] = Field(None, gt=0, description="Total capex limit [USD].")
+    budget_usd: Optional[float] = Field(None, gt=0, description="Total cost limit of the new "
+                                        "sites, on cost_basis [USD].")
+    cost_basis: Literal["capex", "tco"] = Field(
+        "capex", description="What budget_usd limits: capex, or TCO (capex + opex over "
+                             "economics.horizon_years at economics.discount_rate).")
     max_sites: Optional[int] = Field(None, ge=1, le=1_000_000,
                                      description="Limit on the number of new sites.")
     objective: Literal["people_covered", "people_connected"] = Field(
@@ -953,19 +994,18 @@ class PlanningSpec(_Section):
     method: Literal["greedy", "ilp", "both"] = Field(
         "greedy", description="Lazy greedy, the exact MCLP ILP (HiGHS), or both.")
     time_limit_s: float = Field(60.0, gt=0, le=86400, description="ILP solver time limit [s].")
-    cost_usd: dict[str, float] = Field(
-        default_factory=dict, description="Capex per station type, replacing the catalogue's "
-                                          "[USD].")
     workers: int = Field(1, ge=1, le=256, description="Threads building the coverage "
                                                       "matrix (results do not depend on it).")
 
-    @field_validator("cost_usd")
+    @model_validator(mode="before")
     @classmethod
-    def _positive_costs(cls, v):
-        for k, c in v.items():
-            if not c > 0:
-                raise ValueError(f"cost_usd.{k}={c} must be > 0 USD")
-        return v
+    def _no_cost_override(cls, data):
+        if isinstance(data, dict) and "cost_usd" in data:
+            raise ValueError("cost_usd is not used any more: candidates are costed as run "
+                             "costs sites (station, power and backhaul from the position); "
+                             "remove it and set station costs with "
+                             "economics.station_costs.<type>")
+        return data
 
     @model_validator(mode="after")
     def _budget(self):
@@ -974,7 +1014,11 @@ class PlanningSpec(_Section):
         if self.objective == "people_connected" and self.adoption_share is None:
             raise ValueError("objective 'people_connected' needs adoption_share (0-1)")
         if self.method != "greedy" and self.min_people_per_site > 0:
-            raise ValueError("min_people_per_site is supported by method 'greedy' only")
+            raise ValueError("min_people_per_site is supported by method 'greedy' only; use "
+                             "method greedy or drop min_people_per_site")
+        if self.cost_basis == "tco" and self.budget_usd is None:
+            raise ValueError("cost_basis 'tco' says what budget_usd limits; give budget_usd "
+                             "too, or drop cost_basis")
         return self
 
 

@@ -158,8 +158,9 @@ def test_manifest_records_inputs_seed_version_and_outputs(tmp_path):
         "population: {raster: {file: pop.tif}}\n"
         "terrain: {raster: {file: dem.tif}}\n"
         "propagation: {model: deygout}\n"
+        # min_spacing_km 1: in 4 x 4 km the default 3 km leaves no block for it (a warning)
         "sites: {existing_towers: [{file: towers.csv}], new: [{station: ruralstar_pro, "
-        "count: 1}]}\n"
+        "count: 1, min_spacing_km: 1}]}\n"
         "planning: {max_sites: 1, candidates: {source: file, file: cands.csv}}\n"
         "outputs: {maps: false, report: false}\n")
 

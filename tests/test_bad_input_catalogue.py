@@ -369,8 +369,42 @@ CASES: dict[str, Case] = {
     "plan_hilltops_on_flat": Case(
         scen(planning={"max_sites": 1, "candidates": {"source": "hilltops"}}),
         ["planning.candidates.source", "terrain"], cmd="plan"),
-    "plan_cost_not_positive": Case(scen(planning={"max_sites": 1, "cost_usd": {"macro": 0}}),
-                                   ["planning.cost_usd", "> 0"], cmd="plan"),
+    # ---- issue 15: one cost basis, plan flags, income (the consistency engineer's block) ---
+    "plan_max_sites_zero": Case(scen(), ["planning.max_sites", "--max-sites 0", ">= 1"],
+                                cmd="plan", argv=lambda d: ["plan", str(d / "bad.yaml"),
+                                                            "--max-sites", "0", "--out",
+                                                            str(d / "out")]),
+    "plan_negative_budget": Case(scen(), ["planning.budget_usd", "> 0"], cmd="plan",
+                                 argv=lambda d: ["plan", str(d / "bad.yaml"), "--budget-usd",
+                                                 "-5000", "--out", str(d / "out")]),
+    "plan_budget_below_cheapest": Case(
+        scen(PLAN), ["planning.budget_usd", "below the cheapest candidate", "allowed"],
+        cmd="plan", argv=lambda d: ["plan", str(d / "bad.yaml"), "--budget-usd", "500",
+                                    "--out", str(d / "out")]),
+    "plan_flags_contradict_min_people_ilp": Case(
+        scen(), ["planning", "'greedy' only", "use method greedy"], cmd="plan",
+        argv=lambda d: ["plan", str(d / "bad.yaml"), "--max-sites", "2", "--method", "ilp",
+                        "--min-people-per-site", "50", "--out", str(d / "out")]),
+    "plan_flags_contradict_tco_without_budget": Case(
+        scen(), ["planning", "cost_basis", "give budget_usd"], cmd="plan",
+        argv=lambda d: ["plan", str(d / "bad.yaml"), "--max-sites", "2", "--cost-basis",
+                        "tco", "--out", str(d / "out")]),
+    "plan_without_budget_flags": Case(scen(), ["planning", "--max-sites"], cmd="plan"),
+    "plan_cost_usd_key_removed": Case(
+        scen(planning={"max_sites": 1, "cost_usd": {"macro": 5000}}),
+        ["planning", "cost_usd", "economics.station_costs"], cmd="plan"),
+    "plan_candidates_cost_column_removed": Case(
+        scen(planning={"max_sites": 1, "candidates": {"source": "file", "file": "c.csv"}}),
+        ["line 2", "cost_usd", "economics.station_costs"], cmd="plan", err_file="c.csv",
+        where=None, files={"c.csv": _text("lon,lat,cost_usd\n35.0,-6.0,9000\n")}),
+    "income_raster_missing": Case(
+        scen(adoption={"income_model": "raster", "income_raster": {"file": "income.tif"}}),
+        ["adoption.income_raster.file", "not found"], cmd="run"),
+    "income_model_raster_without_raster": Case(
+        scen(adoption={"income_model": "raster"}), ["adoption", "income_raster"]),
+    "income_raster_with_density_model": Case(
+        scen(adoption={"income_model": "density", "income_raster": {"file": "income.tif"}}),
+        ["adoption", "income_raster", "remove one"]),
     # ---- clutter (land-cover raster, class table) ---------------------------------------
     "clutter_word": Case(scen(clutter="forest"), ["clutter", "synthetic"]),
     "clutter_two_sources": Case(scen(clutter={"synthetic": {}, "raster": {"file": "wc.tif"}}),

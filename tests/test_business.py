@@ -38,7 +38,9 @@ TWO_SITES = {
     },
     "adoption": {"price_usd_per_gb": 0.8, "median_income_usd_per_month": 40.0,
                  "smartphone_share": 0.45, "skills_baseline_share": 0.5,
-                 "bass_p": 0.03, "bass_q": 0.38, "combine": "independent"},
+                 "bass_p": 0.03, "bass_q": 0.38, "combine": "independent",
+                 # one income everywhere and no relevance barrier: the arithmetic below
+                 "income_model": "uniform", "relevance_share": 1.0},
     "economics": {
         "horizon_years": 10, "discount_rate": 0.10, "arpu_usd_per_month": 0.0,
         "station_costs": {

@@ -149,6 +149,7 @@ def test_terrain_method_with_clutter_memory_equals_tiled(tmp_path):
                  propagation={"model": "deygout", "max_range_km": 5, "shadowing_sigma_db": 8})
     data["region"].update(width_km=6, height_km=5, resolution_m=150, tile_size_cells=16)
     data["population"]["synthetic"].update(total_people=6000, settlements=8)
+    data["sites"]["new"][0]["count"] = 3      # what 6 x 5 km holds 2 km apart (no warning)
     scenario = load_scenario(_write(tmp_path, data))
     mem = run(scenario)
     mem.save(tmp_path / "mem", maps=False)
@@ -214,7 +215,10 @@ def test_hata_environment_warning_and_the_map(tmp_path):
     data = _data(propagation={"model": "hata_1980", "environment": "suburban",
                               "extrapolate_parameters": True})
     data["outputs"] = {"maps": True, "report": False}
-    r = run(load_scenario(_write(tmp_path, data)))
+    from simulator.errors import RuralsimWarning
+
+    with pytest.warns(RuralsimWarning, match="environment: open"):
+        r = run(load_scenario(_write(tmp_path, data)))
     assert any("environment: open" in w for w in r.summary["warnings"])
     out = r.save(tmp_path / "out")
     assert (out / "coverage_map.png").stat().st_size > 10_000

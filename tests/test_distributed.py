@@ -221,6 +221,7 @@ def test_monte_carlo_tiled_equals_in_memory(tmp_path):
     data = json.loads(json.dumps(SMALL))
     data["terrain"] = {"synthetic": {"relief_m": 100}}
     data["region"].update(width_km=5, height_km=4)
+    data["sites"]["new"][0]["count"] = 3        # what 5 x 4 km holds 2 km apart (no warning)
     data["propagation"].update(monte_carlo_realisations=6, decorrelation_distance_m=300)
     scenario = load_scenario(_write(tmp_path, data))
     ref = run(scenario)

@@ -24,6 +24,11 @@ from simulator.io.rasters import read_geotiff
 from simulator.io.scenario_file import load_scenario
 from simulator.pipeline.runner import run
 
+# Some variants of BASE (smaller regions) place fewer poles than asked; that warning
+# (simulator.errors.RuralsimWarning) says nothing about tiled against in-memory runs.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:sites.new.0. asked for:simulator.errors.RuralsimWarning")
+
 # 12 x 9 km at 150 m (80 x 60 cells); a 6 km range cap keeps each site's disc smaller than
 # the region, so discs straddle tiles and the grid's edges
 BASE = {
@@ -49,7 +54,7 @@ INT_KEYS = ("population_total", "people_covered", "people_covered_downlink_only"
             "people_in_line_of_sight", "sites_over_capacity", "sites_total",
             "people_connected")
 # float sums of the tiled run are exact to 2**-24 per cell (distributed.FIXED_POINT_BITS)
-# and rounded to 0.1 person in summary.json: they may differ by one last digit
+# and rounded to whole people in summary.json: they may differ by one at a .5 boundary
 ROUNDED_KEYS = ("people_covered_expected", "people_served_busy_hour",
                 "people_capacity_limited")
 
@@ -75,7 +80,7 @@ def _compare_summaries(memory: dict, tiled: dict) -> None:
     for key in INT_KEYS:
         assert tiled[key] == memory[key], key
     for key in ROUNDED_KEYS:
-        assert tiled[key] == pytest.approx(memory[key], abs=0.1 + 1e-9), key
+        assert abs(tiled[key] - memory[key]) <= 1, key
     rest = {k: v for k, v in memory.items() if k not in ROUNDED_KEYS}
     assert {k: tiled[k] for k in rest} == rest
 

@@ -14,6 +14,11 @@ Building blocks
 ``lognormal_median_from_mean``   median income from a mean (e.g. GNI per capita)
 ``skills_share``                 baseline digital skills raised by training places
 ``adoption_potential``           ultimate share of covered people who become users
+``binding_barrier``              which barrier sets the potential (nested) / is smallest
+``price_for_affordability``      highest data price at which a target share can afford it
+``income_for_affordability``     lowest median income at which a target share can afford it
+``training_places_for_skills``   training places that lift skills to a target share
+``income_density_factor``        income relative to a reference, from population density
 ``bass_cumulative``              Bass (1969) diffusion, share of potential adopted by t
 ``logistic_cumulative``          logistic diffusion, share of potential adopted by t
 ``connected_fraction_by_year``   potential x diffusion for years 1..horizon
@@ -41,18 +46,27 @@ from scipy import special, stats
 
 __all__ = [
     "AdoptionResult",
+    "BARRIERS",
     "adoption_potential",
     "affordability_share",
+    "binding_barrier",
     "bass_cumulative",
     "connected_fraction_by_year",
     "connected_people",
     "connected_people_by_year",
     "handset_share",
+    "income_density_factor",
+    "income_for_affordability",
     "logistic_cumulative",
     "lognormal_median_from_mean",
     "lognormal_sigma_from_gini",
+    "price_for_affordability",
     "skills_share",
+    "training_places_for_skills",
 ]
+
+#: The barriers between covered and connected, in the order they are reported.
+BARRIERS = ("handset", "affordability", "skills", "relevance")
 
 
 # --------------------------------------------------------------------------------------
@@ -222,7 +236,7 @@ def skills_share(baseline_share, people_trained=0.0, adult_population=1.0, *,
     return _ret(np.maximum(k0, raised))
 
 
-def adoption_potential(handset, affordable, skills, *, combine="independent"):
+def adoption_potential(handset, affordable, skills, relevance=1.0, *, combine="independent"):
     """Ultimate share of covered people who become connected users.
 
     Parameters
@@ -230,8 +244,12 @@ def adoption_potential(handset, affordable, skills, *, combine="independent"):
     handset, affordable, skills : float or array_like
         Shares from :func:`handset_share`, :func:`affordability_share`, :func:`skills_share`,
         each in [0, 1]. [-]
+    relevance : float or array_like
+        Share of people who see a reason to use mobile internet (content in their language,
+        services they need), in [0, 1]; 1 (default) leaves it out. GSMA's consumer surveys
+        name it among the main barriers after skills and affordability. [-]
     combine : {"independent", "nested"}, keyword-only
-        ``"independent"``: the three barriers are independent, potential is their product
+        ``"independent"``: the barriers are independent, potential is their product
         (a lower bound when the barriers hit the same people). ``"nested"``: the barriers
         hit the same people (the poorest lack phone, money and skills together), potential
         is the smallest share (an upper bound). Reality lies between the two.
@@ -244,13 +262,165 @@ def adoption_potential(handset, affordable, skills, *, combine="independent"):
     h = _check("handset_share", handset, 0.0, 1.0)
     a = _check("affordability_share", affordable, 0.0, 1.0)
     k = _check("skills_share", skills, 0.0, 1.0)
+    r = _check("relevance_share", relevance, 0.0, 1.0)
     if combine == "independent":
-        out = h * a * k
+        out = h * a * k * r
     elif combine == "nested":
-        out = np.minimum(np.minimum(h, a), k)
+        out = np.minimum(np.minimum(np.minimum(h, a), k), r)
     else:
         raise ValueError(f"combine={combine!r} is not allowed; use 'independent' or 'nested'")
     return _ret(out)
+
+
+def binding_barrier(handset, affordable, skills, relevance=1.0):
+    """Index into :data:`BARRIERS` of the smallest share (ties: the first in that order).
+
+    Under ``combine="nested"`` this barrier alone sets the potential: raising any other
+    changes nothing until it rises above the binding one. Under ``"independent"`` every
+    barrier counts; the smallest is the one whose relative rise helps most.
+
+    Parameters
+    ----------
+    handset, affordable, skills, relevance : float or array_like
+        Shares in [0, 1], broadcast together. [-]
+
+    Returns
+    -------
+    int or ndarray of int
+        0 handset, 1 affordability, 2 skills, 3 relevance; broadcast shape.
+    """
+    arrs = np.broadcast_arrays(_check("handset_share", handset, 0.0, 1.0),
+                               _check("affordability_share", affordable, 0.0, 1.0),
+                               _check("skills_share", skills, 0.0, 1.0),
+                               _check("relevance_share", relevance, 0.0, 1.0))
+    out = np.argmin(np.stack(arrs, axis=0), axis=0)
+    return int(out) if np.ndim(out) == 0 else out
+
+
+def price_for_affordability(target_share, median_income_usd_per_month, income_sigma, *,
+                            bundle_gb=1.0, threshold_share=0.02):
+    """Highest data price at which ``target_share`` of people can afford the entry bundle.
+
+    Inverse of :func:`affordability_share` in the price: with :math:`z = \\Phi^{-1}(1-A)`,
+
+    .. math:: p^* = \\frac{\\theta\\, m\\, e^{\\sigma z}}{\\text{gb}}
+
+    Parameters
+    ----------
+    target_share : float or array_like
+        Affordability share wanted, in (0, 1). [-]
+    median_income_usd_per_month, income_sigma, bundle_gb, threshold_share
+        As in :func:`affordability_share`.
+
+    Returns
+    -------
+    float or ndarray
+        Price [USD per GB]; ``affordability_share(p*, ...) == target_share``.
+    """
+    a = _check("target_share", target_share, 0.0, 1.0, lo_open=True, hi_open=True)
+    median = _check("median_income_usd_per_month", median_income_usd_per_month, 0.0, lo_open=True)
+    sigma = _check("income_sigma", income_sigma, 0.0, lo_open=True)
+    gb = _check("bundle_gb", bundle_gb, 0.0, lo_open=True)
+    theta = _check("threshold_share", threshold_share, 0.0, 1.0, lo_open=True)
+    z = special.ndtri(1.0 - a)
+    return _ret(theta * median * np.exp(sigma * z) / gb)
+
+
+def income_for_affordability(target_share, price_usd_per_gb, income_sigma, *, bundle_gb=1.0,
+                             threshold_share=0.02):
+    """Lowest median income at which ``target_share`` of people can afford the entry bundle.
+
+    Inverse of :func:`affordability_share` in the median income:
+
+    .. math:: m^* = \\frac{p\\,\\text{gb}/\\theta}{e^{\\sigma z}}, \\quad z = \\Phi^{-1}(1-A)
+
+    Parameters
+    ----------
+    target_share : float or array_like
+        Affordability share wanted, in (0, 1). [-]
+    price_usd_per_gb : float or array_like
+        Data price, > 0 (at price 0 every income affords it). [USD per GB]
+    income_sigma, bundle_gb, threshold_share
+        As in :func:`affordability_share`.
+
+    Returns
+    -------
+    float or ndarray
+        Median income [USD per month].
+    """
+    a = _check("target_share", target_share, 0.0, 1.0, lo_open=True, hi_open=True)
+    price = _check("price_usd_per_gb", price_usd_per_gb, 0.0, lo_open=True)
+    sigma = _check("income_sigma", income_sigma, 0.0, lo_open=True)
+    gb = _check("bundle_gb", bundle_gb, 0.0, lo_open=True)
+    theta = _check("threshold_share", threshold_share, 0.0, 1.0, lo_open=True)
+    z = special.ndtri(1.0 - a)
+    return _ret(price * gb / theta / np.exp(sigma * z))
+
+
+def training_places_for_skills(target_share, baseline_share, adult_population, *,
+                               max_share=1.0, training_effectiveness=1.0):
+    """Training places that lift the skills share to ``target_share`` (inverse of
+    :func:`skills_share`): :math:`N = (k^* - k_0)\\, N_{adults} / e`.
+
+    Parameters
+    ----------
+    target_share : float or array_like
+        Skills share wanted, in [0, 1]. [-]
+    baseline_share, adult_population, max_share, training_effectiveness
+        As in :func:`skills_share`.
+
+    Returns
+    -------
+    float or ndarray
+        Places [people]: 0 when the baseline already reaches the target; ``inf`` when the
+        target is above ``max_share`` or the effectiveness is 0 (training cannot get there).
+    """
+    t = _check("target_share", target_share, 0.0, 1.0)
+    k0 = _check("baseline_share", baseline_share, 0.0, 1.0)
+    adults = _check("adult_population", adult_population, 0.0, lo_open=True)
+    cap = _check("max_share", max_share, 0.0, 1.0)
+    eff = _check("training_effectiveness", training_effectiveness, 0.0, 1.0)
+    need = np.maximum(t - k0, 0.0) * adults
+    with np.errstate(divide="ignore", invalid="ignore"):
+        places = np.where(need > 0, need / eff, 0.0)
+    places = np.where((t > cap + 1e-12) & (t > k0), np.inf, places)
+    return _ret(places)
+
+
+def income_density_factor(density_per_km2, reference_density_per_km2, *, elasticity):
+    """Income relative to a reference place, from the population density around it.
+
+    .. math:: \\frac{m}{m_{ref}} = \\left(\\frac{D}{D_{ref}}\\right)^{\\varepsilon}
+
+    A constant-elasticity agglomeration relation: nominal incomes rise with the density of
+    people around a place. The World Bank's review of agglomeration estimates puts the
+    elasticity of nominal wages with respect to density at around 0.17 for six African
+    countries (Ethiopia, Ghana, Malawi, Nigeria, Tanzania, Uganda; Henderson, Nigmatulina and
+    Kriticos 2019), 0.04-0.05 in advanced economies.
+
+    Parameters
+    ----------
+    density_per_km2 : float or array_like
+        People per km2 around the place, >= 0; 0 is treated as the smallest positive density
+        of the input (a place with nobody near it still has someone), and a density below a
+        millionth of the reference as that millionth (so the factor stays > 0). [1/km2]
+    reference_density_per_km2 : float
+        Density at which the factor is 1, > 0. [1/km2]
+    elasticity : float, keyword-only
+        In [0, 1]; 0 gives 1 everywhere. [-]
+
+    Returns
+    -------
+    float or ndarray
+        Factor > 0, non-decreasing in the density. [-]
+    """
+    d = _check("density_per_km2", density_per_km2, 0.0)
+    ref = _check("reference_density_per_km2", reference_density_per_km2, 0.0, lo_open=True)
+    e = _check("elasticity", elasticity, 0.0, 1.0)
+    pos = d[d > 0]
+    floor = float(pos.min()) if pos.size else float(ref)
+    ratio = np.maximum(np.maximum(d, floor) / ref, 1e-6)
+    return _ret(ratio ** e)
 
 
 # --------------------------------------------------------------------------------------

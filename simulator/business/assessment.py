@@ -9,16 +9,20 @@ catalogue value").
 
 Definitions (docs/economics.md explains them in plain words):
 
-* people connected in year t = people covered x potential x F(t); the potential
-  (handset x affordability x skills, or their minimum) is the same for every site;
-  training places are spread over the region's whole population;
-* new sites get the cheapest feasible backhaul, with the existing sites as donors and
-  the fibre nodes of ``backhaul:``; existing sites are costed at replacement cost with
-  fibre (if a node is within reach) or satellite, so the "network" totals say what the
-  whole network would cost to build;
-* power: the grid where it is within reach, else each type's off-grid default;
-* capex = station (equipment, pole/tower, civil works, installation) + power system +
-  backhaul; opex = rent + maintenance + energy/upkeep + backhaul fees;
+* people connected in year t = people each site serves x that site's potential x F(t); the
+  potential (handset x affordability x skills x relevance, or their minimum) varies between
+  sites where the income does (:mod:`simulator.business.income`: ``adoption.income_model``);
+  training places are spread over the region's whole population; the summary's
+  ``adoption_barriers`` says which barrier binds and what a lever would need
+  (:mod:`simulator.business.explain`);
+* costs per site come from one function, :meth:`simulator.business.costing.CostBasis.
+  site_costs`, which ``ruralsim plan`` calls too: new sites get the cheapest feasible
+  backhaul, with the existing sites as donors and the fibre nodes of ``backhaul:``; existing
+  sites are costed at replacement cost with fibre (if a node is within reach) or satellite,
+  so the "network" totals say what the whole network would cost to build; power: the grid
+  where it is within reach, else each type's off-grid default; capex = station (equipment,
+  pole/tower, civil works, installation) + power system + backhaul; opex = rent +
+  maintenance + energy/upkeep + backhaul fees;
 * revenue = 12 x ARPU x the site's connected users in each year;
 * totals (``cost_per_person_*``) use the whole network's TCO over all people covered /
   connected; marginal figures (``marginal_cost_per_person_*``) use the new sites' TCO over
@@ -29,6 +33,7 @@ Definitions (docs/economics.md explains them in plain words):
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,17 +42,22 @@ import numpy as np
 
 from . import adoption as ad
 from . import economics as ec
-from .backhaul import BACKHAUL_OPTIONS, choose_backhaul, nearest_node
+from .backhaul import BACKHAUL_OPTIONS
+from .costing import CostBasis, SiteCosts, cost_basis
 from ..errors import ScenarioError
-from .power import choose_power
 
-__all__ = ["BusinessResult", "assess", "resolve_parameters"]
+_log = logging.getLogger("simulator.business")
+
+__all__ = ["BusinessResult", "assess", "resolve_parameters", "scenario_cost_basis",
+           "site_incomes"]
 
 _ADOPTION_KEYS = ("smartphone_share", "basic_phone_share", "basic_phone_weight",
                   "price_usd_per_gb", "bundle_gb", "threshold_share",
                   "median_income_usd_per_month", "income_sigma", "skills_baseline_share",
                   "skills_max_share", "training_effectiveness", "combine", "bass_p", "bass_q",
-                  "logistic_growth_rate_per_year", "logistic_midpoint_year")
+                  "logistic_growth_rate_per_year", "logistic_midpoint_year",
+                  "relevance_share", "income_model", "income_density_elasticity",
+                  "income_density_radius_km")
 _CAPEX_KEYS = {"equipment_usd": "equipment", "pole_or_tower_usd": "pole_or_tower",
                "civil_works_usd": "civil_works", "installation_usd": "installation"}
 _OPEX_KEYS = {"site_rent_usd_per_year": "site_rent", "maintenance_usd_per_year": "maintenance"}
@@ -80,7 +90,8 @@ def _station_uses(scenario) -> dict[str, str]:
     return uses
 
 
-def resolve_parameters(scenario, station_names) -> dict:
+def resolve_parameters(scenario, station_names, *, extra_types=(),
+                       extra_key: str = "planning.candidates.station") -> dict:
     """The scenario's adoption, economics, backhaul, power and station-cost parameters.
 
     Catalogue defaults (``simulator/data/costs.yaml``) with the scenario's keys applied.
@@ -90,6 +101,9 @@ def resolve_parameters(scenario, station_names) -> dict:
     scenario : Scenario
     station_names : iterable of str
         Every station type the scenario knows (catalogue plus ``stations:``).
+    extra_types : iterable of str, keyword-only
+        Station types to cost besides those the sites use (the planner's candidates), named
+        by ``extra_key`` in an error.
 
     Returns
     -------
@@ -111,6 +125,19 @@ def resolve_parameters(scenario, station_names) -> dict:
              for k in _ADOPTION_KEYS}
     adopt["training_places"] = spec.training_places
     adopt["curve"] = spec.curve
+    if spec.income_raster is not None:        # absent otherwise (no null in the report)
+        adopt["income_raster"] = spec.income_raster.model_dump()
+    if adopt["income_model"] == "raster" and spec.income_raster is None:
+        raise ScenarioError("income_model 'raster' needs income_raster: {file: income.tif}",
+                            file=src, key="adoption.income_model", value="raster")
+    if spec.income_raster is not None:
+        from ..pipeline.runner import resolve_path
+
+        path = resolve_path(scenario, spec.income_raster.file)
+        if not path.is_file():
+            raise ScenarioError(f"income raster not found at {path} (paths are relative to "
+                                "the scenario file's folder)", file=src,
+                                key="adoption.income_raster.file", value=spec.income_raster.file)
     if adopt["smartphone_share"] + adopt["basic_phone_share"] > 1.0 + 1e-12:
         key = ("adoption.basic_phone_share" if spec.basic_phone_share is not None
                else "adoption.smartphone_share")
@@ -159,7 +186,10 @@ def resolve_parameters(scenario, station_names) -> dict:
                                 f"{', '.join(sorted(known))}", file=src,
                                 key=f"economics.station_costs.{name}", value=name)
     costs: dict[str, dict] = {}
-    for name, where in _station_uses(scenario).items():
+    uses = _station_uses(scenario)
+    for name in extra_types:
+        uses.setdefault(name, extra_key)
+    for name, where in uses.items():
         sc = e.station_costs.get(name)
         if sc is None:
             if name not in cat_types:
@@ -226,6 +256,13 @@ class BusinessResult:
         Per site [USD], [USD/year], [USD], [USD], [years] (NaN: no payback in the horizon).
     co2_kg_per_year : ndarray
         From the power system [kg/year].
+    costs : SiteCosts
+        The per-site cost breakdown (:meth:`simulator.business.costing.CostBasis.site_costs`).
+    income_usd_per_month, affordability_by_site, potential_by_site : ndarray
+        Median income of each site's users [USD/month], their affordability and adoption
+        potential [-].
+    binding_by_site : ndarray of str
+        The smallest barrier at each site (:data:`simulator.business.adoption.BARRIERS`).
     """
 
     params: dict
@@ -245,19 +282,12 @@ class BusinessResult:
     npv_usd: np.ndarray
     payback_years: np.ndarray
     co2_kg_per_year: np.ndarray
+    costs: SiteCosts | None = None
+    income_usd_per_month: np.ndarray | None = None
+    affordability_by_site: np.ndarray | None = None
+    potential_by_site: np.ndarray | None = None
+    binding_by_site: np.ndarray | None = None
     summary: dict = field(default_factory=dict)
-
-
-def _points_xy(points, crs: str) -> np.ndarray:
-    if not points:
-        return np.empty((0, 2))
-    from pyproj import Transformer
-
-    to_grid = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    out = []
-    for p in points:
-        out.append((p.x_m, p.y_m) if p.x_m is not None else to_grid.transform(p.lon, p.lat))
-    return np.asarray(out, dtype=np.float64)
 
 
 def _num(x, ndigits: int = 2):
@@ -270,8 +300,46 @@ def _people(x) -> int:
     return int(round(float(x)))
 
 
+def scenario_cost_basis(scenario, grid, sites, stations, *, params=None, dem=None,
+                        extra_types=()) -> CostBasis:
+    """The :class:`~simulator.business.costing.CostBasis` of a scenario whose existing sites
+    are those of ``sites`` (donors, fibre nodes and grid points as ``backhaul:`` and
+    ``power:`` say). ``params`` default: :func:`resolve_parameters` (with ``extra_types``)."""
+    if params is None:
+        params = resolve_parameters(scenario, stations, extra_types=extra_types)
+    ex = np.asarray(sites.existing, dtype=bool)
+    xy = np.column_stack([np.asarray(sites.x_m, float), np.asarray(sites.y_m, float)])
+    st = [t for t, e in zip(sites.station, ex) if e]
+    return cost_basis(scenario, grid, stations, xy.reshape(-1, 2)[ex], st, params=params,
+                      dem=dem)
+
+
+def site_incomes(scenario, params, grid, population, xy) -> dict:
+    """Median income of each site's users (:func:`simulator.business.income.
+    site_incomes_usd_per_month`) for the scenario's ``adoption.income_model``."""
+    from .income import site_incomes_usd_per_month
+
+    a = params["adoption"]
+    model = a["income_model"]
+    if model == "density" and population is None:
+        model = "uniform"          # no people given (a direct call): one income
+    raster = None
+    if model == "raster":
+        from ..io.income import sample_income_raster
+        from ..pipeline.runner import resolve_path
+
+        spec = a["income_raster"]
+        raster = sample_income_raster(resolve_path(scenario, spec["file"]), xy, grid.crs,
+                                      band=spec["band"], scenario_file=_src(scenario))
+    with _as_scenario_error(scenario, "adoption"):
+        return site_incomes_usd_per_month(
+            a["median_income_usd_per_month"], model=model, grid=grid, population=population,
+            site_xy_m=xy, elasticity=a["income_density_elasticity"],
+            radius_km=a["income_density_radius_km"], raster_values=raster)
+
+
 def assess(scenario, grid, sites, stations, people_served_per_site, *, population_total,
-           people_covered, people_covered_existing, dem=None) -> BusinessResult:
+           people_covered, people_covered_existing, dem=None, population=None) -> BusinessResult:
     """Adoption, backhaul, power and costs of every site of a run.
 
     Parameters
@@ -286,131 +354,107 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
         People in covered cells whose best server is each site [people].
     population_total, people_covered, people_covered_existing : int
         People in the region, covered by all sites, covered by the existing sites alone.
+    dem : ndarray, optional
+        Elevation per cell, for the line of sight of backhaul links [m].
+    population : Population, optional
+        People per cell and settlements, for ``adoption.income_model: density`` (without
+        it, one income for the whole region).
 
     Returns
     -------
     BusinessResult
     """
+    from .explain import adoption_explanation
+
     params = resolve_parameters(scenario, stations)
     a, econ = params["adoption"], params["economics"]
     n_years, rate, arpu = econ["horizon_years"], econ["discount_rate"], econ["arpu_usd_per_month"]
-
-    # ---- adoption: one potential for the whole region
-    with _as_scenario_error(scenario, "adoption"):
-        h = ad.handset_share(a["smartphone_share"], a["basic_phone_share"],
-                             basic_phone_weight=a["basic_phone_weight"])
-        aff = ad.affordability_share(a["price_usd_per_gb"], a["median_income_usd_per_month"],
-                                     a["income_sigma"], bundle_gb=a["bundle_gb"],
-                                     threshold_share=a["threshold_share"])
-        k = ad.skills_share(a["skills_baseline_share"], a["training_places"],
-                            max(population_total, 1), max_share=a["skills_max_share"],
-                            training_effectiveness=a["training_effectiveness"])
-        pot = ad.adoption_potential(h, aff, k, combine=a["combine"])
-        frac = np.asarray(ad.connected_fraction_by_year(
-            n_years, pot, curve=a["curve"], p=a["bass_p"], q=a["bass_q"],
-            growth_rate_per_year=a["logistic_growth_rate_per_year"],
-            midpoint_year=a["logistic_midpoint_year"]))
-    served = np.asarray(people_served_per_site, dtype=np.float64)
-    connected = ad.connected_people_by_year(served, frac)            # (n_sites, n_years)
-    connected_total = float(people_covered) * frac
-    connected_base = float(people_covered_existing) * frac
-
-    # ---- backhaul: existing sites are donors; fibre nodes per backhaul.fibre_nodes
     n = len(sites)
     xy = np.column_stack([np.asarray(sites.x_m, float), np.asarray(sites.y_m, float)])
     xy = xy.reshape(n, 2)
     ex = np.asarray(sites.existing, dtype=bool)
-    b = scenario.backhaul
-    fibre = _points_xy(b.fibre_node_positions, grid.crs)
-    if b.fibre_nodes == "existing_sites":
-        fibre = np.vstack([xy[ex], fibre])
-    tr = params["traffic"]
-    demand = served * tr["busy_hour_active_share"] * tr["mbps_per_active_user"]
-    bh_option = np.empty(n, dtype=object)
-    bh_capex, bh_opex, bh_cap = np.zeros(n), np.zeros(n), np.zeros(n)
-    bh_exceeded = np.zeros(n, dtype=bool)
-    with _as_scenario_error(scenario, "backhaul"):
-        for mask, donors in ((~ex, xy[ex]), (ex, None)):
-            if not mask.any():
-                continue
-            los = None
-            if dem is not None and donors is not None and len(donors):
-                # line of sight from each new site to its nearest donor over the terrain
-                from ..region.terrain import link_line_of_sight
+    served = np.asarray(people_served_per_site, dtype=np.float64)
 
-                _, near = nearest_node(xy[mask], donors)
-                heights = np.array([stations[t].height_m for t in sites.station])
-                los = link_line_of_sight(dem, grid.x_min_m, grid.y_max_m, grid.resolution_m,
-                                         xy[mask], heights[mask], donors[near],
-                                         heights[ex][near],
-                                         k_factor=scenario.propagation.k_factor)
-            ch = choose_backhaul(xy[mask], params["backhaul"], fibre_node_xy_m=fibre,
-                                 donor_xy_m=donors, los_to_donor=los, demand_mbps=demand[mask],
-                                 require_capacity=b.require_capacity, discount_rate=rate,
-                                 horizon_years=n_years)
-            bh_option[mask] = ch.option
-            bh_capex[mask], bh_opex[mask] = ch.capex_usd, ch.opex_usd_per_year
-            bh_cap[mask], bh_exceeded[mask] = ch.capacity_mbps, ch.capacity_exceeded
-    if n and np.any(bh_option == "none"):
-        i = int(np.flatnonzero(bh_option == "none")[0])
+    # ---- adoption: one potential per site (its users' income)
+    incomes = site_incomes(scenario, params, grid, population, xy)
+    income = incomes["income_usd_per_month"]
+    with _as_scenario_error(scenario, "adoption"):
+        h = ad.handset_share(a["smartphone_share"], a["basic_phone_share"],
+                             basic_phone_weight=a["basic_phone_weight"])
+        aff = np.asarray(ad.affordability_share(
+            a["price_usd_per_gb"], income, a["income_sigma"], bundle_gb=a["bundle_gb"],
+            threshold_share=a["threshold_share"]), dtype=np.float64).reshape(n)
+        k = ad.skills_share(a["skills_baseline_share"], a["training_places"],
+                            max(population_total, 1), max_share=a["skills_max_share"],
+                            training_effectiveness=a["training_effectiveness"])
+        r = a["relevance_share"]
+        pot = np.asarray(ad.adoption_potential(h, aff, k, r, combine=a["combine"]),
+                         dtype=np.float64).reshape(n)
+        frac_site = np.asarray(ad.connected_fraction_by_year(
+            n_years, pot, curve=a["curve"], p=a["bass_p"], q=a["bass_q"],
+            growth_rate_per_year=a["logistic_growth_rate_per_year"],
+            midpoint_year=a["logistic_midpoint_year"])).reshape(n, n_years)
+        bound = np.asarray(ad.binding_barrier(h, aff, k, r), dtype=np.int64).reshape(n)
+    connected = served[:, None] * frac_site                       # (n_sites, n_years)
+    connected_total = connected.sum(axis=0)
+    total_served = float(served.sum())
+    frac = (connected_total / total_served if total_served > 0 else
+            (frac_site.mean(axis=0) if n else np.zeros(n_years)))
+    # the existing sites alone: their people covered at the existing sites' mean fraction
+    if ex.any():
+        w_ex = served[ex]
+        f_ex = (np.sum(w_ex[:, None] * frac_site[ex], axis=0) / w_ex.sum() if w_ex.sum() > 0
+                else frac_site[ex].mean(axis=0))
+    else:
+        f_ex = np.zeros(n_years)
+    # (never above the whole network's: a new site that takes over people from an existing
+    # one gives them its own place's potential, which may be lower)
+    connected_base = np.minimum(float(people_covered_existing) * f_ex, connected_total)
+
+    # ---- costs: the one cost basis (the planner uses the same function)
+    with _as_scenario_error(scenario, "backhaul"):
+        basis = scenario_cost_basis(scenario, grid, sites, stations, params=params, dem=dem)
+        c = basis.site_costs(xy, sites.station, existing=ex, people_served=served)
+    if n and np.any(c.backhaul == "none"):
+        i = int(np.flatnonzero(c.backhaul == "none")[0])
         raise ScenarioError(f"site '{sites.names[i]}' has no feasible backhaul option "
                             f"(enabled: {', '.join(params['backhaul'])}); allowed: keep "
                             "satellite enabled or put a fibre node or donor within reach",
                             file=_src(scenario), key="backhaul.options")
-
-    # ---- power: grid within reach of the grid discs, else the type's off-grid choice
-    pw = scenario.power
-    grid_pts = _points_xy(pw.grid_point_positions, grid.crs)
-    if pw.grid_points == "existing_sites":
-        grid_pts = np.vstack([xy[ex], grid_pts])
-    d_grid, _ = nearest_node(xy, grid_pts) if n else (np.zeros(0), None)
-    d_grid = np.maximum(d_grid - pw.grid_radius_m, 0.0)
-    power_w = np.array([stations[t].power_draw_w for t in sites.station], dtype=np.float64)
-    costs = params["station_costs"]
-    off_grid = np.array([costs[t]["default_power"] for t in sites.station], dtype=object)
-    pw_option = np.empty(n, dtype=object)
-    pw_capex, pw_opex, co2 = np.zeros(n), np.zeros(n), np.zeros(n)
-    with _as_scenario_error(scenario, "power"):
-        for mode in dict.fromkeys(off_grid):
-            m = off_grid == mode
-            ch = choose_power(power_w[m], d_grid[m], params["power"], off_grid=mode,
-                              discount_rate=rate, horizon_years=n_years)
-            pw_option[m] = ch.option
-            pw_capex[m], pw_opex[m], co2[m] = ch.capex_usd, ch.opex_usd_per_year, \
-                ch.co2_kg_per_year
-
-    # ---- costs per site
-    def station_part(section, leaf):
-        return np.array([costs[t][section][leaf] for t in sites.station], dtype=np.float64)
-
     with _as_scenario_error(scenario, "economics"):
-        capex = np.asarray(ec.capex_usd(
-            equipment_usd=station_part("capex_usd", "equipment"),
-            pole_or_tower_usd=station_part("capex_usd", "pole_or_tower"),
-            civil_works_usd=station_part("capex_usd", "civil_works"),
-            installation_usd=station_part("capex_usd", "installation"),
-            power_system_usd=pw_capex, backhaul_usd=bh_capex), dtype=np.float64).reshape(n)
-        opex = np.asarray(ec.opex_usd_per_year(
-            site_rent_usd=station_part("opex_usd_per_year", "site_rent"),
-            maintenance_usd=station_part("opex_usd_per_year", "maintenance"),
-            energy_usd=pw_opex, backhaul_fees_usd=bh_opex), dtype=np.float64).reshape(n)
-        tco = np.asarray(ec.tco_usd(capex, opex, rate, n_years)).reshape(n)
-        npv = np.asarray(ec.npv_usd(capex, opex, connected, arpu, rate)).reshape(n)
+        npv = np.asarray(ec.npv_usd(c.capex_usd, c.opex_usd_per_year, connected, arpu,
+                                    rate)).reshape(n)
         pb_rate = rate if econ["discounted_payback"] else 0.0
-        payback = np.asarray(ec.payback_year(capex, opex, connected, arpu,
+        payback = np.asarray(ec.payback_year(c.capex_usd, c.opex_usd_per_year, connected, arpu,
                                              discount_rate=pb_rate)).reshape(n)
 
+    w = np.where(served > 0, served, 0.0)
     res = BusinessResult(
         params=params,
-        shares={"handset": float(h), "affordability": float(aff), "skills": float(k),
-                "potential": float(pot)},
+        shares={"handset": float(h),
+                "affordability": (float(np.sum(aff * w) / w.sum()) if w.sum() > 0 else
+                                  (float(aff.mean()) if n else float("nan"))),
+                "skills": float(k), "relevance": float(r),
+                "potential": (float(np.sum(pot * w) / w.sum()) if w.sum() > 0 else
+                              (float(pot.mean()) if n else 0.0))},
         fraction_by_year=frac, connected_by_year=connected,
         connected_total_by_year=connected_total, connected_baseline_by_year=connected_base,
-        demand_mbps=demand, backhaul=bh_option, backhaul_capacity_mbps=bh_cap,
-        backhaul_capacity_exceeded=bh_exceeded, power=pw_option, capex_usd=capex,
-        opex_usd_per_year=opex, tco_usd=tco, npv_usd=npv, payback_years=payback,
-        co2_kg_per_year=co2)
+        demand_mbps=c.demand_mbps, backhaul=c.backhaul,
+        backhaul_capacity_mbps=c.backhaul_capacity_mbps,
+        backhaul_capacity_exceeded=c.backhaul_capacity_exceeded, power=c.power,
+        capex_usd=c.capex_usd, opex_usd_per_year=c.opex_usd_per_year, tco_usd=c.tco_usd,
+        npv_usd=npv, payback_years=payback, co2_kg_per_year=c.co2_kg_per_year, costs=c,
+        income_usd_per_month=income, affordability_by_site=aff, potential_by_site=pot,
+        binding_by_site=np.asarray(ad.BARRIERS, dtype=object)[bound] if n else
+        np.zeros(0, dtype=object))
     res.summary = _summary(res, sites, served, people_covered, people_covered_existing)
+    res.summary["adoption_barriers"] = adoption_explanation(
+        a, handset=float(h), affordability_by_site=aff, skills=float(k), relevance=float(r),
+        served=served, income_by_site=income, population_total=int(population_total),
+        income_model=incomes["model"])
+    ab = res.summary["adoption_barriers"]
+    _log.info("adoption: %s binds (%s); income %s", ab["binding"],
+              ", ".join(f"{k} {v}" for k, v in ab["shares"].items()), incomes["model"])
     return res
 
 
@@ -462,7 +506,8 @@ def _summary(r: BusinessResult, sites, served, people_covered, people_covered_ex
         "people_connected_by_year": [_people(v) for v in r.connected_total_by_year],
         "people_newly_connected": _people(newly_last),
         "people_connected_by_existing_sites": _people(r.connected_baseline_by_year[-1]),
-        "adoption_shares": {k: round(v, 6) for k, v in r.shares.items()},
+        "adoption_shares": {k: (round(v, 6) if math.isfinite(v) else None)
+                            for k, v in r.shares.items()},
         "capex_usd": marginal["capex_usd"],
         "opex_usd_per_year": marginal["opex_usd_per_year"],
         "tco_usd": marginal["tco_usd"],
@@ -486,6 +531,7 @@ def _summary(r: BusinessResult, sites, served, people_covered, people_covered_ex
         "assumptions": {
             "price_usd_per_gb": a["price_usd_per_gb"],
             "median_income_usd_per_month": a["median_income_usd_per_month"],
+            "income_model": a["income_model"],
             "threshold_share": a["threshold_share"],
             "training_places": a["training_places"],
             "combine": a["combine"],

@@ -1,9 +1,11 @@
 """Writing a PlanResult to a folder, atomically (as :mod:`simulator.io.results` does).
 
-Files: ``chosen_sites.geojson`` (WGS 84 points), ``planned_scenario.yaml`` (the input scenario
-with the chosen sites added; ``ruralsim run`` reproduces the plan), ``marginal_curve.csv`` and
-``marginal_curve.png`` (people newly covered against sites and against cost),
-``plan_summary.json`` and ``report.html`` (unless ``outputs.report`` is false). Everything is written into a hidden temporary folder beside the
+Files: ``chosen_sites.geojson`` (WGS 84 points, with each site's capex, opex, TCO, backhaul and
+power as ``run`` costs them), ``planned_scenario.yaml`` (the input scenario with the chosen
+sites added; ``ruralsim run`` reproduces the plan's people and costs), ``marginal_curve.csv``
+and ``marginal_curve.png`` (people newly covered against sites and against cost),
+``plan_summary.json`` (totals, why the plan stopped, warnings) and ``report.html`` (unless
+``outputs.report`` is false). Everything is written into a hidden temporary folder beside the
 target and renamed into place when complete.
 """
 
@@ -36,22 +38,38 @@ def save_plan(result, out_dir=None, *, overwrite: bool = False) -> Path:
 
 
 def chosen_sites_frame(result):
-    """GeoDataFrame of the chosen sites (selection order) in the region's CRS."""
-    import geopandas as gpd
+    """GeoDataFrame of the chosen sites (selection order) in the region's CRS.
 
-    ch, p = result.chosen, result.placement
-    cost = result.candidate_cost_usd[p.chosen]
+    Costs are those ``run`` of the planned scenario gives each site (capex [USD], opex
+    [USD/year], TCO over the horizon [USD], backhaul and power choice).
+    """
+    import geopandas as gpd
+    from pyproj import Transformer
+
+    ch, p, c = result.chosen, result.placement, result.chosen_costs
+    lon, lat = Transformer.from_crs(result.grid.crs, "EPSG:4326", always_xy=True).transform(
+        np.asarray(ch.x_m, float), np.asarray(ch.y_m, float))
+    basis = result.spec.cost_basis
+    cost = c.cost(basis) if len(ch) else np.zeros(0)
     return gpd.GeoDataFrame(
         {
             "rank": np.arange(1, len(ch) + 1),
             "name": ch.names,
             "station_type": ch.station,
             "height_m": ch.attribute(result.stations, "height_m") if len(ch) else [],
-            "cost_usd": cost,
+            "lon": np.round(np.atleast_1d(lon), 7),
+            "lat": np.round(np.atleast_1d(lat), 7),
             "people_added": result.chosen_people.astype(int),
+            "people_served": np.asarray(result.chosen_served, dtype=int),
             "objective_added": np.round(p.marginal_people, 3),
             "cumulative_people": np.cumsum(result.chosen_people).astype(int),
-            "cumulative_cost_usd": np.cumsum(cost),
+            "capex_usd": np.round(c.capex_usd, 2),
+            "opex_usd_per_year": np.round(c.opex_usd_per_year, 2),
+            "tco_usd": np.round(c.tco_usd, 2),
+            "backhaul": [str(o) for o in c.backhaul],
+            "power": [str(o) for o in c.power],
+            "cost_usd": np.round(cost, 2),
+            "cumulative_cost_usd": np.round(np.cumsum(cost), 2),
             "method": [p.method] * len(ch),
             "x_m": ch.x_m,
             "y_m": ch.y_m,
@@ -84,7 +102,8 @@ def _write_all(result, folder: Path) -> None:
     header = (f"# {planned.name}: written by 'ruralsim plan' from {result.scenario.name}.\n"
               f"# The chosen sites are the 'placement: list' groups at the end of sites.new;\n"
               f"# 'ruralsim run' on this file covers "
-              f"{result.summary['people_covered_after_plan']:,} people.\n")
+              f"{result.summary['people_covered_when_run']:,} people; the chosen sites' "
+              f"capex is USD {result.summary['capex_usd']:,.0f}.\n")
     (folder / "planned_scenario.yaml").write_text(
         header + yaml.safe_dump(planned.model_dump(mode="json", exclude={"planning"}),
                                 sort_keys=False), encoding="utf-8")
@@ -104,7 +123,7 @@ def _write_all(result, folder: Path) -> None:
     s = result.summary
     fig.suptitle(f"{s['scenario']}: {s['sites_chosen']} sites chosen ({s['method']}), "
                  f"{s['people_newly_covered']:,} people newly covered for "
-                 f"{s['cost_usd']:,.0f} USD", fontsize=11)
+                 f"USD {s['cost_usd']:,.0f} {s['cost_basis']}", fontsize=11)
     fig.tight_layout()
     fig.savefig(folder / "marginal_curve.png")
     if result.scenario.outputs.report:

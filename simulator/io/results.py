@@ -24,7 +24,7 @@ from ..errors import ScenarioError  # noqa: F401 - re-exported for older imports
 from .exports import write_map_files
 from .outputs import (atomic_folder, clean_stale, protected_paths, results_dir,  # noqa: F401
                       stale_folders)
-from .rasters import raster_categories, region_writer, write_geotiff
+from .rasters import raster_categories, region_writer
 from .vectors import write_sites_geojson
 
 

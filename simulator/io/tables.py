@@ -16,6 +16,7 @@ COMPARISON_COLUMNS = (
     ("population_total", "population"),
     ("sites_existing", "existing sites"),
     ("sites_new", "new sites"),
+    ("sites_new_requested", "  new sites asked for"),
     ("new_sites_by_type", "new sites by type"),
     ("people_covered", "people covered"),
     ("people_newly_covered", "  newly covered"),
@@ -33,7 +34,14 @@ COMPARISON_COLUMNS = (
     ("co2_t_per_year_new_sites", "new sites CO2 [t/yr]"),
     ("horizon_years", "horizon [years]"),
     ("discount_rate", "discount rate"),
+    ("warnings", "warnings"),
 )
+
+
+def fewer_sites_than_asked(summary: dict) -> bool:
+    """True when a run placed fewer new sites than its scenario asks for."""
+    asked = summary.get("sites_new_requested")
+    return asked is not None and summary.get("sites_new", 0) < asked
 
 
 def comparison_row(summary: dict) -> dict:
@@ -43,6 +51,8 @@ def comparison_row(summary: dict) -> dict:
         if key == "new_sites_by_type":
             row[key] = " + ".join(f"{d['new']} {name}" for name, d in
                                   summary.get("sites_by_type", {}).items() if d["new"]) or "0"
+        elif key == "warnings":
+            row[key] = len(summary.get("warnings", []))
         else:
             row[key] = summary.get(key)
     return row

@@ -6,25 +6,37 @@ from pathlib import Path
 
 
 def sites_frame(result):
-    """A GeoDataFrame of the sites: type, radio, people served and connected, backhaul,
-    power and costs (capex [USD], opex [USD/year], TCO and NPV over the horizon [USD])."""
+    """A GeoDataFrame of the sites: type, radio, position (lon/lat and x_m/y_m), people
+    served and connected, busy-hour load (demand / capacity), over-capacity flag, people
+    unserved at the busy hour, income and binding adoption barrier, backhaul, power and
+    costs (capex [USD], opex [USD/year], TCO and NPV over the horizon [USD]).
+
+    The per-site numbers come from :func:`simulator.business.site_table.site_columns`, which
+    the report's per-site table uses too.
+    """
     import geopandas as gpd
 
     import numpy as np
 
+    from ..business.site_table import site_columns
+
     sites, st = result.sites, result.stations
+    cols = site_columns(result)
     extra = {}
     b = getattr(result, "business", None)
     if b is not None:
         extra = {
-            "people_connected": np.round(b.connected_by_year[:, -1]).astype(int),
-            "backhaul": [str(o) for o in b.backhaul],
+            "people_connected": cols["people_connected"],
+            "income_usd_per_month": cols["income_usd_per_month"],
+            "affordability_share": cols["affordability_share"],
+            "binding_barrier": cols["binding_barrier"],
+            "backhaul": cols["backhaul"],
             "backhaul_capacity_mbps": b.backhaul_capacity_mbps,
             "backhaul_demand_mbps": np.round(b.demand_mbps, 3),
             "backhaul_capacity_exceeded": b.backhaul_capacity_exceeded.astype(bool),
-            "power": [str(o) for o in b.power],
-            "capex_usd": np.round(b.capex_usd, 2),
-            "opex_usd_per_year": np.round(b.opex_usd_per_year, 2),
+            "power": cols["power"],
+            "capex_usd": cols["capex_usd"],
+            "opex_usd_per_year": cols["opex_usd_per_year"],
             "tco_usd": np.round(b.tco_usd, 2),
             "npv_usd": np.round(b.npv_usd, 2),
             "co2_kg_per_year": np.round(b.co2_kg_per_year, 1),
@@ -34,6 +46,8 @@ def sites_frame(result):
             "name": sites.names,
             "station_type": sites.station,
             "status": ["existing" if e else "new" for e in sites.existing],
+            "lon": cols["lon"],
+            "lat": cols["lat"],
             "height_m": sites.attribute(st, "height_m"),
             "tx_power_dbm": sites.attribute(st, "tx_power_dbm"),
             "antenna_gain_dbi": sites.attribute(st, "antenna_gain_dbi"),
@@ -42,6 +56,9 @@ def sites_frame(result):
             "frequency_mhz": [result.technology.frequency_mhz] * len(sites),
             "technology": [result.technology.name] * len(sites),
             "people_served": result.people_served_per_site.astype(int),
+            "busy_hour_load": cols["busy_hour_load"],
+            "over_capacity": cols["over_capacity"],
+            "people_unserved": cols["people_unserved"],
             **extra,
             "x_m": sites.x_m,
             "y_m": sites.y_m,

@@ -96,7 +96,9 @@ def check_scenario(scenario, *, available_memory_bytes: int | None = None,
 
     check_clutter(scenario, tech)
     rn.services_for(scenario, tech)
-    rn.resolve_parameters(scenario, stations)
+    from ..business.assessment import resolve_parameters
+
+    resolve_parameters(scenario, stations)
     if mode == "auto":
         mode = choose_mode(scenario, "auto", available_bytes=available_memory_bytes)
     check_resources(scenario, n_cells=grid.n_cells, available_bytes=available_memory_bytes,

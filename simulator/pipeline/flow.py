@@ -288,7 +288,7 @@ def execute(scenario, *, executor=None, sink: str = "memory", out_dir=None,
                           population_total=summary["population_total"],
                           people_covered=summary["people_covered"],
                           people_covered_existing=summary["people_covered_by_existing_sites"],
-                          dem=dem)
+                          dem=dem, population=pre.population)
         merge_business(summary, business)
         timings["business"] = time.perf_counter() - t4
         timings["total"] = time.perf_counter() - t0

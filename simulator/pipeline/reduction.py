@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import __version__
+from ..business.site_table import over_capacity_names, requested_new_sites
 from ..errors import ScenarioError
 from ..radio.serving import LIMITATION_CODES, ul_sensitivity_dbm
 from .tiles import CDF_BINS, SCALE
@@ -149,21 +150,23 @@ def summary_from_totals(t: RunTotals, s, grid, sites, technology, required_dbm: 
         "population_total": total,
         "people_covered": covered_people,
         "coverage_fraction": round(covered_people / total, 6) if total else 0.0,
-        "people_covered_expected": round(t.people_covered_expected, 1),
+        "people_covered_expected": int(round(t.people_covered_expected)),  # whole people
         "people_covered_downlink_only": t.people_covered_downlink_only,
         "people_covered_by_existing_sites": existing_people,
         "people_newly_covered": covered_people - existing_people,
         "people_not_covered_by_cause": causes,
         "people_covered_by_service": dict(t.people_by_service),
-        "people_served_busy_hour": round(t.people_served_busy_hour, 1),
-        "people_capacity_limited": round(covered_people - t.people_served_busy_hour, 1),
+        "people_served_busy_hour": int(round(t.people_served_busy_hour)),  # whole people
+        "people_capacity_limited": covered_people - int(round(t.people_served_busy_hour)),
         "sites_over_capacity": int((load > 1).sum()) if load is not None else 0,
+        "sites_over_capacity_names": over_capacity_names(sites.names, load),  # issue 15
         "max_site_load": round(float(load.max()), 4) if load is not None and len(load)
         else 0.0,
         "area_covered_km2": round(float(t.covered_cells) * grid.cell_area_km2, 6),
         "sites_total": len(sites),
         "sites_existing": int(sites.existing.sum()),
         "sites_new": int(new.sum()),
+        "sites_new_requested": requested_new_sites(s),  # issue 15
         "sites_by_type": by_type,
         "people_served_per_site_mean": round(float(served.mean()), 3) if len(served) else 0.0,
         "people_served_per_new_site_mean": round(float(served[new].mean()), 3) if new.any()
@@ -212,7 +215,7 @@ def monte_carlo_coverage(scenario, grid, people: np.ndarray, margin_db: np.ndarr
     p = scenario.propagation
     sigma = p.shadowing_sigma_db
     if sigma == 0:
-        n = float(people[margin_db >= 0].sum())
+        n = int(people[margin_db >= 0].sum())
         return {"realisations": p.monte_carlo_realisations, "mean": n, "p05": n, "p95": n}
     try:
         mc = monte_carlo_covered_people(
@@ -228,5 +231,5 @@ def monte_carlo_coverage(scenario, grid, people: np.ndarray, margin_db: np.ndarr
         raise ScenarioError(f"Monte Carlo shadowing not possible here: {exc}", file=src,
                             key="propagation.monte_carlo_realisations",
                             value=p.monte_carlo_realisations) from None
-    return {"realisations": p.monte_carlo_realisations, "mean": round(float(mc.mean), 1),
-            "p05": round(float(mc.low), 1), "p95": round(float(mc.high), 1)}
+    return {"realisations": p.monte_carlo_realisations, "mean": int(round(float(mc.mean))),
+            "p05": int(round(float(mc.low))), "p95": int(round(float(mc.high)))}  # people

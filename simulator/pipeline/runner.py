@@ -14,12 +14,11 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from ..radio.capacity import assign_channels
-from ..business.assessment import resolve_parameters
 from ..radio.deployment import grid_positions, largest_settlements
 from .engine import compute_fields, site_arrays
 from .flow import ITM_REACH_SLACK_DB  # noqa: F401  (public here for older code)
 from .result import ScenarioResult  # noqa: F401  (public here: simulator.ScenarioResult)
-from ..errors import ScenarioError
+from ..errors import ScenarioError, emit_warnings
 from ..region.grid import Grid, utm_epsg_for
 from ..region.population import Population, population_from_array, synthetic_population
 from ..radio.propagation.models import PathLossModel
@@ -406,6 +405,8 @@ def input_files(scenario: Scenario) -> dict[str, Path]:
         files[f"sites.existing_towers.{t}.file"] = spec.file
     if scenario.planning is not None and scenario.planning.candidates.file:
         files["planning.candidates.file"] = scenario.planning.candidates.file
+    if scenario.adoption.income_raster is not None:
+        files["adoption.income_raster.file"] = scenario.adoption.income_raster.file
     return {k: resolve_path(scenario, v) for k, v in files.items()}
 
 
@@ -588,6 +589,7 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     sites = tower_sites.concat(sites)
     warnings = terrain_warnings + clutter_warnings + warnings
     warnings += _floor_warnings(scenario, model, method, tech, stations, sites, grid)
+    warnings = emit_warnings(warnings, stacklevel=4)  # warnings + logging (issue 15)
     required, margin = required_signal_dbm(scenario, tech)
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)

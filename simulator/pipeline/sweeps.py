@@ -8,12 +8,15 @@ Dask tasks in parallel, each in memory or tiled (:func:`simulator.pipeline.resou
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Callable
 
 from .distributed import run_tiled
 from .resources import choose_mode
-from ..errors import ScenarioError
+from ..errors import ScenarioError, emit_warnings
+
+_log = logging.getLogger("simulator.sweeps")
 
 
 def _label(value) -> str:
@@ -110,6 +113,7 @@ def run_sweep(scenario, *, client=None, mode: str = "auto", retries: int = 2,
     if client is None:
         out = []
         for k, (s, m) in enumerate(zip(scenarios, modes)):
+            _log.info("sweep run %d/%d: %s (%s)", k + 1, len(scenarios), s.name, m)
             out.append(_sweep_member(s, m))
             if progress is not None:
                 progress(k + 1, len(scenarios))
@@ -133,6 +137,10 @@ def run_sweep(scenario, *, client=None, mode: str = "auto", retries: int = 2,
                                     f"retries: {type(exc).__name__}: "
                                     f"{str(exc).splitlines()[0] if str(exc) else ''}; no "
                                     "results were written") from None
+            _log.info("sweep run %d/%d done: %s", len(results), len(scenarios),
+                      scenarios[k].name)
+            # a worker's warnings reach this process's warnings and logging too
+            emit_warnings([f"{scenarios[k].name}: {w}" for w in results[k].get("warnings", [])])
             if progress is not None:
                 progress(len(results), len(scenarios))
     except BaseException:

@@ -20,6 +20,14 @@ from .capacity import shannon_throughput_bps_per_hz, site_load, thermal_noise_db
 from ..pipeline.engine import CoverageFields
 from .stations import Technology
 
+#: Ceiling of the downlink SINR a receiver can see [dB]: the transmitter's own error vector
+#: magnitude bounds it whatever the path loss. 3GPP TS 36.104 (E-UTRA BS radio transmission
+#: and reception) Table 6.5.2-1 requires EVM <= 3.5 % for 256QAM, the tightest figure, so
+#: SINR <= -20 log10(0.035) = 29.1 dB (tests/data/SOURCES.md). Above the truncated-Shannon
+#: ceiling of TR 36.942 (about 22 dB), so throughput and coverage do not change; the SINR
+#: raster stops showing 70 dB next to a site.
+MAX_SINR_DB = float(-20.0 * np.log10(0.035))
+
 #: Codes of the limitation raster: why the people of a cell are (not) covered.
 LIMITATION_CODES = {0: "covered", 1: "downlink-limited (signal below threshold + margin)",
                     2: "uplink-limited (handset not heard)",
@@ -113,7 +121,7 @@ def serve(fields: CoverageFields, tx_metric_dbm: np.ndarray, people: np.ndarray,
                 10.0, fields.interference_dbm.astype(np.float64) / 10.0)
         else:
             i_mw = 0.0
-        sinr = (rx - 10.0 * np.log10(i_mw + n_mw)).astype(np.float32)
+        sinr = np.minimum(rx - 10.0 * np.log10(i_mw + n_mw), MAX_SINR_DB).astype(np.float32)
     if tech.carries_data:
         se = shannon_throughput_bps_per_hz(np.nan_to_num(sinr, nan=-np.inf),
                                            alpha=tech.shannon_alpha,
