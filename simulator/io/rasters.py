@@ -97,6 +97,30 @@ def _fraction_inside(region, t, data) -> np.ndarray:
     return frac
 
 
+#: Most people per km2 a population raster cell may hold: above the densest place on
+#: record, Kowloon Walled City (Hong Kong) in 1987, about 33,000 people on 2.6 ha, i.e.
+#: 1.26 million per km2. A cell above it is not people (a sentinel, wrong units).
+MAX_DENSITY_PER_KM2 = 1_500_000.0
+#: Most people a region may hold: the schema's bound on ``population.synthetic.total_people``
+#: (more than any country).
+MAX_TOTAL_PEOPLE = 2_000_000_000
+#: Source cells at least this many times wider than the grid's are spread smoothly
+#: (:func:`simulator.region.population.pycnophylactic`) rather than evenly.
+DISAGGREGATE_RATIO = 2.0
+#: Smoothing steps of the pycnophylactic spread (from a mass-preserving bilinear start).
+PYCNO_ITERATIONS = 30
+
+
+def _population_sentinel(data: np.ndarray) -> np.ndarray:
+    """Cells holding a no-data value rasters often leave undeclared: -9999, -99999,
+    -32768, -32767, values <= -1e30 (WorldPop's -3.4e38 ...), +-float32 max, float64 max
+    and 1e30."""
+    big = (float(np.finfo(np.float32).max), float(np.float32(3.4e38)),
+           float(np.finfo(np.float64).max), 1e30)
+    return (np.isin(data, (-9999.0, -99999.0, -32768.0, -32767.0, *big))
+            | (data <= -1e30))
+
+
 def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int = 1,
                             key: str = "population.raster.file"):
     """People per cell from a GeoTIFF in any CRS, resampled onto ``grid``, total kept.
@@ -104,8 +128,10 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     Method (sum-preserving):
 
     1. read the window of the source that covers the grid (plus one cell);
-    2. check the values: every cell must be >= 0 and finite, except the declared nodata
-       value (treated as 0 people);
+    2. check the values: the declared nodata value is 0 people; undeclared no-data
+       sentinels (:func:`_population_sentinel`) are 0 people with a warning; any other
+       value must be finite, >= 0 and at most :data:`MAX_DENSITY_PER_KM2` people per km2 of
+       the cell's true area, and the region's total at most :data:`MAX_TOTAL_PEOPLE`;
     3. the people the source holds inside the region: each source cell's people times the
        fraction of its area inside ``inside_polygon`` (the grid rectangle intersected with
        the boundary, reprojected to the source CRS; exact polygon clipping with shapely,
@@ -116,7 +142,15 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
        grid cell area: an estimate of people per grid cell;
     5. the estimate is kept only in grid cells whose centre is inside the region and
        scaled so its sum equals the total of step 3 (this removes the edge error of
-       step 4: partial cells along the boundary and the grid edge).
+       step 4: partial cells along the boundary and the grid edge);
+    6. when the source cells are at least :data:`DISAGGREGATE_RATIO` times wider than the
+       grid's (a 1 km raster on a 100 m grid), step 4 gives flat squares with cliffs at
+       their edges. The people of each source cell (what step 5 put in the grid cells
+       whose centre lies in it) are spread again, smoothly: a bilinear interpolation of
+       the source densities (``Resampling.bilinear``) scaled per source cell to its people,
+       then :data:`PYCNO_ITERATIONS` steps of Tobler's pycnophylactic smoothing
+       (:func:`simulator.region.population.pycnophylactic`), which keep each source cell's
+       people exactly. Empty source cells (lakes, no data) stay empty.
 
     Parameters
     ----------
@@ -135,12 +169,13 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     source_total : float
         People the raster holds inside the region [people].
     info : dict
-        crs, resolution and nodata of the source (for the summary).
+        crs, resolution and nodata of the source, the disaggregation made, and
+        ``warnings`` (list of str, for summary.json).
 
     Raises
     ------
     ScenarioError
-        Unreadable file, no overlap with the region, negative or NaN values.
+        Unreadable file, no overlap with the region, negative, NaN or implausible values.
     """
     import rasterio
     from rasterio.enums import Resampling
@@ -152,6 +187,7 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     from shapely.geometry import box, mapping
 
     from ..errors import ScenarioError
+    from ..io.dem import describe_values
 
     path = Path(path)
     if not path.is_file():
@@ -162,6 +198,7 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     except Exception as exc:  # rasterio raises RasterioIOError with GDAL's text
         raise ScenarioError(f"not a readable raster ({str(exc).splitlines()[0]}); allowed: "
                             "a GeoTIFF of people per cell", file=str(path), key=key) from None
+    warnings: list[str] = []
     with src:
         if src.crs is None:
             raise ScenarioError("the raster has no CRS; allowed: a georeferenced GeoTIFF",
@@ -195,47 +232,131 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
         # deprecated '*')
         wt = Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e)
         try:
-            data = src.read(band, window=win).astype(np.float64)
+            native = src.read(band, window=win)
         except RasterioError as exc:
             raise ScenarioError(f"the raster is truncated or corrupt ({str(exc).splitlines()[0]}); "
                                 "allowed: a complete, readable GeoTIFF (download or export it "
                                 "again)", file=str(path), key=key) from None
+        data = native.astype(np.float64)
         nodata = src.nodata
         valid = np.ones(data.shape, bool)
         if nodata is not None:
-            valid = ~(np.isnan(data) if np.isnan(nodata) else data == nodata)
+            valid = ~(np.isnan(data) if np.isnan(nodata) else
+                      native == np.array(nodata).astype(native.dtype))
+        del native
+        sentinel = valid & _population_sentinel(data)
+        if sentinel.any():
+            warnings.append(
+                f"population: {int(sentinel.sum()):,} raster cells hold a no-data value the "
+                f"file does not declare ({describe_values(data[sentinel])}); counted as no "
+                f"people (declare it with gdal_edit.py -a_nodata to silence this)")
+            valid &= ~sentinel
+
+        def _where(mask):
+            r, c = np.argwhere(mask)[0]
+            return r, c, wt.c + (c + 0.5) * wt.a, wt.f + (r + 0.5) * wt.e
+
         bad = valid & ~(np.isfinite(data) & (data >= 0))
         if bad.any():
-            r, c = np.argwhere(bad)[0]
-            lon_x, lat_y = wt.c + (c + 0.5) * wt.a, wt.f + (r + 0.5) * wt.e
+            r, c, lon_x, lat_y = _where(bad)
             raise ScenarioError(
                 f"{int(bad.sum())} cell(s) with negative or NaN people, e.g. {data[r, c]!r} at "
                 f"({lon_x:.5f}, {lat_y:.5f}) {src.crs.to_string()}; allowed: people per cell "
                 f">= 0, or the raster's nodata value ({nodata!r}) for no data",
                 file=str(path), key=key, value=float(data[r, c]))
         data = np.where(valid, data, 0.0)
+        cell_m2 = _source_cell_area_m2(src.crs, wt, data.shape[0])
+        dense = data / cell_m2 * 1e6 > MAX_DENSITY_PER_KM2
+        if dense.any():
+            r, c, lon_x, lat_y = _where(dense)
+            area_km2 = float(np.broadcast_to(cell_m2, data.shape)[r, c]) / 1e6
+            raise ScenarioError(
+                f"{int(dense.sum()):,} cell(s) hold more people than any place on Earth, e.g. "
+                f"{data[r, c]:.6g} people in a {area_km2:.3g} km2 cell at ({lon_x:.5f}, "
+                f"{lat_y:.5f}) {src.crs.to_string()} ({data[r, c] / area_km2:.3g} per km2); "
+                f"allowed: at most {MAX_DENSITY_PER_KM2:,.0f} people per km2 (Kowloon Walled "
+                "City, the densest place on record, held about 1.26 million per km2): check "
+                "the raster's units and its nodata value", file=str(path), key=key,
+                value=float(data[r, c]))
         source_total = float((data * _fraction_inside(to_shape(region_src), wt,
                                                       data)).sum())
-        density = data / _source_cell_area_m2(src.crs, wt, data.shape[0])
+        if source_total > MAX_TOTAL_PEOPLE:
+            raise ScenarioError(
+                f"the raster holds {source_total:,.0f} people inside the region; allowed: at "
+                f"most {MAX_TOTAL_PEOPLE:,} (more than any country): check the raster's units",
+                file=str(path), key=key, value=source_total)
+        density = data / cell_m2
+        del data
         est = np.zeros(grid.shape, np.float64)
         reproject(density, est, src_transform=wt, src_crs=src.crs, dst_transform=grid.transform,
                   dst_crs=grid.crs, resampling=Resampling.average, src_nodata=None,
                   dst_nodata=None)
+        source_cell_m = float(np.sqrt(np.mean(np.broadcast_to(cell_m2, density.shape))))
         info = {"file": str(path), "crs": src.crs.to_string(),
-                "resolution": [abs(src.transform.a), abs(src.transform.e)], "nodata": nodata}
-    est *= grid.resolution_m ** 2
-    inside_grid = ~geometry_mask([mapping(region)], out_shape=grid.shape,
-                                 transform=grid.transform, all_touched=False)
-    est = np.where(inside_grid & np.isfinite(est) & (est > 0), est, 0.0)
-    s = est.sum()
-    if source_total > 0:
-        if s > 0:
-            est *= source_total / s
-        elif inside_grid.any():
-            est = np.where(inside_grid, source_total / inside_grid.sum(), 0.0)
-    else:
-        est[:] = 0.0
+                "resolution": [abs(src.transform.a), abs(src.transform.e)], "nodata": nodata,
+                "source_cell_m": round(source_cell_m, 1)}
+        inside_grid = ~geometry_mask([mapping(region)], out_shape=grid.shape,
+                                     transform=grid.transform, all_touched=False)
+        est *= grid.resolution_m ** 2
+        est = np.where(inside_grid & np.isfinite(est) & (est > 0), est, 0.0)
+        s = est.sum()
+        if source_total > 0:
+            if s > 0:
+                est *= source_total / s
+            elif inside_grid.any():
+                est = np.where(inside_grid, source_total / inside_grid.sum(), 0.0)
+        else:
+            est[:] = 0.0
+        if source_total > 0 and source_cell_m >= DISAGGREGATE_RATIO * grid.resolution_m:
+            est, info["disaggregation"] = _spread_smoothly(est, density, wt, src.crs, grid,
+                                                           inside_grid)
+        else:
+            info["disaggregation"] = {"method": "area-weighted average"}
+    info["warnings"] = warnings
     return est, source_total, info
+
+
+def _spread_smoothly(est, density, wt, src_crs, grid: Grid, inside):
+    """Step 6 of :func:`read_population_to_grid`: each source cell's people spread
+    smoothly over the grid cells whose centre it holds."""
+    from rasterio.enums import Resampling
+    from rasterio.warp import reproject
+
+    from ..region.population import pycnophylactic
+
+    # the source cell of each grid cell centre (nearest-neighbour resampling of the index)
+    index = np.arange(density.size, dtype=np.int32).reshape(density.shape)
+    zones = np.full(grid.shape, -1, np.int32)
+    reproject(index, zones, src_transform=wt, src_crs=src_crs, dst_transform=grid.transform,
+              dst_crs=grid.crs, resampling=Resampling.nearest, src_nodata=None, dst_nodata=-1)
+    del index
+    mask = inside & (zones >= 0)
+    zones[~mask] = 0
+    totals = np.bincount(zones.ravel(), weights=np.where(mask, est, 0.0).ravel(),
+                         minlength=density.size)
+    lost = float(est[~mask].sum())
+    # start: the bilinear interpolation of the source densities, scaled per source cell
+    start = np.zeros(grid.shape, np.float64)
+    reproject(density, start, src_transform=wt, src_crs=src_crs, dst_transform=grid.transform,
+              dst_crs=grid.crs, resampling=Resampling.bilinear, src_nodata=None,
+              dst_nodata=None)
+    start = np.where(mask & np.isfinite(start) & (start > 0), start, 0.0)
+    got = np.bincount(zones.ravel(), weights=start.ravel(), minlength=density.size)
+    # a source cell with people but no bilinear mass (all its cells at 0): spread evenly
+    n_cells = np.bincount(zones.ravel(), weights=mask.ravel().astype(np.float64),
+                          minlength=density.size)
+    even = (got <= 0) & (totals > 0)
+    start = np.where(mask & even[zones], 1.0, start)
+    got = np.where(even, n_cells, got)
+    scale = np.zeros(density.size)
+    np.divide(totals, got, out=scale, where=got > 0)
+    start *= scale[zones]
+    out, iterations, change = pycnophylactic(start, zones, totals, mask=mask,
+                                             n_iter=PYCNO_ITERATIONS)
+    if lost > 0:  # grid cells inside the region with no source cell (cannot happen on a
+        out += np.where(inside & ~mask, est, 0.0)  # raster covering it): kept as they were
+    return out, {"method": "pycnophylactic (Tobler 1979)", "iterations": iterations,
+                 "last_change": round(change, 6)}
 
 
 def read_dem_to_grid(path, grid: Grid, *, key: str = "terrain") -> np.ndarray:

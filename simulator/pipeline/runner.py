@@ -13,10 +13,10 @@ from pyproj import CRS, Transformer
 from .. import __version__
 from ..radio.capacity import assign_channels
 from ..business.assessment import BusinessResult, assess, resolve_parameters
-from ..radio.deployment import grid_positions, largest_settlements
+from ..radio.deployment import grid_positions, largest_settlements, place_on_clusters
 from .engine import CoverageFields, compute_fields, site_arrays
 from ..errors import ScenarioError
-from ..region.grid import Grid, utm_epsg_for
+from ..region.grid import Grid, crs_fit_problem, utm_epsg_for
 from ..region.population import Population, population_from_array, synthetic_population
 from ..radio.propagation.models import PathLossModel
 from ..random import component_rng
@@ -315,6 +315,8 @@ def make_sites(scenario: Scenario, grid: Grid, pop: Population,
                     warnings.append(f"{key}: asked for {group.count} sites on settlements, "
                                     f"placed {len(xs)} (no more settlements "
                                     f"{group.min_spacing_km:g} km from other sites)")
+            elif group.placement == "settlement_clusters":
+                xs, ys = place_on_clusters(grid, pop, group, key, rng, placed_x, placed_y, warnings)
             elif group.placement == "grid":
                 xs, ys = grid_positions(grid, group.count)
             elif group.placement == "random":
@@ -502,6 +504,8 @@ def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
         raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
                             "(400 million); use a coarser region.resolution_m",
                             file=_src(scenario), key="region.resolution_m")
+    if (crs_problem := crs_fit_problem(grid, default=scenario.region.crs is None)):
+        raise ScenarioError(crs_problem, file=_src(scenario), key="region.crs", value=scenario.region.crs)
 
 
 def input_files(scenario: Scenario) -> dict[str, Path]:
@@ -681,7 +685,7 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     tower_sites, tower_counts = make_tower_sites(scenario, grid, stations)
     sites, warnings = make_sites(scenario, grid, pop, stations, placed=tower_sites)
     sites = tower_sites.concat(sites)
-    warnings = terrain_warnings + warnings
+    warnings = pop_info.pop("warnings", []) + terrain_warnings + warnings
     required, margin = required_signal_dbm(scenario, tech)
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
