@@ -32,7 +32,7 @@ NODATA_SENTINELS = (-32768.0, -32767.0, -9999.0, -99999.0, 32767.0, 65535.0,
                     float(np.finfo(np.float32).max), -float(np.finfo(np.float32).max),
                     float(np.float32(3.4e38)), -float(np.float32(3.4e38)),
                     float(np.finfo(np.float64).max), -float(np.finfo(np.float64).max),
-                    1e30, -1e30)
+                    1e30, -1e30, float(np.float32(1e30)), -float(np.float32(1e30)))
 #: Share of a DEM window's cells (those not declared no-data) that may be implausible
 #: before the file is refused rather than masked.
 MAX_IMPLAUSIBLE_SHARE = 0.5
@@ -144,8 +144,8 @@ def read_dem_to_grid(path: Path | str, grid: Grid, *, resampling: str = "bilinea
                 (native == np.array(src_nodata).astype(native.dtype))
         del native
         lo, hi = ELEVATION_RANGE_M
-        with np.errstate(invalid="ignore"):
-            implausible = ~declared & ~((data >= lo) & (data <= hi))
+        declared |= np.isnan(data)  # NaN is a hole whether declared or not
+        implausible = ~declared & ~((data >= lo) & (data <= hi))
         n_bad = int(implausible.sum())
         if n_bad:
             n_data = int((~declared).sum())

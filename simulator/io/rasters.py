@@ -116,7 +116,7 @@ def _population_sentinel(data: np.ndarray) -> np.ndarray:
     -32768, -32767, values <= -1e30 (WorldPop's -3.4e38 ...), +-float32 max, float64 max
     and 1e30."""
     big = (float(np.finfo(np.float32).max), float(np.float32(3.4e38)),
-           float(np.finfo(np.float64).max), 1e30)
+           float(np.finfo(np.float64).max), 1e30, float(np.float32(1e30)))
     return (np.isin(data, (-9999.0, -99999.0, -32768.0, -32767.0, *big))
             | (data <= -1e30))
 
