@@ -81,7 +81,10 @@ def _source_cell_area_m2(crs, t, nrows: int) -> np.ndarray:
 def _fraction_inside(region, t, data) -> np.ndarray:
     """Share of each cell's area (in the raster's own coordinates) inside ``region``.
 
-    Only cells with people are clipped; the others get 0. North-up transform ``t``.
+    Only cells with people are looked at; the others get 0. Cells wholly inside get 1
+    without clipping (a prepared-geometry test); only those crossing the region's edge
+    are clipped exactly (the region is a polygon of thousands of vertices once segmentized
+    and reprojected). North-up transform ``t``.
     """
     import shapely
 
@@ -92,8 +95,11 @@ def _fraction_inside(region, t, data) -> np.ndarray:
     x0 = t.c + cols * t.a
     y0 = t.f + rows * t.e
     cells = shapely.box(x0, y0 + t.e, x0 + t.a, y0)
-    inter = shapely.intersection(cells, region)
-    frac[rows, cols] = shapely.area(inter) / abs(t.a * t.e)
+    shapely.prepare(region)
+    share = np.where(shapely.contains_properly(region, cells), 1.0, 0.0)
+    edge = (share == 0.0) & shapely.intersects(region, cells)
+    share[edge] = shapely.area(shapely.intersection(cells[edge], region)) / abs(t.a * t.e)
+    frac[rows, cols] = share
     return frac
 
 
@@ -316,6 +322,33 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     return est, source_total, info
 
 
+def _source_cell_of_centres(grid: Grid, src_crs, wt, shape, *, rows_per_strip: int = 256):
+    """Index (row-major in the window ``wt``, ``shape``) of the source cell that holds
+    each grid cell's centre, -1 outside the window; int32, the grid's shape.
+
+    Exact (pyproj transforms every centre, a strip of rows at a time to bound memory),
+    unlike GDAL's nearest-neighbour warp, whose approximate transformer may move a centre
+    by up to 1/8 of a source cell.
+    """
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(grid.crs, src_crs, always_xy=True)
+    xc = grid.x_centres()
+    nr, nc = shape
+    zones = np.empty(grid.shape, np.int32)
+    for r0 in range(0, grid.nrows, rows_per_strip):
+        yc = grid.y_centres(r0, min(r0 + rows_per_strip, grid.nrows))
+        gx, gy = np.meshgrid(xc, yc)
+        sx, sy = tr.transform(gx, gy)
+        col = np.floor((np.asarray(sx) - wt.c) / wt.a)
+        row = np.floor((np.asarray(sy) - wt.f) / wt.e)
+        ok = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col < nc) & (row >= 0) & \
+            (row < nr)
+        z = np.where(ok, row * nc + col, -1.0)
+        zones[r0:r0 + yc.size] = z.astype(np.int32)
+    return zones
+
+
 def _spread_smoothly(est, density, wt, src_crs, grid: Grid, inside):
     """Step 6 of :func:`read_population_to_grid`: each source cell's people spread
     smoothly over the grid cells whose centre it holds."""
@@ -324,12 +357,7 @@ def _spread_smoothly(est, density, wt, src_crs, grid: Grid, inside):
 
     from ..region.population import pycnophylactic
 
-    # the source cell of each grid cell centre (nearest-neighbour resampling of the index)
-    index = np.arange(density.size, dtype=np.int32).reshape(density.shape)
-    zones = np.full(grid.shape, -1, np.int32)
-    reproject(index, zones, src_transform=wt, src_crs=src_crs, dst_transform=grid.transform,
-              dst_crs=grid.crs, resampling=Resampling.nearest, src_nodata=None, dst_nodata=-1)
-    del index
+    zones = _source_cell_of_centres(grid, src_crs, wt, density.shape)
     mask = inside & (zones >= 0)
     zones[~mask] = 0
     totals = np.bincount(zones.ravel(), weights=np.where(mask, est, 0.0).ravel(),

@@ -297,7 +297,8 @@ def tile_region_mask(grid: Grid, tile: Tile, boundary) -> np.ndarray:
     from rasterio.features import geometry_mask
     from shapely.geometry import mapping
 
-    transform = grid.transform * Affine.translation(tile.col0, tile.row0)
+    t = grid.transform  # the tile's transform, written out (Affine '*' is deprecated)
+    transform = Affine(t.a, 0.0, t.c + tile.col0 * t.a, 0.0, t.e, t.f + tile.row0 * t.e)
     return ~geometry_mask([mapping(boundary)], out_shape=tile.shape, transform=transform,
                           all_touched=False)
 
