@@ -263,6 +263,23 @@ def test_make_samples_cli_refuses_to_overwrite(tmp_path):
     assert proc.returncode == 2 and "--overwrite" in proc.stderr
 
 
+def test_boundary_with_a_self_touching_ring_keeps_only_its_polygons(tmp_path):
+    # a ring that touches itself at (1, 1): make_valid gives two triangles (and, for rings
+    # like Natural Earth's Germany, stray lines); the boundary is the polygons, area 2
+    from simulator.io.vectors import read_boundary
+
+    ring = [[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]
+    (tmp_path / "b.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}},
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [[[5, 5, 10], [6, 5, 10], [6, 6, 10],
+                                                          [5, 5, 10]]]}}]}))
+    g = read_boundary(tmp_path / "b.geojson", "EPSG:4326")
+    assert g.is_valid and g.geom_type == "MultiPolygon" and not g.has_z
+    assert g.area == pytest.approx(2.0 + 0.5)
+
+
 # ============================================================== real places (../shared/realdata)
 # The shipped scenarios of scenarios/real/ run on the real files when the folder exists
 # (CI has it): from RURALSIM_REALDATA, or ../shared/realdata beside the checkout. Each run
