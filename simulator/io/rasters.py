@@ -326,7 +326,7 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
 
 def _source_cell_of_centres(grid: Grid, src_crs, wt, shape, *, rows_per_strip: int = 256):
     """Index (row-major in the window ``wt``, ``shape``) of the source cell that holds
-    each grid cell's centre, -1 outside the window; int32, the grid's shape.
+    each grid cell's centre, -1 outside the window; intp, the grid's shape.
 
     Exact (pyproj transforms every centre, a strip of rows at a time to bound memory),
     unlike GDAL's nearest-neighbour warp, whose approximate transformer may move a centre
@@ -337,7 +337,7 @@ def _source_cell_of_centres(grid: Grid, src_crs, wt, shape, *, rows_per_strip: i
     tr = Transformer.from_crs(grid.crs, src_crs, always_xy=True)
     xc = grid.x_centres()
     nr, nc = shape
-    zones = np.empty(grid.shape, np.int32)
+    zones = np.empty(grid.shape, np.intp)
     for r0 in range(0, grid.nrows, rows_per_strip):
         yc = grid.y_centres(r0, min(r0 + rows_per_strip, grid.nrows))
         gx, gy = np.meshgrid(xc, yc)
@@ -347,7 +347,7 @@ def _source_cell_of_centres(grid: Grid, src_crs, wt, shape, *, rows_per_strip: i
         ok = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col < nc) & (row >= 0) & \
             (row < nr)
         z = np.where(ok, row * nc + col, -1.0)
-        zones[r0:r0 + yc.size] = z.astype(np.int32)
+        zones[r0:r0 + yc.size] = z
     return zones
 
 
@@ -359,32 +359,40 @@ def _spread_smoothly(est, density, wt, src_crs, grid: Grid, inside):
 
     from ..region.population import pycnophylactic
 
+    nz = density.size
     zones = _source_cell_of_centres(grid, src_crs, wt, density.shape)
     mask = inside & (zones >= 0)
-    zones[~mask] = 0
-    totals = np.bincount(zones.ravel(), weights=np.where(mask, est, 0.0).ravel(),
-                         minlength=density.size)
-    lost = float(est[~mask].sum())
-    # start: the bilinear interpolation of the source densities, scaled per source cell
-    start = np.zeros(grid.shape, np.float64)
+    zones[~mask] = nz                 # a dummy zone for cells outside (dropped below)
+    zflat = zones.ravel()
+    totals = np.bincount(zflat, weights=est.ravel(), minlength=nz + 1)
+    lost = float(totals[nz])          # inside the region but no source cell: kept as is
+    totals = totals[:nz]
+    keep = inside & ~mask if lost > 0 else None
+    kept = est[keep] if lost > 0 else None
+    # start: the bilinear interpolation of the source densities, scaled per source cell,
+    # written over ``est`` (not needed any more: less memory on a region-sized grid)
+    start = est
+    start[:] = 0.0
     reproject(density, start, src_transform=wt, src_crs=src_crs, dst_transform=grid.transform,
               dst_crs=grid.crs, resampling=Resampling.bilinear, src_nodata=None,
               dst_nodata=None)
-    start = np.where(mask & np.isfinite(start) & (start > 0), start, 0.0)
-    got = np.bincount(zones.ravel(), weights=start.ravel(), minlength=density.size)
+    np.nan_to_num(start, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    start[(start < 0) | ~mask] = 0.0
+    got = np.bincount(zflat, weights=start.ravel(), minlength=nz + 1)[:nz]
     # a source cell with people but no bilinear mass (all its cells at 0): spread evenly
-    n_cells = np.bincount(zones.ravel(), weights=mask.ravel().astype(np.float64),
-                          minlength=density.size)
     even = (got <= 0) & (totals > 0)
-    start = np.where(mask & even[zones], 1.0, start)
-    got = np.where(even, n_cells, got)
-    scale = np.zeros(density.size)
-    np.divide(totals, got, out=scale, where=got > 0)
-    start *= scale[zones]
-    out, iterations, change = pycnophylactic(start, zones, totals, mask=mask,
-                                             n_iter=PYCNO_ITERATIONS)
+    if even.any():
+        fill = mask & np.append(even, False)[zones]
+        start[fill] = 1.0
+        got = np.bincount(zflat, weights=start.ravel(), minlength=nz + 1)[:nz]
+    scale = np.zeros(nz + 1)
+    np.divide(totals, got, out=scale[:nz], where=got > 0)
+    start *= np.take(scale, zones)
+    del mask
+    out, iterations, change = pycnophylactic(start, zones, totals, n_iter=PYCNO_ITERATIONS,
+                                             overwrite_initial=True)
     if lost > 0:  # grid cells inside the region with no source cell (cannot happen on a
-        out += np.where(inside & ~mask, est, 0.0)  # raster covering it): kept as they were
+        out[keep] += kept  # raster covering it): kept as they were
     return out, {"method": "pycnophylactic (Tobler 1979)", "iterations": iterations,
                  "last_change": round(change, 6)}
 

@@ -230,20 +230,28 @@ def integer_people(people_estimate, *, total_people: int | None = None,
     if total == 0 or est.size == 0:
         return np.zeros(est.shape, np.int64)
     s = est.sum()
-    est = est * (total / s) if s > 0 else np.full(est.shape, total / est.size)
+    if s <= 0:
+        est = np.full(est.shape, total / est.size)
+        s = float(total)
     if method == "cumulative":
         flat_est = est.ravel()
         cells = np.flatnonzero(flat_est > 0)  # cells at 0 get 0 whatever the path
         if est.ndim == 2:
-            rows, cols = np.divmod(cells, est.shape[1])
-            cells = cells[np.argsort(hilbert_index(rows, cols, max(est.shape)),
-                                     kind="stable")]
-        run = np.floor(np.cumsum(flat_est[cells]) + 0.5).astype(np.int64)
+            ncols = est.shape[1]
+            key = hilbert_index((cells // ncols).astype(np.int32),
+                                (cells % ncols).astype(np.int32), max(est.shape))
+            cells = cells[np.argsort(key)]  # Hilbert positions are distinct
+            del key
+        run = np.cumsum(flat_est[cells])
+        run *= total / s
+        run += 0.5
+        run = np.floor(run, out=run).astype(np.int64)
         np.minimum(run, total, out=run)
         run[-1] = total
         out = np.zeros(est.size, np.int64)
         out[cells] = np.diff(run, prepend=0)
         return out.reshape(est.shape)
+    est = est * (total / s)
     base = np.floor(est).astype(np.int64)
     missing = total - int(base.sum())
     flat = base.ravel()
@@ -267,22 +275,25 @@ def hilbert_index(rows, cols, size: int) -> np.ndarray:
     Conference Proceedings 707, 381, 2004; in the loop form of H. S. Warren, "Hacker's
     Delight", 2nd ed., section 16-2), vectorised over the cells.
     """
-    x = np.asarray(cols, dtype=np.int64).copy()
-    y = np.asarray(rows, dtype=np.int64).copy()
     n = 1
     while n < size:
         n *= 2
+    kind = np.int32 if n <= 2**30 else np.int64
+    x = np.array(cols, dtype=kind)
+    y = np.array(rows, dtype=kind)
     d = np.zeros(x.shape, np.int64)
     s = n // 2
     while s > 0:
         rx = (x & s) > 0
         ry = (y & s) > 0
-        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
+        d += (s * s) * ((3 * rx.astype(np.int64)) ^ ry)
         flip = ~ry & rx
-        x = np.where(flip, n - 1 - x, x)
-        y = np.where(flip, n - 1 - y, y)
+        np.subtract(n - 1, x, out=x, where=flip)
+        np.subtract(n - 1, y, out=y, where=flip)
         swap = ~ry
-        x, y = np.where(swap, y, x), np.where(swap, x, y)
+        tmp = x[swap]
+        x[swap] = y[swap]
+        y[swap] = tmp
         s //= 2
     return d
 
@@ -302,21 +313,33 @@ def block_settlements(grid: Grid, people: np.ndarray, *, block_m: float = 1000.0
         People per block (int64).
     """
     n = max(1, int(round(block_m / grid.resolution_m)))
-    rows = np.arange(grid.nrows) // n
-    cols = np.arange(grid.ncols) // n
-    nbc = cols[-1] + 1
-    block = (rows[:, None] * nbc + cols[None, :]).ravel()
-    w = people.ravel().astype(np.float64)
-    xc = np.broadcast_to(grid.x_centres()[None, :], grid.shape).ravel()
-    yc = np.broadcast_to(grid.y_centres()[:, None], grid.shape).ravel()
-    nb = int(block.max()) + 1
-    tot = np.bincount(block, weights=w, minlength=nb)
+    tot, wx, wy = _block_sums(grid, people, n)
+    tot, wx, wy = tot.ravel(), wx.ravel(), wy.ravel()
     has = tot > 0
-    bx = np.bincount(block, weights=w * xc, minlength=nb)[has] / tot[has]
-    by = np.bincount(block, weights=w * yc, minlength=nb)[has] / tot[has]
+    bx = wx[has] / tot[has]
+    by = wy[has] / tot[has]
     bp = np.rint(tot[has]).astype(np.int64)
     order = np.argsort(-bp, kind="stable")
     return bx[order], by[order], bp[order]
+
+
+def _block_sums(grid: Grid, people: np.ndarray, n: int):
+    """People, people x easting and people x northing summed on blocks of ``n x n`` cells
+    (the last ones cut by the grid's edge), each ``(ceil(nrows / n), ceil(ncols / n))``.
+
+    A strip of ``n`` rows at a time: memory of one strip, not of the grid.
+    """
+    nbr, nbc = -(-grid.nrows // n), -(-grid.ncols // n)
+    starts = np.arange(0, grid.ncols, n)
+    xc, yc = grid.x_centres(), grid.y_centres()
+    tot, wx, wy = np.empty((nbr, nbc)), np.empty((nbr, nbc)), np.empty((nbr, nbc))
+    for i in range(nbr):
+        strip = np.asarray(people[i * n:(i + 1) * n], dtype=np.float64)
+        col = strip.sum(axis=0)
+        tot[i] = np.add.reduceat(col, starts)
+        wx[i] = np.add.reduceat(col * xc, starts)
+        wy[i] = np.add.reduceat(yc[i * n:(i + 1) * n] @ strip, starts)
+    return tot, wx, wy
 
 
 def population_from_array(grid: Grid, people_estimate, *, total_people: int | None = None,
@@ -339,7 +362,8 @@ def population_from_array(grid: Grid, people_estimate, *, total_people: int | No
 
 # --------------------------------------------------------------------------- disaggregation
 def pycnophylactic(initial, zones, zone_totals, *, mask=None, n_iter: int = 10,
-                   tol: float = 1e-4) -> tuple[np.ndarray, int, float]:
+                   tol: float = 1e-4, overwrite_initial: bool = False
+                   ) -> tuple[np.ndarray, int, float]:
     """Smooth people per cell that keep each source zone's total: Tobler's pycnophylactic
     (mass-preserving) interpolation.
 
@@ -355,16 +379,17 @@ def pycnophylactic(initial, zones, zone_totals, *, mask=None, n_iter: int = 10,
 
     Step 2 is the multiplicative form of Tobler's volume-preserving correction: the
     smoothed values are averages of non-negative ones, so no cell can go negative and the
-    additive form's clamp to zero is not needed. It stops after ``n_iter`` steps or when no
-    cell changed by more than ``tol`` times the largest cell (checked every 5 steps and at
-    the last).
+    additive form's clamp to zero is not needed. It stops after ``n_iter`` steps or when
+    step 2 changed no zone by more than ``tol`` (relative): the smoothing then moves almost
+    no people across zone edges.
 
     Parameters
     ----------
     initial : numpy.ndarray
         Non-negative people per cell to start from [people], float, 2-D.
     zones : numpy.ndarray
-        Integer zone (source cell) of each cell, ``>= 0``, shape of ``initial``.
+        Integer zone (source cell) of each cell, ``>= 0``, shape of ``initial``; a cell of
+        zone ``len(zone_totals)`` is outside (as if masked).
     zone_totals : numpy.ndarray
         People of each zone [people], indexed by zone, ``>= 0``.
     mask : numpy.ndarray of bool, optional
@@ -372,7 +397,11 @@ def pycnophylactic(initial, zones, zone_totals, *, mask=None, n_iter: int = 10,
     n_iter : int
         Most smoothing steps.
     tol : float
-        Stop when the largest change of a step is below ``tol * max(cell)``.
+        Stop when the largest correction of a zone with people, ``|total / smoothed sum -
+        1|``, is below it.
+    overwrite_initial : bool
+        Work in ``initial`` itself (a float64 C-ordered array; it holds the result) instead
+        of a copy: less memory for region-sized grids.
 
     Returns
     -------
@@ -383,14 +412,17 @@ def pycnophylactic(initial, zones, zone_totals, *, mask=None, n_iter: int = 10,
     iterations : int
         Steps made.
     last_change : float
-        Largest change of the last checked step, relative to the largest cell.
+        Largest zone correction of the last step (relative).
 
     References
     ----------
     .. [3] W. R. Tobler, "Smooth pycnophylactic interpolation for geographical regions",
        Journal of the American Statistical Association 74 (367), 519-530, 1979.
     """
-    f = np.array(initial, dtype=np.float64)
+    if overwrite_initial and not (isinstance(initial, np.ndarray) and
+                                  initial.dtype == np.float64 and initial.flags.c_contiguous):
+        raise ValueError("overwrite_initial needs a C-ordered float64 array")
+    f = initial if overwrite_initial else np.array(initial, dtype=np.float64)
     zones = np.asarray(zones)
     totals = np.asarray(zone_totals, dtype=np.float64)
     if f.ndim != 2 or zones.shape != f.shape:
@@ -399,27 +431,30 @@ def pycnophylactic(initial, zones, zone_totals, *, mask=None, n_iter: int = 10,
         raise ValueError("initial must be finite and >= 0")
     if not (np.all(np.isfinite(totals)) and totals.min(initial=0.0) >= 0):
         raise ValueError("zone_totals must be finite and >= 0")
-    m = np.ones(f.shape, bool) if mask is None else np.asarray(mask, bool)
     nz = totals.size
-    # cells outside the mask go to a dummy zone of total 0
-    z = np.where(m, zones, nz).astype(np.intp).ravel()
-    if z.min() < 0 or z.max() > nz:
-        raise ValueError("zones must be in [0, len(zone_totals))")
+    if zones.size and (zones.min() < 0 or zones.max() > nz):
+        raise ValueError("zones must be in [0, len(zone_totals)]")
+    m = zones < nz
+    if mask is not None:
+        m &= np.asarray(mask, bool)
+    # cells outside go to a dummy zone of total 0 (no copy when zones already say so)
+    if mask is None and zones.dtype == np.intp and zones.flags.c_contiguous:
+        z = zones.ravel()
+    else:
+        z = np.where(m, zones, nz).astype(np.intp, copy=False).ravel()
     t = np.append(totals, 0.0)
-    # half the reciprocal of the in-mask neighbours (0 outside the mask or alone)
-    half_inv = _neighbour_sum(m.astype(np.float64))
-    np.divide(0.5, half_inv, out=half_inv, where=half_inv > 0)
+    # half the reciprocal of the in-mask neighbours (0 outside the mask or alone), float32
+    # (values 1/8, 1/6, 1/4, 1/2: exact)
+    half_inv = _neighbour_sum(m.astype(np.float32))
+    np.divide(np.float32(0.5), half_inv, out=half_inv, where=half_inv > 0)
     half_inv[~m] = 0.0
     f *= m
-    work = np.empty_like(f)           # buffers reused by every step (no allocation)
+    work = np.empty_like(f)           # one buffer reused by every step (no allocation)
     flat_work = work.ravel()
-    prev = None
     scale = np.empty(nz + 1)
+    has = np.zeros(nz + 1, bool)
     iterations, change = 0, 0.0
     for iterations in range(1, int(n_iter) + 1):
-        check = iterations % 5 == 0 or iterations == n_iter
-        if check:
-            prev = f.copy() if prev is None else np.copyto(prev, f) or prev
         _neighbour_sum(f, out=work)
         work *= half_inv
         f *= 0.5
@@ -427,16 +462,15 @@ def pycnophylactic(initial, zones, zone_totals, *, mask=None, n_iter: int = 10,
         flat = f.ravel()
         got = np.bincount(z, weights=flat, minlength=nz + 1)
         scale.fill(0.0)
-        np.divide(t, got, out=scale, where=got > 0)
+        np.greater(got, 0, out=has)
+        np.divide(t, got, out=scale, where=has)
+        # how far the smoothing moved people across the edges of peopled zones this step
+        # (zones of 0 people are reset to 0 every step, |scale - 1| = 1 there)
+        change = float(np.abs(scale[has & (t > 0)] - 1.0).max(initial=0.0))
         np.take(scale, z, out=flat_work)
         flat *= flat_work
-        if check:
-            top = float(flat.max(initial=0.0))
-            np.subtract(f, prev, out=work)
-            np.abs(work, out=work)
-            change = float(work.max(initial=0.0)) / top if top > 0 else 0.0
-            if change < tol:
-                break
+        if change < tol:
+            break
     return f, iterations, change
 
 
@@ -551,11 +585,8 @@ def settlement_clusters(grid: Grid, people: np.ndarray, *, cell_m: float = 1000.
     n = max(1, int(round(cell_m / res)))
     side_m = n * res
     nbr, nbc = -(-grid.nrows // n), -(-grid.ncols // n)
-    brow = np.arange(grid.nrows) // n
-    bcol = np.arange(grid.ncols) // n
-    block = (brow[:, None] * nbc + bcol[None, :]).ravel()
-    w = p.ravel().astype(np.float64)
-    block_people = np.bincount(block, weights=w, minlength=nbr * nbc).reshape(nbr, nbc)
+    block_people, wx, wy = _block_sums(grid, p, n)
+    wx, wy = wx.ravel(), wy.ravel()
     dense = block_people / (side_m / 1000.0) ** 2 >= min_density_per_km2
     dense &= block_people > 0
     labels, n_areas = ndimage.label(dense, structure=np.ones((3, 3), bool))
@@ -573,12 +604,6 @@ def settlement_clusters(grid: Grid, people: np.ndarray, *, cell_m: float = 1000.
     rr, cc = np.nonzero(keep[labels])
     area_of = labels[rr, cc]
     bidx = rr * nbc + cc
-    wx = np.bincount(block, weights=w * np.broadcast_to(grid.x_centres()[None, :],
-                                                        grid.shape).ravel(),
-                     minlength=nbr * nbc)
-    wy = np.bincount(block, weights=w * np.broadcast_to(grid.y_centres()[:, None],
-                                                        grid.shape).ravel(),
-                     minlength=nbr * nbc)
     bw = block_people.ravel()[bidx]
     bx, by = wx[bidx] / bw, wy[bidx] / bw
     disc_km2 = np.pi * (max_radius_m / 1000.0) ** 2
