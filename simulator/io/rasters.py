@@ -117,6 +117,11 @@ DISAGGREGATE_RATIO = 2.0
 #: on a smooth test field 10 steps leave 0.04-0.05 of RMSE where flat squares leave 0.24,
 #: 30 steps 0.03-0.05; docs/real_places.md).
 PYCNO_ITERATIONS = 10
+#: Smoothing steps on the intermediate grid of a far finer grid (about 4 cells per source
+#: cell), see :func:`_spread_smoothly`.
+PYCNO_COARSE_ITERATIONS = 40
+#: Cells per source cell side of that intermediate grid.
+INTERMEDIATE_CELLS_PER_SOURCE = 4
 
 
 def _population_sentinel(data: np.ndarray) -> np.ndarray:
@@ -317,7 +322,7 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
             est[:] = 0.0
         if source_total > 0 and source_cell_m >= DISAGGREGATE_RATIO * grid.resolution_m:
             est, info["disaggregation"] = _spread_smoothly(est, density, wt, src.crs, grid,
-                                                           inside_grid)
+                                                           inside_grid, source_cell_m)
         else:
             info["disaggregation"] = {"method": "area-weighted average"}
     info["warnings"] = warnings
@@ -351,9 +356,17 @@ def _source_cell_of_centres(grid: Grid, src_crs, wt, shape, *, rows_per_strip: i
     return zones
 
 
-def _spread_smoothly(est, density, wt, src_crs, grid: Grid, inside):
+def _spread_smoothly(est, density, wt, src_crs, grid: Grid, inside, source_cell_m: float,
+                     *, n_iter: int = PYCNO_ITERATIONS):
     """Step 6 of :func:`read_population_to_grid`: each source cell's people spread
-    smoothly over the grid cells whose centre it holds."""
+    smoothly over the grid cells whose centre it holds. ``est`` is overwritten.
+
+    Far finer grids (source cells more than 8 grid cells wide: 1 km people on a 40 m
+    grid) first make the smooth surface on an intermediate grid of about 4 cells per
+    source cell, with :data:`PYCNO_COARSE_ITERATIONS` steps (smoothing spreads about one
+    cell a step, so the fine grid alone would need hundreds), and start the fine grid
+    from its bilinear interpolation.
+    """
     from rasterio.enums import Resampling
     from rasterio.warp import reproject
 
@@ -369,13 +382,27 @@ def _spread_smoothly(est, density, wt, src_crs, grid: Grid, inside):
     totals = totals[:nz]
     keep = inside & ~mask if lost > 0 else None
     kept = est[keep] if lost > 0 else None
-    # start: the bilinear interpolation of the source densities, scaled per source cell,
-    # written over ``est`` (not needed any more: less memory on a region-sized grid)
+    factor = int(source_cell_m / grid.resolution_m // INTERMEDIATE_CELLS_PER_SOURCE)
+    steps = {}
+    if factor >= 2:
+        coarse = Grid(grid.crs, grid.x_min_m, grid.y_max_m, grid.resolution_m * factor,
+                      -(-grid.nrows // factor), -(-grid.ncols // factor))
+        est_c = _block_sum(est, factor)
+        inside_c = _block_sum(inside, factor) > 0
+        out_c, steps = _spread_smoothly(est_c, density, wt, src_crs, coarse, inside_c,
+                                        source_cell_m, n_iter=PYCNO_COARSE_ITERATIONS)
+        source, s_transform, s_crs = out_c / coarse.resolution_m ** 2, coarse.transform, \
+            grid.crs
+        del est_c, out_c, inside_c
+    else:
+        source, s_transform, s_crs = density, wt, src_crs
+    # start: the bilinear interpolation of the source (or intermediate) densities, scaled
+    # per source cell, written over ``est`` (not needed any more: less memory)
     start = est
     start[:] = 0.0
-    reproject(density, start, src_transform=wt, src_crs=src_crs, dst_transform=grid.transform,
-              dst_crs=grid.crs, resampling=Resampling.bilinear, src_nodata=None,
-              dst_nodata=None)
+    reproject(source, start, src_transform=s_transform, src_crs=s_crs,
+              dst_transform=grid.transform, dst_crs=grid.crs, resampling=Resampling.bilinear,
+              src_nodata=None, dst_nodata=None)
     np.nan_to_num(start, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     start[(start < 0) | ~mask] = 0.0
     got = np.bincount(zflat, weights=start.ravel(), minlength=nz + 1)[:nz]
@@ -389,12 +416,28 @@ def _spread_smoothly(est, density, wt, src_crs, grid: Grid, inside):
     np.divide(totals, got, out=scale[:nz], where=got > 0)
     start *= np.take(scale, zones)
     del mask
-    out, iterations, change = pycnophylactic(start, zones, totals, n_iter=PYCNO_ITERATIONS,
+    out, iterations, change = pycnophylactic(start, zones, totals, n_iter=n_iter,
                                              overwrite_initial=True)
     if lost > 0:  # grid cells inside the region with no source cell (cannot happen on a
         out[keep] += kept  # raster covering it): kept as they were
-    return out, {"method": "pycnophylactic (Tobler 1979)", "iterations": iterations,
-                 "last_change": round(change, 6)}
+    info = {"method": "pycnophylactic (Tobler 1979)", "iterations": iterations,
+            "last_change": round(change, 6)}
+    if steps:
+        info["intermediate"] = {"resolution_m": round(grid.resolution_m * factor, 3),
+                                "iterations": steps["iterations"]}
+    return out, info
+
+
+def _block_sum(a: np.ndarray, n: int) -> np.ndarray:
+    """Sums of ``n x n`` blocks of a 2-D array (the last ones cut by its edge), float64,
+    a strip of ``n`` rows at a time."""
+    nbr, nbc = -(-a.shape[0] // n), -(-a.shape[1] // n)
+    starts = np.arange(0, a.shape[1], n)
+    out = np.empty((nbr, nbc))
+    for i in range(nbr):
+        out[i] = np.add.reduceat(np.asarray(a[i * n:(i + 1) * n], np.float64).sum(axis=0),
+                                 starts)
+    return out
 
 
 def read_dem_to_grid(path, grid: Grid, *, key: str = "terrain") -> np.ndarray:
