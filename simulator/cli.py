@@ -73,6 +73,10 @@ def _print_table(summary: dict, out_dir: Path | None, seconds: float) -> None:
     for cause, n in summary["people_not_covered_by_cause"].items():
         if n:
             rows.append((f"  {cause.replace('_', ' ')}", f"{n:,}"))
+    if "clutter" in summary:
+        rows.append(("  of whom clutter decided",
+                     f"{summary['clutter']['people_not_covered_because_of_clutter']:,} "
+                     "(covered without the clutter loss)"))
     rows += [
         ("people served at busy hour", f"{summary['people_served_busy_hour']:,.0f} "
                                        f"({summary['sites_over_capacity']} sites over capacity)"),

@@ -46,8 +46,43 @@ def _legend_below(ax, handles, labels):
               fontsize=8, frameon=False)
 
 
+#: Muted map colours of the clutter types that add a loss (and water), drawn under the
+#: people and the coverage; open classes are left blank.
+_CLUTTER_MAP_COLOURS = {"trees_forest": "#5f9e5a", "suburban": "#a0825f", "urban": "#8c6d4f",
+                        "dense_urban": "#6e5440", "water": "#7fb2d6"}
+_CLUTTER_MAP_ALPHA = 0.38
+
+
+def _draw_clutter(ax, layer, ext, zorder=0.7):
+    """Muted clutter underlay (obstructing classes and water); legend handles and labels."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    codes = np.asarray(layer.classes)
+    present = [int(c) for c in np.unique(codes)]
+    shown = [c for c in present if layer.table[c].type in _CLUTTER_MAP_COLOURS]
+    if not shown:
+        return [], []
+    index = np.full(codes.shape, -1, np.int16)
+    for k, c in enumerate(shown):
+        index[codes == c] = k
+    colours = [_CLUTTER_MAP_COLOURS[layer.table[c].type] for c in shown]
+    ax.imshow(np.ma.masked_less(index, 0), extent=ext, origin="upper",
+              cmap=ListedColormap(colours), vmin=-0.5, vmax=len(shown) - 0.5,
+              alpha=_CLUTTER_MAP_ALPHA, interpolation="nearest", zorder=zorder)
+    handles, labels = [], []
+    for c, colour in zip(shown, colours):
+        cl = layer.table[c]
+        loss = float(layer.loss_lut_db[c])
+        handles.append(Patch(facecolor=colour, alpha=_CLUTTER_MAP_ALPHA, edgecolor="none"))
+        labels.append(f"clutter: {cl.name.replace('_', ' ')} (+{loss:.1f} dB)" if loss > 0
+                      else f"clutter: {cl.name.replace('_', ' ')} (no loss)")
+    return handles, labels
+
+
 def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=True,
-                      n_settlement_labels=0, dem_m=None, show_boundary=True):
+                      n_settlement_labels=0, dem_m=None, show_boundary=True,
+                      show_clutter=True):
     """Coverage map: population underlay, received signal where covered, sites by type.
 
     North is up; a scale bar in km and the region boundary (when the scenario has one)
@@ -75,6 +110,10 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         :func:`simulator.io.rasters.read_dem_to_grid`) for a hillshade underlay.
     show_boundary : bool
         Outline the region boundary and grey out the cells outside it.
+    show_clutter : bool
+        With a clutter layer (``result.clutter``), a muted underlay of the classes that add
+        a terminal loss (forest green, built-up brown) and water, with their loss in the
+        legend; open classes are left blank.
 
     Returns
     -------
@@ -120,6 +159,9 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
                           g.resolution_m)
         ax.imshow(shade, extent=ext, origin="upper", cmap="gray", vmin=-0.3, vmax=1.15,
                   interpolation="bilinear", zorder=0.5)
+    clutter_handles, clutter_labels = [], []
+    if show_clutter and getattr(result, "clutter", None) is not None:
+        clutter_handles, clutter_labels = _draw_clutter(ax, result.clutter, ext)
     if show_population and people.max() > 0:
         pop = np.ma.masked_less(people.astype(float), 1)
         ax.imshow(pop, extent=ext, origin="upper", cmap="Greys",
@@ -170,6 +212,8 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         handles.append(Line2D([], [], marker="s", ls="", color="#888888", markersize=8))
         labels.append(f"people per {cell} (grey, log scale)" if coarse
                       else "people per cell (grey, log scale)")
+    handles += clutter_handles
+    labels += clutter_labels
 
     mask = getattr(result, "region_mask", None)
     boundary = getattr(result, "boundary", None)

@@ -11,7 +11,7 @@ import numpy as np
 
 #: Fixed spawn keys. Append new components; never renumber existing ones.
 COMPONENTS = {"population": 0, "terrain": 1, "sites": 2, "shadowing": 3, "adoption": 4,
-              "candidates": 5}
+              "candidates": 5, "clutter": 6}
 
 
 def component_rng(seed: int, component: str, *extra_key: int) -> np.random.Generator:

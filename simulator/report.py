@@ -128,6 +128,17 @@ def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = Non
         parts.append(_table(["reason", "people"],
                             [[k.replace("_", " "), f"{v:,}"] for k, v in causes.items()],
                             table_id="not-covered", numeric=(1,)))
+    clutter = s.get("clutter")
+    if clutter:
+        parts.append("<h2>Clutter around the terminal</h2>")
+        parts.append(f"<p>{_e(clutter['model'])} ({clutter['source']} land cover). "
+                     f"{clutter['people_not_covered_because_of_clutter']:,} people would be "
+                     "covered without the clutter loss and are not with it.</p>")
+        parts.append(_table(
+            ["class", "type", "loss [dB]", "people", "covered", "not covered because of clutter"],
+            [[k.replace("_", " "), v["type"], f"{v['loss_db']:.1f}", f"{v['people']:,}",
+              f"{v['people_covered']:,}", f"{v['people_not_covered_because_of_clutter']:,}"]
+             for k, v in clutter["classes"].items()], table_id="clutter", numeric=(2, 3, 4, 5)))
     for w in s.get("warnings", []):
         parts.append(f'<p class="warn">warning: {_e(w)}</p>')
 

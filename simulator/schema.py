@@ -134,6 +134,104 @@ class TerrainSpec(_Section):
         return self
 
 
+class RasterClutterSpec(_Section):
+    """A land-cover raster (ESA WorldCover class codes by default), in any CRS.
+
+    Reprojected onto the grid by majority: each cell takes the most frequent class of the
+    raster's pixels overlapping it (GDAL ``mode`` resampling). It must cover the whole region;
+    every class code found inside the region must be in the class table.
+    """
+
+    file: str = Field(description="Land-cover GeoTIFF of integer class codes; path relative "
+                                  "to the scenario file's folder.")
+    band: int = Field(1, ge=1, description="Band to read.")
+
+
+class SyntheticClutterSpec(_Section):
+    """Seeded land cover: forest patches on open farmland, built-up areas around the
+    settlements (simulator.region.clutter.synthetic_clutter, WorldCover class codes)."""
+
+    forest_share: float = Field(
+        0.3, ge=0, le=1, description="Share of the region under forest [0-1] (default: "
+        "FAO Global Forest Resources Assessment 2020, forests cover 31 % of the world's "
+        "land).")
+    forest_patch_km: float = Field(
+        1.0, gt=0, le=100, description="Correlation length of the forest patches [km] "
+                                       "(assumption: woodlots and forest blocks of ~1 km).")
+    built_up_radius_1000_m: Optional[float] = Field(
+        None, gt=0, le=20000, description="Radius of the built-up disc of a 1,000-person "
+        "settlement [m]; it grows with the square root of the people. Default: "
+        "population.synthetic.settlement_radius_m (the settlements' own footprint), 250 m "
+        "with a population raster.")
+    min_settlement_people: int = Field(
+        100, ge=0, description="Settlements with fewer people get no built-up area.")
+
+
+class ClutterClassSpec(_Section):
+    """One class of the clutter table: what stands around a terminal in cells of this code."""
+
+    name: Optional[str] = Field(None, max_length=60, description="Class name (for the "
+                                "summary, clutter.tif and the map); default 'class_<code>'.")
+    type: Literal["open", "water", "suburban", "urban", "trees_forest", "dense_urban"] = Field(
+        description="Clutter type: 'open'/'water' add no loss; the others add the ITU-R "
+                    "P.2108-1 §3.1 eq. (2a) median loss at the terminal.")
+    height_m: Optional[float] = Field(
+        None, gt=0, le=200, description="Representative clutter height R [m]; default the "
+        "P.2108 Table 3 value of the type (suburban 10, urban and trees_forest 15, "
+        "dense_urban 20). Unused for open/water.")
+    street_width_m: float = Field(27.0, gt=0, le=1000, description="Distance to the clutter "
+                                  "edge w_s [m] (P.2108 §3.1.1 default 27 m).")
+    colour: Optional[str] = Field(None, pattern=r"^#[0-9a-fA-F]{6}$",
+                                  description="Display colour '#rrggbb'.")
+
+
+class ClutterSpec(_Section):
+    """Clutter around the terminal: a land-cover class per cell and a class table.
+
+    Each cell's class adds the median terminal clutter loss of ITU-R P.2108-1 §3.1 at the
+    receiver end, inside the link budget (downlink, uplink, SINR); the scenario's location
+    variability applies on top (docs/models.md). ``clutter: synthetic`` is short for
+    ``clutter: {synthetic: {}}``. Give exactly one of ``raster`` or ``synthetic``.
+    """
+
+    raster: Optional[RasterClutterSpec] = None
+    synthetic: Optional[SyntheticClutterSpec] = None
+    classes: dict[int, ClutterClassSpec] = Field(
+        default_factory=dict, description="Class code -> class, merged over the packaged "
+        "ESA WorldCover table (simulator/data/clutter.yaml; a key given replaces that "
+        "class).")
+    replace_default_classes: bool = Field(
+        False, description="Use only 'classes' (for a land-cover product other than "
+                           "WorldCover).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v):
+        if v == "synthetic":
+            return {"synthetic": {}}
+        if isinstance(v, str):
+            raise ValueError(f"'{v}' is not a clutter source; allowed: clutter: synthetic, "
+                             "or clutter: {raster: {file: landcover.tif}}")
+        return v
+
+    @field_validator("classes")
+    @classmethod
+    def _codes(cls, v):
+        for code in v:
+            if not 0 <= code <= 65534:
+                raise ValueError(f"class code {code} must be in 0-65534")
+        return v
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if (self.synthetic is None) == (self.raster is None):
+            raise ValueError("give exactly one of 'synthetic: {...}' or 'raster: {file: ...}' "
+                             "(or write clutter: synthetic)")
+        if self.replace_default_classes and not self.classes:
+            raise ValueError("replace_default_classes needs a 'classes' table")
+        return self
+
+
 class ItmSpec(_Section):
     """Longley-Rice (NTIA ITM 1.2.2) parameters, in plain words.
 
@@ -754,6 +852,9 @@ class Scenario(_Section):
     population: PopulationSpec = Field(
         default_factory=lambda: PopulationSpec(synthetic=SyntheticPopulationSpec()))
     terrain: Union[Literal["flat"], TerrainSpec] = "flat"
+    clutter: Optional[ClutterSpec] = Field(
+        None, description="Land cover around the terminal (ITU-R P.2108 §3.1 clutter loss "
+                          "per cell); default none. 'synthetic' or {raster: {file: ...}}.")
     technology: Union[str, TechnologySpec] = "lte_900"
     propagation: PropagationSpec = Field(default_factory=PropagationSpec)
     radio: RadioSpec = Field(default_factory=RadioSpec)
@@ -806,6 +907,9 @@ def markdown_reference() -> str:
                 ("technology (mapping form)", TechnologySpec),
                 ("terrain (mapping form)", TerrainSpec), ("terrain.synthetic", SyntheticTerrainSpec),
                 ("terrain.raster", RasterTerrainSpec),
+                ("clutter (mapping form)", ClutterSpec), ("clutter.raster", RasterClutterSpec),
+                ("clutter.synthetic", SyntheticClutterSpec),
+                ("clutter.classes.<code>", ClutterClassSpec),
                 ("propagation", PropagationSpec), ("propagation.itm", ItmSpec), ("radio", RadioSpec),
                 ("capacity", CapacitySpec), ("indoor", IndoorSpec),
                 ("services.<name>", ServiceSpec), ("stations.<name>", StationSpec),

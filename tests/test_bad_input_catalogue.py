@@ -398,6 +398,52 @@ CASES: dict[str, Case] = {
         ["planning.candidates.source", "terrain"], cmd="plan"),
     "plan_cost_not_positive": Case(scen(planning={"max_sites": 1, "cost_usd": {"macro": 0}}),
                                    ["planning.cost_usd", "> 0"], cmd="plan"),
+    # ---- clutter (land-cover raster, class table) ---------------------------------------
+    "clutter_word": Case(scen(clutter="forest"), ["clutter", "synthetic"]),
+    "clutter_two_sources": Case(scen(clutter={"synthetic": {}, "raster": {"file": "wc.tif"}}),
+                                ["clutter", "exactly one"]),
+    "clutter_class_negative_height": Case(
+        scen(clutter={"synthetic": {}, "classes": {10: {"type": "trees_forest",
+                                                        "height_m": -3}}}),
+        ["clutter.classes.10.height_m", "greater than 0"]),
+    "clutter_class_unknown_type": Case(
+        scen(clutter={"synthetic": {}, "classes": {10: {"type": "jungle"}}}),
+        ["clutter.classes.10.type", "'open'", "'trees_forest'"]),
+    "clutter_class_unknown_key": Case(
+        scen(clutter={"synthetic": {}, "classes": {10: {"type": "urban", "heigth_m": 9}}}),
+        ["clutter.classes.10.heigth_m", "height_m"]),
+    "clutter_frequency_out_of_range": Case(
+        scen(clutter="synthetic", technology={"base": "lte_900", "frequency_mhz": 3500}),
+        ["clutter", "30-3000 MHz", "choose"]),
+    "clutter_raster_missing": Case(scen(clutter={"raster": {"file": "nope.tif"}}),
+                                   ["clutter.raster.file", "not found", "relative to"]),
+    "clutter_raster_no_crs": Case(
+        scen(clutter={"raster": {"file": "wc.tif"}}), ["clutter.raster.file", "no CRS", "assign"],
+        cmd="run", err_file="wc.tif",
+        files={"wc.tif": lambda p: bf.write_lonlat_tif(p, np.full((20, 20), 40), crs=None,
+                                                       dtype="uint8")}),
+    "clutter_raster_unknown_codes": Case(
+        scen(clutter={"raster": {"file": "wc.tif"}}),
+        ["clutter.raster.file", "class codes 33", "clutter.classes"], cmd="run", err_file="wc.tif",
+        files={"wc.tif": lambda p: bf.write_lonlat_tif(
+            p, np.where(np.eye(20, dtype=bool), 33, 40), dtype="uint8")}),
+    "clutter_raster_not_covering": Case(
+        scen(clutter={"raster": {"file": "wc.tif"}}), ["clutter.raster.file", "cover"],
+        cmd="run", err_file="wc.tif",
+        files={"wc.tif": lambda p: bf.write_lonlat_tif(p, np.full((20, 20), 40),
+                                                       centre=(35.065, -6.0), dtype="uint8")}),
+    "clutter_raster_all_nodata": Case(
+        scen(clutter={"raster": {"file": "wc.tif"}}), ["clutter.raster.file", "no land-cover"],
+        cmd="run", err_file="wc.tif",
+        files={"wc.tif": lambda p: bf.write_lonlat_tif(p, np.zeros((20, 20)), nodata=0,
+                                                       dtype="uint8")}),
+    "clutter_raster_float": Case(
+        scen(clutter={"raster": {"file": "wc.tif"}}), ["clutter.raster.file", "integer"],
+        cmd="run", err_file="wc.tif",
+        files={"wc.tif": lambda p: bf.write_lonlat_tif(p, np.full((20, 20), 40.0))}),
+    "clutter_raster_garbage": Case(
+        scen(clutter={"raster": {"file": "wc.tif"}}), ["clutter.raster.file", "allowed"],
+        cmd="run", err_file="wc.tif", files={"wc.tif": bf.garbage}),
     # ---- compare ------------------------------------------------------------------------
     "compare_missing_file": Case(
         scen(), ["file not found"], cmd="compare", err_file="nope.yaml", where=None,

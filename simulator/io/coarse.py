@@ -112,6 +112,7 @@ class CoarseMap:
     region_mask: np.ndarray | None = None
     boundary: object = None
     extra: dict = field(default_factory=dict)
+    clutter: object = None  # region.clutter.ClutterLayer on the coarse grid (majority class)
 
     @property
     def cell_km(self) -> float:

@@ -272,6 +272,10 @@ def _write_all(result, folder: Path, maps: bool) -> None:
             write_geotiff(folder / "line_of_sight.tif", sv.line_of_sight.astype(np.uint8), g,
                           description="1 where at least one site within reach is in line of "
                                       "sight (effective Earth, k-factor)")
+    if getattr(result, "clutter", None) is not None:
+        from .landcover import write_clutter_geotiff
+
+        write_clutter_geotiff(folder / "clutter.tif", result.clutter)
     write_sites_geojson(result, folder / "sites.geojson")
     s = result.scenario
     (folder / "scenario.yaml").write_text(

@@ -27,6 +27,8 @@ class RasterSpec:
     nodata: float | int | None = None
     description: str = ""
     units: str = ""
+    colormap: dict | None = None  # {value: (r, g, b, a)}: GeoTIFF colour table
+    tags: dict | None = None      # band metadata (e.g. class names)
 
 
 def block_size_for(tile_size_cells: int) -> int:
@@ -76,6 +78,10 @@ class TiledRasterWriter:
                     dst.set_band_description(1, s.description)
                 if s.units:
                     dst.update_tags(1, units=s.units)
+                if s.tags:
+                    dst.update_tags(1, **s.tags)
+                if s.colormap:
+                    dst.write_colormap(1, s.colormap)
         except BaseException:
             self.abort()
             raise

@@ -232,6 +232,7 @@ class TileJob:
     services: tuple               # ((name, min Mbit/s or None), ...)
     boundary: object = None       # shapely geometry in the grid CRS, or None
     rasters: bool = True
+    clutter_lut_db: np.ndarray | None = None  # terminal clutter loss per class code [dB]
 
 
 @dataclass
@@ -304,13 +305,16 @@ def tile_region_mask(grid: Grid, tile: Tile, boundary) -> np.ndarray:
 
 
 def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.ndarray,
-              idx_base: np.ndarray, terrain: TileTerrain | None = None) -> TileOutput:
+              idx_base: np.ndarray, terrain: TileTerrain | None = None,
+              clutter_classes: np.ndarray | None = None) -> TileOutput:
     """Engine, serving and the tile's sums for one tile (pure: no I/O).
 
     Each cell gets the arithmetic of the in-memory run (:func:`simulator.pipeline.engine.
     compute_tile`, or with a terrain method the tile's window of the site pass's fields
     in ``terrain``, then :func:`simulator.radio.serving.serve`), so integer results are
-    identical.
+    identical. ``clutter_classes`` (the tile's window of the clutter layer's class codes,
+    with ``job.clutter_lut_db``) adds the terminal clutter loss before serving, as the
+    in-memory run does.
     """
     from ..radio.capacity import shannon_throughput_bps_per_hz
     from .engine import CoverageFields, compute_tile
@@ -325,6 +329,15 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
         fields = CoverageFields(*compute_tile(job.grid, tile, job.sa, idx, tech, job.model,
                                               job.ue_height_m, job.channel))
         los = None
+    clutter_loss = None
+    if clutter_classes is not None:
+        from ..region.clutter import apply_terminal_loss
+        from .clutter import people_covered_per_cell
+
+        clutter_loss = job.clutter_lut_db[clutter_classes]
+        covered_without = people_covered_per_cell(fields, job.sa.tx_metric_dbm, people, tech,
+                                                  params, line_of_sight=los)
+        fields = apply_terminal_loss(fields, clutter_loss)
     # n_sites=0: no per-tile capacity (the loads need the whole region; done at the end)
     sv = serve(fields, job.sa.tx_metric_dbm, people, tech, params, 0, line_of_sight=los)
     inside = tile_region_mask(job.grid, tile, job.boundary)
@@ -338,6 +351,11 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
     }
     if los is not None:
         ints["line_of_sight"] = int(people[los].sum())
+    if clutter_classes is not None:
+        from ..region.clutter import clutter_sums
+
+        ints.update(clutter_sums(clutter_classes, people, sv.people_covered, covered_without,
+                                 inside))
     services = {}
     for name, need in job.services:
         ok = sv.people_covered if need is None else np.where(
@@ -376,6 +394,8 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
         else:
             bf = CoverageFields(*compute_tile(job.grid, tile, job.sa_base, idx_base, tech,
                                               job.model, job.ue_height_m, job.channel_base))
+        if clutter_loss is not None:
+            bf = apply_terminal_loss(bf, clutter_loss)
         bsv = serve(bf, job.sa_base.tx_metric_dbm, people, tech, params, 0)
         ints["existing"] = int(bsv.people_covered.sum())
     else:
@@ -399,14 +419,18 @@ def tile_task(job: TileJob, index: int, tile: Tile, people: np.ndarray, idx: np.
             rasters["terrain.tif"] = terrain.elevation_m
         if los is not None:
             rasters["line_of_sight.tif"] = los.astype(np.uint8)
+        if clutter_classes is not None:
+            rasters["clutter.tif"] = clutter_classes
     return TileOutput(index=index, ints=ints, causes=dict(sv.uncovered_by_cause),
                       services=services, site_ids=uniq, site_people=site_people,
                       site_attached=site_attached, site_over_se_q=site_over, rasters=rasters)
 
 
-def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = False) -> list:
+def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = False,
+                 clutter=None) -> list:
     """The rasters a tiled run writes: the in-memory run's set (``terrain``: terrain.tif,
-    ``line_of_sight``: line_of_sight.tif, which only the terrain methods make)."""
+    ``line_of_sight``: line_of_sight.tif, which only the terrain methods make; ``clutter``,
+    a ClutterLayer: clutter.tif)."""
     from ..io.streaming import RasterSpec
 
     metric = technology.signal_metric.upper()
@@ -440,6 +464,12 @@ def raster_specs(technology, *, terrain: bool = False, line_of_sight: bool = Fal
         specs.append(RasterSpec("line_of_sight.tif", "uint8", None,
                                 "1 where at least one site within reach is in line of sight "
                                 "(effective Earth, k-factor)"))
+    if clutter is not None:
+        from ..io.landcover import CLUTTER_DESCRIPTION, class_tags, colour_map
+
+        specs.append(RasterSpec("clutter.tif", clutter.classes.dtype.name, None,
+                                CLUTTER_DESCRIPTION, colormap=colour_map(clutter.table),
+                                tags=class_tags(clutter.table, clutter.loss_lut_db)))
     return specs
 
 
@@ -535,6 +565,7 @@ class TiledResult:
     site_pass: dict = field(default_factory=dict)
     boundary: object = None       # region boundary in the grid CRS (shapely), or None
     settlements: object = None    # Population with the settlements only (people empty)
+    clutter: object = None        # region.clutter.ClutterLayer (clutter: section) or None
 
 
 def _tiled_restrictions(scenario) -> None:
@@ -658,6 +689,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
     pre.region_mask = None                   # tiles rasterise their own window of it
     method = pre.method
     dem = pre.dem
+    clutter = pre.clutter                    # class per cell (1-2 bytes), kept like the people
     relief_m = 0.0 if dem is None else float(dem.max() - dem.min())  # as the in-memory run
     if method is not None:
         # float64 once: radial_profiles would otherwise convert the DEM for every site
@@ -677,7 +709,8 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                   channel=pre.channel if interference else None,
                   channel_base=pre.channel[existing] if interference else None,
                   services=tuple(pre.services.items()), boundary=pre.boundary,
-                  rasters=write_rasters and out_dir is not None)
+                  rasters=write_rasters and out_dir is not None,
+                  clutter_lut_db=None if clutter is None else clutter.loss_lut_db)
     tile = tile_size_cells or scenario.region.tile_size_cells
     tiles = list(grid.tiles(tile))
     workers = _n_workers(client)
@@ -763,7 +796,8 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
 
                 writer = stack.enter_context(TiledRasterWriter(
                     folder, grid, raster_specs(tech, terrain=dem is not None,
-                                               line_of_sight=method is not None),
+                                               line_of_sight=method is not None,
+                                               clutter=clutter),
                     block_size=block_size_for(tile),
                     cloud_optimised=scenario.outputs.cloud_optimised))
 
@@ -778,13 +812,16 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
         t1 = time.perf_counter()
         if progress is not None:
             progress(0, len(tiles))
+        def clutter_for(k: int):
+            return None if clutter is None else clutter.window(tiles[k])
+
         if client is None:
             for k, t in enumerate(tiles):
                 collect(tile_task(job, k, t, people[t.slices], idx[k], idx_b[k],
-                                  terrain_for(k)))
+                                  terrain_for(k), clutter_for(k)))
         else:
             _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries,
-                         in_flight, terrain_for)
+                         in_flight, terrain_for, clutter_for)
         timings["tiles"] = time.perf_counter() - t1
         if totals.tiles != len(tiles):  # never a silent partial total
             raise ScenarioError(f"only {totals.tiles} of {len(tiles)} tiles came back; no "
@@ -801,6 +838,10 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
             pre.params, pre.warnings, terrain=dem is not None,
             inputs={"population": pre.population_info, "towers": pre.tower_counts},
             delta_h_m=pre.delta_h_m)
+        if clutter is not None:
+            from .clutter import clutter_summary
+
+            summary["clutter"] = clutter_summary(totals.ints, clutter)
         business = assess(scenario, grid, sites, pre.stations, run_totals.people_served_per_site,
                           population_total=summary["population_total"],
                           people_covered=summary["people_covered"],
@@ -816,7 +857,7 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                              summary=summary, out_dir=out_dir, tiles=len(tiles),
                              tile_size_cells=tile, workers=workers, timings_s=timings,
                              site_pass=site_info, boundary=pre.boundary,
-                             settlements=settlements)
+                             settlements=settlements, clutter=clutter)
         if folder is not None:
             _write_tiled_outputs(result, folder, maps=maps and writer is not None)
     return result
@@ -898,6 +939,11 @@ def tiled_figures(result: TiledResult, folder: Path):
 
     cm = read_coarse_map(folder, result, boundary=result.boundary,
                          population=result.settlements)
+    if getattr(result, "clutter", None) is not None and (folder / "clutter.tif").exists():
+        from ..io.landcover import read_coarse_clutter
+
+        cm.clutter = read_coarse_clutter(folder / "clutter.tif", result.clutter, cm.grid,
+                                         cm.factor)
     captions = {
         "coverage_map": f"Coverage map, {cm.aggregation_text}: mean received signal over "
                         "the covered cells of each coarse cell, red where most of its "
@@ -920,7 +966,7 @@ def _n_workers(client) -> int:
 
 
 def _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries: int,
-                 max_in_flight: int, terrain_for=None) -> None:
+                 max_in_flight: int, terrain_for=None, clutter_for=None) -> None:
     """Submit the tiles (at most ``max_in_flight`` pending), collect them as they finish.
 
     ``terrain_for(k)`` gives tile ``k``'s :class:`TileTerrain` (or None), made when the
@@ -935,9 +981,10 @@ def _run_on_dask(client, job, tiles, people, idx, idx_b, collect, retries: int,
     def submit(k):
         t = tiles[k]
         terrain = terrain_for(k) if terrain_for is not None else None
+        classes = clutter_for(k) if clutter_for is not None else None
         fut = client.submit(tile_task, job_future, k, t, people[t.slices], idx[k], idx_b[k],
-                            terrain, key=f"ruralsim-tile-{token}-{k}", retries=retries,
-                            pure=False)
+                            terrain, classes, key=f"ruralsim-tile-{token}-{k}",
+                            retries=retries, pure=False)
         where[fut.key] = k
         return fut
 

@@ -70,6 +70,9 @@ class ScenarioResult:
     input_files : dict
         Every input file the scenario references, by scenario key: ``{"path", "bytes",
         "sha256"}``, taken when the run started (written to manifest.json).
+    clutter : simulator.region.clutter.ClutterLayer or None
+        Land-cover class per cell and its terminal loss (``clutter:``); the fields and the
+        serving results above include that loss.
     """
 
     scenario: Scenario
@@ -94,6 +97,7 @@ class ScenarioResult:
     boundary: object = None
     inputs: dict = field(default_factory=dict)
     input_files: dict = field(default_factory=dict)
+    clutter: object = None  # region.clutter.ClutterLayer (clutter: section) or None
 
     def save(self, out_dir=None, *, overwrite: bool = False, maps: bool | None = None):
         """Write every output to ``out_dir`` (atomically; see :mod:`simulator.io.results`)."""
@@ -497,6 +501,9 @@ def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
                 raise ScenarioError(f"antenna height {h:g} m is outside ITM's valid range "
                                     "0.5-3000 m", file=_src(scenario), key="propagation.model",
                                     value=p.model)
+    from .clutter import check_clutter
+
+    check_clutter(scenario, tech)
     resolve_parameters(scenario, stations)
     if mode == "memory":
         check_resources(scenario, n_cells=grid.n_cells, available_bytes=available_memory_bytes)
@@ -517,6 +524,8 @@ def input_files(scenario: Scenario) -> dict[str, Path]:
         files["population.raster.file"] = scenario.population.raster.file
     if scenario.terrain != "flat" and scenario.terrain.raster is not None:
         files["terrain.raster.file"] = scenario.terrain.raster.file
+    if scenario.clutter is not None and scenario.clutter.raster is not None:
+        files["clutter.raster.file"] = scenario.clutter.raster.file
     for t, spec in enumerate(scenario.sites.existing_towers):
         files[f"sites.existing_towers.{t}.file"] = spec.file
     if scenario.planning is not None and scenario.planning.candidates.file:
@@ -605,7 +614,13 @@ ITM_REACH_SLACK_DB = 10.0
 
 
 def _pass(grid, sites, stations, tech, model, scenario, people, params, channel, tile, progress,
-          dem=None, method=None):
+          dem=None, method=None, clutter=None):
+    """Engine and serving over the region: ``(fields, serving)``.
+
+    With ``clutter`` (a :class:`simulator.region.clutter.ClutterLayer`) the per-cell
+    terminal clutter loss is added to the engine's fields before serving, and the result
+    is ``(fields, serving, people covered per cell without the clutter loss)``.
+    """
     p = scenario.propagation
     slack = ITM_REACH_SLACK_DB if (method is not None and method.name == "itm") else 0.0
     sa = site_arrays(sites, stations, tech, model, ue_height_m=p.ue_height_m,
@@ -623,7 +638,16 @@ def _pass(grid, sites, stations, tech, model, scenario, people, params, channel,
                                             ue_height_m=p.ue_height_m, channel=ch,
                                             progress=progress)
         los = tf.line_of_sight
+    if clutter is not None:
+        from ..region.clutter import apply_terminal_loss
+        from .clutter import people_covered_per_cell
+
+        covered_without = people_covered_per_cell(fields, sa.tx_metric_dbm, people, tech,
+                                                  params, line_of_sight=los)
+        fields = apply_terminal_loss(fields, clutter.loss_db())
     sv = serve(fields, sa.tx_metric_dbm, people, tech, params, len(sites), line_of_sight=los)
+    if clutter is not None:
+        return fields, sv, covered_without
     return fields, sv
 
 
@@ -653,6 +677,7 @@ class Prepared:
     channel: np.ndarray
     timings_s: dict
     input_files: dict = field(default_factory=dict)
+    clutter: object = None  # region.clutter.ClutterLayer or None
 
 
 def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
@@ -682,22 +707,28 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
         model = path_loss_model(scenario, delta_h_m=max(delta_h, 0.0))
     method = terrain_method(scenario, model)
     timings["terrain"] = time.perf_counter() - t0 - timings["population"]
+    from .clutter import make_clutter
+
+    t_clutter = time.perf_counter()
+    clutter, clutter_warnings = make_clutter(scenario, grid, pop, region_mask, tech)
+    timings["clutter"] = time.perf_counter() - t_clutter
     tower_sites, tower_counts = make_tower_sites(scenario, grid, stations)
     sites, warnings = make_sites(scenario, grid, pop, stations, placed=tower_sites)
     sites = tower_sites.concat(sites)
-    warnings = pop_info.pop("warnings", []) + terrain_warnings + warnings
+    warnings = pop_info.pop("warnings", []) + terrain_warnings + clutter_warnings + warnings
     required, margin = required_signal_dbm(scenario, tech)
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
                if len(sites) else np.zeros(0, np.int64))
-    timings["sites"] = time.perf_counter() - t0 - timings["population"] - timings["terrain"]
+    timings["sites"] = (time.perf_counter() - t0 - timings["population"] - timings["terrain"]
+                        - timings["clutter"])
     return Prepared(scenario=scenario, grid=grid, technology=tech, stations=stations,
                     model=model, services=services, boundary=boundary,
                     region_mask=region_mask, population=pop, population_info=pop_info,
                     dem=dem, delta_h_m=delta_h, method=method, tower_counts=tower_counts,
                     sites=sites, warnings=warnings, required_dbm=required, margin_db=margin,
                     params=params, channel=channel, timings_s=timings,
-                    input_files=checksums)
+                    input_files=checksums, clutter=clutter)
 
 
 def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,
@@ -726,12 +757,15 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
     dem, method, region_mask = pre.dem, pre.method, pre.region_mask
     tile = tile_size_cells or scenario.region.tile_size_cells
     t1 = time.perf_counter()
-    fields, serving = _pass(grid, sites, stations, tech, model, scenario, pop.people, params,
-                            channel, tile, progress, dem, method)
+    clutter = pre.clutter
+    fields, serving, *covered_without = _pass(grid, sites, stations, tech, model, scenario,
+                                              pop.people, params, channel, tile, progress, dem,
+                                              method, clutter)
     timings["engine"] = time.perf_counter() - t1
     existing = np.flatnonzero(sites.existing)
-    base_fields, base = _pass(grid, sites.subset(existing), stations, tech, model, scenario,
-                              pop.people, params, channel[existing], tile, None, dem, method)
+    base_fields, base, *_ = _pass(grid, sites.subset(existing), stations, tech, model, scenario,
+                                  pop.people, params, channel[existing], tile, None, dem,
+                                  method, clutter)
     timings["baseline"] = time.perf_counter() - t1 - timings["engine"]
     covered = serving.people_covered > 0
     served = np.bincount(fields.best_server[covered], weights=serving.people_covered[covered],
@@ -746,9 +780,16 @@ def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = Non
                             boundary=pre.boundary,
                             inputs={"population": pre.population_info,
                                     "towers": pre.tower_counts},
-                            input_files=pre.input_files)
+                            input_files=pre.input_files, clutter=clutter)
     result.summary = build_summary(result, base, pre.required_dbm, pre.margin_db, params,
                                    pre.services, pre.warnings)
+    if clutter is not None:
+        from ..region.clutter import clutter_sums
+        from .clutter import clutter_summary
+
+        result.summary["clutter"] = clutter_summary(
+            clutter_sums(clutter.classes, pop.people, serving.people_covered,
+                         covered_without[0], region_mask), clutter)
     if scenario.propagation.monte_carlo_realisations:
         result.summary["people_covered_monte_carlo"] = monte_carlo_coverage(result)
     t2 = time.perf_counter()

@@ -75,18 +75,23 @@ def _evaluation_radius_m(sites: Sites, stations, technology, model, *, ue_height
 
 def covered_cells(grid: Grid, sa: SiteArrays, k: int, radius_m: float, technology: Technology,
                   model: PathLossModel, *, ue_height_m: float,
-                  required_dbm: float) -> tuple[np.ndarray, np.ndarray]:
+                  required_dbm: float, extra_loss_db: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Rows and columns of the cells site ``k`` of ``sa`` covers on its own.
 
     Evaluates the site with :func:`simulator.pipeline.engine.compute_tile` over
     :func:`simulator.pipeline.engine.window_tile` of ``radius_m``; a cell is covered where the signal
     is at least ``required_dbm`` [dBm] (NaN, beyond the engine's reach, is not covered).
+    ``extra_loss_db`` (grid-shaped, e.g. the terminal clutter loss) is taken off the signal
+    first, as :func:`simulator.region.clutter.apply_terminal_loss` does in a run.
     """
     tile = window_tile(grid, float(sa.x_m[k]), float(sa.y_m[k]), float(radius_m))
     if tile is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     rx = compute_tile(grid, tile, sa, np.array([k], dtype=np.int64), technology, model,
                       ue_height_m)[0]
+    if extra_loss_db is not None:
+        rx = (rx - extra_loss_db[tile.slices]).astype(np.float32)
     with np.errstate(invalid="ignore"):
         r, c = np.nonzero(rx >= required_dbm)
     return r + tile.row0, c + tile.col0
@@ -96,7 +101,8 @@ def coverage_matrix(grid: Grid, people: np.ndarray, candidates: Sites,
                     stations: dict[str, StationType], technology: Technology,
                     model: PathLossModel, *, ue_height_m: float, floor_dbm: float,
                     max_range_m: float, required_dbm, workers: int = 1,
-                    progress=None, terrain=None) -> CoverageMatrix:
+                    progress=None, terrain=None,
+                    extra_loss_db: np.ndarray | None = None) -> CoverageMatrix:
     """Sparse boolean coverage matrix of candidate sites over the populated cells.
 
     Parameters
@@ -128,6 +134,9 @@ def coverage_matrix(grid: Grid, people: np.ndarray, candidates: Sites,
         not depend on it. Default 1.
     progress : callable, optional
         Called as ``progress(done, total)`` after each candidate (from the calling thread).
+    extra_loss_db : ndarray, shape grid.shape, optional
+        Per-cell loss taken off every candidate's signal (the terminal clutter loss,
+        :meth:`simulator.region.clutter.ClutterLayer.loss_db`) [dB].
 
     Returns
     -------
@@ -152,7 +161,8 @@ def coverage_matrix(grid: Grid, people: np.ndarray, candidates: Sites,
     def one(k: int) -> np.ndarray:
         if terrain is None:
             r, c = covered_cells(grid, sa, k, radius[k], technology, model,
-                                 ue_height_m=ue_height_m, required_dbm=float(req[k]))
+                                 ue_height_m=ue_height_m, required_dbm=float(req[k]),
+                                 extra_loss_db=extra_loss_db)
         else:
             from ..pipeline.engine_terrain import compute_fields_terrain
 
@@ -162,8 +172,9 @@ def coverage_matrix(grid: Grid, people: np.ndarray, candidates: Sites,
                                    max_range_m=max_range_m)
             f, _ = compute_fields_terrain(grid, dem, one_site, technology, method,
                                           ue_height_m=ue_height_m)
+            rx = f.rx_dbm if extra_loss_db is None else f.rx_dbm - extra_loss_db
             with np.errstate(invalid="ignore"):
-                r, c = np.nonzero(f.rx_dbm >= req[k])
+                r, c = np.nonzero(rx >= req[k])
         if r.size == 0:
             return np.zeros(0, np.int32)
         keep = people[r, c] > 0

@@ -391,6 +391,9 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
         method_t = terrain_method(scenario, model)
         if dem is None:
             dem = scenario_dem
+    from ..pipeline.clutter import make_clutter
+
+    clutter, _clutter_warnings = make_clutter(scenario, grid, pop, region_mask, tech)
     towers, _counts = make_tower_sites(scenario, grid, stations)
     kept, _warnings = make_sites(scenario, grid, pop, stations, placed=towers)
     kept = towers.concat(kept)
@@ -416,8 +419,9 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
     params = serving_params(scenario, tech, margin)
     channel = (assign_channels(np.c_[kept.x_m, kept.y_m], scenario.radio.reuse_factor)
                if len(kept) else np.zeros(0, np.int64))
-    _, base_sv = _pass(grid, kept, stations, tech, model, scenario, pop.people, params, channel,
-                       scenario.region.tile_size_cells, None, scenario_dem, method_t)
+    _, base_sv, *_ = _pass(grid, kept, stations, tech, model, scenario, pop.people, params,
+                           channel, scenario.region.tile_size_cells, None, scenario_dem,
+                           method_t, clutter)
     base_covered = base_sv.covered_outdoor
     timings["kept_sites_coverage"] = time.perf_counter() - t1
     # Each candidate alone: the downlink needs `required`; the uplink needs the handset's
@@ -436,7 +440,8 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
                          ue_height_m=p.ue_height_m, floor_dbm=floor,
                          max_range_m=p.max_range_km * 1000.0, required_dbm=req,
                          workers=spec.workers, progress=progress,
-                         terrain=None if method_t is None else (scenario_dem, method_t))
+                         terrain=None if method_t is None else (scenario_dem, method_t),
+                         extra_loss_db=None if clutter is None else clutter.loss_db())
     timings["coverage_matrix"] = time.perf_counter() - t2
     already = base_covered.ravel()[cm.cell_index]
     share = spec.adoption_share if spec.objective == "people_connected" else 1.0
