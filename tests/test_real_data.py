@@ -280,6 +280,20 @@ def test_boundary_with_a_self_touching_ring_keeps_only_its_polygons(tmp_path):
     assert g.area == pytest.approx(2.0 + 0.5)
 
 
+def test_display_dem_reader_masks_undeclared_sentinels(tmp_path):
+    # the hillshade reader (simulator.io.rasters.read_dem_to_grid): a 1000 m plane with a
+    # block of -32768 (SRTM voids, no no-data declared) gives NaN there, 1000 elsewhere
+    from simulator.io.rasters import read_dem_to_grid
+
+    grid = Grid("EPSG:32736", 500_000.0, 9_300_000.0, 100.0, 10, 10)
+    z = np.full((10, 10), 1000.0)
+    z[2:4, 2:4] = -32768.0
+    _write_raster(tmp_path / "d.tif", z, "EPSG:32736", grid.transform)
+    out = read_dem_to_grid(tmp_path / "d.tif", grid)
+    assert np.isnan(out[2:4, 2:4]).all()
+    assert np.nanmin(out) == np.nanmax(out) == 1000.0
+
+
 # ============================================================== real places (../shared/realdata)
 # The shipped scenarios of scenarios/real/ run on the real files when the folder exists
 # (CI has it): from RURALSIM_REALDATA, or ../shared/realdata beside the checkout. Each run

@@ -441,15 +441,19 @@ def _block_sum(a: np.ndarray, n: int) -> np.ndarray:
 
 
 def read_dem_to_grid(path, grid: Grid, *, key: str = "terrain") -> np.ndarray:
-    """Elevation [m] on ``grid`` from a DEM GeoTIFF in any CRS (bilinear resampling).
+    """Elevation [m] on ``grid`` from a DEM GeoTIFF in any CRS (bilinear resampling), for
+    display (a hillshade under a map).
 
-    Cells the DEM does not cover are NaN.
+    Cells the DEM does not cover, its declared no-data and values outside
+    :data:`simulator.io.dem.ELEVATION_RANGE_M` (undeclared sentinels such as -32768) are
+    NaN. The scenario's terrain is read by :func:`simulator.io.dem.read_dem_to_grid`.
     """
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.warp import reproject
 
     from ..errors import ScenarioError
+    from .dem import ELEVATION_RANGE_M
 
     try:
         src = rasterio.open(path)
@@ -457,7 +461,13 @@ def read_dem_to_grid(path, grid: Grid, *, key: str = "terrain") -> np.ndarray:
         raise ScenarioError(f"not a readable raster ({str(exc).splitlines()[0]})",
                             file=str(path), key=key) from None
     with src:
+        data = src.read(1).astype(np.float64)
+        if src.nodata is not None:
+            data[data == src.nodata] = np.nan
+        lo, hi = ELEVATION_RANGE_M
+        data[~((data >= lo) & (data <= hi))] = np.nan
         out = np.full(grid.shape, np.nan, np.float64)
-        reproject(rasterio.band(src, 1), out, dst_transform=grid.transform, dst_crs=grid.crs,
+        reproject(data, out, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan,
+                  dst_transform=grid.transform, dst_crs=grid.crs,
                   resampling=Resampling.bilinear, dst_nodata=np.nan)
     return out
