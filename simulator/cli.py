@@ -283,7 +283,8 @@ def _run_sweep(args, scenario, target: Path, t0: float) -> int:
 
     with atomic_folder(target, overwrite=args.overwrite) as folder:
         write_comparison_csv(summaries, folder / "comparison.csv")
-        ax = plot_scenario_comparison(summaries)
+        ax = plot_scenario_comparison(summaries, x_values=scenario.sweep.values,
+                                      x_label=scenario.sweep.parameter)
         ax.figure.savefig(folder / "comparison.png", dpi=120, bbox_inches="tight")
         plt.close(ax.figure)
         (folder / "sweep.json").write_text(json.dumps(
@@ -561,7 +562,28 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--overwrite", action="store_true", help="replace existing sample files")
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
     m.set_defaults(func=_cmd_make_samples)
+    _add_schema_parser(sub)
     return p
+
+
+def _add_schema_parser(sub) -> None:
+    sc = sub.add_parser("schema", help="print the JSON Schema of scenario files, for editors "
+                        "(ruralsim schema > scenario.schema.json)")
+    sc.add_argument("--out", help="write it to this file instead of standard output")
+    sc.set_defaults(func=_cmd_schema)
+
+
+def _cmd_schema(args) -> int:
+    import json
+
+    from .schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,29 +21,159 @@ def _extent_km(grid):
     return [x0 / 1000.0, x1 / 1000.0, y0 / 1000.0, y1 / 1000.0]
 
 
-def _scale_bar(ax, grid, length_km=None):
+def _nice_length(x: float) -> float:
+    """The largest 1, 2 or 5 x 10^k not above ``x`` (x > 0)."""
+    k = np.floor(np.log10(x))
+    for m in (5.0, 2.0, 1.0):
+        if m * 10 ** k <= x:
+            return float(m * 10 ** k)
+    return float(10 ** k)
+
+
+def _north_angle_deg(grid) -> float:
+    """Angle of true north from grid north at the grid centre, clockwise [deg]
+    (the meridian convergence of the projection)."""
+    from pyproj import Transformer
+
+    x0, y0, x1, y1 = grid.bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    to_ll = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
+    to_xy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    lon, lat = to_ll.transform(cx, cy)
+    nx, ny = to_xy.transform(lon, min(lat + 0.01, 89.99))
+    return float(np.degrees(np.arctan2(nx - cx, ny - cy)))
+
+
+def _scale_and_north(ax, grid):
+    """A framed box in the lower-left corner: a two-tone scale bar in km and a north
+    arrow pointing to true north (rotated by the meridian convergence)."""
+    from matplotlib.offsetbox import (AnchoredOffsetbox, AuxTransformBox, DrawingArea,
+                                      HPacker, TextArea, VPacker)
+    from matplotlib.patches import Polygon, Rectangle
+
     x0, y0, x1, y1 = (v / 1000.0 for v in grid.bounds)
-    width = x1 - x0
-    if length_km is None:
-        length_km = max(1, int(round(width / 5 / 5)) * 5) if width > 25 else max(1, round(width / 5))
-    import matplotlib.patheffects as pe
+    length = _nice_length((x1 - x0) / 5.0)
+    h = 0.012 * (y1 - y0)
+    bar = AuxTransformBox(ax.transData)
+    bar.add_artist(Rectangle((0, 0), length / 2, h, fc="black", ec="black", lw=0.8))
+    bar.add_artist(Rectangle((length / 2, 0), length / 2, h, fc="white", ec="black", lw=0.8))
+    label = f"{length:g} km" if length >= 1 else f"{1000 * length:g} m"
+    scale = VPacker(children=[bar, TextArea(label, textprops=dict(fontsize=8))],
+                    align="center", pad=0, sep=2)
+    angle = np.radians(_north_angle_deg(grid))
+    da = DrawingArea(16, 22, 0, 0)
+    pts = np.array([[0.0, 10.0], [-5.0, -8.0], [0.0, -4.0], [5.0, -8.0]])
+    rot = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
+    da.add_artist(Polygon(pts @ rot.T + [8.0, 11.0], closed=True, fc="black", ec="black"))
+    north = VPacker(children=[TextArea("N", textprops=dict(fontsize=9, fontweight="bold")),
+                              da], align="center", pad=0, sep=1)
+    box = AnchoredOffsetbox(loc="lower left", child=HPacker(children=[scale, north],
+                                                            align="bottom", pad=0, sep=10),
+                            pad=0.35, borderpad=0.6, frameon=True)
+    box.patch.set_boxstyle("round,pad=0.2")
+    box.patch.set_facecolor("white")
+    box.patch.set_alpha(0.9)
+    box.set_zorder(9)
+    box.set_gid("scale_and_north")
+    box.scale_label = label
+    ax.add_artist(box)
+    return box
 
-    halo = [pe.withStroke(linewidth=3, foreground="white")]
-    bx, by = x0 + 0.04 * width, y0 + 0.05 * (y1 - y0)
-    ax.plot([bx, bx + length_km], [by, by], color="black", lw=3, solid_capstyle="butt",
-            zorder=8, path_effects=[pe.withStroke(linewidth=5, foreground="white")],
-            label="_scale_bar")
-    ax.text(bx + length_km / 2, by + 0.02 * (y1 - y0), f"{length_km:g} km", ha="center",
-            va="bottom", fontsize=9, zorder=8, path_effects=halo)
-    nx = bx + length_km + 0.05 * width
-    ax.annotate("N", xy=(nx, y0 + 0.15 * (y1 - y0)), xytext=(nx, y0 + 0.04 * (y1 - y0)),
-                arrowprops=dict(arrowstyle="-|>", color="black"), ha="center", fontsize=11,
-                fontweight="bold", zorder=8, path_effects=halo)
+
+def _lonlat_ticks(ax, grid):
+    """Longitude/latitude graticule (thin grey lines) with its labels on the axes' bottom
+    and left edges, for a map drawn in the grid's projected km."""
+    from pyproj import Transformer
+
+    x0, y0, x1, y1 = grid.bounds
+    to_ll = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
+    to_xy = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    ex = np.linspace(x0, x1, 21)
+    ey = np.linspace(y0, y1, 21)
+    bx = np.r_[ex, np.full(21, x1), ex[::-1], np.full(21, x0)]
+    by = np.r_[np.full(21, y0), ey, np.full(21, y1), ey[::-1]]
+    lon, lat = to_ll.transform(bx, by)
+    lon0, lon1, lat0, lat1 = np.min(lon), np.max(lon), np.min(lat), np.max(lat)
+
+    def step_for(span):
+        for st in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30):
+            if span / st <= 5:
+                return st
+        return 30.0
+
+    step = step_for(max(lon1 - lon0, lat1 - lat0))
+    dec = max(0, int(np.ceil(-np.log10(step) - 1e-9))) if step < 1 else 0
+    if step == 0.25:
+        dec += 1
+
+    def fmt(v, pos, neg):
+        return f"{abs(v):.{dec}f}°{pos if v >= 0 else neg}"
+
+    xt, xl, yt, yl = [], [], [], []
+    for v in np.arange(np.ceil(lon0 / step) * step, lon1 + 1e-9, step):
+        la = np.linspace(lat0, lat1, 60)
+        px, py = to_xy.transform(np.full(60, v), la)
+        ax.plot(px / 1000.0, py / 1000.0, color="0.45", lw=0.5, ls=(0, (2, 3)), zorder=4.5,
+                gid="graticule")
+        if np.all(np.diff(py) > 0) and py[0] <= y0 <= py[-1]:
+            xb = float(np.interp(y0, py, px))
+            if x0 <= xb <= x1:
+                xt.append(xb / 1000.0)
+                xl.append(fmt(v, "E", "W"))
+    for v in np.arange(np.ceil(lat0 / step) * step, lat1 + 1e-9, step):
+        lo = np.linspace(lon0, lon1, 60)
+        px, py = to_xy.transform(lo, np.full(60, v))
+        ax.plot(px / 1000.0, py / 1000.0, color="0.45", lw=0.5, ls=(0, (2, 3)), zorder=4.5,
+                gid="graticule")
+        if np.all(np.diff(px) > 0) and px[0] <= x0 <= px[-1]:
+            yb = float(np.interp(x0, px, py))
+            if y0 <= yb <= y1:
+                yt.append(yb / 1000.0)
+                yl.append(fmt(v, "N", "S"))
+    ax.set_xticks(xt, xl, fontsize=8)
+    ax.set_yticks(yt, yl, fontsize=8)
+    ax.set_xlabel("longitude (WGS 84)", fontsize=8)
+    ax.set_ylabel("latitude", fontsize=8)
 
 
-def _legend_below(ax, handles, labels):
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3,
-              fontsize=8, frameon=False)
+def _settlement_key(people: np.ndarray) -> list[int]:
+    """Two or three round settlement sizes for the legend's size key [people]."""
+    top = float(people.max())
+    vals = []
+    for frac in (1.0, 0.3, 0.05):
+        v = _nice_length(max(top * frac, 1.0))
+        if v not in vals and v >= 1:
+            vals.append(v)
+    return [int(v) for v in sorted(vals)]
+
+
+def _settlement_size(people, top, scale):
+    return scale * (12.0 + 160.0 * np.sqrt(np.asarray(people, float) / max(top, 1.0)))
+
+
+def _density_contours(ax, people, grid, ext):
+    """Population density contours [people per km2], smoothed over about 1 km; returns the
+    levels drawn."""
+    from scipy.ndimage import gaussian_filter
+
+    res_km = grid.resolution_m / 1000.0
+    dens = people.astype(float) / (res_km * res_km)
+    sigma = max(0.5, 0.5 / res_km)  # cells: a ~1 km wide kernel
+    if sigma < max(dens.shape) / 2:
+        dens = gaussian_filter(dens, sigma, mode="constant")
+    top = float(np.nanmax(dens)) if dens.size else 0.0
+    levels = [v for v in (10, 30, 100, 300, 1000, 3000, 10000, 30000) if v < top]
+    levels = levels[-3:] if len(levels) > 3 else levels
+    if not levels:
+        return []
+    x = np.linspace(ext[0], ext[1], dens.shape[1] + 1)
+    y = np.linspace(ext[3], ext[2], dens.shape[0] + 1)
+    xc, yc = (x[:-1] + x[1:]) / 2, (y[:-1] + y[1:]) / 2
+    cs = ax.contour(xc, yc, dens, levels=levels, colors="#3b2a1a", linewidths=0.7,
+                    zorder=5.2)
+    cs.set_gid("population_contours")
+    ax.clabel(cs, fmt=lambda v: f"{v:,.0f}", fontsize=6, inline=True, inline_spacing=2)
+    return levels
 
 
 #: Muted map colours of the clutter types that add a loss (and water), drawn under the
@@ -69,7 +199,7 @@ def _draw_clutter(ax, layer, ext, zorder=0.7):
     colours = [_CLUTTER_MAP_COLOURS[layer.table[c].type] for c in shown]
     ax.imshow(np.ma.masked_less(index, 0), extent=ext, origin="upper",
               cmap=ListedColormap(colours), vmin=-0.5, vmax=len(shown) - 0.5,
-              alpha=_CLUTTER_MAP_ALPHA, interpolation="nearest", zorder=zorder)
+              alpha=_CLUTTER_MAP_ALPHA, interpolation="nearest", zorder=zorder, gid="clutter")
     handles, labels = [], []
     for c, colour in zip(shown, colours):
         cl = layer.table[c]
@@ -80,29 +210,46 @@ def _draw_clutter(ax, layer, ext, zorder=0.7):
     return handles, labels
 
 
-def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=True,
+def plot_coverage_map(result, ax=None, *, vmin=None, vmax=None, legend=True, colorbar=True,
+                      title=True, show_population=True, show_uncovered=True,
                       n_settlement_labels=0, dem_m=None, show_boundary=True,
-                      show_clutter=True):
-    """Coverage map: population underlay, received signal where covered, sites by type.
+                      graticule=True, show_clutter=True):
+    """Coverage map: signal where covered, people without coverage in red, sites by type.
 
-    North is up; a scale bar in km and the region boundary (when the scenario has one)
-    are drawn. With a DEM (``dem_m``, or ``result.terrain_m`` when a run has terrain) a
-    hillshade is drawn underneath.
+    Layers, bottom to top: a hillshade (with a DEM), the best-server signal at full
+    opacity where an outdoor person is covered (colour scale ``vmin``..``vmax``), cells
+    whose people have no outdoor coverage in solid red, population density as labelled
+    contours (people per km2, smoothed over about 1 km; its own scale, never a colour
+    that could be read as signal), settlements as open circles sized by people (with a
+    size key), the region boundary with everything outside it greyed out, and the sites
+    by type. Longitude and latitude label the axes (a dotted graticule); a framed box in
+    the lower-left corner holds the scale bar and a north arrow pointing to true north.
 
     A :class:`simulator.io.coarse.CoarseMap` (a tiled run, read back from its rasters)
     draws the same layers on its coarse cells: people summed per coarse cell, the signal
     averaged [dBm] over the covered fine cells, red where most of the coarse cell's people
-    have no outdoor coverage; the title's numbers are summary.json's and a third title line says
-    how the map is coarsened.
+    have no outdoor coverage; the title's numbers are summary.json's and a third title
+    line says how the map is coarsened.
 
     Parameters
     ----------
     result : ScenarioResult or CoarseMap
     ax : matplotlib Axes, optional
+        Drawn into (a new figure when None); several maps compose into subplots.
+    vmin, vmax : float, optional
+        Colour range of the signal [dBm]; give the same values to maps side by side
+        (:func:`simulator.io.maplayers.signal_range_dbm` finds a range for several runs).
+        Default: that range for this run alone.
+    legend : bool
+        One legend below the axes (sites, settlement sizes, layers).
+    colorbar : bool
+        A colour bar of the signal beside the axes (an inset, so the map keeps its size).
+    title : bool
+        The headline numbers as the title.
     show_population : bool
-        Grey log-scaled people per cell underneath.
+        Population density contours.
     show_uncovered : bool
-        Populated cells left uncovered in red.
+        Populated cells without outdoor coverage in red.
     n_settlement_labels : int
         Label the N largest settlements with their population.
     dem_m : numpy.ndarray, optional
@@ -110,44 +257,44 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         :func:`simulator.io.rasters.read_dem_to_grid`) for a hillshade underlay.
     show_boundary : bool
         Outline the region boundary and grey out the cells outside it.
+    graticule : bool
+        Longitude/latitude lines and tick labels (else easting/northing in km).
     show_clutter : bool
         With a clutter layer (``result.clutter``), a muted underlay of the classes that add
         a terminal loss (forest green, built-up brown) and water, with their loss in the
-        legend; open classes are left blank.
+        legend; open classes are left blank (under the opaque signal it shows where people
+        are not covered).
 
     Returns
     -------
     matplotlib.axes.Axes
+        The signal image has gid ``"signal"``.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap, LogNorm
+    from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     from .io.coarse import CoarseMap, km_text
+    from .io.maplayers import SIGNAL_CMAP, UNCOVERED_COLOUR, map_layers, model_label, \
+        signal_range_dbm
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 8))
+        _, ax = plt.subplots(figsize=(10, 8.5))
     coarse = isinstance(result, CoarseMap)
-    g = result.grid
+    lay = map_layers(result)
+    g = lay.grid
     ext = _extent_km(g)
-    fine = result.fine_grid if coarse else g     # the region's grid (limits, scale bar)
+    fine = lay.extent_grid                 # the region's grid (limits, scale bar)
     lim = _extent_km(fine)
-    if coarse:
-        people = result.people
-        covered = result.covered_cells > 0       # some covered fine cell in the block
-        rx_field = result.rx_dbm
-        # red where most of the coarse cell's people have no outdoor coverage
-        uncovered = (people > 0) & (2 * result.people_uncovered > people)
-        cell = f"{km_text(result.cell_km)} cell"
-        if dem_m is None:
-            dem_m = result.terrain_m
-    else:
-        people = result.population.people
-        covered = result.covered
-        rx_field = result.fields.rx_dbm
-        uncovered = (people > 0) & ~covered
-        if dem_m is None:
-            dem_m = getattr(result, "terrain", None)
+    cell = f"{km_text(result.cell_km)} cell" if coarse else "cell"
+    if dem_m is None:
+        dem_m = result.terrain_m if coarse else getattr(result, "terrain", None)
+    if vmin is None or vmax is None:
+        lo, hi = signal_range_dbm(lay)
+        vmin = lo if vmin is None else vmin
+        vmax = hi if vmax is None else vmax
+    ax.set_facecolor("#f7f5f0")
     if dem_m is not None:
         from .region.terrain import hillshade
 
@@ -158,131 +305,153 @@ def plot_coverage_map(result, ax=None, *, show_population=True, show_uncovered=T
         shade = hillshade(3.0 * np.where(np.isfinite(dem), dem, np.nanmean(dem)),
                           g.resolution_m)
         ax.imshow(shade, extent=ext, origin="upper", cmap="gray", vmin=-0.3, vmax=1.15,
-                  interpolation="bilinear", zorder=0.5)
+                  interpolation="bilinear", zorder=0.5, gid="hillshade")
     clutter_handles, clutter_labels = [], []
     if show_clutter and getattr(result, "clutter", None) is not None:
         clutter_handles, clutter_labels = _draw_clutter(ax, result.clutter, ext)
-    if show_population and people.max() > 0:
-        pop = np.ma.masked_less(people.astype(float), 1)
-        ax.imshow(pop, extent=ext, origin="upper", cmap="Greys",
-                  norm=LogNorm(vmin=1, vmax=max(people.max(), 2)), interpolation="nearest",
-                  zorder=1)
-    rx = np.ma.masked_where(~covered, rx_field)
-    im = ax.imshow(rx, extent=ext, origin="upper", cmap="viridis", alpha=0.72,
-                   interpolation="nearest", zorder=2)
+    rx = np.ma.masked_invalid(lay.rx_dbm)
+    im = ax.imshow(rx, extent=ext, origin="upper", cmap=SIGNAL_CMAP, vmin=vmin, vmax=vmax,
+                   interpolation="nearest", zorder=2, gid="signal")
     if show_uncovered:
-        unc = np.ma.masked_where(~uncovered, np.ones(people.shape))
-        ax.imshow(unc, extent=ext, origin="upper", cmap=ListedColormap(["#d7301f"]),
-                  alpha=0.85, interpolation="nearest", zorder=3)
-    if coarse:
-        # beside the map as drawn (any width/height ratio): an inset in axes coordinates
-        cb = ax.figure.colorbar(im, cax=ax.inset_axes([1.03, 0.1, 0.03, 0.8]))
-    else:
-        cb = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
-    metric = result.technology.signal_metric.upper()
-    if coarse and result.factor > 1:
-        cb.set_label(f"best-server {metric} where covered [dBm]\n(mean over the covered "
-                     f"{fine.resolution_m:g} m cells of each {cell})")
-    else:
-        cb.set_label(f"best-server {metric} where covered [dBm]")
+        unc = np.ma.masked_where(~lay.uncovered, np.ones(lay.people.shape))
+        ax.imshow(unc, extent=ext, origin="upper", cmap=ListedColormap([UNCOVERED_COLOUR]),
+                  interpolation="nearest", zorder=3, gid="uncovered")
+    if colorbar:
+        finite = rx.compressed()
+        extend = "max" if finite.size and finite.max() > vmax else "neither"
+        cb = ax.figure.colorbar(im, cax=ax.inset_axes([1.02, 0.1, 0.03, 0.8]), extend=extend)
+        metric = lay.technology.signal_metric.upper()
+        if coarse and result.factor > 1:
+            cb.set_label(f"best-server {metric} where covered [dBm]\n(mean over the covered "
+                         f"{fine.resolution_m:g} m cells of each {cell})", fontsize=9)
+        else:
+            cb.set_label(f"best-server {metric} where covered [dBm]", fontsize=9)
 
-    s = result.sites
-    # markers sized for a district; on a wide coarse map they shrink (to 1/4 at 200 km)
-    # so they do not hide the coverage around them
-    msize = float(np.clip(50.0 / max((lim[1] - lim[0]), 1e-9), 0.25, 1.0)) if coarse else 1.0
-    handles = []
-    for name in dict.fromkeys(s.station):
-        st = _STATION_STYLE.get(name, _DEFAULT_STYLE)
-        label = result.stations[name].label
-        for existing in (True, False):
-            m = np.array([(t == name) and (e == existing) for t, e in zip(s.station, s.existing)])
-            if not m.any():
-                continue
-            ax.scatter(s.x_m[m] / 1000.0, s.y_m[m] / 1000.0, marker=st["marker"],
-                       s=st["size"] * msize if coarse else st["size"],
-                       c=st["color"] if existing else "white", edgecolors=st["color"],
-                       linewidths=1.8 if msize == 1.0 else 1.0, zorder=6,
-                       label=f"{label} ({'existing' if existing else 'new'}, {int(m.sum())})")
-    handles, labels = ax.get_legend_handles_labels()
+    handles, labels = [], []
     if show_uncovered:
-        handles.append(Line2D([], [], marker="s", ls="", color="#d7301f", markersize=8))
+        handles.append(Patch(color=UNCOVERED_COLOUR))
         labels.append(f"most people of the {cell} without outdoor coverage" if coarse
                       else "people without outdoor coverage")
-    if show_population:
-        handles.append(Line2D([], [], marker="s", ls="", color="#888888", markersize=8))
-        labels.append(f"people per {cell} (grey, log scale)" if coarse
-                      else "people per cell (grey, log scale)")
+    if show_population and lay.people.max() > 0:
+        if _density_contours(ax, lay.people, g, ext):
+            handles.append(Line2D([], [], color="#3b2a1a", lw=0.7))
+            labels.append("population density, people per km² (contours)")
+
     handles += clutter_handles
     labels += clutter_labels
-
-    mask = getattr(result, "region_mask", None)
-    boundary = getattr(result, "boundary", None)
+    mask = lay.region_mask
     if show_boundary and mask is not None and not mask.all():
+        import matplotlib
+
         outside = np.ma.masked_where(mask, np.ones(mask.shape))
         ax.imshow(outside, extent=ext, origin="upper", cmap=ListedColormap(["white"]),
-                  alpha=0.55, interpolation="nearest", zorder=4)
+                  alpha=0.72, interpolation="nearest", zorder=4, gid="outside")
+        xc = np.linspace(ext[0], ext[1], 2 * mask.shape[1] + 1)[1::2]
+        yc = np.linspace(ext[3], ext[2], 2 * mask.shape[0] + 1)[1::2]
+        with matplotlib.rc_context({"hatch.color": "#8c8c8c", "hatch.linewidth": 0.6}):
+            ax.contourf(xc, yc, (~mask).astype(float), levels=[0.5, 1.5], colors="none",
+                        hatches=["////"], zorder=4.1)
+            handles.append(Patch(facecolor="white", edgecolor="#8c8c8c", hatch="////",
+                                 lw=0))
+        labels.append("outside the region (not modelled)")
+    boundary = lay.boundary
     if show_boundary and boundary is not None:
         for poly in getattr(boundary, "geoms", [boundary]):
             for ring in [poly.exterior, *poly.interiors]:
                 bx, by = np.asarray(ring.coords.xy)
-                ax.plot(bx / 1000.0, by / 1000.0, color="#6a3d9a", lw=1.6, zorder=5.5)
+                ax.plot(bx / 1000.0, by / 1000.0, color="#6a3d9a", lw=1.6, zorder=5.5,
+                        gid="boundary")
         handles.append(Line2D([], [], color="#6a3d9a", lw=1.6))
         labels.append("region boundary")
 
-    pop_obj = result.population
-    if pop_obj is None:                          # a coarse map without settlements
-        pass
-    elif len(pop_obj.settlement_people) and pop_obj.settlement_kind == "synthetic":
-        size = 12.0 + 160.0 * np.sqrt(pop_obj.settlement_people / max(
-            pop_obj.settlement_people.max(), 1))
-        if coarse:
-            size = size * msize
-        ax.scatter(pop_obj.settlement_x_m / 1000.0, pop_obj.settlement_y_m / 1000.0, s=size,
-                   facecolors="none", edgecolors="#333333", linewidths=0.8, zorder=5,
-                   label="settlement (size ~ people)")
-        n_sites_entries = len(ax.get_legend_handles_labels()[0]) - 1
-        handles.insert(n_sites_entries, Line2D([], [], marker="o", ls="", markerfacecolor="none",
-                                               markeredgecolor="#333333", markersize=8))
-        labels.insert(n_sites_entries, "settlement (circle size ~ people)")
+    # markers sized for a district; on a wide coarse map they shrink (to 1/4 at 200 km)
+    # so they do not hide the coverage around them
+    msize = float(np.clip(50.0 / max((lim[1] - lim[0]), 1e-9), 0.25, 1.0)) if coarse else 1.0
+    s = lay.sites
+    site_handles, site_labels = [], []
+    for name in dict.fromkeys(s.station):
+        st = _STATION_STYLE.get(name, _DEFAULT_STYLE)
+        label = lay.stations[name].label
+        for existing in (True, False):
+            m = np.array([(t == name) and (e == existing) for t, e in zip(s.station, s.existing)])
+            if not m.any():
+                continue
+            lab = f"{label} ({'existing' if existing else 'new'}, {int(m.sum())})"
+            sc = ax.scatter(s.x_m[m] / 1000.0, s.y_m[m] / 1000.0, marker=st["marker"],
+                            s=st["size"] * msize, c=st["color"] if existing else "white",
+                            edgecolors=st["color"] if existing else "black",
+                            linewidths=1.4 if msize == 1.0 else 0.9, zorder=6, label=lab)
+            site_handles.append(sc)
+            site_labels.append(lab)
+
+    pop_obj = lay.settlements
+    key_handles, key_labels = [], []
+    if (pop_obj is not None and len(pop_obj.settlement_people)
+            and pop_obj.settlement_kind == "synthetic"):
+        top = float(pop_obj.settlement_people.max())
+        ax.scatter(pop_obj.settlement_x_m / 1000.0, pop_obj.settlement_y_m / 1000.0,
+                   s=_settlement_size(pop_obj.settlement_people, top, msize),
+                   facecolors="none", edgecolors="#3b2a1a", linewidths=0.8, zorder=5.3,
+                   gid="settlements")
+        for v in _settlement_key(pop_obj.settlement_people):
+            key_handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="none",
+                                      markeredgecolor="#3b2a1a",
+                                      markersize=float(np.sqrt(_settlement_size(v, top, msize)))))
+            key_labels.append(f"settlement of {v:,} people")
     n_labels = 0 if pop_obj is None else min(n_settlement_labels,
                                              len(pop_obj.settlement_people))
     for k in range(n_labels):
         ax.annotate(f"{pop_obj.settlement_people[k]:,}", (pop_obj.settlement_x_m[k] / 1000,
                     pop_obj.settlement_y_m[k] / 1000), fontsize=7, zorder=7,
                     xytext=(3, 3), textcoords="offset points")
-    _legend_below(ax, handles, labels)
-    _scale_bar(ax, fine)
+    if legend:
+        # below the tick labels and the axis label, whatever the figure size (the pad is in
+        # font sizes); as many columns as the axes' width holds
+        width_in = ax.get_position().width * ax.figure.get_figwidth()
+        ax.legend(site_handles + key_handles + handles, site_labels + key_labels + labels,
+                  loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=4.2,
+                  ncol=3 if width_in >= 7.5 else (2 if width_in >= 4.5 else 1),
+                  fontsize=7.5, frameon=False, handletextpad=0.5, columnspacing=1.2)
+    _scale_and_north(ax, fine)
     ax.set_xlim(lim[0], lim[1])
     ax.set_ylim(lim[2], lim[3])
     ax.set_aspect("equal")
-    ax.set_xlabel(f"easting [km] ({g.crs})")
-    ax.set_ylabel("northing [km]")
-    sm = result.summary
-    ax.set_title(f"{result.scenario.name}: {sm['people_covered']:,} of "
-                 f"{sm['population_total']:,} people covered "
-                 f"({100 * sm['coverage_fraction']:.1f} %)\n"
-                 f"{sm['sites_total']} sites ({sm['sites_existing']} existing, "
-                 f"{sm['sites_new']} new) · {sm['people_newly_covered']:,} newly covered · "
-                 f"{result.technology.label}, {sm['propagation_model']}"
-                 + (f"\nmap {result.aggregation_text}; numbers exact"
-                    if coarse else ""), fontsize=10 if coarse else 11)
+    if graticule:
+        _lonlat_ticks(ax, fine)
+    else:
+        ax.set_xlabel(f"easting [km] ({g.crs})")
+        ax.set_ylabel("northing [km]")
+    if title:
+        sm = lay.summary
+        ax.set_title(f"{lay.scenario.name}: {sm['people_covered']:,} of "
+                     f"{sm['population_total']:,} people covered "
+                     f"({100 * sm['coverage_fraction']:.1f} %)\n"
+                     f"{sm['sites_total']} sites ({sm['sites_existing']} existing, "
+                     f"{sm['sites_new']} new) · {sm['people_newly_covered']:,} newly covered · "
+                     f"{lay.technology.label}, {model_label(sm['propagation_model'])}"
+                     + (f"\nmap {result.aggregation_text}; numbers exact"
+                        if coarse else ""), fontsize=10 if coarse else 10.5)
     return ax
 
 
-def plot_rx_cdf(result, ax=None, *, show_existing=True):
-    """Distribution of the best-server downlink signal over people (CDF).
+def plot_rx_cdf(result, ax=None, *, show_existing=True, complementary=False):
+    """Distribution of the best-server downlink signal over people.
 
-    Each curve gives, for a signal level x, the share of the region's people whose
-    best-server signal is below x; people no site reaches count as below every level, so
-    a curve starts at their share. The vertical line is the required signal (threshold +
-    fade margin): the curve's height there is the share of people not covered.
+    By default the cumulative distribution: for a signal level x, the share of the
+    region's people whose best-server signal is below x; people no site reaches count as
+    below every level, so a curve starts at their share, and its height at the required
+    signal (the vertical line: threshold + fade margin) is the share of people not covered.
+    ``complementary=True`` draws one minus it, "the share of people with at least x dBm":
+    its height at the required signal is the share covered by the signal alone.
 
     Parameters
     ----------
-    result : ScenarioResult
+    result : ScenarioResult or CoarseMap
     ax : matplotlib Axes, optional
     show_existing : bool
         Add the curve for the existing (baseline) sites alone, when there are any.
+    complementary : bool
+        Share of people with at least each signal level.
 
     Returns
     -------
@@ -308,6 +477,8 @@ def plot_rx_cdf(result, ax=None, *, show_existing=True):
         y = np.r_[none_w / total if total else 0.0, cum, cum[-1] if cum.size else
                   (none_w / total if total else 0.0)]
         below = float(below_w / total) if total else 0.0
+        if complementary:
+            y = 1.0 - y
         ax.step(x, y, where="post", color=color, ls=ls, lw=2,
                 label=f"{label}: {100 * (1 - below):.1f} % of people covered")
     ax.axvline(required, color="#d7301f", lw=1.5,
@@ -318,11 +489,13 @@ def plot_rx_cdf(result, ax=None, *, show_existing=True):
     ax.set_ylim(0, 1.0)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(f"best-server downlink {metric} [dBm]")
-    ax.set_ylabel("share of people with a weaker signal")
+    ax.set_ylabel("share of people with at least this signal" if complementary
+                  else "share of people with a weaker signal")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="lower left" if complementary else "upper left", fontsize=8)
+    kind = "share with at least each level" if complementary else "CDF"
     ax.set_title(f"{result.scenario.name}: signal received by the "
-                 f"{int(total):,} people (CDF)", fontsize=11)
+                 f"{int(total):,} people ({kind})", fontsize=11)
     return ax
 
 
@@ -453,87 +626,158 @@ def _summary_of(r) -> dict:
     return r if isinstance(r, dict) else r.summary
 
 
-def plot_scenario_comparison(results, ax=None, *, marginal=True):
-    """People covered vs connected per scenario, beside the cost per person connected.
+def _numeric_values(values) -> np.ndarray | None:
+    """The swept values as floats when they are all numbers (not booleans), else None."""
+    if values is None:
+        return None
+    try:
+        if any(isinstance(v, bool) or not isinstance(v, (int, float, np.number))
+               for v in values):
+            return None
+    except TypeError:
+        return None
+    return np.asarray(values, float)
 
-    Three bars per scenario. Left axis: people covered and people connected in the last
-    year of the horizon, the part the new sites add drawn darker. Right axis (orange bar,
-    labelled): cost per person connected, by default of the new sites (their TCO over the
-    people they newly connect); ``marginal=False`` uses the whole network's TCO over all
-    people connected.
+
+def _two_panels(ax, n: int):
+    """(people axes, cost axes): a new figure, a given pair, or one Axes split in two."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, (a, b) = plt.subplots(1, 2, figsize=(max(10.0, 2.6 * n + 6), 5.2),
+                                 gridspec_kw=dict(width_ratios=[1.35, 1], wspace=0.32))
+        return a, b
+    if isinstance(ax, (list, tuple, np.ndarray)):
+        a, b = ax
+        return a, b
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+    b = make_axes_locatable(ax).append_axes("right", size="75%", pad=0.9)
+    return ax, b
+
+
+def plot_scenario_comparison(results, ax=None, *, marginal=True, x_values=None,
+                             x_label=None):
+    """Scenarios side by side: people covered and connected; cost per person connected.
+
+    Two panels. Left: people covered and people connected in the last year of the
+    horizon, the part the existing sites alone reach drawn light and what the new sites add
+    dark. Right: cost per person connected, by default of the new sites (their TCO over
+    the people they newly connect); ``marginal=False`` uses the whole network's TCO over
+    all people connected. People and money never share an axis.
+
+    For a numeric sweep (``x_values``: one number per result, e.g. a sweep's values) both
+    panels are lines against the swept value instead of bars.
 
     Parameters
     ----------
     results : sequence of ScenarioResult or of summary dicts (summary.json)
-    ax : matplotlib Axes, optional
+    ax : matplotlib Axes or a pair of Axes, optional
+        None: a new figure with two panels; one Axes: split in two (people left, cost
+        right); a pair: (people, cost).
     marginal : bool, keyword-only
+    x_values : sequence of numbers, optional
+        The swept value of each result (lines); non-numeric values draw bars.
+    x_label : str, optional
+        Name of the swept value (the horizontal axis), e.g. ``"sites.new.0.count"``.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The people axis (the cost axis is its ``twinx``).
+        The people panel (the cost panel is ``ax.figure.axes[-1]`` when split, or the
+        second of the pair).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
     sums = [_summary_of(r) for r in results]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(7.0, 3.0 * len(sums) + 2), 6))
-    x = np.arange(len(sums), dtype=float)
-    w = 0.26
+    xs = _numeric_values(x_values)
+    if xs is not None and len(xs) != len(sums):
+        raise ValueError(f"x_values has {len(xs)} values for {len(sums)} results")
+    ax, ax2 = _two_panels(ax, len(sums))
     cov = np.array([s["people_covered"] for s in sums], float)
     cov_base = np.array([s["people_covered_by_existing_sites"] for s in sums], float)
     con = np.array([s["people_connected"] for s in sums], float)
     con_base = np.array([s["people_connected_by_existing_sites"] for s in sums], float)
-    blue_l, blue, green_l, green, orange = "#9ecae1", "#3182bd", "#a1d99b", "#31a354", "#e6550d"
-    ax.bar(x - w, cov_base, w, color=blue_l, edgecolor=blue)
-    ax.bar(x - w, cov - cov_base, w, bottom=cov_base, color=blue, edgecolor=blue)
-    ax.bar(x, con_base, w, color=green_l, edgecolor=green)
-    ax.bar(x, con - con_base, w, bottom=con_base, color=green, edgecolor=green)
-    top = max(cov.max() if len(cov) else 1.0, 1.0)
-    for xi, c, n in zip(x, cov, con):
-        ax.text(xi - w, c + 0.01 * top, f"{c:,.0f}\ncovered", ha="center", va="bottom",
-                fontsize=8, color="#08519c")
-        pct = f"\n({100 * n / c:.1f} % of\ncovered)" if c else ""
-        ax.text(xi, n + 0.01 * top, f"{n:,.0f}\nconnected{pct}", ha="center", va="bottom",
-                fontsize=8, color="#006d2c")
-    ax.set_ylim(0, top * 1.2)
-    ax.set_ylabel("people")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xticks(x)
-    ax.set_xticklabels([_scenario_label(s) for s in sums], fontsize=9)
-    ax.set_xlim(-0.6, len(sums) - 0.4)
-
     key = "marginal_cost_per_person_connected_usd" if marginal else "cost_per_person_connected_usd"
     cost = np.array([np.nan if s.get(key) is None else s[key] for s in sums], float)
-    ax2 = ax.twinx()
-    ax2.bar(x + w, np.where(np.isfinite(cost), cost, 0.0), w, color="#fdae6b", edgecolor=orange,
-            hatch="//")
-    finite = cost[np.isfinite(cost)]
-    ctop = finite.max() if finite.size else 1.0
-    ax2.set_ylim(0, ctop * 1.2)
-    for xi, c in zip(x, cost):
-        label = "nobody newly\nconnected" if not np.isfinite(c) else f"USD {c:,.0f}\nper person"
-        ax2.text(xi + w, (c if np.isfinite(c) else 0) + 0.01 * ctop, label, ha="center",
-                 va="bottom", fontsize=8, color="#a63603", fontweight="bold")
-    which = "new sites' TCO / people newly connected" if marginal else \
-        "whole network's TCO / people connected"
-    ax2.set_ylabel(f"cost per person connected [USD]\n({which})", color="#a63603")
-    ax2.tick_params(axis="y", colors="#a63603")
-    ax2.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-
+    ckey = "marginal_cost_per_person_covered_usd" if marginal else "cost_per_person_covered_usd"
+    cost_cov = np.array([np.nan if s.get(ckey) is None else s[ckey] for s in sums], float)
+    blue_l, blue, green_l, green, orange = "#9ecae1", "#3182bd", "#a1d99b", "#31a354", "#e6550d"
     horizon = {s.get("horizon_years") for s in sums}
     h = f"year {horizon.pop()}" if len(horizon) == 1 else "last year of each horizon"
-    handles = [Patch(color=blue_l, label="covered by the existing sites alone"),
-               Patch(color=blue, label="newly covered by the new sites"),
-               Patch(color=green_l, label=f"connected thanks to the existing sites ({h})"),
-               Patch(color=green, label=f"newly connected ({h})"),
-               Patch(facecolor="#fdae6b", edgecolor=orange, hatch="//",
-                     label="cost per person connected (right axis)")]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2,
-              fontsize=8, frameon=False)
-    ax.set_title("People covered and connected, and what each connected person costs",
-                 fontsize=11)
+    which = "new sites' TCO / people newly reached" if marginal else \
+        "whole network's TCO / people reached"
+    money = plt.FuncFormatter(lambda v, _: f"{v:,.0f}")
+    top = max(cov.max() if len(cov) else 1.0, 1.0)
+
+    if xs is not None:
+        order = np.argsort(xs, kind="stable")
+        x = xs[order]
+        ax.plot(x, cov[order], "-o", color=blue, lw=2, label="people covered")
+        ax.plot(x, cov_base[order], "--", color=blue_l, lw=1.6,
+                label="covered by the existing sites alone")
+        ax.plot(x, con[order], "-s", color=green, lw=2, label=f"people connected ({h})")
+        ax.plot(x, con_base[order], "--", color=green_l, lw=1.6,
+                label=f"connected thanks to the existing sites ({h})")
+        ax.set_ylim(0, top * 1.1)
+        ax2.plot(x, cost[order], "-o", color=orange, lw=2, label="per person connected")
+        ax2.plot(x, cost_cov[order], "-^", color="#fd8d3c", lw=1.4, alpha=0.8,
+                 label="per person covered")
+        for a in (ax, ax2):
+            a.set_xlabel(x_label or "swept value")
+            a.grid(True, alpha=0.3)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8,
+                  frameon=False)
+        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8,
+                   frameon=False)
+        finite = np.r_[cost[np.isfinite(cost)], cost_cov[np.isfinite(cost_cov)]]
+        ax2.set_ylim(0, (finite.max() if finite.size else 1.0) * 1.15)
+    else:
+        x = np.arange(len(sums), dtype=float)
+        w = 0.38
+        ax.bar(x - w / 2, cov_base, w, color=blue_l, edgecolor=blue)
+        ax.bar(x - w / 2, cov - cov_base, w, bottom=cov_base, color=blue, edgecolor=blue)
+        ax.bar(x + w / 2, con_base, w, color=green_l, edgecolor=green)
+        ax.bar(x + w / 2, con - con_base, w, bottom=con_base, color=green, edgecolor=green)
+        for xi, c, n in zip(x, cov, con):
+            ax.text(xi - w / 2, c + 0.01 * top, f"{c:,.0f}\ncovered", ha="center",
+                    va="bottom", fontsize=7.5, color="#08519c")
+            pct = f"\n({100 * n / c:.0f} %)" if c else ""
+            ax.text(xi + w / 2, n + 0.01 * top, f"{n:,.0f}\nconnected{pct}", ha="center",
+                    va="bottom", fontsize=7.5, color="#006d2c")
+        ax.set_ylim(0, top * 1.22)
+        labels = [_scenario_label(s) for s in sums]
+        ax.set_xticks(x, labels, fontsize=8)
+        ax.set_xlim(-0.6, len(sums) - 0.4)
+        ax.legend(handles=[Patch(color=blue_l, label="covered by the existing sites alone"),
+                           Patch(color=blue, label="newly covered by the new sites"),
+                           Patch(color=green_l, label=f"connected thanks to the existing "
+                                                      f"sites ({h})"),
+                           Patch(color=green, label=f"newly connected ({h})")],
+                  loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8,
+                  frameon=False)
+        ax2.bar(x, np.where(np.isfinite(cost), cost, 0.0), 0.55, color="#fdae6b",
+                edgecolor=orange)
+        finite = cost[np.isfinite(cost)]
+        ctop = finite.max() if finite.size else 1.0
+        ax2.set_ylim(0, ctop * 1.2)
+        for xi, c in zip(x, cost):
+            text = "nobody newly\nconnected" if not np.isfinite(c) else f"USD {c:,.0f}"
+            ax2.text(xi, (c if np.isfinite(c) else 0) + 0.01 * ctop, text, ha="center",
+                     va="bottom", fontsize=8, color="#a63603", fontweight="bold")
+        ax2.set_xticks(x, labels, fontsize=8)
+        ax2.set_xlim(-0.6, len(sums) - 0.4)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax2.grid(True, axis="y", alpha=0.3)
+    ax.set_ylabel("people")
+    ax.yaxis.set_major_formatter(money)
+    ax2.set_ylabel(f"cost per person {'' if xs is not None else 'connected '}[USD]\n"
+                   f"({which})", fontsize=9)
+    ax2.yaxis.set_major_formatter(money)
+    ax.set_title("People covered and connected", fontsize=11)
+    ax2.set_title("What each person costs" if xs is not None else
+                  "What each person connected costs", fontsize=11)
     return ax
 
 
@@ -608,4 +852,44 @@ def plot_marginal_curve(plan_result, ax=None, *, x="sites", percent_axis=True):
         sec = ax.secondary_yaxis("right", functions=(lambda v: 100.0 * v / total,
                                                      lambda v: v * total / 100.0))
         sec.set_ylabel("% of population")
+    return ax
+
+
+def plot_connected_by_year(result, ax=None):
+    """People connected at the end of each year of the horizon, with and without the new
+    sites (the adoption curve of :mod:`simulator.business.adoption` over the people
+    covered).
+
+    Parameters
+    ----------
+    result : ScenarioResult, TiledResult or summary dict
+        Reads ``people_connected_by_year`` and ``people_connected_by_existing_sites`` of
+        the summary (and, when the result has one, the baseline curve of its business
+        result).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    s = _summary_of(result)
+    by_year = np.asarray(s.get("people_connected_by_year") or [], float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.2))
+    years = np.arange(1, len(by_year) + 1)
+    ax.plot(years, by_year, "-o", color="#31a354", lw=2, ms=4, label="all sites")
+    b = None if isinstance(result, dict) else getattr(result, "business", None)
+    if b is not None and len(b.connected_baseline_by_year) == len(by_year):
+        ax.plot(years, b.connected_baseline_by_year, "--", color="#a1d99b", lw=1.8,
+                label="existing sites alone")
+    ax.set_xlabel("year")
+    ax.set_ylabel("people connected")
+    ax.set_xticks(years)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("People connected by year", fontsize=10)
     return ax

@@ -11,6 +11,8 @@ import html
 
 import yaml
 
+from .io.maplayers import model_label
+
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;
 color:#222;padding:0 1em}
@@ -106,7 +108,7 @@ def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = Non
              f"<h1>{_e(sc.name)}</h1>",
              f'<p class="sub">{_e(sc.description) if sc.description else ""} '
              f"ruralsim {_e(s.get('software_version'))} · seed {_e(s['seed'])} · "
-             f"{_e(result.technology.label)} · {_e(s['propagation_model'])} · "
+             f"{_e(result.technology.label)} · {_e(model_label(s['propagation_model']))} · "
              f"{_e(s['crs'])}, {s['resolution_m']:g} m cells</p>",
              '<h2>Headline numbers</h2><div class="headline">']
     for key, label, value in headline_numbers(s):
@@ -199,7 +201,234 @@ def build_report_html(result, figures: dict[str, tuple[bytes, str]] | None = Non
                          f"unmapped radio: {unm}, {t['skipped_filtered']} by mcc/net filter"])
         parts.append(_table(["input", "file", "what was used"], rows, table_id="inputs"))
 
-    parts.append("<h2>Scenario parameters</h2>")
+    # the economics chart is a figure too: none when the run draws no figures (--no-maps)
+    parts += economics_section(result, chart=bool(figures))
+    parts += effective_parameters_section(result)
+    parts.append("<h2>Scenario as written</h2>")
+    parts.append("<p>The scenario file's keys (empty keys take the catalogue values listed "
+                 "under <a href=\"#effective-parameters\">Parameters used</a>).</p>")
     parts.append(f"<pre id=\"scenario\">{_e(yaml.safe_dump(sc.model_dump(mode='json'), sort_keys=False))}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _png_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _figure_png(draw, *args, size=(6.0, 3.2), **kw) -> bytes:
+    """PNG bytes of one ``plot_*`` function drawn on a Figure (no pyplot, nothing open)."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=110)
+    draw(*args, ax=fig.subplots(), **kw)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _num(v) -> str:
+    return "n/a" if v is None else f"{v:,.0f}"
+
+
+def _years(v) -> str:
+    return "not within the horizon" if v is None else f"{v:g} years"
+
+
+def economics_section(result, *, chart: bool = True) -> list[str]:
+    """The Economics section: capex, opex, TCO, NPV and payback of the new sites and the
+    whole network, cost per person, backhaul and power mix, CO2, people connected by
+    year (a small chart when ``chart``, else one line of numbers). Empty when the run has
+    no business assessment."""
+    s = result.summary
+    if "capex_usd" not in s:
+        return []
+    from .plotting import plot_connected_by_year
+
+    h, rate = s.get("horizon_years"), s.get("discount_rate")
+    out = ["<h2 id=\"economics\">Economics</h2>",
+           f"<p>Over {h} years at a discount rate of {100 * rate:g} %. The new sites' "
+           "figures are what the scenario adds; the network's include the existing sites. "
+           "Cost per person: the TCO over the people covered or connected (for the new sites, "
+           "over the people they newly reach).</p>"]
+    rows = [["capex", _money(s["capex_usd"]), _money(s.get("network_capex_usd"))],
+            ["opex a year", _money(s["opex_usd_per_year"]),
+             _money(s.get("network_opex_usd_per_year"))],
+            [f"TCO over {h} years", _money(s["tco_usd"]), _money(s.get("network_tco_usd"))],
+            ["NPV", _money(s["npv_usd"]), _money(s.get("network_npv_usd"))],
+            ["payback", _years(s.get("payback_years")), ""],
+            ["cost per person covered",
+             _money(s.get("marginal_cost_per_person_covered_usd")),
+             _money(s.get("cost_per_person_covered_usd"))],
+            ["cost per person connected",
+             _money(s.get("marginal_cost_per_person_connected_usd")),
+             _money(s.get("cost_per_person_connected_usd"))]]
+    out.append(_table(["", "new sites", "whole network"], rows, table_id="economics-table",
+                      numeric=(1, 2)))
+    mix = []
+    for k, v in (s.get("backhaul_new_sites") or {}).items():
+        mix.append(["backhaul", k.replace("_", " "), v])
+    for k, v in (s.get("power_new_sites") or {}).items():
+        mix.append(["power", k.replace("_", " "), v])
+    if mix:
+        out.append("<h3>Backhaul and power of the new sites</h3>")
+        out.append(_table(["", "option", "new sites"], mix, table_id="mix", numeric=(2,)))
+        co2 = s.get("co2_t_per_year_new_sites")
+        exceeded = s.get("backhaul_capacity_exceeded_sites", 0)
+        out.append(f"<p id=\"co2\">CO<sub>2</sub> from the new sites' power: "
+                   f"{co2:,.3f} t a year"
+                   + (f"; {exceeded} site(s) need more backhaul capacity than their link "
+                      "has" if exceeded else "") + ".</p>")
+    by_type = s.get("by_station_type") or {}
+    if by_type:
+        rows = [[k, d["sites_existing"], d["sites_new"], f"{d['people_covered']:,}",
+                 f"{d['people_connected']:,}", _num(d["capex_usd"]), _num(d["tco_usd"]),
+                 _num(d.get("cost_per_person_connected_usd"))] for k, d in by_type.items()]
+        out.append("<h3>By station type</h3>")
+        out.append(_table(["station type", "existing", "new", "people covered",
+                           "people connected", "capex [USD]", "TCO [USD]",
+                           "per person connected [USD]"],
+                          rows, table_id="by-station-type", numeric=(1, 2, 3, 4, 5, 6, 7)))
+    years = s.get("people_connected_by_year") or []
+    if years and not chart:
+        out.append(f'<p id="connected-by-year">People connected at the end of each year: '
+                   + ", ".join(f"{v:,}" for v in years) + ".</p>")
+    elif years:
+        png = _figure_png(plot_connected_by_year, result)
+        out.append(f'<figure id="fig-connected-by-year"><img alt="people connected by year" '
+                   f'src="{_png_uri(png)}" style="max-width:560px"><figcaption>People connected '
+                   f"at the end of each year: {years[0]:,} in year 1, {years[-1]:,} in year "
+                   f"{len(years)}.</figcaption></figure>")
+    return out
+
+
+def effective_parameters(result) -> dict:
+    """The values the run used, catalogue defaults resolved (no nulls for "default"):
+    technology, station types, link budget figures, propagation, and the adoption,
+    economics, traffic, backhaul, power and station-cost parameters."""
+    import dataclasses
+
+    import numpy as np
+
+    def plain(v):
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, (np.floating, float)):
+            f = float(v)
+            return f if np.isfinite(f) else ("unlimited" if f > 0 else str(f))
+        if isinstance(v, np.integer):
+            return int(v)
+        if isinstance(v, np.bool_):
+            return bool(v)
+        return v
+
+    s, sc = result.summary, result.scenario
+    tech = {k: v for k, v in dataclasses.asdict(result.technology).items()}
+    used = dict.fromkeys(result.sites.station)
+    stations = {}
+    for name in used:
+        st = result.stations[name]
+        stations[name] = {f.name: getattr(st, f.name) for f in dataclasses.fields(st)
+                          if f.name != "pattern"}
+        stations[name]["eirp_dbm"] = round(st.eirp_dbm, 3)
+    link = {k: s[k] for k in ("signal_metric", "dl_threshold_dbm", "fade_margin_db",
+                              "required_signal_dbm", "ul_sensitivity_dbm", "indoor_share",
+                              "building_entry_loss_db", "reuse_factor") if k in s}
+    out = {"technology": tech, "stations": stations, "link_budget": link,
+           "propagation": sc.propagation.model_dump(mode="json"),
+           "radio": sc.radio.model_dump(mode="json"),
+           "capacity": sc.capacity.model_dump(mode="json")}
+    b = getattr(result, "business", None)
+    if b is not None:
+        out.update(b.params)
+    return plain(out)
+
+
+def effective_parameters_section(result) -> list[str]:
+    """The "Parameters used" section: :func:`effective_parameters` as YAML."""
+    text = yaml.safe_dump(effective_parameters(result), sort_keys=False, width=100)
+    return ["<h2>Parameters used</h2>",
+            "<p>Every value the run used, with the catalogue defaults "
+            "(<code>simulator/data/*.yaml</code>) and the scenario's changes applied.</p>",
+            f'<pre id="effective-parameters">{_e(text)}</pre>']
+
+
+def build_plan_report_html(result, figures: dict[str, tuple[bytes, str]] | None = None) -> str:
+    """The report page of a plan (``ruralsim plan``), as a string: headline numbers, the
+    marginal curve, the chosen sites in selection order, the method and its guarantee,
+    and the planning settings used.
+
+    Parameters
+    ----------
+    result : simulator.planning.planner.PlanResult
+    figures : dict, optional
+        ``{name: (png_bytes, caption)}``, embedded as base64 data URIs.
+    """
+    from .io.plan import chosen_sites_frame
+
+    s = result.summary
+    sc = result.scenario
+    cards = [("sites-chosen", "sites chosen", f"{s['sites_chosen']}"),
+             ("people-newly-covered", "people newly covered", f"{s['people_newly_covered']:,}"),
+             ("people-covered-after", "people covered after the plan",
+              f"{s['people_covered_after_plan']:,} of {s['population_total']:,}"),
+             ("plan-cost", "cost of the chosen sites", _money(s["cost_usd"])),
+             ("kept-sites", "sites kept from the scenario", f"{s['kept_sites']}")]
+    if s["sites_chosen"]:
+        cards.append(("cost-per-person", "USD per person newly covered",
+                      _money(s["cost_usd"] / s["people_newly_covered"])
+                      if s["people_newly_covered"] else "n/a"))
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>ruralsim plan: {_e(sc.name)}</title>",
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>{_e(sc.name)}: site plan</h1>",
+             f'<p class="sub">ruralsim plan · objective {_e(s["objective"])} · '
+             f"{s['candidates']} candidates ({_e(s['candidate_source'])}) · "
+             f"{_e(result.technology.label)}</p>",
+             '<h2>Headline numbers</h2><div class="headline">']
+    for key, label, value in cards:
+        parts.append(f'<div class="card"><div class="v" id="{key}">{_e(value)}</div>'
+                     f'<div class="k">{_e(label)}</div></div>')
+    parts.append("</div>")
+    gap = s.get("gap")
+    proof = ("optimal (ILP)" if s.get("optimal") else
+             f"within {100 * gap:.2f} % of the optimum (ILP gap)" if gap is not None else
+             f"at least {100 * s['guarantee']:.1f} % of the optimum"
+             if s.get("guarantee") else "no optimality guarantee")
+    parts.append(f"<p id=\"method\">Method {_e(s['method'])}: {_e(proof)}. People the "
+                 "scenario's own sites already cover are not credited to planned sites. "
+                 "<code>planned_scenario.yaml</code> holds the scenario with the chosen sites; "
+                 "<code>ruralsim run</code> on it gives the full results.</p>")
+    for name, (png, caption) in (figures or {}).items():
+        parts.append(f'<figure id="fig-{_e(name)}"><img alt="{_e(caption)}" '
+                     f'src="{_png_uri(png)}"><figcaption>{_e(caption)}</figcaption></figure>')
+    frame = chosen_sites_frame(result)
+    rows = [[int(r["rank"]), r["name"], r["station_type"], f"{int(r['people_added']):,}",
+             f"{int(r['cumulative_people']):,}", _num(r["cost_usd"]),
+             _num(r["cumulative_cost_usd"]), f"{r['x_m'] / 1000:.2f}",
+             f"{r['y_m'] / 1000:.2f}"] for _, r in frame.iterrows()]
+    parts.append("<h2>Chosen sites, in selection order</h2>")
+    parts.append(_table(["rank", "site", "type", "people added", "cumulative people",
+                         "cost [USD]", "cumulative cost [USD]", "easting [km]",
+                         "northing [km]"], rows,
+                        table_id="chosen-sites", numeric=(0, 3, 4, 5, 6, 7, 8)))
+    parts.append("<h2>Planning settings used</h2>")
+    spec = _none_as_text(result.spec.model_dump(mode="json"))
+    parts.append("<p>Keys shown as <i>none</i> are not set (no budget, no limit, no file).</p>")
+    parts.append(f'<pre id="planning">{_e(yaml.safe_dump(spec, sort_keys=False))}</pre>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _none_as_text(v):
+    """A nested dict with None shown as "none" (what an unset key means)."""
+    if isinstance(v, dict):
+        return {k: _none_as_text(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_none_as_text(x) for x in v]
+    return "none" if v is None else v

@@ -705,12 +705,21 @@ class PowerSpec(_Section):
 
 class OutputsSpec(_Section):
     dir: Optional[str] = Field(None, description="Results folder; default results/<name>.")
-    maps: bool = True
+    maps: bool = Field(True, description="Draw the maps: coverage_map.png and rx_cdf.png, "
+                       "and (with the keys below) coverage.kmz, map.html and coverage.gpkg; "
+                       "false (or --no-maps) writes none of them.")
+    google_earth: bool = Field(True, description="With maps: write coverage.kmz (ground "
+                               "overlays, sites, settlements, boundary; Google Earth, QGIS).")
+    web_map: bool = Field(True, description="With maps: write map.html, an interactive "
+                          "Leaflet map that opens from disk without a network.")
+    vectors: bool = Field(True, description="With maps: write coverage.gpkg (coverage "
+                          "polygons per site and per service level, settlements, sites; "
+                          "WGS 84).")
     report: bool = Field(True, description="Write report.html (headline numbers, maps, tables, "
                                            "parameters; opens from disk, no server).")
-    cloud_optimised: bool = Field(False, description="Tiled runs: convert the GeoTIFFs to "
-                                                     "Cloud Optimized GeoTIFF (GDAL COG driver) "
-                                                     "after writing them tile by tile.")
+    cloud_optimised: bool = Field(False, description="Write the GeoTIFFs as Cloud Optimized "
+                                                     "GeoTIFFs with overviews (GDAL COG "
+                                                     "driver), in memory and tiled runs.")
 
 
 class SweepRunSpec(_Section):
@@ -883,6 +892,154 @@ class Scenario(_Section):
     def source_path(self) -> Optional[Path]:
         return self._source_path
 
+
+
+#: Meanings of the keys declared above without a ``description=`` (units in brackets).
+#: Applied once at import (:func:`_describe_fields`), so docs/scenario.md, the JSON schema
+#: (``ruralsim schema``) and editors' hover text all carry them.
+_FIELD_MEANINGS = {
+    "Scenario": {
+        "description": "Free text shown in the report and the web map.",
+        "seed": "Seed of every random draw (settlements, shadowing, random placement); "
+                "the same seed gives the same numbers in every mode.",
+        "region": "The area modelled: centre, size, grid resolution, CRS, boundary.",
+        "population": "Where people live: a synthetic population or a population raster.",
+        "terrain": "'flat', or a synthetic or DEM terrain for the terrain-aware models.",
+        "technology": "Radio technology from the catalogue (e.g. 'lte_900', 'gsm_900'), "
+                      "or a mapping with 'base' and changes.",
+        "propagation": "Path-loss model and location variability (shadowing).",
+        "radio": "Uplink, interference and frequency reuse.",
+        "capacity": "Busy-hour demand per user (who is served, not only covered).",
+        "indoor": "Share of people indoors and their building entry loss.",
+        "stations": "Changes to catalogue station types, or new types, by name.",
+        "sites": "The sites: existing groups and towers, and new groups to build.",
+        "adoption": "Who of the people covered becomes connected (handsets, prices, skills).",
+        "economics": "Costs, revenue and discounting over the horizon.",
+        "backhaul": "How each site is linked to the network (fibre, microwave, relay, "
+                    "satellite).",
+        "power": "How each site is powered (grid, solar, diesel).",
+        "outputs": "Where and what to write (maps, report, GeoTIFF format).",
+    },
+    "PopulationSpec": {
+        "synthetic": "Generated settlements and dispersed people (seeded).",
+        "raster": "People per cell from a GeoTIFF (WorldPop, HRSL ...).",
+    },
+    "ClutterSpec": {
+        "raster": "A land-cover GeoTIFF (ESA WorldCover codes or a class table's).",
+        "synthetic": "Generated land cover around the settlements (seeded).",
+    },
+    "TerrainSpec": {
+        "synthetic": "Seeded fractal relief.",
+        "raster": "A DEM GeoTIFF.",
+    },
+    "RasterTerrainSpec": {
+        "resampling": "How the DEM is resampled onto the grid (GDAL resampling method).",
+    },
+    "ItmSpec": {
+        "polarization": "Antenna polarisation of the links.",
+        "ground_conductivity_s_per_m": "Ground conductivity [S/m] (0.005 average ground).",
+    },
+    "PropagationSpec": {
+        "itm": "Longley-Rice (ITM) parameters, for 'itm' and 'itm_area'.",
+        "city_size": "Hata urban correction for the mobile antenna height (small/medium or "
+                     "large city); used only with environment 'urban'.",
+    },
+    "TechnologySpec": {
+        "base": "Catalogue technology the changes apply to (simulator/data/"
+                "technologies.yaml).",
+        "frequency_mhz": "Carrier frequency [MHz].",
+        "bandwidth_mhz": "Channel bandwidth [MHz].",
+        "dl_threshold_dbm": "Downlink signal a handset needs, before the fade margin [dBm] "
+                            "(RSRP for LTE, RxLev for GSM).",
+        "ue_tx_power_dbm": "Handset transmit power [dBm].",
+        "ue_antenna_gain_dbi": "Handset antenna gain [dBi].",
+        "body_loss_db": "Loss of the user's body and hand, both links [dB].",
+        "ue_noise_figure_db": "Handset receiver noise figure [dB].",
+        "bs_noise_figure_db": "Base-station receiver noise figure [dB].",
+        "ul_bandwidth_khz": "Uplink bandwidth a cell-edge user transmits in [kHz].",
+        "ul_required_sinr_db": "Uplink SINR the base station needs at the cell edge [dB].",
+        "dl_required_sinr_db": "Downlink SINR a handset needs to decode [dB].",
+    },
+    "IndoorSpec": {
+        "building_type": "ITU-R P.2109 building class of the default building entry loss.",
+    },
+    "ServiceSpec": {
+        "min_dl_throughput_mbps": "Single-user downlink rate the service needs [Mbit/s]; "
+                                  "none: coverage alone.",
+    },
+    "StationSpec": {
+        "base": "Catalogue station type this one starts from (simulator/data/stations.yaml); "
+                "none: the type of the same name.",
+        "label": "Name shown on maps and in reports.",
+        "description": "Free text about the station type.",
+        "height_m": "Antenna height above ground [m].",
+        "tx_power_dbm": "Transmit power per sector at the antenna port [dBm].",
+        "antenna_gain_dbi": "Antenna peak gain [dBi].",
+        "sectors": "Sectors per site (1 = omni).",
+        "hpbw_h_deg": "Horizontal half-power beamwidth of a sector [deg].",
+        "hpbw_v_deg": "Vertical half-power beamwidth [deg].",
+        "downtilt_deg": "Electrical downtilt [deg].",
+        "feeder_loss_db": "Cable and connector loss between radio and antenna [dB].",
+        "power_draw_w": "Electrical power the site draws on average [W] (power sizing).",
+    },
+    "SitePosition": {
+        "name": "Site name (default: the group's station type and a number).",
+        "x_m": "Easting in the region CRS [m] (with y_m).",
+        "y_m": "Northing in the region CRS [m] (with x_m).",
+        "lon": "Longitude [deg, WGS 84] (with lat).",
+        "lat": "Latitude [deg, WGS 84] (with lon).",
+        "azimuth_deg": "Azimuth of the first sector, clockwise from north [deg].",
+    },
+    "SiteGroupSpec": {
+        "station": "Station type of the group (a catalogue name or one under 'stations').",
+        "placement": "Where the sites go: 'largest_settlements', 'grid', 'random' (seeded) "
+                     "or 'list' (at 'positions').",
+        "count": "Number of sites (placements other than 'list').",
+        "min_spacing_km": "'largest_settlements': least distance from every site placed "
+                          "before [km].",
+        "positions": "'list' placement: the sites, each by x_m/y_m or lon/lat.",
+    },
+    "SitesSpec": {
+        "existing": "Groups of existing sites (the baseline network).",
+        "new": "Groups of new sites to build (what the scenario evaluates).",
+    },
+    "PointSpec": {
+        "name": "Name of the point.",
+    },
+    "PlanningSpec": {
+        "candidates": "Where candidate sites may go (settlements, a grid, hilltops or a "
+                      "file).",
+    },
+}
+
+
+def _describe_fields() -> None:
+    """Give the fields listed in :data:`_FIELD_MEANINGS` their descriptions (once)."""
+    for cls_name, meanings in _FIELD_MEANINGS.items():
+        cls = globals()[cls_name]
+        for key, text in meanings.items():
+            f = cls.model_fields[key]
+            if f.description:
+                raise RuntimeError(f"{cls_name}.{key} already has a description")
+            f.description = text
+    # rebuild every model, sections before the models that contain them (module order),
+    # so the nested JSON schemas carry the new descriptions too
+    for obj in list(globals().values()):
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == __name__:
+            obj.model_rebuild(force=True)
+
+
+_describe_fields()
+
+
+def json_schema() -> dict:
+    """The JSON Schema of a scenario file (draft 2020-12), from the pydantic model, for
+    editors (``ruralsim schema > scenario.schema.json``; YAML files point at it with a
+    ``# yaml-language-server: $schema=...`` first line)."""
+    out = Scenario.model_json_schema(mode="validation")
+    out = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+           "title": "ruralsim scenario", **{k: v for k, v in out.items() if k != "title"}}
+    return out
 
 def _type_name(annotation) -> str:
     import typing

@@ -50,10 +50,12 @@ def _people_inside(raster_path, polygon_lonlat):
 def test_real_data_run_keeps_the_people_inside_the_boundary(samples, sample_result):
     r = sample_result
     s = yaml.safe_load((samples / "sample-district.yaml").read_text())
-    # the grid rectangle, from the scenario's own numbers (centre, 20 x 16 km)
+    # the grid rectangle, from the scenario's own numbers (centre, 20 x 16 km), its
+    # north-west corner snapped to a multiple of the 100 m resolution
     to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32736", always_xy=True)
     cx, cy = to_utm.transform(*s["region"]["centre_lon_lat"])
-    rect = box(cx - 10_000, cy - 8_000, cx + 10_000, cy + 8_000).segmentize(100.0)
+    x0, y1 = round((cx - 10_000) / 100) * 100.0, round((cy + 8_000) / 100) * 100.0
+    rect = box(x0, y1 - 16_000, x0 + 20_000, y1).segmentize(100.0)
     to_ll = Transformer.from_crs("EPSG:32736", "EPSG:4326", always_xy=True)
     rect_ll = shapely.Polygon(np.c_[to_ll.transform(*np.asarray(rect.exterior.coords.xy))])
     gj = json.loads((samples / "boundary.geojson").read_text())

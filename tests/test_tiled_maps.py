@@ -42,10 +42,12 @@ def tiled(tmp_path_factory):
 def test_tiled_run_writes_maps_and_report(tiled):
     _, r, out = tiled
     names = {p.name for p in out.iterdir()}
-    assert {"coverage_map.png", "rx_cdf.png", "report.html"} <= names
+    assert {"coverage_map.png", "rx_cdf.png", "report.html", "coverage.kmz", "map.html",
+            "coverage.gpkg"} <= names
     assert not [n for n in names if n.startswith(".")]
     page = (out / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 2
+    # the two maps and the economics section's people connected by year
+    assert page.count('src="data:image/png;base64,') == 3
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert f'id="people-covered">{r.summary["people_covered"]:,}' in page
     assert 'id="not-covered"' in page and 'id="sites"' in page
@@ -106,12 +108,12 @@ def test_coarse_map_figure_content(tiled):
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "RuralStar-class pole site (new, 5)" in labels
     assert "most people of the 400 m cell without outdoor coverage" in labels
-    assert "people per 400 m cell (grey, log scale)" in labels
+    assert "population density, people per km² (contours)" in labels
     cb = ax.child_axes[0].get_ylabel()           # the colour bar, an inset
     assert cb.startswith("best-server RSRP where covered [dBm]") and "mean over the covered" in cb
     x0, y0, x1, y1 = (v / 1000 for v in r.grid.bounds)       # clipped to the fine grid
     assert ax.get_xlim() == pytest.approx((x0, x1)) and ax.get_ylim() == pytest.approx((y0, y1))
-    assert len(ax.images) == 3          # population, signal, uncovered (flat, no boundary)
+    assert [im.get_gid() for im in ax.images] == ["signal", "uncovered"]  # flat, no boundary
     plt.close(fig)
     ax = plot_rx_cdf(cm)
     assert len(ax.lines) == 2           # all sites, required signal
@@ -161,6 +163,6 @@ def test_tiled_terrain_map_has_a_hillshade(tmp_path):
     assert cm.terrain_m is not None and np.isfinite(cm.terrain_m).all()
     fig, ax = plt.subplots()
     plot_coverage_map(cm, ax=ax)
-    assert len(ax.images) == 4          # hillshade under population, signal, uncovered
+    assert [im.get_gid() for im in ax.images] == ["hillshade", "signal", "uncovered"]
     plt.close(fig)
     assert (out / "coverage_map.png").exists() and (out / "report.html").exists()

@@ -8,15 +8,15 @@ by lifetime cost
 (capex, distance-dependent capex for fibre only, present value of opex with the annuity
 factor of :func:`simulator.business.economics.annuity_factor`). Feasibility:
 
-=============  ===============================================================
-option         feasible when
-=============  ===============================================================
-``fibre``      nearest fibre node within ``max_distance_m``
-``microwave``  nearest donor within ``max_distance_m`` and line of sight
-``relay_los``  nearest donor within ``max_distance_m`` and line of sight
-``relay_nlos`` nearest donor within its (shorter) ``max_distance_m``, LOS or not
-``satellite``  always (``max_distance_m`` is ``inf``)
-=============  ===============================================================
+==============  ===============================================================
+option          feasible when
+==============  ===============================================================
+``fibre``       nearest fibre node within ``max_distance_m``
+``microwave``   nearest donor within ``max_distance_m`` and line of sight
+``relay_los``   nearest donor within ``max_distance_m`` and line of sight
+``relay_nlos``  nearest donor within its (shorter) ``max_distance_m``, LOS or not
+``satellite``   always (``max_distance_m`` is ``inf``)
+==============  ===============================================================
 
 An option whose ``requires_los`` is true needs the caller's line-of-sight flag; without
 terrain the caller passes nothing and every donor link counts as line of sight. Options

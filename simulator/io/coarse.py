@@ -82,7 +82,8 @@ class CoarseMap:
         Extreme signal over populated cells [dBm] (NaN when no one has a signal).
     required_dbm : float
         The required signal the exact count used [dBm].
-    summary, scenario, technology, sites, stations, people_served_per_site, population
+    summary, scenario, technology, sites, stations, people_served_per_site, population, \
+    business, site_load
         The run's (summary.json numbers; ``population`` keeps the settlements only).
     """
 
@@ -111,6 +112,8 @@ class CoarseMap:
     population: object = None
     region_mask: np.ndarray | None = None
     boundary: object = None
+    business: object = None
+    site_load: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
     clutter: object = None  # region.clutter.ClutterLayer on the coarse grid (majority class)
 
@@ -214,8 +217,9 @@ def read_coarse_map(folder, result, *, max_pixels: int = MAX_PIXELS,
                 h = min(strip_rows, g.nrows - r0)
                 win = Window(0, r0, g.ncols, h)
                 cr = slice(r0 // f, r0 // f + -(-h // f))
-                people = src["population"].read(1, window=win).astype(np.int64)
-                covered = src["covered"].read(1, window=win) > 0
+                # outside the boundary: population -1 and covered 255 (no-data)
+                people = np.maximum(src["population"].read(1, window=win), 0).astype(np.int64)
+                covered = src["covered"].read(1, window=win) == 1
                 rx = src["rx_power_dbm"].read(1, window=win)
                 people_c[cr] += _block_sum(people, f, ccols, 0)
                 unc_c[cr] += _block_sum(np.where(covered, 0, people), f, ccols, 0)
@@ -263,6 +267,7 @@ def read_coarse_map(folder, result, *, max_pixels: int = MAX_PIXELS,
         summary=result.summary, scenario=result.scenario, technology=result.technology,
         sites=result.sites, stations=result.stations,
         people_served_per_site=getattr(result, "people_served_per_site", None),
+        business=getattr(result, "business", None), site_load=getattr(result, "site_load", None),
         population=population, region_mask=mask, boundary=boundary)
 
 

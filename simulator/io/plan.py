@@ -2,8 +2,8 @@
 
 Files: ``chosen_sites.geojson`` (WGS 84 points), ``planned_scenario.yaml`` (the input scenario
 with the chosen sites added; ``ruralsim run`` reproduces the plan), ``marginal_curve.csv`` and
-``marginal_curve.png`` (people newly covered against sites and against cost), and
-``plan_summary.json``. Everything is written into a hidden temporary folder beside the
+``marginal_curve.png`` (people newly covered against sites and against cost),
+``plan_summary.json`` and ``report.html`` (unless ``outputs.report`` is false). Everything is written into a hidden temporary folder beside the
 target and renamed into place when complete.
 """
 
@@ -108,3 +108,10 @@ def _write_all(result, folder: Path) -> None:
                  f"{s['cost_usd']:,.0f} USD", fontsize=11)
     fig.tight_layout()
     fig.savefig(folder / "marginal_curve.png")
+    if result.scenario.outputs.report:
+        from ..report import build_plan_report_html
+
+        png = (folder / "marginal_curve.png").read_bytes()
+        (folder / "report.html").write_text(build_plan_report_html(
+            result, {"marginal_curve": (png, "People newly covered against sites built and "
+                                               "against cost.")}), encoding="utf-8")

@@ -9,8 +9,99 @@ import numpy as np
 from ..region.grid import Grid
 
 
+#: No-data value of the uint8 categorical rasters outside the region boundary.
+NODATA_UINT8 = 255
+
+
+def raster_categories(name: str, *, site_names=None) -> dict | None:
+    """Category names and colours of a categorical output raster, by file name.
+
+    ``limitation.tif`` (:data:`simulator.radio.serving.LIMITATION_CODES`), ``covered.tif``
+    and ``line_of_sight.tif`` (0/1), ``best_server.tif`` (the site names, given as
+    ``site_names``, in sites.geojson order). Returns ``{code: (name, "#rrggbb")}`` or None
+    for a continuous raster.
+    """
+    from .maplayers import LIMITATION_COLOURS, LIMITATION_NAMES
+
+    if name == "limitation.tif":
+        return {k: (LIMITATION_NAMES[k], LIMITATION_COLOURS[k]) for k in LIMITATION_NAMES}
+    if name == "covered.tif":
+        return {0: ("not covered", "#d7301f"), 1: ("covered", "#1a9850")}
+    if name == "line_of_sight.tif":
+        return {0: ("no line of sight", "#bababa"), 1: ("line of sight", "#2c7bb6")}
+    if name == "best_server.tif" and site_names is not None:
+        import matplotlib
+
+        cmap = matplotlib.colormaps["tab20"]
+        return {k: (str(n), matplotlib.colors.to_hex(cmap(k % 20)))
+                for k, n in enumerate(site_names)}
+    return None
+
+
+def outside_nodata(dtype) -> float | int:
+    """The no-data value written outside the region boundary for a raster of ``dtype``."""
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        return float("nan")
+    if dt == np.uint8:
+        return NODATA_UINT8
+    if dt.kind == "i":
+        return -1
+    raise ValueError(f"no outside-the-region no-data value for {dt}")
+
+
+def apply_categories(dst, path: Path, categories: dict | None) -> None:
+    """Colour table (in the file for 8/16-bit bands) and category names of band 1.
+
+    GeoTIFF keeps a colour table only for Byte and UInt16 bands and never category names,
+    so both also go to GDAL's auxiliary file ``<name>.aux.xml`` (PAM), which GDAL, QGIS
+    and rasterio read with the raster (written after the file is closed: see
+    :func:`write_category_sidecar`).
+    """
+    if not categories:
+        return
+    from matplotlib.colors import to_rgba
+
+    if dst.dtypes[0] in ("uint8", "uint16"):
+        dst.write_colormap(1, {k: tuple(int(round(255 * v)) for v in to_rgba(c))
+                               for k, (_, c) in categories.items()})
+
+
+def write_category_sidecar(path: Path, categories: dict | None) -> Path | None:
+    """``<raster>.aux.xml``: category names (and, for bands GeoTIFF cannot hold a colour
+    table for, the colour table) in GDAL's PAM format, for an existing single-band file."""
+    if not categories:
+        return None
+    import xml.etree.ElementTree as ET
+
+    import rasterio
+    from matplotlib.colors import to_rgba
+
+    path = Path(path)
+    with rasterio.open(path) as src:
+        dtype = src.dtypes[0]
+    codes = sorted(k for k in categories if k >= 0)
+    n = codes[-1] + 1 if codes else 0
+    root = ET.Element("PAMDataset")
+    band = ET.SubElement(root, "PAMRasterBand", band="1")
+    names = ET.SubElement(band, "CategoryNames")
+    for k in range(n):
+        ET.SubElement(names, "Category").text = categories.get(k, ("", None))[0]
+    if dtype not in ("uint8", "uint16"):
+        ET.SubElement(band, "ColorInterp").text = "Palette"
+        table = ET.SubElement(band, "ColorTable")
+        for k in range(n):
+            c = categories.get(k, ("", "#00000000"))[1]
+            r, g, b, a = (int(round(255 * v)) for v in to_rgba(c))
+            ET.SubElement(table, "Entry", c1=str(r), c2=str(g), c3=str(b), c4=str(a))
+    out = path.with_name(path.name + ".aux.xml")
+    ET.ElementTree(root).write(out, encoding="UTF-8", xml_declaration=False)
+    return out
+
+
 def write_geotiff(path: Path | str, array: np.ndarray, grid: Grid, *, nodata=None,
-                  description: str = "", units: str = "") -> Path:
+                  description: str = "", units: str = "", outside=None,
+                  categories=None, cloud_optimised: bool = False) -> Path:
     """Write one band on ``grid`` (tiled, deflate-compressed GeoTIFF).
 
     Parameters
@@ -23,9 +114,24 @@ def write_geotiff(path: Path | str, array: np.ndarray, grid: Grid, *, nodata=Non
     nodata : number, optional
         The no-data value written in the header (NaN for float rasters with gaps).
     description, units : str
-        Band description and units (shown by QGIS / gdalinfo).
+        Band description and unit (GDAL's band unit type, shown by QGIS / gdalinfo and
+        read back as rasterio's ``units``).
+    outside : numpy.ndarray of bool, optional
+        Cells outside the region boundary: written as no-data (NaN for floats, 255 for
+        uint8, -1 for signed integers; see :func:`outside_nodata`), which becomes the
+        file's no-data value when ``nodata`` is not given.
+    categories : dict or "auto", optional
+        ``{code: (name, colour)}`` of a categorical raster (colour table and category
+        names, :func:`apply_categories`); "auto" (the default when None) looks the
+        file name up in :func:`raster_categories`.
+    cloud_optimised : bool
+        Write a Cloud Optimized GeoTIFF with overviews (GDAL's COG driver; overviews by
+        the most common value for categorical rasters, the average otherwise).
     """
+    import os
+
     import rasterio
+    import rasterio.shutil
 
     if array.shape != grid.shape:
         raise ValueError(f"array shape {array.shape} does not match the grid {grid.shape}")
@@ -33,18 +139,51 @@ def write_geotiff(path: Path | str, array: np.ndarray, grid: Grid, *, nodata=Non
     dtype = array.dtype
     if dtype == bool:
         array = array.astype(np.uint8)
+    if outside is not None and np.any(outside):
+        fill = outside_nodata(array.dtype)
+        if nodata is not None and not (isinstance(fill, float) and np.isnan(fill)) \
+                and nodata != fill:
+            fill = nodata
+        array = np.where(outside, np.array(fill).astype(array.dtype), array)
+        if nodata is None:
+            nodata = fill
+    if categories is None:
+        categories = raster_categories(path.name)
     profile = dict(driver="GTiff", height=grid.nrows, width=grid.ncols, count=1,
                    dtype=array.dtype.name, crs=grid.crs, transform=grid.transform,
                    compress="deflate", nodata=nodata)
     if grid.nrows >= 256 and grid.ncols >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    with rasterio.open(path, "w", **profile) as dst:
+    target = path.with_name(f".{path.name}.gtiff") if cloud_optimised else path
+    with rasterio.open(target, "w", **profile) as dst:
         dst.write(array, 1)
         if description:
             dst.set_band_description(1, description)
         if units:
-            dst.update_tags(1, units=units)
+            dst.units = (units,)
+        apply_categories(dst, path, categories)
+    if cloud_optimised:
+        try:
+            rasterio.shutil.copy(target, path, driver="COG", compress="DEFLATE",
+                                 OVERVIEWS="AUTO", BLOCKSIZE=256,
+                                 RESAMPLING="MODE" if categories else "AVERAGE")
+        finally:
+            os.remove(target)
+    write_category_sidecar(path, categories)
     return path
+
+
+def region_writer(result):
+    """:func:`write_geotiff` with ``outside`` set to the cells outside ``result``'s region
+    boundary (none when the run has no boundary) and ``cloud_optimised`` from
+    ``outputs.cloud_optimised``."""
+    import functools
+
+    mask = getattr(result, "region_mask", None)
+    cog = bool(result.scenario.outputs.cloud_optimised)
+    if mask is None or mask.all():
+        return functools.partial(write_geotiff, cloud_optimised=cog)
+    return functools.partial(write_geotiff, outside=~mask, cloud_optimised=cog)
 
 
 def read_geotiff(path: Path | str) -> tuple[np.ndarray, dict]:
@@ -55,7 +194,7 @@ def read_geotiff(path: Path | str) -> tuple[np.ndarray, dict]:
         data = src.read(1)
         meta = {"crs": src.crs.to_string() if src.crs else None, "transform": src.transform,
                 "nodata": src.nodata, "description": src.descriptions[0],
-                "units": src.tags(1).get("units", "")}
+                "units": src.units[0] or src.tags(1).get("units", "")}
     return data, meta
 
 

@@ -32,7 +32,8 @@ import numpy as np
 import yaml
 
 from ..errors import ScenarioError
-from .rasters import write_geotiff
+from .exports import write_map_files
+from .rasters import raster_categories, region_writer, write_geotiff
 from .vectors import write_sites_geojson
 
 
@@ -233,6 +234,8 @@ def draw_figures(result, captions: dict[str, str] | None = None) -> dict[str, tu
 
 
 def _write_all(result, folder: Path, maps: bool) -> None:
+    # cells outside the region boundary are no-data in every result raster
+    write_geotiff = region_writer(result)
     g = result.grid
     f = result.fields
     write_summary(result.summary, folder)
@@ -242,7 +245,8 @@ def _write_all(result, folder: Path, maps: bool) -> None:
     write_geotiff(folder / "rx_power_dbm.tif", f.rx_dbm, g, nodata=np.nan,
                   description=f"best-server downlink {metric} [dBm]", units="dBm")
     write_geotiff(folder / "best_server.tif", f.best_server, g, nodata=-1,
-                  description="best-server site index (sites.geojson order), -1 none")
+                  description="best-server site index (sites.geojson order), -1 none",
+                  categories=raster_categories("best_server.tif", site_names=result.sites.names))
     write_geotiff(folder / "covered.tif", result.covered.astype(np.uint8), g,
                   description="1 where an outdoor person is covered: downlink and uplink "
                               "close with the fade margin and the SINR is decodable")
@@ -267,7 +271,7 @@ def _write_all(result, folder: Path, maps: bool) -> None:
                                   "5 terrain-limited (no line of sight)")
     if result.terrain is not None:
         write_geotiff(folder / "terrain.tif", result.terrain.astype(np.float32), g,
-                      description="ground elevation [m]", units="m")
+                      description="ground elevation [m]", units="m", outside=None)
         if sv is not None and sv.line_of_sight is not None:
             write_geotiff(folder / "line_of_sight.tif", sv.line_of_sight.astype(np.uint8), g,
                           description="1 where at least one site within reach is in line of "
@@ -285,6 +289,7 @@ def _write_all(result, folder: Path, maps: bool) -> None:
         figures = draw_figures(result)
         for name, (png, _) in figures.items():
             (folder / f"{name}.png").write_bytes(png)
+    write_map_files(result, folder, maps=maps)   # coverage.kmz, map.html, coverage.gpkg
     if s.outputs.report:
         from ..report import build_report_html
 

@@ -90,6 +90,16 @@ def _pick_error(errors: list[dict]) -> dict:
     return errors[0]
 
 
+def _did_you_mean(key, model) -> str:
+    """" (did you mean 'width_km'?)" for a misspelt key close to one of ``model``'s."""
+    import difflib
+
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(str(key), list(model.model_fields), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def _format_validation_error(err: ValidationError, root, path: Path) -> ScenarioError:
     e = _pick_error(err.errors(include_url=False))
     # pydantic names union members ('str', 'TechnologySpec', "literal['flat']") and dict keys
@@ -101,7 +111,8 @@ def _format_validation_error(err: ValidationError, root, path: Path) -> Scenario
     if e["type"] == "extra_forbidden":
         parent = _model_at(Scenario, loc[:-1])
         allowed = ", ".join(parent.model_fields) if parent else "see docs/scenario.md"
-        return ScenarioError(f"unknown key '{loc[-1]}'; allowed keys here: {allowed}",
+        return ScenarioError(f"unknown key '{loc[-1]}'{_did_you_mean(loc[-1], parent)}; "
+                             f"allowed keys here: {allowed}",
                              file=str(path), key=where, value=loc[-1])
     msg = e["msg"]
     if msg.startswith("Value error, "):

@@ -18,6 +18,15 @@ import numpy as np
 from ..region.grid import Grid, Tile
 
 
+#: Rasters left as they are outside the region boundary (input data, not results).
+UNMASKED = frozenset({"terrain.tif", "clutter.tif"})
+
+
+def _overview_resampling(categories) -> str:
+    """COG overview resampling: the most common value for categories, else the average."""
+    return "MODE" if categories else "AVERAGE"
+
+
 @dataclass(frozen=True)
 class RasterSpec:
     """One output raster: file name, dtype, no-data value, band description and units."""
@@ -52,24 +61,43 @@ class TiledRasterWriter:
     block_size : int
         Internal tile (block) side of the GeoTIFFs, a multiple of 16 [cells].
     cloud_optimised : bool
-        Convert each file to a Cloud Optimized GeoTIFF on :meth:`close`.
+        Convert each file to a Cloud Optimized GeoTIFF on :meth:`close` (with overviews,
+        GDAL's COG driver).
+    boundary : shapely geometry, optional
+        The region boundary in the grid CRS: cells whose centre is outside it are written
+        as no-data in every raster but ``terrain.tif`` (as the in-memory run's
+        :func:`simulator.io.rasters.write_geotiff` does).
+    site_names : sequence of str, optional
+        Category names of ``best_server.tif``.
+
+    Categorical rasters get a colour table and category names
+    (:func:`simulator.io.rasters.raster_categories`); units are GDAL's band unit type.
     """
 
     def __init__(self, folder, grid: Grid, specs, *, block_size: int = 256,
-                 cloud_optimised: bool = False):
+                 cloud_optimised: bool = False, boundary=None, site_names=None):
         import rasterio
+
+        from .rasters import apply_categories, outside_nodata, raster_categories
 
         self.folder = Path(folder)
         self.grid = grid
         self.specs = {s.name: s for s in specs}
         self.cloud_optimised = cloud_optimised
+        self.boundary = boundary
         self._dst = {}
+        self._categories = {}
+        self._nodata = {}
         tiled = grid.nrows >= block_size and grid.ncols >= block_size
         try:
             for s in specs:
+                nodata = s.nodata
+                if boundary is not None and s.name not in UNMASKED and nodata is None:
+                    nodata = outside_nodata(s.dtype)
+                self._nodata[s.name] = nodata
                 profile = dict(driver="GTiff", height=grid.nrows, width=grid.ncols, count=1,
                                dtype=s.dtype, crs=grid.crs, transform=grid.transform,
-                               compress="deflate", nodata=s.nodata, BIGTIFF="IF_SAFER")
+                               compress="deflate", nodata=nodata, BIGTIFF="IF_SAFER")
                 if tiled:
                     profile.update(tiled=True, blockxsize=block_size, blockysize=block_size)
                 dst = rasterio.open(self.folder / s.name, "w", **profile)
@@ -77,17 +105,36 @@ class TiledRasterWriter:
                 if s.description:
                     dst.set_band_description(1, s.description)
                 if s.units:
-                    dst.update_tags(1, units=s.units)
+                    dst.units = (s.units,)
                 if s.tags:
                     dst.update_tags(1, **s.tags)
                 if s.colormap:
                     dst.write_colormap(1, s.colormap)
+                cats = raster_categories(s.name, site_names=site_names)
+                self._categories[s.name] = cats
+                apply_categories(dst, self.folder / s.name, cats)
         except BaseException:
             self.abort()
             raise
 
-    def write(self, name: str, tile: Tile, array: np.ndarray) -> None:
-        """Write one tile's window of raster ``name`` (array of the tile's shape)."""
+    def _outside(self, tile: Tile) -> np.ndarray | None:
+        """bool mask of the tile's cells outside the boundary (None: all inside)."""
+        if self.boundary is None:
+            return None
+        from affine import Affine
+        from rasterio.features import geometry_mask
+        from shapely.geometry import mapping
+
+        g = self.grid
+        t = Affine(g.resolution_m, 0.0, g.x_min_m + tile.col0 * g.resolution_m, 0.0,
+                   -g.resolution_m, g.y_max_m - tile.row0 * g.resolution_m)
+        out = geometry_mask([mapping(self.boundary)], out_shape=tile.shape, transform=t,
+                            all_touched=False)
+        return out if out.any() else None
+
+    def write(self, name: str, tile: Tile, array: np.ndarray, *, outside=None) -> None:
+        """Write one tile's window of raster ``name`` (array of the tile's shape);
+        ``outside``: the tile's mask outside the boundary (None: computed, False: none)."""
         from rasterio.windows import Window
 
         spec = self.specs[name]
@@ -95,12 +142,20 @@ class TiledRasterWriter:
             raise ValueError(f"{name}: array shape {array.shape} does not match the tile "
                              f"{tile.shape}")
         win = Window(tile.col0, tile.row0, tile.col1 - tile.col0, tile.row1 - tile.row0)
-        self._dst[name].write(np.asarray(array, dtype=spec.dtype), 1, window=win)
+        data = np.asarray(array, dtype=spec.dtype)
+        if outside is None:
+            outside = self._outside(tile)
+        elif outside is False:
+            outside = None
+        if outside is not None and name not in UNMASKED:
+            data = np.where(outside, np.array(self._nodata[name]).astype(spec.dtype), data)
+        self._dst[name].write(data, 1, window=win)
 
     def write_tile(self, tile: Tile, arrays: dict) -> None:
         """Write the windows of every raster present in ``arrays`` (name -> array)."""
+        outside = self._outside(tile)
         for name, arr in arrays.items():
-            self.write(name, tile, arr)
+            self.write(name, tile, arr, outside=outside if outside is not None else False)
 
     def abort(self) -> None:
         """Close every file without converting (the caller discards the folder)."""
@@ -115,6 +170,8 @@ class TiledRasterWriter:
         """Close every file (and convert to COG when asked); returns the paths."""
         import rasterio.shutil
 
+        from .rasters import write_category_sidecar
+
         paths = []
         for name, dst in list(self._dst.items()):
             dst.close()
@@ -122,8 +179,10 @@ class TiledRasterWriter:
             if self.cloud_optimised:
                 tmp = path.with_name(f".{name}.cog")
                 rasterio.shutil.copy(path, tmp, driver="COG", compress="DEFLATE",
-                                     BIGTIFF="IF_SAFER")
+                                     BIGTIFF="IF_SAFER", OVERVIEWS="AUTO", BLOCKSIZE=256,
+                                     RESAMPLING=_overview_resampling(self._categories.get(name)))
                 os.replace(tmp, path)
+            write_category_sidecar(path, self._categories.get(name))
             paths.append(path)
         self._dst = {}
         return paths

@@ -52,9 +52,25 @@ def sites_frame(result):
 def write_sites_geojson(result, path: Path | str) -> Path:
     """Write the sites as GeoJSON in WGS 84 (RFC 7946), with projected x_m/y_m kept."""
     path = Path(path)
-    frame = sites_frame(result).to_crs("EPSG:4326")
+    frame = round_lonlat(sites_frame(result).to_crs("EPSG:4326"))
     path.write_text(frame.to_json(drop_id=True, indent=1))
     return path
+
+
+#: Decimal places of WGS 84 coordinates written to vector files (1e-7 deg: about 1 cm).
+LONLAT_DECIMALS = 7
+
+
+def round_lonlat(frame, decimals: int = LONLAT_DECIMALS):
+    """A copy of a WGS 84 GeoDataFrame with its coordinates rounded to ``decimals``
+    (RFC 7946 §11.2: precision beyond what the data supports only adds bytes)."""
+    import numpy as np
+    import shapely
+
+    out = frame.copy()
+    out.geometry = shapely.transform(np.asarray(frame.geometry.values),
+                                     lambda xy: np.round(xy, decimals))
+    return out
 
 
 def read_boundary(path, grid_crs: str, *, key: str = "region.boundary"):

@@ -298,8 +298,7 @@ def tile_region_mask(grid: Grid, tile: Tile, boundary) -> np.ndarray:
     from rasterio.features import geometry_mask
     from shapely.geometry import mapping
 
-    t = grid.transform  # the tile's transform, written out (Affine '*' is deprecated)
-    transform = Affine(t.a, 0.0, t.c + tile.col0 * t.a, 0.0, t.e, t.f + tile.row0 * t.e)
+    transform = grid.transform @ Affine.translation(tile.col0, tile.row0)
     return ~geometry_mask([mapping(boundary)], out_shape=tile.shape, transform=transform,
                           all_touched=False)
 
@@ -567,6 +566,25 @@ class TiledResult:
     settlements: object = None    # Population with the settlements only (people empty)
     clutter: object = None        # region.clutter.ClutterLayer (clutter: section) or None
 
+    # thin methods over simulator.io.interop (the Dataset is read from out_dir's GeoTIFFs)
+    def to_xarray(self):
+        """The GeoTIFFs of ``out_dir`` as a lazy xarray Dataset
+        (:func:`simulator.io.interop.to_xarray`)."""
+        from ..io.interop import to_xarray
+
+        return to_xarray(self)
+
+    def sites_frame(self, crs: str | None = "EPSG:4326"):
+        """The sites as a GeoDataFrame, WGS 84 (:func:`simulator.io.interop.sites_frame`)."""
+        from ..io.interop import sites_frame
+
+        return sites_frame(self, crs)
+
+    def __repr__(self) -> str:
+        from ..io.interop import result_repr
+
+        return result_repr(self)
+
 
 def _tiled_restrictions(scenario) -> None:
     src = str(scenario.source_path) if scenario.source_path else None
@@ -799,7 +817,8 @@ def run_tiled(scenario, *, out_dir=None, overwrite: bool = False, client=None,
                                                line_of_sight=method is not None,
                                                clutter=clutter),
                     block_size=block_size_for(tile),
-                    cloud_optimised=scenario.outputs.cloud_optimised))
+                    cloud_optimised=scenario.outputs.cloud_optimised,
+                    boundary=pre.boundary, site_names=sites.names))
 
         def collect(out: TileOutput) -> None:
             totals.add(out)
@@ -892,6 +911,9 @@ def _write_tiled_outputs(result: TiledResult, folder: Path, *, maps: bool) -> No
         figures, cm = tiled_figures(result, folder)
         for name, (png, _) in figures.items():
             (folder / f"{name}.png").write_bytes(png)
+        from ..io.exports import write_map_files
+
+        write_map_files(cm, folder)     # coverage.kmz, map.html, coverage.gpkg (coarse)
         result.timings_s["maps"] = time.perf_counter() - t
         note = (f"Tiled run: the maps are {cm.aggregation_text}, read back from the "
                 "GeoTIFFs of this folder (people summed per coarse cell, the signal "

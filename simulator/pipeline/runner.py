@@ -105,6 +105,24 @@ class ScenarioResult:
 
         return save_result(self, out_dir, overwrite=overwrite, maps=maps)
 
+    # thin methods over simulator.io.interop (Python users: xarray, geopandas, repr)
+    def to_xarray(self):
+        """Every per-cell field as an xarray Dataset (:func:`simulator.io.interop.to_xarray`)."""
+        from ..io.interop import to_xarray
+
+        return to_xarray(self)
+
+    def sites_frame(self, crs: str | None = "EPSG:4326"):
+        """The sites as a GeoDataFrame, WGS 84 (:func:`simulator.io.interop.sites_frame`)."""
+        from ..io.interop import sites_frame
+
+        return sites_frame(self, crs)
+
+    def __repr__(self) -> str:
+        from ..io.interop import result_repr
+
+        return result_repr(self)
+
 
 def _src(scenario: Scenario) -> str | None:
     return str(scenario.source_path) if scenario.source_path else None
@@ -130,7 +148,7 @@ def make_grid(scenario: Scenario) -> Grid:
                             "the UTM zone)", file=_src(scenario), key="region.crs", value=r.crs)
     try:
         return Grid.centred(crs.to_string(), cx, cy, r.width_km * 1000.0,
-                            r.height_km * 1000.0, r.resolution_m)
+                            r.height_km * 1000.0, r.resolution_m, snap=True)
     except ValueError as exc:
         key = "region.width_km" if r.width_km * 1000.0 < r.height_km * 1000.0 else \
             "region.height_km"

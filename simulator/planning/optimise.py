@@ -59,9 +59,9 @@ __all__ = [
     "aggregate_cells",
 ]
 
-#: Approximation factor of the greedy algorithm under a cardinality budget [1]_.
+#: Approximation factor of the greedy algorithm under a cardinality budget [1].
 GREEDY_CARDINALITY_FACTOR = 1.0 - 1.0 / math.e
-#: Approximation factor of cost-benefit greedy + best single set under a cost budget [5]_.
+#: Approximation factor of cost-benefit greedy + best single set under a cost budget [5].
 GREEDY_BUDGET_FACTOR = 0.5 * (1.0 - 1.0 / math.e)
 
 _BRUTE_FORCE_MAX_CANDIDATES = 20
@@ -369,19 +369,19 @@ def greedy_max_coverage(A, weights, costs=None, *, budget_usd=None, max_sites=No
     Each step takes the candidate with the largest marginal gain (people covered that no
     chosen site and no existing site covers yet), or with a cost budget the largest gain per
     dollar. Marginal gains are kept in a priority queue as upper bounds and re-evaluated only
-    at the top (Minoux's accelerated greedy [4]_): the selection is identical to plain greedy
+    at the top (Minoux's accelerated greedy [4]): the selection is identical to plain greedy
     (ties to the lowest index), usually with a few re-evaluations per step instead of one per
     candidate.
 
     Guarantees (coverage is monotone submodular, so they apply with ``min_people_per_site=0``):
 
     - ``max_sites`` only (no ``budget_usd``): plain gain greedy, at least
-      :math:`(1 - 1/e) \approx 0.632` of the optimum [1]_ (Nemhauser-Wolsey-Fisher).
+      :math:`(1 - 1/e) \approx 0.632` of the optimum [1] (Nemhauser-Wolsey-Fisher).
     - ``budget_usd`` only: cost-benefit greedy (largest gain / cost among the candidates that
       still fit; candidates that do not fit are skipped, not stopped at), compared with the
-      best single affordable site; the better is kept (Khuller-Moss-Naor [3]_). Ratio greedy
+      best single affordable site; the better is kept (Khuller-Moss-Naor [3]). Ratio greedy
       alone can be arbitrarily bad (a cheap small site blocks a big one). The combination
-      achieves at least :math:`\frac{1}{2}(1 - 1/e) \approx 0.316` of the optimum [5]_, [6]_
+      achieves at least :math:`\frac{1}{2}(1 - 1/e) \approx 0.316` of the optimum [5], [6]
       (KMN state :math:`1 - 1/\sqrt{e}`; the (1 - 1/e) factor needs their partial
       enumeration of all triples, O(n^3) evaluations, not done here). When the best single
       site wins, it is filled up with cost-benefit greedy from the remaining budget, which
@@ -555,7 +555,7 @@ def ilp_max_coverage(A, weights, costs=None, *, budget_usd=None, max_sites=None,
                      greedy_fallback=True) -> PlacementResult:
     r"""Maximal covering location problem solved exactly by HiGHS (``scipy.optimize.milp``).
 
-    Formulation (Church & ReVelle 1974 [2]_), with binary :math:`x_i` (site ``i`` built) and
+    Formulation (Church & ReVelle 1974 [2]), with binary :math:`x_i` (site ``i`` built) and
     :math:`y_g \in [0, 1]` (group of cells ``g`` covered):
 
     .. math::

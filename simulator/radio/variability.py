@@ -69,7 +69,7 @@ def location_coverage_probability(margin_db, sigma_db):
     .. math:: P = Q(-M / \\sigma) = \\Phi(M / \\sigma)
 
     with M the margin (mean received power minus threshold) and Q the Gaussian
-    tail function [2]_.
+    tail function [2].
 
     Parameters
     ----------
@@ -129,7 +129,7 @@ def area_coverage_fraction(edge_margin_db, sigma_db, path_loss_exponent):
 
     With the mean received power falling as 10 n log10(r) and log-normal shadowing
     of standard deviation sigma, the fraction of the disc of radius R where the
-    received power exceeds the threshold x0 is [1]_, [2]_:
+    received power exceeds the threshold x0 is [1], [2]:
 
     .. math::
 
@@ -281,9 +281,9 @@ def correlated_shadowing_field(shape, resolution_m, *, sigma_db, decorrelation_m
     """One zero-mean Gaussian shadowing field with exponential spatial correlation.
 
     The field X (dB) on a regular grid has E[X] = 0, Var[X] = sigma**2 and
-    correlation exp(-d / d_corr) between cells a distance d apart (Gudmundson [3]_,
+    correlation exp(-d / d_corr) between cells a distance d apart (Gudmundson [3],
     isotropic in 2-D). It is generated exactly (up to floating point) by circulant
-    embedding [4]_ on a periodic grid padded to at least twice the size per axis,
+    embedding [4] on a periodic grid padded to at least twice the size per axis,
     with ``scipy.fft``. The same ``rng`` state gives the same field.
 
     Parameters

@@ -68,15 +68,24 @@ class Grid:
 
     @classmethod
     def centred(cls, crs: str, centre_x_m: float, centre_y_m: float, width_m: float,
-                height_m: float, resolution_m: float) -> "Grid":
-        """A grid of ``width_m x height_m`` centred on a point (rounded to whole cells)."""
+                height_m: float, resolution_m: float, *, snap: bool = False) -> "Grid":
+        """A grid of ``width_m x height_m`` centred on a point (rounded to whole cells).
+
+        With ``snap`` the north-west corner is moved (by at most half a cell) to a whole
+        multiple of the resolution in the CRS, so the grids of every run at that resolution
+        share cell edges and their rasters overlay cell for cell.
+        """
         ncols = int(round(width_m / resolution_m))
         nrows = int(round(height_m / resolution_m))
         if ncols < 1 or nrows < 1:
             raise ValueError(f"region {width_m} m x {height_m} m is smaller than one "
                              f"{resolution_m} m cell")
-        return cls(crs=crs, x_min_m=centre_x_m - ncols * resolution_m / 2.0,
-                   y_max_m=centre_y_m + nrows * resolution_m / 2.0,
+        x_min = centre_x_m - ncols * resolution_m / 2.0
+        y_max = centre_y_m + nrows * resolution_m / 2.0
+        if snap:
+            x_min = round(x_min / resolution_m) * float(resolution_m)
+            y_max = round(y_max / resolution_m) * float(resolution_m)
+        return cls(crs=crs, x_min_m=x_min, y_max_m=y_max,
                    resolution_m=float(resolution_m), nrows=nrows, ncols=ncols)
 
     @property

@@ -392,7 +392,7 @@ def itm_p2p_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz, *, n
     int(0.1 np) .. np - int(0.1 np) (np = n_points - 1), as returned in ``n_s_n_units``.
 
     Against the official NTIA C++ code the results agree to the printed precision of the
-    reference outputs (|difference| <= 5e-7 dB on 554 point-to-point and 447 area cases).
+    reference outputs (absolute difference <= 5e-7 dB on 554 point-to-point and 447 area cases).
     """
     z_all = np.asarray(elevations_m)
     if not np.issubdtype(z_all.dtype, np.number) or np.iscomplexobj(z_all):
