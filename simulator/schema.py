@@ -418,8 +418,8 @@ class ClusterSpec(_Section):
     Degree of Urbanisation", 2021 edition, endorsed by the UN Statistical Commission in
     2020): people summed on square cells of ``cell_km``; cells of at least
     ``min_density_per_km2`` touching by a side or a corner form a connected area; areas of
-    at least ``min_people`` are settlements. An area larger than one site's disc
-    (pi * ``max_radius_km``^2) is split into as many clusters as it has discs' worth of
+    at least ``min_people`` are settlements. An area larger than one site's disc (pi times
+    ``max_radius_km`` squared) is split into as many clusters as it has discs' worth of
     area (people-weighted k-means, seeded by the scenario seed). Each cluster gets one site,
     on its populated cell nearest its people-weighted centre (docs/real_places.md).
     """

@@ -161,7 +161,7 @@ class Grid:
         return xc, yc, 0.5 * self.resolution_m * float(np.hypot(h, w))
 
 
-#: Largest scale error a region's CRS may have anywhere in the region, |k - 1| (Tissot's
+#: Largest scale error a region's CRS may have anywhere in the region, abs(k - 1) (Tissot's
 #: largest and smallest scale). 1 % of distance changes a path loss by 0.17 dB at 40 dB per
 #: decade, far below the shadowing spread; a UTM zone stays within 0.1 % inside its zone
 #: and within 0.5 % one zone beyond it, so regions that straddle a zone boundary pass.
@@ -243,7 +243,7 @@ def crs_fit_problem(grid: Grid, *, default: bool = False) -> str | None:
 
 
 def _scale_error(crs, lon, lat, *, axes: bool = False):
-    """max(|a - 1|, |b - 1|) of Tissot's semi-axes of ``crs`` at points (lon, lat) [deg]."""
+    """max(abs(a - 1), abs(b - 1)) of Tissot's semi-axes of ``crs`` at points (lon, lat) [deg]."""
     from pyproj import Proj
 
     f = Proj(crs).get_factors(lon, lat)

@@ -397,8 +397,8 @@ def pycnophylactic(initial, zones, zone_totals, *, mask=None, n_iter: int = 10,
     n_iter : int
         Most smoothing steps.
     tol : float
-        Stop when the largest correction of a zone with people, ``|total / smoothed sum -
-        1|``, is below it.
+        Stop when the largest correction of a zone with people, ``abs(total / sum - 1)``
+        (the sum after smoothing), is below it.
     overwrite_initial : bool
         Work in ``initial`` itself (a float64 C-ordered array; it holds the result) instead
         of a copy: less memory for region-sized grids.
