@@ -1,6 +1,9 @@
 """Country-scale benchmark: tiled runs in bounded memory, Dask speed-up, ITM per-site cost.
 
 Run:  python benchmarks/bench_country.py                 (10 and 50 million cells)
+      python benchmarks/bench_country.py --cells 50e6 --dask-cells 0 --itm-sites 0 \
+          --before PATH         (the 50 M case, and the same on an older checkout at PATH
+                                 in the same run: ratio now / before)
       python benchmarks/bench_country.py --cells 10e6 --dask-cells 2e6 --itm-sites 4
       python benchmarks/bench_country.py --cells "" --dask-cells 0 --itm-sites 0 \
           --terrain-cells 4e6                            (tiled ITM on a terrain only)
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -61,7 +65,14 @@ def country_scenario(n_cells: float, *, sites_per_100km2: float = 1.0, tile: int
 
 
 def _rss_mb() -> tuple[float, float]:
+    """Peak RSS of this process (VmHWM: its own address space; ru_maxrss would carry the
+    parent's over fork + exec) and of its largest child [MB]."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        own = next(int(line.split()[1]) for line in open("/proc/self/status")
+                   if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        pass
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, kids
 
@@ -73,6 +84,7 @@ def case_tiled(n_cells: float, workers: int, tile: int, rasters: bool) -> dict:
 
     scenario = parse_scenario(country_scenario(n_cells, tile=tile))
     tmp = Path(tempfile.mkdtemp(prefix="bench-country-"))
+    c0 = time.process_time()
     try:
         t0 = time.perf_counter()
         if workers:
@@ -90,7 +102,8 @@ def case_tiled(n_cells: float, workers: int, tile: int, rasters: bool) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
     own, kids = _rss_mb()
     return {"cells": r.grid.n_cells, "sites": len(r.sites), "tiles": r.tiles,
-            "seconds": seconds, "cluster_start_s": t1 - t0, "rss_mb": own,
+            "seconds": seconds, "cpu_s": time.process_time() - c0,
+            "load": os.getloadavg()[0], "cluster_start_s": t1 - t0, "rss_mb": own,
             "worker_rss_mb": kids, "timings": r.timings_s, "output_mb": size / 2**20,
             "people_covered": r.summary["people_covered"],
             "population": r.summary["population_total"]}
@@ -202,7 +215,7 @@ def case_tiled_terrain(n_cells: float, workers: int, range_km: float,
                 r.save(tmp / "out", maps=False)
                 r.site_pass, r.tiles = {"where": "in-memory run"}, 0
                 t = r.timings_s
-                t["site_pass"] = t["engine"] + t["baseline"]
+                t["site_pass"] = t.get("site_pass", t["engine"] + t.get("baseline", 0.0))
                 t["prepare"] = t["population"] + t["terrain"] + t["sites"]
             elif workers:
                 with connect(workers=workers) as client:
@@ -234,9 +247,12 @@ def case_tiled_terrain(n_cells: float, workers: int, range_km: float,
             "line_of_sight": r.summary["people_in_line_of_sight"]}
 
 
-def _child(args: list[str]) -> dict:
+def _child(args: list[str], pythonpath: str | None = None) -> dict:
+    env = None
+    if pythonpath:
+        env = dict(os.environ, PYTHONPATH=str(Path(pythonpath).resolve()))
     out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                         text=True, check=False)
+                         text=True, check=False, env=env)
     if out.returncode:
         raise SystemExit(f"case {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -259,6 +275,11 @@ def main() -> None:
                     help="Dask workers of the terrain case (0: serial)")
     ap.add_argument("--terrain-in-memory", action="store_true",
                     help="also run the terrain case in memory and compare summary.json")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="local Dask workers of the --cells cases (0: serial)")
+    ap.add_argument("--before", metavar="PATH",
+                    help="also run the --cells cases on an older checkout at PATH (its "
+                         "simulator package first on PYTHONPATH), in the same run")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -304,12 +325,27 @@ def main() -> None:
         print(f"country-scale benchmark, terrain-free (rma_38901, LTE 900), tile {a.tile} "
               f"cells, rasters {'not ' if a.no_rasters else ''}written")
     for n in cells:
-        r = _child(["tiled", str(n), "0", str(a.tile), rasters])
-        print(f"  {r['cells']:>11,} cells, {r['sites']:>5,} sites, {r['tiles']:>5} tiles: "
-              f"{r['seconds']:7.1f} s, {r['cells'] / r['seconds'] / 1e6:5.2f} million cells/s, "
-              f"peak RSS {r['rss_mb']:,.0f} MB; setup {r['timings'].get('prepare', 0):.1f} s, "
-              f"tiles {r['timings'].get('tiles', 0):.1f} s; {r['population']:,} people, "
-              f"{r['people_covered']:,} covered; GeoTIFFs {r['output_mb']:,.0f} MB")
+        runs = [("now", None)] + ([("before", a.before)] if a.before else [])
+        figures = {}
+        for label, path in runs:
+            r = _child(["tiled", str(n), str(a.workers), str(a.tile), rasters], path)
+            figures[label] = r
+            where = f"{a.workers} Dask workers" if a.workers else "serial"
+            print(f"  {label:>6}: {r['cells']:>11,} cells, {r['sites']:>5,} sites, "
+                  f"{r['tiles']:>5} tiles, {where}: {r['seconds']:7.1f} s ({r['cpu_s']:.1f} s "
+                  f"CPU of the driver), {r['cells'] / r['seconds'] / 1e6:5.2f} million "
+                  f"cells/s, peak RSS {r['rss_mb']:,.0f} MB (largest worker "
+                  f"{r['worker_rss_mb']:,.0f} MB); setup {r['timings'].get('prepare', 0):.1f} "
+                  f"s, tiles {r['timings'].get('tiles', 0):.1f} s; {r['population']:,} "
+                  f"people, {r['people_covered']:,} covered; GeoTIFFs "
+                  f"{r['output_mb']:,.0f} MB; load average {r['load']:.1f}")
+        if "before" in figures:
+            o, r = figures["before"], figures["now"]
+            same = "same" if (o["people_covered"], o["population"]) == (
+                r["people_covered"], r["population"]) else "DIFFERENT"
+            print(f"  now / before: time {r['seconds'] / o['seconds']:.2f}, driver CPU "
+                  f"{r['cpu_s'] / o['cpu_s']:.2f}, peak RSS {r['rss_mb'] / o['rss_mb']:.2f}; "
+                  f"people covered {same}")
     if a.dask_cells:
         s = _child(["tiled", str(a.dask_cells), "0", str(a.tile), "0"])
         d = _child(["tiled", str(a.dask_cells), "2", str(a.tile), "0"])

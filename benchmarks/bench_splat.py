@@ -1,10 +1,18 @@
-"""Head to head with SPLAT! HD: one site, 20 km radius, 1 arc-second terrain, ITM.
+"""Head to head with SPLAT!: one site, 20 km radius, SRTM terrain, ITM.
 
 Run:  python benchmarks/bench_splat.py [--radius-km 20] [--keep DIR] [--no-itwom]
-                                        [--sample-paths 20000]
+                                        [--sample-paths 20000] [--tile FILE]
+                                        [--resolution-m M]
 
-Needs SPLAT! 1.4.2 (``apt-get install splat``: ``splat-hd`` and ``srtm2sdf-hd``). Prints
-figures; asserts nothing. Steps:
+Needs SPLAT! 1.4.2 (``apt-get install splat``: ``splat-hd`` and ``srtm2sdf-hd`` for the
+1 arc-second synthetic tile, ``splat`` and ``srtm2sdf`` for a 3 arc-second ``--tile``).
+Prints figures; asserts nothing. ``--tile FILE`` runs the same comparison on a real
+one-degree SRTM tile given as a GeoTIFF in EPSG:4326 (1 or 3 arc-second samples on whole
+degrees, as USGS distributes them, e.g. ``n07_w006_3arc_v2.tif``): the site at the tile
+centre, SPLAT! on the tile converted to its HGT / SDF form (declared nodata written as the
+SRTM void value -32768, which ``srtm2sdf`` fills), ruralsim reading the GeoTIFF itself through
+the scenario (at ``--resolution-m``, by default about one tile sample: 30 m at 1", 90 m at
+3"). Steps, for the synthetic tile:
 
 1. a synthetic SRTM-1 tile N00E036.hgt (3601 x 3601 big-endian int16, 1 arc-second,
    rows north to south) from :func:`simulator.region.terrain.synthetic_dem` (400 m relief,
@@ -39,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 # SPLAT! runs on one core, and so does this comparison: without these, numpy's OpenBLAS
@@ -56,6 +65,41 @@ PPD = 3600
 #: Tile south-west corner (N00E036) and the site at its centre [deg].
 TILE_LAT0, TILE_LON0 = 0, 36
 SITE_LAT, SITE_LON = 0.5, 36.5
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A one-degree SRTM tile and the site at its centre.
+
+    ``n`` samples per side, ``ppd`` samples per degree (3600 at 1", 1200 at 3"), south-west
+    corner ``lat0`` N / ``lon0`` E (whole degrees; samples on whole arc-seconds, row 0 at the
+    north edge), the site at ``site_lat`` / ``site_lon`` [deg]; ``splat`` and ``srtm2sdf`` the
+    SPLAT! programs for that resolution.
+    """
+
+    n: int = TILE_N
+    ppd: int = PPD
+    lat0: int = TILE_LAT0
+    lon0: int = TILE_LON0
+    site_lat: float = SITE_LAT
+    site_lon: float = SITE_LON
+    splat: str = "splat-hd"
+    srtm2sdf: str = "srtm2sdf-hd"
+
+    @property
+    def hgt_name(self) -> str:
+        """SRTM file name of the tile, e.g. ``N00E036.hgt`` or ``N07W006.hgt``."""
+        ns = "N" if self.lat0 >= 0 else "S"
+        ew = "E" if self.lon0 >= 0 else "W"
+        return f"{ns}{abs(self.lat0):02d}{ew}{abs(self.lon0):03d}.hgt"
+
+    @property
+    def arcsec(self) -> int:
+        """Sample spacing [arc-seconds]."""
+        return 3600 // self.ppd
+
+
+SYNTHETIC = Tile()
 #: Mean Earth radius used to size the synthetic DEM's cells [m].
 EARTH_RADIUS_M = 6_371_008.8
 #: SPLAT!'s spherical Earth: 3959 miles [m] (its Distance(); path sampling).
@@ -78,9 +122,9 @@ LRP = """15.000  ; Earth Dielectric Constant (Relative permittivity)
 """
 
 
-def check_tools() -> None:
-    """Exit with one line when SPLAT! HD is not installed."""
-    missing = [t for t in ("splat-hd", "srtm2sdf-hd") if shutil.which(t) is None]
+def check_tools(tools=("splat-hd", "srtm2sdf-hd")) -> None:
+    """Exit with one line when SPLAT! (the programs ``tools``) is not installed."""
+    missing = [t for t in tools if shutil.which(t) is None]
     if missing:
         sys.exit(f"bench_splat: {' and '.join(missing)} not found; install SPLAT! with "
                  "`apt-get install splat` (Debian/Ubuntu) and run again")
@@ -150,9 +194,9 @@ def read_ano(path: Path):
     return a[:, 0], lon_east, a[:, 4], obstructed
 
 
-def splat_runs(folder: Path, radius_km: float, itwom: bool):
-    """Run SPLAT! HD (each variant twice); return timings and the parsed outputs."""
-    base = ["splat-hd", "-t", "site.qth", "-L", f"{RX_HEIGHT_M:g}", "-R", f"{radius_km:g}",
+def splat_runs(folder: Path, radius_km: float, itwom: bool, tile: Tile = SYNTHETIC):
+    """Run SPLAT! (each variant twice); return timings and the parsed outputs."""
+    base = [tile.splat, "-t", "site.qth", "-L", f"{RX_HEIGHT_M:g}", "-R", f"{radius_km:g}",
             "-metric", "-d", str(folder)]
     variants = [("ITM 1.2.2 (-olditm), -ano", ["-olditm", "-ano", "itm.ano"]),
                 ("ITM 1.2.2 (-olditm), no -ano", ["-olditm"])]
@@ -165,7 +209,7 @@ def splat_runs(folder: Path, radius_km: float, itwom: bool):
         print(f"  {label:30s} wall {times[label][0][0]:6.2f} s, {times[label][1][0]:6.2f} s"
               f"  (CPU user+sys {times[label][0][1]:6.2f} s, {times[label][1][1]:6.2f} s)")
     # loading the 65 MB SDF alone: a point-to-point run (no coverage)
-    load = [timed(["splat-hd", "-t", "site.qth", "-r", "rx.qth", "-metric", "-olditm", "-d",
+    load = [timed([tile.splat, "-t", "site.qth", "-r", "rx.qth", "-metric", "-olditm", "-d",
                    str(folder)], folder)[0] for _ in range(2)]
     print(f"  (a point-to-point run, mostly reading the SDF: {load[0]:.2f} s, {load[1]:.2f} s)")
     out = {"itm": read_ano(folder / "itm.ano")}
@@ -174,14 +218,15 @@ def splat_runs(folder: Path, radius_km: float, itwom: bool):
     return times, out
 
 
-def scenario_dict(dem_path: Path, radius_km: float) -> dict:
+def scenario_dict(dem_path: Path, radius_km: float, tile: Tile = SYNTHETIC,
+                  resolution_m: float = 30.0) -> dict:
     """The ruralsim scenario: one 15 m site at the tile centre, ITM as in the .lrp file."""
     side_km = 2.0 * radius_km
     return {
         "name": "splat-comparison",
         "seed": 0,
-        "region": {"centre_lon_lat": [SITE_LON, SITE_LAT], "width_km": side_km,
-                   "height_km": side_km, "resolution_m": 30.0},
+        "region": {"centre_lon_lat": [tile.site_lon, tile.site_lat], "width_km": side_km,
+                   "height_km": side_km, "resolution_m": resolution_m},
         "population": {"synthetic": {"total_people": 20000, "settlements": 20}},
         "terrain": {"raster": {"file": str(dem_path)}},
         "technology": {"base": "lte_900", "frequency_mhz": FREQUENCY_MHZ},
@@ -196,7 +241,8 @@ def scenario_dict(dem_path: Path, radius_km: float) -> dict:
                     "situation_pct": 50.0}},
         "stations": {"ruralstar_pro": {"height_m": TX_HEIGHT_M}},
         "sites": {"new": [{"station": "ruralstar_pro", "placement": "list",
-                           "positions": [{"name": "site", "lon": SITE_LON, "lat": SITE_LAT}]}]},
+                           "positions": [{"name": "site", "lon": tile.site_lon,
+                                          "lat": tile.site_lat}]}]},
     }
 
 
@@ -206,7 +252,7 @@ def cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def ours(dem_path: Path, radius_km: float):
+def ours(dem_path: Path, radius_km: float, tile: Tile = SYNTHETIC, resolution_m: float = 30.0):
     """ruralsim: the whole run twice, then the terrain engine alone twice with the default
     Delta_h knots and twice with Delta_h on every path (exactly ITM on every profile).
 
@@ -225,7 +271,7 @@ def ours(dem_path: Path, radius_km: float):
     from simulator.pipeline.engine_terrain import _thinned_samples, compute_fields_terrain
     from simulator.pipeline.runner import ITM_REACH_SLACK_DB, prepare
 
-    scenario = parse_scenario(scenario_dict(dem_path, radius_km))
+    scenario = parse_scenario(scenario_dict(dem_path, radius_km, tile, resolution_m))
     times = {"run": [], "run_cpu": [], "engine": []}
     for i in range(2):
         t0, c0 = time.perf_counter(), cpu_s()
@@ -281,18 +327,19 @@ def great_circle(lat0_deg, lon0_deg, azimuth_rad, distance_m):
     return np.degrees(lat), lon0_deg + np.degrees(dlon)
 
 
-def splat_like_profiles(z, lat_deg, lon_deg, *, bilinear=False):
+def splat_like_profiles(z, lat_deg, lon_deg, *, bilinear=False, tile: Tile = SYNTHETIC):
     """Terrain profiles from the site to points, sampled the way SPLAT! 1.4.2 does.
 
     SPLAT! (ReadPath in splat.cpp, as its source reads) walks the great circle from the
     site towards the map edge in steps of ``distance / sqrt(dlat^2 + dlon^2)`` with the
-    angles in arc-seconds (one sample per arc-second of latitude/longitude change, ~30.9 m
-    here) on a 3959-mile sphere, and takes the nearest pixel's elevation.  A location in
-    the ``-ano`` file is one of those samples, sample ``y`` of its ray.
+    angles in pixels (one sample per pixel of latitude/longitude change: one arc-second,
+    ~30.9 m, for SPLAT! HD; three for SPLAT!) on a 3959-mile sphere, and takes the nearest
+    pixel's elevation.  A location in the ``-ano`` file is one of those samples, sample
+    ``y`` of its ray.
 
     Parameters
     ----------
-    z : numpy.ndarray, shape (3601, 3601)
+    z : numpy.ndarray, shape (tile.n, tile.n)
         The tile [m].
     lat_deg, lon_deg : numpy.ndarray, shape (n,)
         SPLAT!'s locations (longitude east) [deg].
@@ -311,7 +358,7 @@ def splat_like_profiles(z, lat_deg, lon_deg, *, bilinear=False):
     """
     from scipy import ndimage
 
-    lat0, lon0 = np.radians(SITE_LAT), np.radians(SITE_LON)
+    lat0, lon0 = np.radians(tile.site_lat), np.radians(tile.site_lon)
     lat1, lon1 = np.radians(lat_deg), np.radians(lon_deg)
     cosc = (np.sin(lat0) * np.sin(lat1) + np.cos(lat0) * np.cos(lat1)
             * np.cos(lon1 - lon0))
@@ -319,21 +366,22 @@ def splat_like_profiles(z, lat_deg, lon_deg, *, bilinear=False):
     az = np.arctan2(np.sin(lon1 - lon0) * np.cos(lat1),
                     np.cos(lat0) * np.sin(lat1) - np.sin(lat0) * np.cos(lat1)
                     * np.cos(lon1 - lon0))
-    # one sample per arc-second of (lat, lon) change along the ray
-    per_arcsec_m = SPLAT_EARTH_RADIUS_M * np.pi / 180.0 / 3600.0
-    nominal = per_arcsec_m / np.sqrt(np.cos(az) ** 2 + (np.sin(az) / np.cos(lat0)) ** 2)
+    # one sample per pixel of (lat, lon) change along the ray
+    per_pixel_m = SPLAT_EARTH_RADIUS_M * np.pi / 180.0 / tile.ppd
+    nominal = per_pixel_m / np.sqrt(np.cos(az) ** 2 + (np.sin(az) / np.cos(lat0)) ** 2)
     y = np.maximum(np.rint(d / nominal).astype(np.int64), 2)
     spacing = d / y
     k = np.arange(int(y.max()) + 1)
-    plat, plon = great_circle(SITE_LAT, SITE_LON, az[:, None], spacing[:, None] * k[None, :])
-    row = TILE_N - 1 - (plat - TILE_LAT0) * PPD     # fractional pixel indices
-    col = (plon - TILE_LON0) * PPD
+    plat, plon = great_circle(tile.site_lat, tile.site_lon, az[:, None],
+                              spacing[:, None] * k[None, :])
+    row = tile.n - 1 - (plat - tile.lat0) * tile.ppd     # fractional pixel indices
+    col = (plon - tile.lon0) * tile.ppd
     if bilinear:
         elev = ndimage.map_coordinates(z.astype(np.float64), [row.ravel(), col.ravel()],
                                        order=1, mode="nearest").reshape(row.shape)
     else:
-        r = np.clip(np.rint(row).astype(np.int64), 0, TILE_N - 1)
-        c = np.clip(np.rint(col).astype(np.int64), 0, TILE_N - 1)
+        r = np.clip(np.rint(row).astype(np.int64), 0, tile.n - 1)
+        c = np.clip(np.rint(col).astype(np.int64), 0, tile.n - 1)
         elev = z[r, c].astype(np.float64)
     elev[k[None, :] > y[:, None]] = np.nan
     return elev, y, spacing
@@ -382,15 +430,16 @@ def compare(label, ours_db, loss_splat, obstructed, dist_m, radius_km):
     print(f"    share of locations (SPLAT! / ours): {shares}")
 
 
-def itm_on_splat_profiles(z, lat, lon, loss_splat, ours_db, n_sample, rng):
+def itm_on_splat_profiles(z, lat, lon, loss_splat, ours_db, n_sample, rng,
+                          tile: Tile = SYNTHETIC):
     """Our ITM on SPLAT!-style profiles to a random sample of SPLAT!'s locations: separates
     the ITM code, SPLAT!'s choice of profile end, the terrain interpolation, and our grid,
     rays and mapping."""
     from simulator.radio.propagation.itm import itm_p2p_loss_db
 
     idx = np.sort(rng.choice(lat.size, size=min(n_sample, lat.size), replace=False))
-    elev, y, spacing = splat_like_profiles(z, lat[idx], lon[idx])
-    elev_b, _, _ = splat_like_profiles(z, lat[idx], lon[idx], bilinear=True)
+    elev, y, spacing = splat_like_profiles(z, lat[idx], lon[idx], tile=tile)
+    elev_b, _, _ = splat_like_profiles(z, lat[idx], lon[idx], bilinear=True, tile=tile)
     kw = dict(mdvar=12, location_pct=50.0, **ITM)
     short = itm_p2p_loss_db(elev, spacing, TX_HEIGHT_M, RX_HEIGHT_M, FREQUENCY_MHZ,
                             n_points=y, **kw)
@@ -399,7 +448,7 @@ def itm_on_splat_profiles(z, lat, lon, loss_splat, ours_db, n_sample, rng):
     to_loc_b = itm_p2p_loss_db(elev_b, spacing, TX_HEIGHT_M, RX_HEIGHT_M, FREQUENCY_MHZ,
                                n_points=y + 1, **kw)
     print(f"  our ITM (mdvar 12) on SPLAT!-style profiles (great circle, one sample per "
-          f"arc-second), {idx.size:,} random SPLAT! locations:")
+          f"{tile.arcsec} arc-second(s)), {idx.size:,} random SPLAT! locations:")
     d = np.abs(short - loss_splat[idx])
     p50, p95, p99 = np.percentile(d, [50, 95, 99])
     print(f"    (a) nearest pixel, ending one sample BEFORE the location, minus SPLAT!: |diff| "
@@ -412,6 +461,53 @@ def itm_on_splat_profiles(z, lat, lon, loss_splat, ours_db, n_sample, rng):
           f"{stats(ours_db[idx] - to_loc_b)}")
 
 
+def load_tile(path: Path):
+    """A real one-degree SRTM GeoTIFF: its :class:`Tile` geometry and elevations.
+
+    The file must be EPSG:4326 with square pixels of 1 or 3 arc-seconds whose centres lie
+    on whole arc-seconds, 3601 or 1201 samples a side from a whole-degree south-west corner
+    (the USGS distribution of SRTM, e.g. ``n07_w006_3arc_v2.tif``), which is also the
+    layout of SPLAT!'s HGT input.  Exits with one line naming what does not fit.
+
+    Returns
+    -------
+    (Tile, numpy.ndarray, int)
+        The geometry (site at the tile centre), the int16 elevations (row 0 north; declared
+        nodata set to the SRTM void value -32768 [m]), and the number of nodata samples.
+    """
+    import rasterio
+
+    with rasterio.open(path) as src:
+        z = src.read(1)
+        crs, t, nodata = src.crs, src.transform, src.nodata
+    n = z.shape[0]
+    fail = None
+    if crs is None or crs.to_epsg() != 4326:
+        fail = f"CRS {crs} (allowed: EPSG:4326)"
+    elif z.shape[0] != z.shape[1] or n not in (1201, 3601):
+        fail = f"shape {z.shape} (allowed: 1201 x 1201 or 3601 x 3601)"
+    else:
+        ppd = n - 1
+        half = 0.5 / ppd
+        lon0 = round(t.c + half)
+        lat0 = round(t.f - half) - 1
+        if (abs(t.a - 1.0 / ppd) > 1e-9 or abs(t.e + 1.0 / ppd) > 1e-9 or t.b or t.d
+                or abs(t.c + half - lon0) > 1e-6 or abs(t.f - half - (lat0 + 1)) > 1e-6):
+            fail = (f"transform {tuple(t)[:6]} (allowed: {3600 // ppd} arc-second pixels "
+                    "centred on whole arc-seconds from a whole-degree corner)")
+    if fail:
+        sys.exit(f"bench_splat: --tile {path}: {fail}")
+    n_void = 0
+    if nodata is not None:
+        void = z == np.int16(nodata) if np.isfinite(nodata) else np.zeros(z.shape, bool)
+        n_void = int(void.sum())
+        z = np.where(void, np.int16(-32768), z).astype(np.int16)
+    hd = ppd == 3600
+    tile = Tile(n=n, ppd=ppd, lat0=lat0, lon0=lon0, site_lat=lat0 + 0.5, site_lon=lon0 + 0.5,
+                splat="splat-hd" if hd else "splat", srtm2sdf="srtm2sdf-hd" if hd else "srtm2sdf")
+    return tile, z, n_void
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--radius-km", type=float, default=20.0)
@@ -420,8 +516,16 @@ def main(argv=None) -> None:
     ap.add_argument("--no-itwom", action="store_true", help="skip the ITWOM runs")
     ap.add_argument("--sample-paths", type=int, default=20000,
                     help="locations for the ITM-on-SPLAT!-profiles diagnostic")
+    ap.add_argument("--tile", type=Path, default=None,
+                    help="a real one-degree SRTM GeoTIFF (EPSG:4326, 1 or 3 arc-second) "
+                         "instead of the synthetic tile; the site is at its centre")
+    ap.add_argument("--resolution-m", type=float, default=None,
+                    help="ruralsim grid resolution (default: 30 m for a 1\" tile, 90 m for 3\")")
     args = ap.parse_args(argv)
-    check_tools()
+    if args.tile is not None and not args.tile.is_file():
+        sys.exit(f"bench_splat: --tile {args.tile}: no such file")
+    tile = load_tile(args.tile)[0] if args.tile is not None else SYNTHETIC
+    check_tools((tile.splat, tile.srtm2sdf))
     if args.radius_km <= 0 or args.radius_km > 50:
         sys.exit("bench_splat: --radius-km must be in (0, 50] (the site is 55 km from the "
                  "tile edges)")
@@ -441,38 +545,51 @@ def main(argv=None) -> None:
 
 def run_all(folder: Path, args) -> None:
     """Everything, in ``folder``."""
-    print(f"bench_splat: one site at {SITE_LAT} N {SITE_LON} E, {args.radius_km:g} km radius, "
-          f"1 arc-second terrain, {FREQUENCY_MHZ:g} MHz, {TX_HEIGHT_M:g} m / {RX_HEIGHT_M:g} m;"
-          f" {os.cpu_count()} CPUs, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']};"
-          f" working in {folder}")
     t0 = time.perf_counter()
-    z = make_tile(folder)
-    subprocess.run(["srtm2sdf-hd", "-d", "/dev/null", "N00E036.hgt"], cwd=folder, check=True,
+    if args.tile is None:
+        tile = SYNTHETIC
+        z = make_tile(folder)
+        dem_path = folder / "N00E036.tif"
+        write_geotiff(z, dem_path)
+        what = "synthetic tile"
+    else:
+        tile, z, n_void = load_tile(args.tile)
+        z.astype(">i2").tofile(folder / tile.hgt_name)
+        dem_path = args.tile.resolve()      # ruralsim reads the real file itself
+        what = f"{args.tile.name} ({n_void} nodata samples written as SRTM voids)"
+    res_m = args.resolution_m or (30.0 if tile.ppd == 3600 else 90.0)
+    print(f"bench_splat: one site at {tile.site_lat} N {tile.site_lon} E, {args.radius_km:g} "
+          f"km radius, {tile.arcsec} arc-second terrain ({what}), ruralsim grid {res_m:g} m, "
+          f"{FREQUENCY_MHZ:g} MHz, {TX_HEIGHT_M:g} m / {RX_HEIGHT_M:g} m; {os.cpu_count()} "
+          f"CPUs, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; working in "
+          f"{folder}")
+    subprocess.run([tile.srtm2sdf, "-d", "/dev/null", tile.hgt_name], cwd=folder, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    west = (-tile.site_lon) % 360.0                          # SPLAT!: degrees West
     (folder / "site.qth").write_text(
-        f"site\n{SITE_LAT}\n{360.0 - SITE_LON}\n{TX_HEIGHT_M:g} meters\n")  # degrees West
+        f"site\n{tile.site_lat}\n{west}\n{TX_HEIGHT_M:g} meters\n")
     (folder / "rx.qth").write_text(
-        f"rx\n{SITE_LAT + 0.05}\n{360.0 - SITE_LON - 0.05}\n{RX_HEIGHT_M:g} meters\n")
+        f"rx\n{tile.site_lat + 0.05}\n{west - 0.05}\n{RX_HEIGHT_M:g} meters\n")
     (folder / "site.lrp").write_text(LRP)
-    dem_path = folder / "N00E036.tif"
-    write_geotiff(z, dem_path)
-    print(f"terrain: {z.min()}..{z.max()} m, tile, SDF and GeoTIFF written in "
+    valid = z[z != -32768]
+    print(f"terrain: {valid.min()}..{valid.max()} m, HGT, SDF (and GeoTIFF) written in "
           f"{time.perf_counter() - t0:.1f} s\n")
 
-    print("SPLAT! HD 1.4.2 (single-threaded), two runs each:")
-    times, splat = splat_runs(folder, args.radius_km, not args.no_itwom)
+    print(f"SPLAT! 1.4.2 `{tile.splat}` (single-threaded), two runs each:")
+    times, splat = splat_runs(folder, args.radius_km, not args.no_itwom, tile)
     lat, lon, loss_itm, obstructed = splat["itm"]
     print(f"  locations computed: {lat.size:,} (each pixel once: the first ray to reach it)\n")
 
     print("ruralsim:")
-    result, fields, ours_t = ours(dem_path, args.radius_km)
+    result, fields, ours_t = ours(dem_path, args.radius_km, tile, res_m)
     grid = result.grid
     knots = result.scenario.propagation.itm.delta_h_knot_fraction
 
     from pyproj import Geod
 
     geod = Geod(ellps="WGS84")
-    _, _, dist_m = geod.inv(np.full(lat.size, SITE_LON), np.full(lat.size, SITE_LAT), lon, lat)
+    site_lon, site_lat = np.full(lat.size, tile.site_lon), np.full(lat.size, tile.site_lat)
+    _, _, dist_m = geod.inv(site_lon, site_lat, lon, lat)
     print("\nPath loss, ours minus SPLAT! at SPLAT!'s locations (our cell containing each):")
     ours_run = ours_at(grid, result.fields.path_loss_db, lat, lon)
     compare(f"vs SPLAT! ITM 1.2.2 (-olditm); ours: the whole run (Delta_h knots {knots:g})",
@@ -482,27 +599,28 @@ def run_all(folder: Path, args) -> None:
             args.radius_km)
     if "itwom" in splat:
         la, lo, loss_w, obs_w = splat["itwom"]
-        _, _, dist_w = geod.inv(np.full(la.size, SITE_LON), np.full(la.size, SITE_LAT), lo, la)
+        _, _, dist_w = geod.inv(np.full(la.size, tile.site_lon), np.full(la.size, tile.site_lat),
+                                lo, la)
         compare("vs SPLAT! ITWOM 3.0 (its default model, not ITM 1.2.2); ours: the whole run",
                 ours_at(grid, result.fields.path_loss_db, la, lo), loss_w, obs_w, dist_w,
                 args.radius_km)
     print()
     itm_on_splat_profiles(z, lat, lon, loss_itm, ours_run, args.sample_paths,
-                          np.random.default_rng(0))
+                          np.random.default_rng(0), tile)
 
     def row(label, wall, cpu, note=""):
         print(f"  {label:40s} {wall[0]:6.2f} s, {wall[1]:6.2f} s   {cpu[0]:6.2f} s, "
               f"{cpu[1]:6.2f} s  {note}")
 
-    print(f"\nSummary (one site, {args.radius_km:g} km radius, 1 arc-second / 30 m, two runs "
-          "each):")
+    print(f"\nSummary (one site, {args.radius_km:g} km radius, {tile.arcsec} arc-second / "
+          f"{res_m:g} m, two runs each):")
     print(f"  {'':40s} {'wall clock':>18s}   {'CPU user+sys':>18s}")
     s_ano, s_plain = times["ITM 1.2.2 (-olditm), -ano"], times["ITM 1.2.2 (-olditm), no -ano"]
-    row("SPLAT! HD ITM (-olditm), no -ano", *zip(*s_plain),
+    row(f"{tile.splat} ITM (-olditm), no -ano", *zip(*s_plain),
         f"{lat.size:,} locations, one ITM path each")
-    row("SPLAT! HD ITM (-olditm), with -ano", *zip(*s_ano))
+    row(f"{tile.splat} ITM (-olditm), with -ano", *zip(*s_ano))
     if "ITWOM 3.0 (default), no -ano" in times:
-        row("SPLAT! HD ITWOM 3.0, no -ano", *zip(*times["ITWOM 3.0 (default), no -ano"]))
+        row(f"{tile.splat} ITWOM 3.0, no -ano", *zip(*times["ITWOM 3.0 (default), no -ano"]))
     key = f"alone_{knots:g}"
     row(f"ruralsim terrain engine (knots {knots:g})", ours_t[key], ours_t[key + "_cpu"],
         f"{ours_t['n_itm']:,} ITM paths, {ours_t['n_cells']:,} cells")

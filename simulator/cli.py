@@ -217,18 +217,19 @@ def _cmd_run(args) -> int:
     if scenario.sweep is not None:
         return _run_sweep(args, scenario, target, t0)
     requested = args.mode
-    if (args.workers or args.scheduler) and requested == "memory":
-        raise ScenarioError("--in-memory cannot run on Dask; drop --workers/--scheduler or "
-                            "--in-memory")
-    mode = "tiled" if (args.workers or args.scheduler) else choose_mode(scenario, requested)
+    # Dask: tiled unless --in-memory (the pipeline runs either sink on either executor)
+    dask = bool(args.workers or args.scheduler)
+    mode = "tiled" if dask and requested != "memory" else choose_mode(scenario, requested)
     bar = _progress(args, "engine")
     site_bar = None
-    if mode == "tiled" and scenario.propagation.model in TERRAIN_METHODS:
+    if scenario.propagation.model in TERRAIN_METHODS:
         site_bar = _progress(args, "site pass", "sites")     # the terrain site pass
     with _backend(args) as client:
         try:
             if mode == "memory":
-                result = run(scenario, progress=bar, tile_size_cells=args.tile_size)
+                result = run(scenario, progress=bar, tile_size_cells=args.tile_size,
+                             client=client, retries=args.retries,
+                             site_progress=_closed_when_done(site_bar))
                 if bar is not None:
                     bar.close()
                 saved = result.save(target, overwrite=args.overwrite,
@@ -303,7 +304,7 @@ def _cmd_validate(args) -> int:
     from .pipeline.runner import validate
 
     scenario = load_scenario(args.scenario)
-    validate(scenario)
+    validate(scenario, mode="auto")   # the checks of ruralsim run, in its mode
     print(f"{args.scenario}: valid scenario '{scenario.name}'")
     return 0
 

@@ -467,7 +467,7 @@ def plot_rx_cdf(result, ax=None, *, show_existing=True, complementary=False):
     metric = result.technology.signal_metric.upper()
     required = result.summary["required_signal_dbm"]
     if isinstance(result, CoarseMap):
-        total, lo, hi, steps = _cdf_steps_binned(result, required)
+        total, lo, hi, steps = _cdf_steps_binned(result, required, show_existing)
     else:
         total, lo, hi, steps = _cdf_steps_cells(result, required, show_existing)
     lo, hi = 10 * np.floor(lo / 10) - 5, 10 * np.ceil(hi / 10) + 5
@@ -524,18 +524,30 @@ def _cdf_steps_cells(result, required, show_existing):
     return total, lo, hi, steps
 
 
-def _cdf_steps_binned(cm, required):
+def _cdf_steps_binned(cm, required, show_existing=True):
     """The same for a :class:`simulator.io.coarse.CoarseMap`: one step per 0.1 dB bin
-    (at its upper edge, so the curve is exact at every bin edge), all sites only (a tiled
-    run writes no signal raster of the existing sites alone)."""
+    (at its upper edge, so the curve is exact at every bin edge); the existing sites'
+    curve from the run's tile pass when it has one."""
     total = float(cm.summary["population_total"])
     lo = min(([cm.rx_min_dbm] if np.isfinite(cm.rx_min_dbm) else []) + [required - 20.0])
     hi = max(([cm.rx_max_dbm] if np.isfinite(cm.rx_max_dbm) else []) + [required + 20.0])
-    keep = cm.cdf_people > 0
-    below = total - float(cm.people_at_required)
-    return total, lo, hi, [("all sites", "#238b45", "-", cm.cdf_edges_dbm[keep],
-                            np.cumsum(cm.cdf_people[keep].astype(float)),
-                            float(cm.people_no_signal), below)]
+    curves = [("all sites", "#238b45", "-", cm.cdf_people, cm.people_no_signal,
+               cm.people_at_required)]
+    if show_existing and cm.cdf_people_existing is not None:
+        curves.append(("existing sites only", "#525252", "--", cm.cdf_people_existing,
+                       cm.people_no_signal_existing, cm.people_at_required_existing))
+        nz = np.flatnonzero(cm.cdf_people_existing)
+        if nz.size:                     # the bins' lower and upper edges
+            step = cm.cdf_edges_dbm[1] - cm.cdf_edges_dbm[0]
+            lo = min(lo, cm.cdf_edges_dbm[nz[0]] - step)
+            hi = max(hi, cm.cdf_edges_dbm[nz[-1]])
+    steps = []
+    for label, color, ls, hist, none, at_required in curves:
+        keep = hist > 0
+        steps.append((label, color, ls, cm.cdf_edges_dbm[keep],
+                      np.cumsum(hist[keep].astype(float)), float(none),
+                      total - float(at_required)))
+    return total, lo, hi, steps
 
 
 def plot_terrain_profile(distance_m, elevation_m, *, tx_height_m, rx_height_m,

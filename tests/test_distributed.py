@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from simulator.pipeline import distributed
-
-from simulator.pipeline import resources
+from simulator.pipeline import resources, tiles
 from simulator.cli import main
 from simulator.pipeline.distributed import connect, run_tiled
 from simulator.pipeline.sweeps import run_sweep
@@ -153,14 +151,14 @@ def test_unreachable_scheduler_is_one_line_exit_2(reference, tmp_path, capsys):
 def test_a_failing_tile_is_a_clear_error_and_no_results_folder(reference, tmp_path,
                                                               monkeypatch):
     scenario, _, _ = reference
-    original = distributed.tile_task
+    original = tiles.tile_task
 
     def failing(job, index, tile, *args):
         if index == 3:
             raise RuntimeError("disk on fire")
         return original(job, index, tile, *args)
 
-    monkeypatch.setattr(distributed, "tile_task", failing)
+    monkeypatch.setattr(tiles, "tile_task", failing)
     out = tmp_path / "failed"
     with connect(workers=2, processes=False) as client:
         with pytest.raises(ScenarioError) as exc:
@@ -178,7 +176,7 @@ def _dies_once(job, index, tile, *args):
     if index == 2 and not flag.exists():
         flag.write_text("died")
         os._exit(1)
-    from simulator.pipeline.distributed import tile_task
+    from simulator.pipeline.tiles import tile_task
 
     return tile_task(job, index, tile, *args)
 
@@ -187,7 +185,7 @@ def test_a_worker_that_dies_is_retried(reference, tmp_path, monkeypatch):
     scenario, _, ref_dir = reference
     flag = tmp_path / "died.flag"
     monkeypatch.setenv("RURALSIM_TEST_DIE_FLAG", str(flag))
-    monkeypatch.setattr(distributed, "tile_task", _dies_once)
+    monkeypatch.setattr(tiles, "tile_task", _dies_once)
     out = tmp_path / "survived"
     with connect(workers=2) as client:
         run_tiled(scenario, out_dir=out, client=client, tile_size_cells=32, retries=2)
@@ -216,19 +214,30 @@ def test_memory_guard_refuses_in_memory_and_cli_switches_to_tiled(reference, tmp
         run_tiled(scenario)
 
 
-def test_tiled_accepts_terrain_and_refuses_monte_carlo_with_the_key(tmp_path):
-    # terrain runs tiled now (tests/test_tiled_terrain.py compares them with the in-memory
-    # run); Monte Carlo shadowing still needs the whole region in memory
+def test_monte_carlo_tiled_equals_in_memory(tmp_path):
+    # the shadowing fields are drawn over the whole grid on the driver, like the people;
+    # the tiles send back their best server's worst-link margin: the same counts in memory,
+    # tiled, for any tile size and on Dask
     data = json.loads(json.dumps(SMALL))
     data["terrain"] = {"synthetic": {"relief_m": 100}}
     data["region"].update(width_km=5, height_km=4)
-    r = run_tiled(load_scenario(_write(tmp_path, data)))
-    assert r.summary["terrain"] == "synthetic" and r.summary["terrain_relief_m"] > 0
-    data["propagation"]["monte_carlo_realisations"] = 5
-    with pytest.raises(ScenarioError) as exc:
-        run_tiled(load_scenario(_write(tmp_path, data)))
-    assert exc.value.key == "propagation.monte_carlo_realisations"
-    assert "set it to 0 for a tiled run" in str(exc.value)
+    data["propagation"].update(monte_carlo_realisations=6, decorrelation_distance_m=300)
+    scenario = load_scenario(_write(tmp_path, data))
+    ref = run(scenario)
+    mc = ref.summary["people_covered_monte_carlo"]
+    assert mc["realisations"] == 6 and mc["p05"] < mc["mean"] < mc["p95"]
+    ref_dir = ref.save(tmp_path / "memory", maps=False)
+    for tile in (16, 48):
+        r = run_tiled(scenario, out_dir=tmp_path / f"t{tile}", tile_size_cells=tile)
+        assert r.summary["people_covered_monte_carlo"] == mc
+        assert r.summary["terrain"] == "synthetic" and r.summary["terrain_relief_m"] > 0
+        assert (tmp_path / f"t{tile}" / "summary.json").read_bytes() == \
+            (ref_dir / "summary.json").read_bytes()
+    with connect(workers=2, processes=False) as client:
+        r = run_tiled(scenario, client=client, tile_size_cells=16)
+    assert r.summary["people_covered_monte_carlo"] == mc
+    # and the counts are those of the margins: a field of zeros would give the plain count
+    assert mc["mean"] != ref.summary["people_covered"]
 
 
 def test_sweep_runs_on_dask_and_writes_a_comparison(tmp_path, capsys):

@@ -212,3 +212,75 @@ def test_unreadable_pattern_file_is_a_scenario_error(tmp_path):
                                                                "pattern_file": str(bad)}}})
     with pytest.raises(ScenarioError, match="stations.panel.pattern_file"):
         make_stations(scen)
+
+
+# --------------------------------------------------------------------------- exact kernels
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300)
+@given(st.lists(st.floats(-2000.0, 2000.0, width=32), min_size=1, max_size=50),
+       st.sampled_from([1, 2, 3, 4, 5, 6, 7, 11]))
+def test_sector_offset_mod_is_numpy_mod_bit_for_bit(values, sectors):
+    from simulator.pipeline.engine import _mod_f32
+
+    x = np.array(values, np.float32)
+    x = np.concatenate([x, np.nextafter(x, np.float32(np.inf)),
+                        np.nextafter(x, np.float32(-np.inf)), np.float32([-0.0, 0.0])])
+    b = np.float32(360.0 / sectors)
+    assert np.array_equal(_mod_f32(x, b).view(np.int32), np.mod(x, b).view(np.int32))
+
+
+def test_engine_by_site_windows_equals_all_sites_at_once():
+    # the per-site windows and running best server give the vectorised engine's numbers:
+    # compare with a direct evaluation of every pair at once (argmax over sites)
+    from simulator.pipeline.engine import (_relative_gain_one, compute_tile_fields,
+                                           site_arrays)
+    from simulator.radio.propagation.models import PathLossModel
+    from simulator.radio.stations import Sites, station_catalogue, technology_catalogue
+    from simulator.region.grid import Grid, Tile
+
+    grid = Grid.centred("EPSG:32736", 500_000.0, 9_300_000.0, 12_000.0, 9_000.0, 100.0)
+    tech = technology_catalogue()["lte_900"]
+    stations = station_catalogue()
+    rng = np.random.default_rng(4)
+    n = 9
+    kinds = ["macro", "ruralstar_pro", "small_cell"]
+    sites = Sites([str(i) for i in range(n)], rng.uniform(494_000, 506_000, n),
+                  rng.uniform(9_295_500, 9_304_500, n), [kinds[i % 3] for i in range(n)],
+                  np.arange(n) % 3 == 0, rng.uniform(0, 360, n))
+    model = PathLossModel("rma_38901")
+    sa = site_arrays(sites, stations, tech, model, ue_height_m=1.5, floor_dbm=-110.0,
+                     max_range_m=8000.0)
+    tile = Tile(0, grid.nrows, 0, grid.ncols)
+    ch = np.arange(n) % 2
+    existing = np.flatnonzero(sites.existing)
+    f, base = compute_tile_fields(grid, tile, sa, np.arange(n), tech, model, 1.5, ch,
+                                  existing=existing)
+    dx = (grid.x_centres(0, grid.ncols)[None, :] - sa.x_m[:, None, None]).astype(np.float32)
+    dy = (grid.y_centres(0, grid.nrows)[:, None] - sa.y_m[:, None, None]).astype(np.float32)
+    rx = np.empty((n,) + grid.shape, np.float32)
+    for k in range(n):
+        d = np.sqrt(dx[k] * dx[k] + dy[k] * dy[k])
+        loss = model.loss_db(d, tech.frequency_mhz, sa.height_m[k:k + 1, None], 1.5)
+        rx[k] = np.float32(sa.eirp_metric_dbm[k]) - loss + _relative_gain_one(
+            sa, k, np.broadcast_to(dx[k], d.shape), np.broadcast_to(dy[k], d.shape), d, 1.5)
+        rx[k][d > np.float32(sa.reach_m[k])] = -np.inf
+    best = np.argmax(rx, axis=0)
+    none = ~np.isfinite(rx.max(axis=0))
+    assert np.array_equal(np.where(none, -1, best), f.best_server)
+    assert np.array_equal(np.where(none, np.nan, rx.max(axis=0)), f.rx_dbm, equal_nan=True)
+    sub = rx[existing]
+    b_best = np.argmax(sub, axis=0)
+    b_none = ~np.isfinite(sub.max(axis=0))
+    assert np.array_equal(np.where(b_none, -1, b_best), base.best_server)
+    # interference: every other site on the serving channel, in mW
+    lin = np.where(np.isfinite(rx), 10.0 ** (rx.astype(np.float64) / 10.0), 0.0)
+    serving_ch = ch[best]
+    same = (ch[:, None, None] == serving_ch[None]) & (np.arange(n)[:, None, None] != best[None])
+    with np.errstate(divide="ignore"):
+        expect = 10.0 * np.log10((lin * same).sum(axis=0))
+    ok = ~none
+    np.testing.assert_allclose(f.interference_dbm[ok], expect[ok], rtol=0, atol=1e-4)
+    assert f.best_server.max() >= 1 and base.best_server.max() >= 0

@@ -221,6 +221,99 @@ def test_p2p_vectorised_equals_looped(p2p_gen_batch):
         assert inter_s["mode"] == inter_b["mode"][i]
 
 
+# Non-integer spacings (tests/data/SOURCES.md): NTIA builds the horizon distances by adding the
+# spacing once per point, and truncates ratios such as 0.9 d_hzn / spacing to whole indices; on
+# the rows flagged horizon_rounding_sensitive, index * spacing lands on the other side of a whole
+# index and moves a least-squares fit range by one point (up to 2.7 dB on these rows).
+NONINT = _rows("itm_p2p_nonint_spacing_ntia_generated.csv")
+TOL_NONINT_DB = 1e-6  # the issue's bar; the values are printed with 17 significant digits
+
+
+def _nonint_inputs(row):
+    z = np.array([float(v) for v in row["elevations_m"].split()])
+    assert z.size == int(row["n_intervals"]) + 1
+    kw = dict(climate=int(row["climate"]), n0_n_units=float(row["n0"]),
+              polarization=int(row["pol"]), epsilon_r=float(row["epsilon"]),
+              sigma_s_per_m=float(row["sigma"]), mdvar=int(row["mdvar"]),
+              time_pct=float(row["time_pct"]), location_pct=float(row["location_pct"]),
+              situation_pct=float(row["situation_pct"]))
+    return z, float(row["spacing_m"]), float(row["h_tx_m"]), float(row["h_rx_m"]), \
+        float(row["f_mhz"]), kw
+
+
+def test_nonint_spacing_reference_is_what_it_says():
+    # the set exercises what it is meant to: spacings that are not whole metres, and the
+    # rounding-sensitive rows the README describes
+    spacing = np.array([float(r["spacing_m"]) for r in NONINT])
+    assert len(NONINT) == 465 and np.all(spacing != np.round(spacing))
+    assert sum(r["horizon_rounding_sensitive"] == "1" for r in NONINT) == 165
+
+
+@pytest.fixture(scope="module")
+def nonint_batch():
+    """Every non-integer-spacing row in one vectorised call (NaN-padded, per-path inputs)."""
+    inputs = [_nonint_inputs(r) for r in NONINT]
+    width = max(i[0].size for i in inputs)
+    z = np.full((len(inputs), width), np.nan)
+    for k, i in enumerate(inputs):
+        z[k, : i[0].size] = i[0]
+    col = lambda pos: np.array([i[pos] for i in inputs])  # noqa: E731
+    kw = {key: np.array([i[5][key] for i in inputs]) for key in inputs[0][5]}
+    return itm.itm_p2p_loss_db(z, col(1), col(2), col(3), col(4), return_intermediate=True,
+                               **kw)
+
+
+@pytest.mark.parametrize("i", range(len(NONINT)), ids=_ids(NONINT))
+def test_p2p_nonint_spacing_ntia_generated(i, nonint_batch):
+    row = NONINT[i]
+    got, inter = nonint_batch
+    assert abs(got[i] - float(row["A_db"])) <= TOL_NONINT_DB
+    assert int(inter["warnings"][i]) == int(row["warnings_hex"], 16)
+
+
+@pytest.mark.parametrize("i", range(0, len(NONINT)), ids=_ids(NONINT))
+def test_rays_nonint_spacing_ntia_generated(i, nonint_batch):
+    # the ray engine with Delta_h at every step: the profile is one ray, its last sample the RX
+    row = NONINT[i]
+    z, spacing, h_tx, h_rx, f, kw = _nonint_inputs(row)
+    got, inter = itm.itm_p2p_rays_loss_db(z[None, :], spacing, h_tx, h_rx, f, rays=[0],
+                                          steps=[z.size - 1], delta_h_knot_fraction=0.0,
+                                          return_intermediate=True, **kw)
+    assert abs(got[0] - float(row["A_db"])) <= TOL_NONINT_DB
+    assert int(inter["warnings"][0]) == int(row["warnings_hex"], 16)
+    assert inter["mode"][0] == nonint_batch[1]["mode"][i]
+
+
+def test_nonint_spacing_without_numba(monkeypatch, nonint_batch):
+    # the numpy version of the Delta_h loop (used when numba is not installed) meets the same
+    # reference, and equals the compiled one to rounding
+    from simulator.radio.propagation import _itm_jit
+
+    monkeypatch.setattr(_itm_jit, "AVAILABLE", False)
+    rows = NONINT[::5]
+    inputs = [_nonint_inputs(r) for r in rows]
+    for row, (z, spacing, h_tx, h_rx, f, kw), i in zip(rows, inputs, range(0, len(NONINT), 5)):
+        got = itm.itm_p2p_loss_db(z, spacing, h_tx, h_rx, f, **kw)
+        assert abs(got - float(row["A_db"])) <= TOL_NONINT_DB
+        assert got == pytest.approx(nonint_batch[0][i], abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(xi=st.floats(0.5, 500.0), n=st.integers(1, 400), np_=st.integers(1, 400))
+def test_horizon_distances_are_repeated_additions(xi, n, np_):
+    # FindHorizons: d_tx += xi and d_rx -= xi once per point, from 0 and from np * xi
+    from simulator.radio.propagation._itm_terrain import rx_distances, tx_distances
+
+    d_tx, d_rx, acc_tx, acc_rx = [0.0], [np_ * xi], 0.0, np_ * xi
+    for _ in range(n):
+        acc_tx += xi
+        acc_rx -= xi
+        d_tx.append(acc_tx)
+        d_rx.append(acc_rx)
+    assert tx_distances(xi, n).tolist() == d_tx
+    assert rx_distances(np.array([np_ * xi]), xi, n)[0].tolist() == d_rx
+
+
 def test_p2p_explicit_n_points_and_extra_padding():
     """n_points given explicitly, garbage beyond it, and a block boundary inside the batch."""
     n_int, spacing, z = _profile("profiles/itm_pfls_row3.pfl")

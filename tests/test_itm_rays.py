@@ -51,6 +51,23 @@ def test_every_prefix_equals_itm_on_its_own_profile(h_tx, h_rx, f, kw):
         np.testing.assert_allclose(gi[key], ri[key], rtol=1e-9, atol=1e-6, err_msg=key)
 
 
+@pytest.mark.parametrize("spacing", [30.887264, 92.6618, 7.3])
+def test_every_prefix_equals_itm_on_its_own_profile_at_non_integer_spacing(spacing):
+    # with a spacing that is not a whole number, NTIA's horizon distances (the spacing added
+    # once per sample) differ in the last bits from index * spacing, and a truncated fit
+    # index can move by one sample; every prefix must still equal ITM on its own profile
+    z = _rays(n_rays=40, n_steps=300)
+    rng = np.random.default_rng(5)
+    rays = rng.integers(0, z.shape[0], 2500)
+    steps = rng.integers(1, z.shape[1], 2500)
+    got, gi = itm_p2p_rays_loss_db(z, spacing, 15.0, 1.5, 900.0, rays=rays, steps=steps,
+                                   delta_h_knot_fraction=0.0, return_intermediate=True)
+    ref, ri = _per_profile(z, rays, steps, spacing, 15.0, 1.5, 900.0)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+    for key in INTER:
+        np.testing.assert_allclose(gi[key], ri[key], rtol=1e-9, atol=1e-6, err_msg=key)
+
+
 @pytest.mark.parametrize("kind", ["flat", "staircase", "single_ridge", "valley"])
 def test_special_profiles_equal_itm_on_its_own_profile(kind):
     # flat ground puts every sample on the curvature-folded hull; integer steps make many
@@ -175,7 +192,37 @@ def test_horizons_stay_exact_where_the_curvature_changes_the_winner(monkeypatch)
     z[:, 0] = z[0, 0]
     rays = np.repeat(np.arange(n_rays), n_steps - 1)
     steps = np.tile(np.arange(1, n_steps), n_rays)
-    got = itm_p2p_rays_loss_db(z, 100.0, 30.0, 1.5, 900.0, delta_h_knot_fraction=0.0)
-    assert sum(searched) >= 10
     ref, _ = _per_profile(z, rays, steps, 100.0, 30.0, 1.5, 900.0)
+    # the numpy searches (the spy counts the paths whose two searches disagree) ...
+    with monkeypatch.context() as m:
+        m.setattr(mod._jit, "AVAILABLE", False)
+        got = itm_p2p_rays_loss_db(z, 100.0, 30.0, 1.5, 900.0, delta_h_knot_fraction=0.0)
+    assert sum(searched) >= 10
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+    # ... and the compiled ones, where they are available
+    got = itm_p2p_rays_loss_db(z, 100.0, 30.0, 1.5, 900.0, delta_h_knot_fraction=0.0)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+
+
+@pytest.mark.skipif(not __import__("simulator.radio.propagation._itm_jit",
+                                   fromlist=["AVAILABLE"]).AVAILABLE,
+                    reason="numba is not installed: only the numpy version runs")
+@pytest.mark.parametrize("spacing, knots", [(30.0, 0.0), (30.0, 1 / 16), (30.887264, 0.0),
+                                            (30.887264, 1 / 8)])
+def test_compiled_and_numpy_versions_agree(monkeypatch, spacing, knots):
+    # the compiled loops (numba) and the numpy version compute the same parameters (one
+    # module flag switches the Delta_h, hull and horizon loops of both modules)
+    import simulator.radio.propagation._itm_rays as mod
+
+    z = _rays(n_rays=30, n_steps=250, seed=4)
+    rng = np.random.default_rng(2)
+    rays = rng.integers(0, z.shape[0], 2000)
+    steps = rng.integers(1, z.shape[1], 2000)
+    args = (z, spacing, 15.0, 1.5, 900.0)
+    kw = dict(rays=rays, steps=steps, delta_h_knot_fraction=knots, return_intermediate=True)
+    got, gi = itm_p2p_rays_loss_db(*args, **kw)
+    monkeypatch.setattr(mod._jit, "AVAILABLE", False)
+    ref, ri = itm_p2p_rays_loss_db(*args, **kw)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9)
+    for key in INTER:
+        np.testing.assert_allclose(gi[key], ri[key], rtol=1e-10, atol=1e-9, err_msg=key)

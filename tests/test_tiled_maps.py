@@ -116,14 +116,30 @@ def test_coarse_map_figure_content(tiled):
     assert [im.get_gid() for im in ax.images] == ["signal", "uncovered"]  # flat, no boundary
     plt.close(fig)
     ax = plot_rx_cdf(cm)
-    assert len(ax.lines) == 2           # all sites, required signal
-    y = ax.lines[0].get_ydata()
-    assert np.all(np.diff(y) >= 0) and y[-1] == pytest.approx(1.0)
+    assert len(ax.lines) == 3           # all sites, existing sites only, required signal
+    for line in ax.lines[:2]:
+        y = line.get_ydata()
+        assert np.all(np.diff(y) >= 0) and y[-1] == pytest.approx(1.0)
     share = 100 * cm.people_at_required / s["population_total"]
-    assert ax.get_legend().get_texts()[0].get_text() == \
-        f"all sites: {share:.1f} % of people covered"
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[0] == f"all sites: {share:.1f} % of people covered"
     assert f"{s['population_total']:,} people" in ax.get_title()
     plt.close(ax.figure)
+    # the existing sites' curve of a tiled run is the in-memory run's: the same share at
+    # the required signal (exact counts), the same people per 0.1 dB bin
+    ref = run(r.scenario)
+    ax_mem = plot_rx_cdf(ref)
+    mem_texts = [t.get_text() for t in ax_mem.get_legend().get_texts()]
+    assert texts[1].startswith("existing sites only: ") and texts[1] == mem_texts[1]
+    assert texts[0] == mem_texts[0]
+    plt.close(ax_mem.figure)
+    from simulator.io.coarse import signal_histogram
+
+    hist, none, at = signal_histogram(ref.fields_existing.rx_dbm, ref.population.people,
+                                      s["required_signal_dbm"])
+    assert np.array_equal(cm.cdf_people_existing, hist)
+    assert (cm.people_no_signal_existing, cm.people_at_required_existing) == (none, at)
+    assert 0 < at < cm.people_at_required
 
 
 def test_maps_off_writes_nothing_extra(tmp_path):

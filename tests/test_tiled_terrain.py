@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from simulator.pipeline import distributed
+from simulator.pipeline import distributed, flow
 
 from simulator.pipeline import site_pass
 from simulator.cli import main
@@ -298,7 +298,7 @@ def test_scratch_space_and_memory_are_checked_before_any_work(tmp_path, monkeypa
     assert distributed.site_bytes(flat) == 0
     # 4,800 cells: 12 bytes (best value, server, path loss) + 1 (line of sight) + 3 x 8
     # (three channels), and 12 + 2 x 8 for the two existing sites on two channels
-    assert distributed._n_channels(np.array([0, 2, 1])) == 3
+    assert flow.n_channels(np.array([0, 2, 1])) == 3
     assert site_pass.scratch_bytes(4800, 3, 2, True) == 4800 * (37 + 28)
     assert site_pass.scratch_bytes(4800, 0, 0, False) == 4800 * 13
 
@@ -316,14 +316,18 @@ def test_scratch_space_and_memory_are_checked_before_any_work(tmp_path, monkeypa
         run_tiled(scenario)
 
 
-def test_tiled_terrain_refuses_monte_carlo_with_its_key(tmp_path):
-    scenario = _scenario(tmp_path, propagation={"model": "itm",
-                                                "monte_carlo_realisations": 5})
-    with pytest.raises(ScenarioError) as exc:
-        run_tiled(scenario, out_dir=tmp_path / "never")
-    assert exc.value.key == "propagation.monte_carlo_realisations"
-    assert "Monte Carlo" in str(exc.value)
-    assert not (tmp_path / "never").exists()
+def test_monte_carlo_on_a_terrain_method_tiled_equals_in_memory(tmp_path):
+    scenario = _scenario(tmp_path, region__width_km=6, region__height_km=4.5,
+                         propagation={"model": "itm", "max_range_km": 6,
+                                      "monte_carlo_realisations": 5})
+    ref = run(scenario)
+    mc = ref.summary["people_covered_monte_carlo"]
+    assert mc["realisations"] == 5 and mc["p05"] <= mc["mean"] <= mc["p95"]
+    ref_dir = ref.save(tmp_path / "memory", maps=False)
+    r = run_tiled(scenario, out_dir=tmp_path / "tiled", tile_size_cells=16)
+    assert r.summary["people_covered_monte_carlo"] == mc
+    assert (tmp_path / "tiled" / "summary.json").read_bytes() == \
+        (ref_dir / "summary.json").read_bytes()
 
 
 def test_scratch_of_a_killed_run_is_removed_by_the_next_one(tmp_path):

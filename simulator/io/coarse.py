@@ -41,6 +41,26 @@ GDAL_CACHE_MB = 64
 CDF_STEP_DB = 0.1
 #: Range of the signal histogram [dBm]; values outside fall into the end bins.
 CDF_RANGE_DBM = (-250.0, 100.0)
+#: Bins of the signal histogram.
+CDF_BINS = int(round((CDF_RANGE_DBM[1] - CDF_RANGE_DBM[0]) / CDF_STEP_DB))
+
+
+def signal_histogram(rx_dbm: np.ndarray, people: np.ndarray, required_dbm: float
+                     ) -> tuple[np.ndarray, int, int]:
+    """People per :data:`CDF_STEP_DB` bin of the signal (int64, exact), the people of
+    cells without a signal (NaN), and the people at or above ``required_dbm`` (exact).
+    Cells without people are left out. The tile pass of a run adds these up for all
+    sites and for the existing sites alone (the tiled signal CDF's two curves)."""
+    pop = people > 0
+    rxp, wp = rx_dbm[pop], people[pop]
+    fin = np.isfinite(rxp)
+    hist = np.zeros(CDF_BINS, np.int64)
+    if fin.any():
+        rxf = rxp[fin].astype(np.float64)
+        k = np.clip(np.floor((rxf - CDF_RANGE_DBM[0]) / CDF_STEP_DB).astype(np.int64), 0,
+                    CDF_BINS - 1)
+        hist = _weighted_counts(k, wp[fin], CDF_BINS)
+    return hist, int(wp[~fin].sum()), int(wp[fin & (rxp >= required_dbm)].sum())
 
 
 @dataclass
@@ -78,6 +98,11 @@ class CoarseMap:
         People in cells no site reaches (NaN signal).
     people_at_required : int
         People whose signal is at least ``required_dbm`` (exact).
+    cdf_people_existing : numpy.ndarray or None
+        The same histogram with the existing sites alone (from the run's tile pass,
+        ``result.signal_cdf``); None without existing sites.
+    people_no_signal_existing, people_at_required_existing : int
+        The same counts with the existing sites alone.
     rx_min_dbm, rx_max_dbm : float
         Extreme signal over populated cells [dBm] (NaN when no one has a signal).
     required_dbm : float
@@ -115,6 +140,9 @@ class CoarseMap:
     business: object = None
     site_load: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+    cdf_people_existing: np.ndarray | None = None
+    people_no_signal_existing: int = 0
+    people_at_required_existing: int = 0
     clutter: object = None  # region.clutter.ClutterLayer on the coarse grid (majority class)
 
     @property
@@ -257,7 +285,13 @@ def read_coarse_map(folder, result, *, max_pixels: int = MAX_PIXELS,
         mask = ~geometry_mask([mapping(boundary)], out_shape=coarse.shape,
                               transform=coarse.transform, all_touched=False)
     edges = lo_db + CDF_STEP_DB * np.arange(1, nbins + 1)
-    return CoarseMap(
+    cdf = getattr(result, "signal_cdf", None) or {}
+    existing = {}
+    if cdf.get("existing") is not None:
+        existing = dict(cdf_people_existing=np.asarray(cdf["existing"], np.int64),
+                        people_no_signal_existing=int(cdf.get("no_signal_existing", 0)),
+                        people_at_required_existing=int(cdf.get("at_required_existing", 0)))
+    return CoarseMap(**existing,
         grid=coarse, fine_grid=g, factor=f, people=people_c, covered_cells=cov_c,
         cells=cells_c, people_uncovered=unc_c, rx_dbm=rx_mean, terrain_m=terrain,
         cdf_edges_dbm=edges, cdf_people=hist, people_no_signal=no_signal,

@@ -127,7 +127,7 @@ def to_xarray(result):
 
     from .rasters import outside_nodata
 
-    if not hasattr(result, "fields"):
+    if getattr(result, "fields", None) is None:     # a tiled run: its GeoTIFFs
         return _tiled_to_xarray(result)
     g = result.grid
     mask = result.region_mask
@@ -250,7 +250,8 @@ def result_repr(result) -> str:
 
     s = result.summary
     g = result.grid
-    kind = type(result).__name__
+    kind = "TiledResult" if getattr(result, "mode", None) == "tiled" else \
+        type(result).__name__
     if not s:
         return f"<{kind} {result.scenario.name!r} (no summary)>"
     lines = [f"<{kind} {result.scenario.name!r}: {s['people_covered']:,} of "

@@ -233,53 +233,61 @@ def draw_figures(result, captions: dict[str, str] | None = None) -> dict[str, tu
     return out
 
 
+def memory_rasters(result) -> dict:
+    """``{name: (array, RasterSpec)}`` of an in-memory result: the GeoTIFFs a run writes
+    (:func:`simulator.pipeline.tiles.raster_specs`, the same set and metadata as a run
+    written tile by tile), keyed by name without ``.tif``."""
+    from ..pipeline.tiles import raster_specs
+
+    f, sv, tech = result.fields, result.serving, result.technology
+    arrays = {
+        "population.tif": lambda: result.population.people.astype(np.int32),
+        "rx_power_dbm.tif": lambda: f.rx_dbm,
+        "best_server.tif": lambda: f.best_server,
+        "covered.tif": lambda: result.covered.astype(np.uint8),
+        "path_loss_db.tif": lambda: f.path_loss_db,
+        "sinr_db.tif": lambda: np.where(f.best_server >= 0, sv.sinr_db,
+                                        np.float32(np.nan)).astype(np.float32),
+        "throughput_mbps.tif": lambda: sv.throughput_mbps,
+        "coverage_probability.tif": lambda: sv.coverage_probability,
+        "limitation.tif": lambda: sv.limitation,
+        "terrain.tif": lambda: result.terrain.astype(np.float32),
+        "line_of_sight.tif": lambda: sv.line_of_sight.astype(np.uint8),
+    }
+    specs = raster_specs(tech, terrain=result.terrain is not None,
+                         line_of_sight=sv is not None and sv.line_of_sight is not None)
+    out = {}
+    for spec in specs:
+        if sv is None and spec.name not in ("population.tif", "rx_power_dbm.tif",
+                                            "best_server.tif", "covered.tif",
+                                            "path_loss_db.tif", "terrain.tif"):
+            continue
+        out[spec.name[:-4]] = (arrays[spec.name](), spec)
+    return out
+
+
 def _write_all(result, folder: Path, maps: bool) -> None:
     # cells outside the region boundary are no-data in every result raster
     write_geotiff = region_writer(result)
     g = result.grid
-    f = result.fields
     write_summary(result.summary, folder)
-    write_geotiff(folder / "population.tif", result.population.people.astype(np.int32), g,
-                  description="people per cell", units="people")
-    metric = result.technology.signal_metric.upper()
-    write_geotiff(folder / "rx_power_dbm.tif", f.rx_dbm, g, nodata=np.nan,
-                  description=f"best-server downlink {metric} [dBm]", units="dBm")
-    write_geotiff(folder / "best_server.tif", f.best_server, g, nodata=-1,
-                  description="best-server site index (sites.geojson order), -1 none",
-                  categories=raster_categories("best_server.tif", site_names=result.sites.names))
-    write_geotiff(folder / "covered.tif", result.covered.astype(np.uint8), g,
-                  description="1 where an outdoor person is covered: downlink and uplink "
-                              "close with the fade margin and the SINR is decodable")
-    write_geotiff(folder / "path_loss_db.tif", f.path_loss_db, g, nodata=np.nan,
-                  description="path loss from the best server [dB]", units="dB")
-    sv = result.serving
-    if sv is not None:
-        write_geotiff(folder / "sinr_db.tif", np.where(f.best_server >= 0, sv.sinr_db,
-                                                      np.float32(np.nan)).astype(np.float32), g,
-                      nodata=np.nan, description="downlink SINR at the best server [dB]",
-                      units="dB")
-        if result.technology.carries_data:
-            write_geotiff(folder / "throughput_mbps.tif", sv.throughput_mbps, g, nodata=np.nan,
-                          description="single-user downlink throughput, TR 36.942 truncated "
-                                      "Shannon [Mbit/s]", units="Mbit/s")
-        write_geotiff(folder / "coverage_probability.tif", sv.coverage_probability, g,
-                      description="probability that an outdoor location is covered (downlink "
-                                  "and uplink, log-normal shadowing)")
-        write_geotiff(folder / "limitation.tif", sv.limitation, g,
-                      description="0 covered, 1 downlink-limited, 2 uplink-limited, "
-                                  "3 interference-limited, 4 no site within reach, "
-                                  "5 terrain-limited (no line of sight)")
-    if result.terrain is not None:
-        write_geotiff(folder / "terrain.tif", result.terrain.astype(np.float32), g,
-                      description="ground elevation [m]", units="m", outside=None)
-        if sv is not None and sv.line_of_sight is not None:
-            write_geotiff(folder / "line_of_sight.tif", sv.line_of_sight.astype(np.uint8), g,
-                          description="1 where at least one site within reach is in line of "
-                                      "sight (effective Earth, k-factor)")
+    for name, (arr, spec) in memory_rasters(result).items():
+        kw = {}
+        if spec.name == "best_server.tif":
+            kw["categories"] = raster_categories("best_server.tif",
+                                                 site_names=result.sites.names)
+        if spec.name == "terrain.tif":
+            kw["outside"] = None              # input data: left as it is outside
+        write_geotiff(folder / spec.name, arr, g, nodata=spec.nodata,
+                      description=spec.description, units=spec.units, **kw)
     if getattr(result, "clutter", None) is not None:
         from .landcover import write_clutter_geotiff
 
         write_clutter_geotiff(folder / "clutter.tif", result.clutter)
+        if result.scenario.outputs.cloud_optimised:
+            from .streaming import to_cog
+
+            to_cog(folder / "clutter.tif", categories=True)
     write_sites_geojson(result, folder / "sites.geojson")
     s = result.scenario
     (folder / "scenario.yaml").write_text(

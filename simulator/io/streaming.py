@@ -2,9 +2,10 @@
 
 :class:`TiledRasterWriter` opens one tiled, deflate-compressed GeoTIFF per output and
 writes each tile's window as it arrives (in any order). With ``cloud_optimised=True`` each
-file is then converted to a Cloud Optimized GeoTIFF with GDAL's COG driver (rasterio's
-``copy``), which streams block by block with overviews; GDAL's block cache bounds the
-memory of both steps.
+file is then converted to a Cloud Optimized GeoTIFF (:func:`to_cog`: GDAL's COG driver
+through rasterio's ``copy``), which streams block by block with overviews; GDAL's block
+cache bounds the memory of both steps. An in-memory run's GeoTIFFs use the same
+:func:`to_cog` (:mod:`simulator.io.results`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,22 @@ def block_size_for(tile_size_cells: int) -> int:
     if tile_size_cells < 256 and tile_size_cells % 16 == 0:
         return tile_size_cells
     return 256
+
+
+def to_cog(path, *, categories=None) -> Path:
+    """Convert a GeoTIFF to a Cloud Optimized GeoTIFF in place (GDAL's COG driver through
+    rasterio's ``copy``: block by block, deflate, overviews averaged, or the most common
+    value for a categorical raster (``categories``)). Used by every run, in memory and
+    tiled."""
+    import rasterio.shutil
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.cog")
+    rasterio.shutil.copy(path, tmp, driver="COG", compress="DEFLATE", BIGTIFF="IF_SAFER",
+                         OVERVIEWS="AUTO", BLOCKSIZE=256,
+                         RESAMPLING=_overview_resampling(categories))
+    os.replace(tmp, path)
+    return path
 
 
 class TiledRasterWriter:
@@ -168,8 +185,6 @@ class TiledRasterWriter:
 
     def close(self) -> list[Path]:
         """Close every file (and convert to COG when asked); returns the paths."""
-        import rasterio.shutil
-
         from .rasters import write_category_sidecar
 
         paths = []
@@ -177,11 +192,7 @@ class TiledRasterWriter:
             dst.close()
             path = self.folder / name
             if self.cloud_optimised:
-                tmp = path.with_name(f".{name}.cog")
-                rasterio.shutil.copy(path, tmp, driver="COG", compress="DEFLATE",
-                                     BIGTIFF="IF_SAFER", OVERVIEWS="AUTO", BLOCKSIZE=256,
-                                     RESAMPLING=_overview_resampling(self._categories.get(name)))
-                os.replace(tmp, path)
+                to_cog(path, categories=self._categories.get(name))
             write_category_sidecar(path, self._categories.get(name))
             paths.append(path)
         self._dst = {}

@@ -174,6 +174,16 @@ def sites_near_tile(grid: Grid, tile: Tile, sa: SiteArrays, tree: cKDTree | None
     return np.sort(cand[dist <= radius + sa.reach_m[cand]])
 
 
+def subset_site_arrays(sa: SiteArrays, idx: np.ndarray) -> SiteArrays:
+    """The :class:`SiteArrays` of the sites ``idx`` (in that order)."""
+    idx = np.asarray(idx, dtype=np.int64)
+    kw = {name: getattr(sa, name)[idx] for name in
+          ("x_m", "y_m", "height_m", "eirp_metric_dbm", "tx_metric_dbm", "sectors",
+           "hpbw_h_deg", "hpbw_v_deg", "tilt_deg", "azimuth_deg", "reach_m")}
+    patterns = tuple(sa.patterns[i] for i in idx) if sa.patterns else ()
+    return SiteArrays(**kw, patterns=patterns)
+
+
 def compute_tile(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
                  technology: Technology, model: PathLossModel, ue_height_m: float,
                  channel: np.ndarray | None = None):
@@ -191,54 +201,215 @@ def compute_tile(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
         ``(rx_dbm, best_server, path_loss_db, interference_dbm)`` arrays of the tile's
         shape (float32, int32, float32, float32 or None).
     """
+    f, _ = compute_tile_fields(grid, tile, sa, idx, technology, model, ue_height_m, channel)
+    return f.rx_dbm, f.best_server, f.path_loss_db, f.interference_dbm
+
+
+def _site_window(grid: Grid, tile: Tile, x_m: float, y_m: float, radius_m: float):
+    """Rows and columns of ``tile`` (relative to it) whose cell centres may lie within
+    ``radius_m`` of a site, one cell of margin on each side; None when none does."""
+    res = grid.resolution_m
+    c0 = int(np.floor((x_m - radius_m - grid.x_min_m) / res - 0.5)) - 1
+    c1 = int(np.ceil((x_m + radius_m - grid.x_min_m) / res - 0.5)) + 2
+    r0 = int(np.floor((grid.y_max_m - y_m - radius_m) / res - 0.5)) - 1
+    r1 = int(np.ceil((grid.y_max_m - y_m + radius_m) / res - 0.5)) + 2
+    c0, c1 = max(c0, tile.col0), min(c1, tile.col1)
+    r0, r1 = max(r0, tile.row0), min(r1, tile.row1)
+    if c1 <= c0 or r1 <= r0:
+        return None
+    return r0 - tile.row0, r1 - tile.row0, c0 - tile.col0, c1 - tile.col0
+
+
+def _site_signal(sa: SiteArrays, k: int, dx: np.ndarray, dy: np.ndarray,
+                 technology: Technology, model: PathLossModel, ue_height_m: float):
+    """Signal and path loss of site ``k`` over a window (``dx`` (1, w), ``dy`` (h, 1)
+    float32 offsets) [dBm, dB], float32; -inf beyond the site's reach.
+
+    The arithmetic, operation by operation and in the same precision, of the engine's
+    vectorised form over all sites at once (path loss, EIRP, the antenna's relative gain
+    :func:`antenna_relative_gain_db`), so results do not depend on how pairs are grouped.
+    """
+    f32 = np.float32
+    d = dx * dx + dy * dy
+    np.sqrt(d, out=d)
+    h = sa.height_m[k:k + 1]
+    loss = model.loss_db(d, technology.frequency_mhz, h[:, None], ue_height_m)
+    rx = f32(sa.eirp_metric_dbm[k]) - loss
+    rx += _relative_gain_one(sa, k, dx, dy, d, ue_height_m)
+    reach = f32(sa.reach_m[k])
+    if d.max() > reach:
+        rx[d > reach] = -np.inf
+    return rx, loss
+
+
+def _mod_f32(x: np.ndarray, b: np.float32) -> np.ndarray:
+    """``numpy.mod(x, b)`` of a float32 array and a float32 ``b > 0``, bit for bit, at a
+    third of its cost.
+
+    ``numpy.mod`` returns the exact remainder ``r = x - floor(x / b) b`` rounded to float32
+    (C ``fmod``, plus ``b`` when negative). In float64, ``x - q b`` with the integer
+    ``q = floor(x / b)`` is exact (``q b`` needs at most 24 + 10 bits, and the difference
+    fits in 53); and ``floor`` of the float64 quotient is the true ``floor(x / b)``: it
+    could only be one too high if ``x / b`` were within 1e-15 below an integer, i.e.
+    ``0 < r < 1e-12``, and a nonzero ``r`` is a multiple of float32's ulp of ``x`` or
+    ``b`` (>= 2**-30 here, as ``|x| < 2**11``)."""
+    x64 = x.astype(np.float64)
+    b64 = float(b)
+    q = x64 / b64
+    np.floor(q, out=q)
+    q *= b64
+    x64 -= q
+    return x64.astype(np.float32)
+
+
+def _relative_gain_one(sa: SiteArrays, k: int, dx, dy, d, ue_height_m: float) -> np.ndarray:
+    """:func:`antenna_relative_gain_db` of one site (float32), with the same operations:
+    the angles in float32, the 3GPP pattern (TR 38.901 Table 7.3-1, max gain 0, A_max =
+    SLA_V = 30 dB) in float64, rounded to float32 at the end."""
+    f32 = np.float32
+    pattern = sa.patterns[k] if sa.patterns else None
+    # a full array of dz: numpy's vectorised arctan2 loop (the broadcast scalar takes a
+    # slower one; the values are the same, bit for bit)
+    elevation = np.full(d.shape, f32(sa.height_m[k] - ue_height_m))
+    np.arctan2(elevation, d, out=elevation)
+    np.degrees(elevation, out=elevation)
+    np.negative(elevation, out=elevation)
+    sectors = max(int(sa.sectors[k]), 1)
+    spacing = f32(360.0 / sectors)
+    bearing = np.degrees(np.arctan2(dx, dy))
+    if pattern is not None:
+        rel = (bearing - f32(sa.azimuth_deg[k])) % f32(360.0 / sectors)
+        rel = np.where(rel > 360.0 / sectors / 2, rel - 360.0 / sectors, rel)
+        return (pattern.gain_dbi(rel, elevation)
+                - pattern.peak_gain_dbi).astype(f32)
+    omni = sectors == 1 and float(sa.hpbw_h_deg[k]) >= 360.0
+    a_max = 30.0
+    # vertical cut: min(12 ((elevation + tilt) / hpbw_v)^2, SLA_V), float64
+    av = elevation.astype(np.float64)
+    av += float(sa.tilt_deg[k])
+    av /= float(sa.hpbw_v_deg[k])
+    np.multiply(av, av, out=av)
+    av *= 12.0
+    np.minimum(av, a_max, out=av)
+    if not omni:
+        off = bearing
+        off -= f32(sa.azimuth_deg[k])
+        off = _mod_f32(off, spacing)
+        np.minimum(off, spacing - off, out=off)
+        ah = off.astype(np.float64)
+        ah /= min(float(sa.hpbw_h_deg[k]), 360.0)
+        np.multiply(ah, ah, out=ah)
+        ah *= 12.0
+        np.minimum(ah, a_max, out=ah)
+        av += ah
+    # G = 0 - min(-(A_V + A_H), A_max) with A_V, A_H <= 0
+    np.minimum(av, a_max, out=av)
+    gain = av.astype(f32)
+    np.negative(gain, out=gain)
+    return gain
+
+
+def compute_tile_fields(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
+                        technology: Technology, model: PathLossModel, ue_height_m: float,
+                        channel: np.ndarray | None = None, *,
+                        existing: np.ndarray | None = None):
+    """The engine's fields for one tile, and those of the existing sites alone.
+
+    Each site ``idx[j]`` is evaluated over the window of the tile its reach can touch
+    (:func:`_site_signal`), in index order, into a running best server: a site replaces
+    the best only when strictly stronger, as ``argmax`` picks the first of equal signals.
+    The existing sites (``existing``: their indices in ``sa``) are reduced into a second
+    best server from the same pairs, so the baseline costs no second engine pass.
+
+    Parameters
+    ----------
+    channel : numpy.ndarray, optional
+        Channel of every site (length ``len(sa)``): when given, the co-channel interference
+        at each cell (every other site on the best server's channel) is summed in mW, in
+        site index order.
+    existing : numpy.ndarray, optional
+        Indices (into ``sa``) of the existing sites, sorted.
+
+    Returns
+    -------
+    (CoverageFields, CoverageFields or None)
+        All sites; the existing sites alone (``best_server`` indexes ``existing``), None
+        without ``existing``.
+    """
     h, w = tile.shape
-    if idx.size == 0:
-        nan = np.full((h, w), np.nan, np.float32)
-        interf = None if channel is None else np.full((h, w), -np.inf, np.float32)
-        return nan, np.full((h, w), -1, np.int32), nan.copy(), interf
+    all_ = _Best((h, w))
+    base = _Best((h, w)) if existing is not None else None
+    base_pos = {}
+    if existing is not None:
+        base_pos = {int(k): j for j, k in enumerate(existing)}
     xc = grid.x_centres(tile.col0, tile.col1)
     yc = grid.y_centres(tile.row0, tile.row1)
-    dx = (xc[None, None, :] - sa.x_m[idx, None, None]).astype(np.float32)
-    dy = (yc[None, :, None] - sa.y_m[idx, None, None]).astype(np.float32)
-    dx, dy = np.broadcast_arrays(dx, dy)
-    d = np.sqrt(dx * dx + dy * dy)
-    loss = model.loss_db(d, technology.frequency_mhz, sa.height_m[idx, None, None], ue_height_m)
-    rx = sa.eirp_metric_dbm[idx, None, None].astype(np.float32) - loss
-    rx += antenna_relative_gain_db(dx, dy, d, sa.height_m[idx] - ue_height_m,
-                                   sa.azimuth_deg[idx], sa.sectors[idx], sa.hpbw_h_deg[idx],
-                                   sa.hpbw_v_deg[idx], sa.tilt_deg[idx],
-                                   [sa.patterns[i] for i in idx] if sa.patterns else None)
-    rx[d > sa.reach_m[idx, None, None].astype(np.float32)] = -np.inf
-    best_local = np.argmax(rx, axis=0)
-    rx_best = np.take_along_axis(rx, best_local[None], axis=0)[0]
-    loss_best = np.take_along_axis(loss, best_local[None], axis=0)[0]
-    none = ~np.isfinite(rx_best)
-    best = idx[best_local].astype(np.int32)
-    best[none] = -1
-    interf = None
-    if channel is not None:
-        interf = _co_channel_sum_dbm(rx, best_local, channel[idx])
-        interf[none] = -np.inf
-    rx_best[none] = np.nan
-    loss_best = np.where(none, np.float32(np.nan), loss_best)
-    return rx_best, best, loss_best.astype(np.float32), interf
+    keep = channel is not None
+    rows = []
+    for k in np.asarray(idx, dtype=np.int64):
+        k = int(k)
+        win = _site_window(grid, tile, float(sa.x_m[k]), float(sa.y_m[k]), float(sa.reach_m[k]))
+        if win is None:
+            continue
+        r0, r1, c0, c1 = win
+        dx = (xc[None, c0:c1] - sa.x_m[k]).astype(np.float32)
+        dy = (yc[r0:r1, None] - sa.y_m[k]).astype(np.float32)
+        rx, loss = _site_signal(sa, k, dx, dy, technology, model, ue_height_m)
+        sl = (slice(r0, r1), slice(c0, c1))
+        all_.add(sl, rx, loss, k)
+        if k in base_pos:
+            base.add(sl, rx, loss, base_pos[k])
+        if keep:
+            rows.append((k, sl, rx))
+    fields = all_.fields(channel, rows, None)
+    base_fields = None
+    if base is not None:
+        ch_b = None if channel is None else channel
+        base_rows = [(k, sl, rx) for k, sl, rx in rows if k in base_pos]
+        base_fields = base.fields(ch_b, base_rows, base_pos)
+    return fields, base_fields
 
 
-def _co_channel_sum_dbm(rx_dbm: np.ndarray, best_local: np.ndarray,
-                        channel_local: np.ndarray) -> np.ndarray:
-    """Sum in mW of every non-serving site on the serving site's channel, in dBm.
+class _Best:
+    """A running best server over a tile (signal, server, path loss), in site order."""
 
-    Sites are accumulated one by one in index order, so the result does not depend on
-    which other (non-contributing) sites a tile happens to include.
-    """
-    serving_channel = channel_local[best_local]
-    acc = np.zeros(best_local.shape, dtype=np.float64)
-    for k in range(rx_dbm.shape[0]):
-        use = (serving_channel == channel_local[k]) & (best_local != k)
-        lin = np.power(10.0, rx_dbm[k].astype(np.float64) / 10.0)
-        acc += np.where(use, lin, 0.0)
-    with np.errstate(divide="ignore"):
-        return (10.0 * np.log10(acc)).astype(np.float32)
+    def __init__(self, shape):
+        self.rx = np.full(shape, -np.inf, np.float32)
+        self.server = np.full(shape, -1, np.int32)
+        self.loss = np.full(shape, np.nan, np.float32)
+
+    def add(self, sl, rx, loss, k: int) -> None:
+        cur = self.rx[sl]
+        better = rx > cur
+        np.copyto(cur, rx, where=better)
+        np.copyto(self.server[sl], np.int32(k), where=better)
+        np.copyto(self.loss[sl], loss, where=better)
+
+    def fields(self, channel, rows, pos) -> CoverageFields:
+        """The fields; ``rows`` (site, window, signal) in site order give the co-channel
+        sums when ``channel`` is given; ``pos`` maps a site to its index in this
+        reduction's server numbering (None: the same)."""
+        none = self.server < 0
+        interf = None
+        if channel is not None:
+            channel = np.asarray(channel)
+            own = channel if pos is None else channel[
+                np.array(sorted(pos, key=pos.get), dtype=np.int64)]
+            serving_ch = np.full(self.server.shape, -1, np.int64)
+            if len(own):
+                serving_ch = np.where(none, -1, own[np.maximum(self.server, 0)])
+            acc = np.zeros(self.rx.shape, np.float64)
+            for k, sl, rx in rows:
+                kk = k if pos is None else pos[k]
+                use = (serving_ch[sl] == channel[k]) & (self.server[sl] != kk)
+                lin = np.power(10.0, rx.astype(np.float64) / 10.0)
+                acc[sl] += np.where(use, lin, 0.0)
+            with np.errstate(divide="ignore"):
+                interf = (10.0 * np.log10(acc)).astype(np.float32)
+            interf[none] = -np.inf
+        rx = self.rx
+        rx[none] = np.nan
+        return CoverageFields(rx, self.server, self.loss, interf)
 
 
 def compute_fields(grid: Grid, sa: SiteArrays, technology: Technology, model: PathLossModel, *,

@@ -1,4 +1,7 @@
-"""The scenario runner: schema -> grid, people, sites -> engine -> ScenarioResult."""
+"""The scenario runner: the prepare stage (schema -> grid, people, terrain, sites, radio
+parameters), the checks a run makes before any work (:func:`validate`), and :func:`run`,
+the in-memory run: the pipeline (:mod:`simulator.pipeline.flow`) with the serial executor
+and the memory sink."""
 
 from __future__ import annotations
 
@@ -10,11 +13,12 @@ from typing import Callable
 import numpy as np
 from pyproj import CRS, Transformer
 
-from .. import __version__
 from ..radio.capacity import assign_channels
-from ..business.assessment import BusinessResult, assess, resolve_parameters
+from ..business.assessment import resolve_parameters
 from ..radio.deployment import grid_positions, largest_settlements, place_on_clusters
-from .engine import CoverageFields, compute_fields, site_arrays
+from .engine import compute_fields, site_arrays
+from .flow import ITM_REACH_SLACK_DB  # noqa: F401  (public here for older code)
+from .result import ScenarioResult  # noqa: F401  (public here: simulator.ScenarioResult)
 from ..errors import ScenarioError
 from ..region.grid import Grid, crs_fit_problem, utm_epsg_for
 from ..region.population import Population, population_from_array, synthetic_population
@@ -22,106 +26,8 @@ from ..radio.propagation.models import PathLossModel
 from ..random import component_rng
 from ..schema import Scenario, TechnologySpec
 from ..radio.stations import Sites, StationType, Technology, station_catalogue, technology_catalogue
-from ..radio.serving import LIMITATION_CODES, ServingParams, serve, ul_sensitivity_dbm
+from ..radio.serving import ServingParams, serve
 from ..radio.variability import fade_margin_db
-
-
-@dataclass
-class ScenarioResult:
-    """Everything a run produced: numbers, arrays and what made them.
-
-    Attributes
-    ----------
-    scenario : Scenario
-    grid : Grid
-    population : Population
-    sites : Sites
-    stations : dict of StationType
-    technology : Technology
-    fields : CoverageFields
-        Per-cell best-server signal, server index, path loss, co-channel interference.
-    covered : numpy.ndarray
-        bool grid: an outdoor person there is covered (downlink, uplink and SINR close).
-    covered_existing : numpy.ndarray
-        bool grid: the same, with the existing (baseline) sites alone.
-    people_served_per_site : numpy.ndarray
-        People covered whose best server is each site (int64, per site).
-    serving : ServingFields
-        Uplink, SINR, throughput, coverage probability, limitation and capacity per cell.
-    channel : numpy.ndarray
-        Channel of each site (frequency reuse).
-    terrain : numpy.ndarray or None
-        Ground elevation per cell [m] (None for flat terrain).
-    terrain_delta_h_m : float
-        Terrain irregularity of the region (ITM's Delta h) [m].
-    fields_existing : CoverageFields
-        The engine's fields with the existing (baseline) sites alone.
-    business : BusinessResult or None
-        People connected, backhaul, power and costs per site (:mod:`simulator.business.assessment`).
-    summary : dict
-        The headline numbers (what summary.json holds).
-    region_mask : numpy.ndarray
-        bool grid: True where the cell centre is inside the region (the boundary when
-        ``region.boundary`` is given, else everywhere).
-    boundary : shapely geometry or None
-        The boundary polygon in the grid's CRS.
-    inputs : dict
-        What the real-data readers found (population raster, tower files).
-    input_files : dict
-        Every input file the scenario references, by scenario key: ``{"path", "bytes",
-        "sha256"}``, taken when the run started (written to manifest.json).
-    clutter : simulator.region.clutter.ClutterLayer or None
-        Land-cover class per cell and its terminal loss (``clutter:``); the fields and the
-        serving results above include that loss.
-    """
-
-    scenario: Scenario
-    grid: Grid
-    population: Population
-    sites: Sites
-    stations: dict[str, StationType]
-    technology: Technology
-    fields: CoverageFields
-    covered: np.ndarray
-    covered_existing: np.ndarray
-    people_served_per_site: np.ndarray
-    serving: object = None
-    channel: np.ndarray = None
-    terrain: np.ndarray | None = None
-    terrain_delta_h_m: float = 0.0
-    fields_existing: CoverageFields | None = None
-    business: BusinessResult | None = None
-    summary: dict = field(default_factory=dict)
-    timings_s: dict = field(default_factory=dict)
-    region_mask: np.ndarray | None = None
-    boundary: object = None
-    inputs: dict = field(default_factory=dict)
-    input_files: dict = field(default_factory=dict)
-    clutter: object = None  # region.clutter.ClutterLayer (clutter: section) or None
-
-    def save(self, out_dir=None, *, overwrite: bool = False, maps: bool | None = None):
-        """Write every output to ``out_dir`` (atomically; see :mod:`simulator.io.results`)."""
-        from ..io.results import save_result
-
-        return save_result(self, out_dir, overwrite=overwrite, maps=maps)
-
-    # thin methods over simulator.io.interop (Python users: xarray, geopandas, repr)
-    def to_xarray(self):
-        """Every per-cell field as an xarray Dataset (:func:`simulator.io.interop.to_xarray`)."""
-        from ..io.interop import to_xarray
-
-        return to_xarray(self)
-
-    def sites_frame(self, crs: str | None = "EPSG:4326"):
-        """The sites as a GeoDataFrame, WGS 84 (:func:`simulator.io.interop.sites_frame`)."""
-        from ..io.interop import sites_frame
-
-        return sites_frame(self, crs)
-
-    def __repr__(self) -> str:
-        from ..io.interop import result_repr
-
-        return result_repr(self)
 
 
 def _src(scenario: Scenario) -> str | None:
@@ -470,11 +376,13 @@ def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
 
     ``available_memory_bytes`` overrides the memory the resource guard compares its
     estimate with (default: what the system reports; see :mod:`simulator.pipeline.resources`).
-    ``mode="tiled"`` skips the in-memory resource guard (the tiled path bounds memory by
-    the tile size and checks its driver with :func:`simulator.pipeline.distributed.check_memory`;
-    the in-memory check is :func:`simulator.pipeline.resources.check_resources`).
+    ``mode`` is the run's: "memory" (:func:`run`), "tiled"
+    (:func:`simulator.pipeline.distributed.run_tiled`) or "auto" (what ``ruralsim run``
+    would choose, :func:`simulator.pipeline.resources.choose_mode`); the memory check is
+    :func:`simulator.pipeline.resources.check_resources` for that mode, the one estimator
+    every caller uses.
     """
-    from .resources import check_resources
+    from .resources import check_resources, choose_mode
 
     grid = make_grid(scenario)
     syn = scenario.population.synthetic
@@ -523,14 +431,17 @@ def validate(scenario: Scenario, *, available_memory_bytes: int | None = None,
 
     check_clutter(scenario, tech)
     resolve_parameters(scenario, stations)
-    if mode == "memory":
-        check_resources(scenario, n_cells=grid.n_cells, available_bytes=available_memory_bytes)
+    if mode == "auto":
+        mode = choose_mode(scenario, "auto", available_bytes=available_memory_bytes)
+    check_resources(scenario, n_cells=grid.n_cells, available_bytes=available_memory_bytes,
+                    mode=mode)
     if grid.n_cells > 400_000_000:
         raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
                             "(400 million); use a coarser region.resolution_m",
                             file=_src(scenario), key="region.resolution_m")
     if (crs_problem := crs_fit_problem(grid, default=scenario.region.crs is None)):
-        raise ScenarioError(crs_problem, file=_src(scenario), key="region.crs", value=scenario.region.crs)
+        raise ScenarioError(crs_problem, file=_src(scenario), key="region.crs",
+                            value=scenario.region.crs)
 
 
 def input_files(scenario: Scenario) -> dict[str, Path]:
@@ -626,11 +537,6 @@ def serving_params(scenario: Scenario, tech: Technology, margin_db: float) -> Se
                          indoor_share=ind.share, building_entry_loss_db=float(bel))
 
 
-#: ITM's terrain-aware loss can fall below its area-mode median (a site on a ridge): the
-#: reach of each site is found with this much slack below the engine's floor [dB].
-ITM_REACH_SLACK_DB = 10.0
-
-
 def _pass(grid, sites, stations, tech, model, scenario, people, params, channel, tile, progress,
           dem=None, method=None, clutter=None):
     """Engine and serving over the region: ``(fields, serving)``.
@@ -701,8 +607,8 @@ class Prepared:
 def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     """Validate the scenario and build grid, population, terrain and sites (no engine).
 
-    Shared by the in-memory :func:`run` and the tiled path (:mod:`simulator.pipeline.distributed`,
-    ``mode="tiled"``, whose memory check is its own).
+    The pipeline's first stage (:func:`simulator.pipeline.flow.execute`); ``mode`` is the
+    run's, for the memory check (:func:`validate`).
     """
     t0 = time.perf_counter()
     timings = {}
@@ -750,256 +656,37 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
 
 
 def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None,
-        tile_size_cells: int | None = None) -> ScenarioResult:
+        tile_size_cells: int | None = None,
+        site_progress: Callable[[int, int], None] | None = None, client=None,
+        retries: int = 2) -> ScenarioResult:
     """Run a scenario end to end, in memory, and return its :class:`ScenarioResult`.
 
-    The result holds region-sized arrays (about 280 bytes a cell). A region that would not
-    fit in the memory left is refused with a :class:`~simulator.errors.ScenarioError`
-    before any work (:func:`validate`, :func:`simulator.pipeline.resources.check_resources`); run it
-    tiled with :func:`simulator.pipeline.distributed.run_tiled` (``ruralsim run`` switches by itself).
+    The pipeline (:func:`simulator.pipeline.flow.execute`) with the serial executor and
+    the memory sink: the result holds region-sized arrays (about 280 bytes a cell). A
+    region that would not fit in the memory left is refused with a
+    :class:`~simulator.errors.ScenarioError` before any work (:func:`validate`,
+    :func:`simulator.pipeline.resources.check_resources`); run it tiled with
+    :func:`simulator.pipeline.distributed.run_tiled` (``ruralsim run`` switches by itself).
 
     Parameters
     ----------
     scenario : Scenario
         From :func:`simulator.load_scenario` or built in Python.
     progress : callable, optional
-        Called as ``progress(done_tiles, total_tiles)`` during the main engine pass.
+        Called as ``progress(done_tiles, total_tiles)`` during the tile pass.
     tile_size_cells : int, optional
         Override ``region.tile_size_cells`` (results do not depend on it).
+    site_progress : callable, optional
+        ``site_progress(done_sites, total_sites)`` during the terrain site pass.
+    client : distributed.Client, optional
+        Run the site pass and the tiles as Dask tasks (their windows come back to this
+        process); results do not depend on it.
+    retries : int
+        Dask retries of a failed task.
     """
-    t0 = time.perf_counter()
-    pre = prepare(scenario)
-    timings = dict(pre.timings_s)
-    grid, tech, stations, model = pre.grid, pre.technology, pre.stations, pre.model
-    pop, sites, channel, params = pre.population, pre.sites, pre.channel, pre.params
-    dem, method, region_mask = pre.dem, pre.method, pre.region_mask
-    tile = tile_size_cells or scenario.region.tile_size_cells
-    t1 = time.perf_counter()
-    clutter = pre.clutter
-    fields, serving, *covered_without = _pass(grid, sites, stations, tech, model, scenario,
-                                              pop.people, params, channel, tile, progress, dem,
-                                              method, clutter)
-    timings["engine"] = time.perf_counter() - t1
-    existing = np.flatnonzero(sites.existing)
-    base_fields, base, *_ = _pass(grid, sites.subset(existing), stations, tech, model, scenario,
-                                  pop.people, params, channel[existing], tile, None, dem,
-                                  method, clutter)
-    timings["baseline"] = time.perf_counter() - t1 - timings["engine"]
-    covered = serving.people_covered > 0
-    served = np.bincount(fields.best_server[covered], weights=serving.people_covered[covered],
-                         minlength=len(sites)).astype(np.int64)
-    result = ScenarioResult(scenario=scenario, grid=grid, population=pop, sites=sites,
-                            stations=stations, technology=tech, fields=fields,
-                            covered=serving.covered_outdoor & region_mask,
-                            covered_existing=base.covered_outdoor & region_mask,
-                            people_served_per_site=served, serving=serving, channel=channel,
-                            terrain=dem, terrain_delta_h_m=pre.delta_h_m,
-                            fields_existing=base_fields, region_mask=region_mask,
-                            boundary=pre.boundary,
-                            inputs={"population": pre.population_info,
-                                    "towers": pre.tower_counts},
-                            input_files=pre.input_files, clutter=clutter)
-    result.summary = build_summary(result, base, pre.required_dbm, pre.margin_db, params,
-                                   pre.services, pre.warnings)
-    if clutter is not None:
-        from ..region.clutter import clutter_sums
-        from .clutter import clutter_summary
+    from .executors import executor_for
+    from .flow import execute
 
-        result.summary["clutter"] = clutter_summary(
-            clutter_sums(clutter.classes, pop.people, serving.people_covered,
-                         covered_without[0], region_mask), clutter)
-    if scenario.propagation.monte_carlo_realisations:
-        result.summary["people_covered_monte_carlo"] = monte_carlo_coverage(result)
-    t2 = time.perf_counter()
-    result.business = assess(
-        scenario, grid, sites, stations, served,
-        population_total=result.summary["population_total"],
-        people_covered=result.summary["people_covered"],
-        people_covered_existing=result.summary["people_covered_by_existing_sites"], dem=dem)
-    merge_business(result.summary, result.business)
-    timings["business"] = time.perf_counter() - t2
-    timings["total"] = time.perf_counter() - t0
-    result.timings_s = timings
-    return result
-
-
-def merge_business(summary: dict, business: BusinessResult) -> None:
-    """Add the business summary keys, keeping ``warnings`` last (in place)."""
-    warnings_ = summary.pop("warnings")
-    summary.update(business.summary)
-    summary["warnings"] = warnings_
-
-
-def monte_carlo_coverage(r: ScenarioResult) -> dict:
-    """Mean and 5-95 % interval of people covered under spatially correlated shadowing.
-
-    Each realisation draws one zero-mean Gaussian field in dB with Gudmundson's
-    exponential autocorrelation (variability.correlated_shadowing_field) and adds it to the
-    best server's worst-link margin at the actual thresholds; a cell is covered when the
-    result is >= 0 (and the SINR requirement holds). One field is shared by all sites (no
-    change of server within a realisation), so the mean converges to
-    ``people_covered_expected`` and the interval shows how much a district's total can swing.
-    """
-    from ..radio.variability import correlated_shadowing_field, monte_carlo_covered_people
-
-    p = r.scenario.propagation
-    sv = r.serving
-    sigma = p.shadowing_sigma_db
-    ok = (r.fields.best_server >= 0) & (sv.sinr_db >= r.technology.dl_required_sinr_db)
-    margin = np.where(ok, np.minimum(sv.dl_margin_db, sv.ul_margin_db), -np.inf)
-    people = r.population.people
-    if sigma == 0:
-        n = float(people[margin >= 0].sum())
-        return {"realisations": p.monte_carlo_realisations, "mean": n, "p05": n, "p95": n}
-    try:
-        mc = monte_carlo_covered_people(
-            people, margin,
-            lambda rng: correlated_shadowing_field(r.grid.shape, r.grid.resolution_m,
-                                                   sigma_db=sigma,
-                                                   decorrelation_m=p.decorrelation_distance_m,
-                                                   rng=rng),
-            n_realisations=p.monte_carlo_realisations,
-            rng=component_rng(r.scenario.seed, "shadowing"))
-    except ValueError as exc:
-        raise ScenarioError(f"Monte Carlo shadowing not possible here: {exc}",
-                            file=_src(r.scenario), key="propagation.monte_carlo_realisations",
-                            value=p.monte_carlo_realisations) from None
-    return {"realisations": p.monte_carlo_realisations, "mean": round(float(mc.mean), 1),
-            "p05": round(float(mc.low), 1), "p95": round(float(mc.high), 1)}
-
-
-@dataclass
-class RunTotals:
-    """The region-wide numbers a summary is made of (sums over cells, per-site totals).
-
-    The in-memory run computes them from its arrays (:func:`totals_from_arrays`); the tiled
-    run adds them up tile by tile (:mod:`simulator.pipeline.distributed`). Both end in
-    :func:`summary_from_totals`, so the keys and the arithmetic of summary.json are the same.
-    """
-
-    population_total: int
-    people_covered: int
-    people_covered_expected: float
-    people_covered_downlink_only: int
-    people_covered_existing: int
-    uncovered_by_cause: dict          # limitation code -> people
-    people_by_service: dict           # service name -> people
-    people_served_busy_hour: float
-    site_load: np.ndarray | None      # load per site (demand / capacity), None without data
-    covered_cells: int
-    region_cells: int
-    people_served_per_site: np.ndarray
-    people_in_line_of_sight: int | None
-    terrain_relief_m: float
-
-
-def totals_from_arrays(r: ScenarioResult, base, services: dict) -> RunTotals:
-    """:class:`RunTotals` of an in-memory result (``base``: the baseline ServingFields)."""
-    people = r.population.people
-    sv = r.serving
-    service_people = {}
-    for name, need in services.items():
-        ok = sv.people_covered if need is None else np.where(
-            sv.throughput_mbps >= need, sv.people_covered, 0)
-        service_people[name] = int(ok.sum())
-    return RunTotals(
-        population_total=int(people.sum()),
-        people_covered=int(sv.people_covered.sum()),
-        people_covered_expected=float(sv.people_covered_expected.sum()),
-        people_covered_downlink_only=int(people[sv.covered_dl_outdoor].sum()),
-        people_covered_existing=int(base.people_covered.sum()),
-        uncovered_by_cause=dict(sv.uncovered_by_cause),
-        people_by_service=service_people,
-        people_served_busy_hour=float(sv.people_served_per_cell.sum()),
-        site_load=None if sv.site_load is None else sv.site_load.load,
-        covered_cells=int(r.covered.sum()),
-        region_cells=r.grid.n_cells if r.region_mask is None else int(r.region_mask.sum()),
-        people_served_per_site=r.people_served_per_site,
-        people_in_line_of_sight=None if sv.line_of_sight is None else int(
-            people[sv.line_of_sight].sum()),
-        terrain_relief_m=0.0 if r.terrain is None else float(r.terrain.max() - r.terrain.min()))
-
-
-def build_summary(r: ScenarioResult, base, required_dbm: float, margin_db: float,
-                  params: ServingParams, services: dict, warnings: list[str]) -> dict:
-    """The headline numbers, as plain JSON-ready Python types."""
-    return summary_from_totals(totals_from_arrays(r, base, services), r.scenario, r.grid,
-                               r.sites, r.technology, required_dbm, margin_db, params,
-                               warnings, terrain=r.terrain is not None, inputs=r.inputs,
-                               delta_h_m=r.terrain_delta_h_m)
-
-
-def summary_from_totals(t: RunTotals, s: Scenario, grid: Grid, sites: Sites,
-                        technology: Technology, required_dbm: float, margin_db: float,
-                        params: ServingParams, warnings: list[str], *, terrain: bool,
-                        inputs: dict, delta_h_m: float = 0.0) -> dict:
-    """summary.json from :class:`RunTotals` (JSON-ready Python types, fixed key order)."""
-    total = t.population_total
-    covered_people = t.people_covered
-    existing_people = t.people_covered_existing
-    by_type: dict[str, dict[str, int]] = {}
-    for st, ex in zip(sites.station, sites.existing):
-        d = by_type.setdefault(st, {"existing": 0, "new": 0})
-        d["existing" if ex else "new"] += 1
-    served = t.people_served_per_site
-    new = ~sites.existing
-    load = t.site_load
-    causes = {LIMITATION_CODES[c].split(" (")[0].replace("-", "_").replace(" ", "_"): n
-              for c, n in t.uncovered_by_cause.items()}
-    return {
-        "scenario": s.name,
-        "seed": s.seed,
-        "software_version": __version__,
-        "technology": technology.name,
-        "propagation_model": s.propagation.model,
-        "crs": grid.crs,
-        "resolution_m": grid.resolution_m,
-        "area_km2": round(t.region_cells * grid.cell_area_km2, 6),
-        "region_boundary": s.region.boundary,
-        "population_source": "raster" if s.population.raster is not None else "synthetic",
-        "population_total": total,
-        "people_covered": covered_people,
-        "coverage_fraction": round(covered_people / total, 6) if total else 0.0,
-        "people_covered_expected": round(t.people_covered_expected, 1),
-        "people_covered_downlink_only": t.people_covered_downlink_only,
-        "people_covered_by_existing_sites": existing_people,
-        "people_newly_covered": covered_people - existing_people,
-        "people_not_covered_by_cause": causes,
-        "people_covered_by_service": dict(t.people_by_service),
-        "people_served_busy_hour": round(t.people_served_busy_hour, 1),
-        "people_capacity_limited": round(covered_people - t.people_served_busy_hour, 1),
-        "sites_over_capacity": int((load > 1).sum()) if load is not None else 0,
-        "max_site_load": round(float(load.max()), 4) if load is not None and len(load)
-        else 0.0,
-        "area_covered_km2": round(float(t.covered_cells) * grid.cell_area_km2, 6),
-        "sites_total": len(sites),
-        "sites_existing": int(sites.existing.sum()),
-        "sites_new": int(new.sum()),
-        "sites_by_type": by_type,
-        "people_served_per_site_mean": round(float(served.mean()), 3) if len(served) else 0.0,
-        "people_served_per_new_site_mean": round(float(served[new].mean()), 3) if new.any()
-        else 0.0,
-        "signal_metric": technology.signal_metric,
-        "dl_threshold_dbm": technology.dl_threshold_dbm,
-        "fade_margin_db": round(margin_db, 4),
-        "required_signal_dbm": round(required_dbm, 4),
-        "ul_sensitivity_dbm": round(ul_sensitivity_dbm(technology,
-                                                       params.ul_interference_margin_db), 4),
-        "indoor_share": params.indoor_share,
-        "building_entry_loss_db": round(params.building_entry_loss_db, 4),
-        "reuse_factor": s.radio.reuse_factor,
-        "terrain": "flat" if not terrain else ("synthetic" if s.terrain.synthetic
-                                               else "raster"),
-        "terrain_relief_m": round(t.terrain_relief_m, 3),
-        "terrain_delta_h_m": round(float(delta_h_m), 3),
-        "people_in_line_of_sight": t.people_in_line_of_sight,
-        "warnings": warnings,
-        "population_input": inputs.get("population", {}),
-        "existing_towers": inputs.get("towers", []),
-    }
-
-
-def _region_area_km2(r: ScenarioResult) -> float:
-    if r.region_mask is None:
-        return r.grid.area_km2
-    return float(r.region_mask.sum()) * r.grid.cell_area_km2
+    return execute(scenario, executor=executor_for(client, retries=retries), sink="memory",
+                   progress=progress, tile_size_cells=tile_size_cells,
+                   site_progress=site_progress)

@@ -1,21 +1,22 @@
-"""The terrain site pass of a tiled run (:func:`simulator.pipeline.distributed.run_tiled`).
+"""The terrain site pass: every site's disc, reduced in site order, before the tiles.
 
 On a terrain, the engine works per site over the site's disc (:mod:`simulator.pipeline.engine_terrain`),
-not per tile. A tiled run therefore first evaluates every site's disc once, in site index
-order, and reduces it into region-sized fields kept as ``numpy.memmap`` files in a temporary
-folder (:class:`TerrainScratch`; :func:`scratch_bytes` of disk): best signal, server, path
-loss, line of sight and the co-channel sums, for all sites and for the existing sites alone.
-The tiles then take their window of those fields. Sites run serially on the driver or as
-Dask tasks (:func:`site_task`); the driver reduces the discs strictly in site order
-(:func:`run_site_pass`), so the fields are bit-identical to the in-memory run whatever the
-number of workers.
+not per tile. A run with a terrain method therefore first evaluates every site's disc once,
+in site index order, and reduces it into region-sized fields: best signal, server, path
+loss, line of sight and the co-channel sums, for all sites and for the existing sites alone
+(each existing site's disc computed once for both). An in-memory run keeps them in memory
+(:class:`MemoryReductions`); a run written to disk keeps them as ``numpy.memmap`` files in
+a temporary folder (:class:`TerrainScratch`; :func:`scratch_bytes` of disk). The tiles then
+take their window of those fields. Sites run on the run's executor (this process or Dask
+tasks, :func:`site_task`); the driver reduces the discs strictly in site order
+(:func:`run_site_pass`), so the fields are bit-identical whatever the mode or the number
+of workers.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,77 +198,48 @@ def check_scratch_space(scenario, folder: Path, need: int) -> None:
             value=scenario.region.resolution_m)
 
 
-def run_site_pass(job: SiteJob, items: list, reduce, *, client, retries: int,
-                   max_in_flight: int, progress) -> None:
+class MemoryReductions:
+    """The site pass's region-sized fields in memory (an in-memory run): the same
+    :class:`~simulator.pipeline.engine_terrain.FieldReduction` as :class:`TerrainScratch`,
+    on numpy arrays."""
+
+    def __init__(self, shape, channel, channel_base, n_base: int):
+        from .engine_terrain import FieldReduction
+
+        self.all = FieldReduction(shape, channel, line_of_sight=True)
+        self.base = FieldReduction(shape, channel_base, line_of_sight=False) if n_base else None
+
+    def close(self) -> None:
+        self.all = self.base = None
+
+
+def run_site_pass(job: SiteJob, items: list, reduce, *, client=None, retries: int = 2,
+                  max_in_flight: int | None = None, progress=None, executor=None) -> None:
     """Evaluate every item's disc and reduce it, strictly in item order.
 
-    Serially in this process, or as Dask tasks: results that arrive early are held until
-    their predecessors are reduced; at most ``max_in_flight`` items are submitted or held
-    at any time, which bounds the driver's memory to that many discs.
+    On ``executor`` (:mod:`simulator.pipeline.executors`; default: Dask on ``client``, or
+    this process): results that arrive early are held until their predecessors are
+    reduced; at most ``max_in_flight`` items are submitted or held at any time, which
+    bounds the driver's memory to that many discs.
     """
+    from .executors import executor_for
+
+    if executor is None:
+        executor = executor_for(client, retries=retries, max_in_flight=max_in_flight)
     n = len(items)
     if progress is not None:
         progress(0, n)
-    if client is None:
-        for i, it in enumerate(items):
-            reduce(it, site_task(job, it.which, it.k))
-            if progress is not None:
-                progress(i + 1, n)
-        return
-    from distributed import as_completed
 
-    token = uuid.uuid4().hex[:8]
-    [job_future] = client.scatter([job], broadcast=True, hash=False)
-    where: dict = {}
-    held: dict = {}
-    state = {"submitted": 0, "reduced": 0}
+    def collect(i: int, disc) -> None:
+        reduce(items[i], disc)
+        if progress is not None:
+            progress(i + 1, n)
 
-    def submit_more(ac=None):
-        new = []
-        while state["submitted"] < n and state["submitted"] - state["reduced"] < max_in_flight:
-            i = state["submitted"]
-            it = items[i]
-            fut = client.submit(site_task, job_future, it.which, it.k,
-                                key=f"ruralsim-site-{token}-{i}", retries=retries,
-                                pure=False)
-            where[fut.key] = i
-            state["submitted"] += 1
-            if ac is None:
-                new.append(fut)
-            else:
-                ac.add(fut)
-        return new
+    def describe(i: int) -> str:
+        it = items[i]
+        total = len(job.sa) if it.which == "all" else len(job.sa_base)
+        return (f"site pass: site {it.k + 1} of {total} "
+                f"({'all sites' if it.which == 'all' else 'existing sites'})")
 
-    ac = as_completed(submit_more())
-    try:
-        for fut in ac:
-            i = where.get(fut.key, -1)
-            try:
-                disc = fut.result()
-            except Exception as exc:
-                it = items[i]
-                total = len(job.sa) if it.which == "all" else len(job.sa_base)
-                raise ScenarioError(
-                    f"site pass: site {it.k + 1} of {total} "
-                    f"({'all sites' if it.which == 'all' else 'existing sites'}) failed after "
-                    f"{retries} retries: {type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0] if str(exc) else ''}; no results were "
-                    "written") from None
-            fut.release()
-            held[i] = disc
-            while state["reduced"] in held:
-                j = state["reduced"]
-                reduce(items[j], held.pop(j))
-                state["reduced"] += 1
-                if progress is not None:
-                    progress(state["reduced"], n)
-            submit_more(ac)
-    except BaseException:
-        for f in list(ac.futures):
-            f.cancel()
-        raise
-    finally:
-        job_future.release()
-    if state["reduced"] != n:  # never a silent partial reduction
-        raise ScenarioError(f"site pass: only {state['reduced']} of {n} sites came back; no "
-                            "results were written")
+    executor.map(site_task, job, n, lambda i: (items[i].which, items[i].k), collect,
+                 ordered=True, describe=describe, name="site")

@@ -2,7 +2,7 @@
 
 A scenario's ``sweep:`` section (:class:`simulator.schema.SweepSpec`) expands into validated
 scenarios (:func:`sweep_scenarios`); :func:`run_sweep` runs them one after the other or as
-Dask tasks in parallel, each in memory or tiled (:func:`simulator.pipeline.distributed.choose_mode`).
+Dask tasks in parallel, each in memory or tiled (:func:`simulator.pipeline.resources.choose_mode`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import json
 import uuid
 from typing import Callable
 
-from .distributed import choose_mode, run_tiled
+from .distributed import run_tiled
+from .resources import choose_mode
 from ..errors import ScenarioError
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._checks import check_range
+
 __all__ = [
     "DBD_TO_DBI",
     "TabulatedPattern",
@@ -47,22 +49,11 @@ def _wrap180(angle_deg):
 
 
 def _check_range(name, value, lo, hi, *, lo_open=False):
-    v = np.asarray(value, dtype=np.float64)
-    bad = ~np.isfinite(v) | (v > hi) | ((v <= lo) if lo_open else (v < lo))
-    if np.any(bad):
-        first = v[bad].ravel()[0] if v.ndim else float(v)
-        bracket = "(" if lo_open else "["
-        raise ValueError(f"{name}={first!r} is out of range; allowed: {bracket}{lo:g}, {hi:g}]")
-    return v
+    return check_range(name, value, lo, hi, lo_open=lo_open, finite=True)
 
 
 def _check_elevation(elevation_deg):
-    e = np.asarray(elevation_deg, dtype=np.float64)
-    bad = (e < -90.0) | (e > 90.0)
-    if np.any(bad):
-        raise ValueError(f"elevation_deg={e[bad].ravel()[0]!r} is out of range; allowed: "
-                         "[-90, 90] (NaN propagates)")
-    return e
+    return check_range("elevation_deg", elevation_deg, -90.0, 90.0)   # NaN propagates
 
 
 def _out(x):

@@ -64,6 +64,7 @@ class ServingFields:
     people_served_per_cell: np.ndarray  # float64 after capacity
     site_load: object             # capacity.SiteLoad or None
     line_of_sight: np.ndarray | None = None  # bool, terrain engine only
+    spectral_efficiency: np.ndarray | None = None  # float64 [bit/s/Hz], 0 beyond reach
 
 
 def ul_sensitivity_dbm(tech: Technology, ul_interference_margin_db: float) -> float:
@@ -171,7 +172,7 @@ def serve(fields: CoverageFields, tx_metric_dbm: np.ndarray, people: np.ndarray,
                          people_covered_expected=expected, limitation=lim_out,
                          uncovered_by_cause=uncovered_by_cause,
                          people_served_per_cell=served, site_load=load,
-                         line_of_sight=line_of_sight)
+                         line_of_sight=line_of_sight, spectral_efficiency=se)
 
 
 def _limitation(reach, dl_ok, ul_ok, sinr_ok, line_of_sight=None) -> np.ndarray:

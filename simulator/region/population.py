@@ -347,7 +347,8 @@ def population_from_array(grid: Grid, people_estimate, *, total_people: int | No
     """A :class:`Population` from people per grid cell (e.g. a resampled raster).
 
     ``people_estimate`` (float, >= 0, the grid's shape) is rounded to whole people with
-    :func:`integer_people` (``"cumulative"``: sparse people keep their place). Its "settlements" are 1 km blocks (:func:`block_settlements`),
+    :func:`integer_people` (``"cumulative"``: sparse people keep their place). Its
+    "settlements" are 1 km blocks (:func:`block_settlements`),
     so ``largest_settlements`` site placement puts sites in the most populated blocks.
     """
     est = np.asarray(people_estimate)

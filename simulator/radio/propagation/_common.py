@@ -1,27 +1,19 @@
-"""Shared helpers for the propagation models: range checks and out-of-range policy."""
+"""Shared helpers for the propagation models: the range check (:func:`simulator._checks.
+check_range`, as ``check_range(name, value, low, high, unit)``) and out-of-range policy."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..._checks import check_range  # the package's one range check (NaN propagates)
 
 #: Speed of light in vacuum [m/s] (exact, SI).
 SPEED_OF_LIGHT_M_PER_S = 299_792_458.0
 
 OUT_OF_RANGE_POLICIES = ("extrapolate", "nan", "raise")
 
-
-def check_range(name: str, value, low: float, high: float, unit: str) -> None:
-    """Raise ValueError when any finite element of ``value`` lies outside [low, high].
-
-    NaN elements are left for the caller (they propagate as NaN).
-    """
-    arr = np.asarray(value, dtype=float)
-    finite = arr[np.isfinite(arr)] if arr.ndim else (arr[None] if np.isfinite(arr) else arr[None][:0])
-    if finite.size and (finite.min() < low or finite.max() > high):
-        bad = finite.min() if finite.min() < low else finite.max()
-        raise ValueError(
-            f"{name}={bad:g} {unit} is outside the model's valid range {low:g}-{high:g} {unit}"
-        )
+__all__ = ["SPEED_OF_LIGHT_M_PER_S", "OUT_OF_RANGE_POLICIES", "apply_distance_policy",
+           "check_range"]
 
 
 def apply_distance_policy(loss_db, distance_m, low_m: float, high_m: float, policy: str,

@@ -332,10 +332,11 @@ def longley_rice(theta0, theta1, f_mhz, z_g, d_hzn0, d_hzn1, h_e0, h_e1, gamma_e
     c = (a_e**2 / f_mhz) ** THIRD
     d3 = np.maximum(d_sml, d_ml + 5.0 * c)
     d4 = d3 + 10.0 * c
-    a3 = diffraction_loss(d3, d_hzn0, d_hzn1, h_e0, h_e1, abs_z_g, a_e, delta_h_m, h0, h1,
-                          p2p, theta_los, d_sml, f_mhz)
-    a4 = diffraction_loss(d4, d_hzn0, d_hzn1, h_e0, h_e1, abs_z_g, a_e, delta_h_m, h0, h1,
-                          p2p, theta_los, d_sml, f_mhz)
+    # both distances in one call: the terms that do not depend on the distance (the
+    # terminal radii and height-gain functions, sigma_h, A_fo) broadcast, computed once
+    a3, a4 = diffraction_loss(np.stack(np.broadcast_arrays(d3, d4)), d_hzn0, d_hzn1, h_e0,
+                              h_e1, abs_z_g, a_e, delta_h_m, h0, h1, p2p, theta_los, d_sml,
+                              f_mhz)
     m_d = (a4 - a3) / (d4 - d3)
     a_d0 = a3 - m_d * d3
 
@@ -378,9 +379,10 @@ def _line_of_sight_region(*, d_m, h_e0, h_e1, z_g, delta_h_m, m_d, a_d0, d_sml, 
     pos = a_d0 >= 0.0
     d_0 = np.where(pos, np.minimum(d_0, 0.5 * d_ml), d_0)
     d_1 = np.where(pos, d_0 + 0.25 * (d_ml - d_0), np.maximum(-a_d0 / m_d, 0.25 * d_ml))
-    a_1 = line_of_sight_loss(d_1, h_e0, h_e1, z_g, delta_h_m, m_d, a_d0, d_sml, f_mhz)
+    # both distances in one broadcast call (same values as two calls)
+    a_1, a_0 = line_of_sight_loss(np.stack(np.broadcast_arrays(d_1, d_0)), h_e0, h_e1, z_g,
+                                  delta_h_m, m_d, a_d0, d_sml, f_mhz)
     has0 = d_0 < d_1
-    a_0 = line_of_sight_loss(d_0, h_e0, h_e1, z_g, delta_h_m, m_d, a_d0, d_sml, f_mhz)
     q = np.log(d_sml / d_0)
     k2 = np.maximum(
         0.0,
@@ -408,14 +410,17 @@ def _trans_horizon_region(*, d_m, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, a_
     [Algorithm, section 4.3]."""
     d5 = d_ml + 200e3
     d6 = d_ml + 400e3
-    h6, undef6 = tropo_h0(d6, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, a_e, n_s, f_mhz)
-    a6 = np.where(undef6, 1001.0, tropo_loss(d6, h6, a_e, theta_los, n_s, f_mhz))
-    h5, undef5 = tropo_h0(d5, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, a_e, n_s, f_mhz)
+    # d6 and d5 in one broadcast call each (same values as separate calls)
+    d65 = np.stack(np.broadcast_arrays(d6, d5))
+    (h6, h5), (undef6, undef5) = tropo_h0(d65, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1,
+                                          a_e, n_s, f_mhz)
     # "If, at d_5, H_0 exceeds 15 dB, it is replaced by its value at d_6" [Algorithm, p 12]
     valid6 = ~undef6
     short = valid6 & (h6 > 15.0)
     h5 = np.where(short | (valid6 & (h5 > 15.0)), h6, h5)
-    a5 = np.where(~short & undef5, 1001.0, tropo_loss(d5, h5, a_e, theta_los, n_s, f_mhz))
+    t6, t5 = tropo_loss(d65, np.stack([h6, h5]), a_e, theta_los, n_s, f_mhz)
+    a6 = np.where(undef6, 1001.0, t6)
+    a5 = np.where(~short & undef5, 1001.0, t5)
     ok = a5 < 1000.0
     m_s = np.where(ok, (a6 - a5) / 200e3, m_d)
     d_x = np.maximum(

@@ -23,6 +23,9 @@ prefixes of many rays, reusing what neighbouring prefixes share:
   ``knot_fraction=0`` makes every step a knot: the parameters are then those of ITM on each
   prefix profile on its own, to rounding.
 
+With numba installed the per-path loops (Delta_h, hull tangents, horizon searches and fits)
+run compiled (:mod:`._itm_jit`, same arithmetic); otherwise the numpy versions here.
+
 The curvature gamma_e of a prefix depends on its mean elevation (N_s = N_0 exp(-h_sys/9460)).
 The horizon searches rank candidates with per-ray bounds of gamma_e and take the angle with
 the prefix's own value: the arg-maximum of lines ``a_i - b_i gamma`` moves monotonically with
@@ -34,8 +37,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._itm_terrain import (Workspace, fit_line, fit_range, line_of_sight_terms,
-                           terrain_delta_h)
+from . import _itm_jit as _jit
+from ._itm_terrain import (Workspace, fit_line, fit_range, line_of_sight_terms, rx_distances,
+                           terrain_delta_h, tx_distances)
 
 #: Samples (rays x steps) per batch of rays: bounds the memory of the per-sample arrays.
 BATCH_SAMPLES = 2_000_000
@@ -62,18 +66,60 @@ def _running_first_argmax(th: np.ndarray) -> np.ndarray:
     return idx
 
 
-def _tx_angles(z, i, z_tx, xi, g):
-    """Elevation angle [rad] of sample i (height z) seen from the TX antenna (height z_tx),
-    on an Earth of curvature g [1/m]; xi is the sample spacing [m]."""
-    d_i = i * xi
+def _tx_angles(z, d_i, z_tx, g):
+    """Elevation angle [rad] of a sample (height z) at distance d_i [m] from the TX, seen from
+    the TX antenna (height z_tx), on an Earth of curvature g [1/m]."""
     return (z - z_tx) / d_i - 0.5 * g * d_i
 
 
-def _rx_angles(z, i, z_rx, d, xi, g):
-    """Elevation angle [rad] of sample i (height z) seen from the receiver antenna (height
-    z_rx) at distance d [m] from the TX, on an Earth of curvature g [1/m]."""
-    dd = d - i * xi
+def _rx_angles(z, dd, z_rx, g):
+    """Elevation angle [rad] of a sample (height z) at distance dd [m] from the receiver,
+    seen from the receiver antenna (height z_rx), on an Earth of curvature g [1/m]."""
     return (z - z_rx) / dd - 0.5 * g * dd
+
+
+#: Largest table (elements) of receiver distances built at once (bounds its memory).
+_RX_TABLE_ELEMENTS = 2_000_000
+
+
+class _Distances:
+    """Sample distances of the prefixes of a ray, rounded as NTIA/itm ``FindHorizons``.
+
+    NTIA adds the spacing once per sample from the TX (``d_k = d_(k-1) + xi``) and
+    subtracts it once per sample from the path length ``np * xi`` for the RX; with a spacing
+    that is not a whole number this differs in the last bits from ``k * xi`` and
+    ``(np - k) * xi``, which can move a truncated fit index of QuickPfl by one sample.
+    When the spacing times ``2**20`` is a whole number and the ray is short enough, every
+    such sum is exact and the products are used.
+    """
+
+    def __init__(self, xi, n):
+        self.xi = xi
+        q = xi * 2.0 ** 20
+        self.exact = q == np.floor(q) and q * n < 2.0 ** 52
+        self.tx = np.arange(n) * xi if self.exact else tx_distances(xi, n - 1)
+
+    def rx(self, j, k):
+        """Distance to the RX of sample ``k`` of prefix ``j`` (broadcast arrays of int)."""
+        if self.exact:
+            return (j - k) * self.xi
+        jb, kb = np.broadcast_arrays(np.asarray(j, np.int64), np.asarray(k, np.int64))
+        shape = jb.shape
+        jb, kb = jb.reshape(-1), kb.reshape(-1)
+        out = np.empty(jb.size)
+        if jb.size == 0:
+            return out.reshape(shape)
+        u, inv = np.unique(jb, return_inverse=True)
+        width = int(kb.max()) + 1
+        per = max(1, _RX_TABLE_ELEMENTS // width)
+        for s in range(0, u.size, per):
+            tab = rx_distances(u[s:s + per] * self.xi, self.xi, width - 1)
+            if per >= u.size:
+                out[:] = tab[inv, kb]
+            else:
+                sel = np.nonzero((inv >= s) & (inv < s + per))[0]
+                out[sel] = tab[inv[sel] - s, kb[sel]]
+        return out.reshape(shape)
 
 
 def _bracketed(zc, a, inner, i_lo, i_hi, angle, max_elements=1_000_000):
@@ -175,6 +221,7 @@ class _RayBatch:
         self.surface_refractivity = surface_refractivity
         self.effective_curvature = effective_curvature
         self.zref = float(z[0, 0])
+        self.dist = _Distances(xi, n)
         zc = z - self.zref
         self.zc = zc
         cols = np.arange(n)
@@ -213,7 +260,7 @@ class _RayBatch:
         if n > 2:
             # TX: first maximum over samples 1..j-1 at the ray's lowest and highest gamma_e
             z_tx_all = zc[:, :1] + h0
-            self.tx = [_running_first_argmax(_tx_angles(zc[:, 1:], cols[1:], z_tx_all, xi,
+            self.tx = [_running_first_argmax(_tx_angles(zc[:, 1:], self.dist.tx[1:], z_tx_all,
                                                         g[:, None])) for g in (g_lo, g_hi)]
             # RX: hull tangents at both gamma_e, one pass over the two sets of rays stacked
             w = np.empty((2 * n_rays, n))
@@ -224,24 +271,56 @@ class _RayBatch:
                 np.subtract(zc, w[rows], out=w[rows])
             n_q = np.array([p.size for p in parts])
             q2 = np.concatenate([np.concatenate([p, p + n_rays]) for p in parts])
-            rx = _hull_tangents(w, h1, q2, np.concatenate([[0], np.cumsum(2 * n_q)]))
+            q_bounds = np.concatenate([[0], np.cumsum(2 * n_q)])
+            if _jit.AVAILABLE:
+                wanted = np.zeros((n, 2 * n_rays), bool)
+                wanted[np.repeat(np.arange(n), 2 * n_q), q2] = True
+                rx = _jit.hull_tangents(w, float(h1), wanted)
+            else:
+                rx = _hull_tangents(w, h1, q2, q_bounds)
             del w
             self.rx = (rx[:, :n_rays], rx[:, n_rays:])
 
-        # Delta_h at the knot prefixes
+        self.compiled = _jit.AVAILABLE and n > 2
+        self.ray_major = self.compiled and bool(self.dist.exact)
+        if self.ray_major and knot_fraction != 0.0:
+            order = np.lexsort((kk, ka))            # the knots too, ray by ray
+            kk, ka = kk[order], ka[order]
+        # Delta_h at the knot prefixes; with knots at every step, each requested prefix is
+        # its own knot and Delta_h is computed with its other parameters (parameters())
+        self.flat = zc.reshape(-1)
+        self.ws = ws
+        self.last = (np.full(n_rays, np.nan), np.full(n_rays, np.nan))  # deciles per ray
+        self.every_step = knot_fraction == 0.0
+        if self.every_step:
+            return
         self.dh = np.zeros((knots.size, n_rays))
-        flat = zc.reshape(-1)
+        flat, last = self.flat, self.last
         for s in range(0, kk.size, CHUNK):
             a, kidx = ka[s:s + CHUNK], kk[s:s + CHUNK]
             j = knots[kidx]
-            _, _, d, _, _, hz0, hz1 = self._horizons(a, j)
-            d_start = np.minimum(15.0 * h0, 0.1 * hz0)
-            d_end = d - np.minimum(15.0 * h1, 0.1 * hz1)
+            if self.compiled:
+                out = self._compiled(a, j, fits=False)
+                d_start, d_end = out[9], out[10]
+            else:
+                _, _, d, _, _, hz0, hz1 = self._horizons(a, j)
+                d_start = np.minimum(15.0 * h0, 0.1 * hz0)
+                d_end = d - np.minimum(15.0 * h1, 0.1 * hz1)
             for t in range(0, a.size, _DELTA_H_CHUNK):
                 sl = slice(t, t + _DELTA_H_CHUNK)
                 self.dh[kidx[sl], a[sl]] = terrain_delta_h(
                     flat, a[sl] * n, j[sl], np.full(j[sl].size, xi), d_start[sl], d_end[sl],
-                    ws)
+                    ws, ray=a[sl], last=last)
+
+    def _compiled(self, a, j, fits):
+        """:func:`._itm_jit.prefix_horizons` on prefixes (a, j): a (12, m) array."""
+        out = np.empty((12, a.size))
+        _jit.prefix_horizons(self.zc, self.c0, self.c1, self.zref, self.tx[0], self.tx[1],
+                             self.rx[0], self.rx[1], self.dist.tx, bool(self.dist.exact),
+                             self.xi, self.h0, self.h1, self.n0,
+                             np.ascontiguousarray(a, dtype=np.int64),
+                             np.ascontiguousarray(j, dtype=np.int64), fits, out)
+        return out
 
     def _h_sys(self, a, j):
         """System elevation of prefix j: mean of samples int(0.1 j) .. j - int(0.1 j)."""
@@ -267,55 +346,76 @@ class _RayBatch:
             return n_s, g, d, theta0, theta1, d_hzn0, d_hzn1
         inner = j >= 2
         col = np.maximum(j - 2, 0)
+        dist = self.dist
         i0 = _bracketed(zc, a, inner, self.tx[0][a, col], self.tx[1][a, col],
-                        lambda zz, ii, r: _tx_angles(zz, ii, z_tx[r, None], xi, g[r, None]))
+                        lambda zz, ii, r: _tx_angles(zz, dist.tx[ii], z_tx[r, None],
+                                                     g[r, None]))
         i0 = np.maximum(i0, 1)
-        t0 = _tx_angles(zc[a, i0], i0, z_tx, xi, g)
+        d0 = dist.tx[i0]
+        t0 = _tx_angles(zc[a, i0], d0, z_tx, g)
         better = inner & (t0 > theta0)
         theta0 = np.where(better, t0, theta0)
-        d_hzn0 = np.where(better, i0 * xi, d_hzn0)
+        d_hzn0 = np.where(better, d0, d_hzn0)
 
         i1 = _bracketed(zc, a, inner, self.rx[0][j, a], self.rx[1][j, a],
-                        lambda zz, ii, r: _rx_angles(zz, ii, z_rx[r, None], d[r, None], xi,
-                                                     g[r, None]))
+                        lambda zz, ii, r: _rx_angles(zz, dist.rx(j[r, None], ii),
+                                                     z_rx[r, None], g[r, None]))
         i1 = np.minimum(np.maximum(i1, 1), np.maximum(j - 1, 1))
-        t1 = _rx_angles(zc[a, i1], i1, z_rx, d, xi, g)
+        d1 = dist.rx(j, i1)
+        t1 = _rx_angles(zc[a, i1], d1, z_rx, g)
         better = inner & (t1 > theta1)
         theta1 = np.where(better, t1, theta1)
-        d_hzn1 = np.where(better, d - i1 * xi, d_hzn1)
+        d_hzn1 = np.where(better, d1, d_hzn1)
         return n_s, g, d, theta0, theta1, d_hzn0, d_hzn1
 
     def parameters(self, rays, steps):
         """ITM terrain parameters of the prefixes (rays, steps), as profile_parameters."""
         zc, xi, h0, h1 = self.zc, self.xi, self.h0, self.h1
-        n_s, g, d, theta0, theta1, d_hzn0, d_hzn1 = self._horizons(rays, steps)
-        # Delta_h: linear between the knots around the step
-        knots = self.knots
-        k_lo = np.searchsorted(knots, steps, side="right") - 1
-        k_hi = np.minimum(k_lo + 1, knots.size - 1)
-        j_lo, j_hi = knots[k_lo], knots[k_hi]
-        k_hi = np.where(j_lo == steps, k_lo, k_hi)
-        dh_lo = self.dh[k_lo, rays]
-        frac = (steps - j_lo) / np.maximum(j_hi - j_lo, 1)
-        delta_h = dh_lo + (self.dh[k_hi, rays] - dh_lo) * frac
-
-        # effective heights (QuickPfl fits)
-        d_start = np.minimum(15.0 * h0, 0.1 * d_hzn0)
-        d_end = d - np.minimum(15.0 * h1, 0.1 * d_hzn1)
-        los = d_hzn0 + d_hzn1 > 1.5 * d
+        if self.compiled:
+            (d, n_s, g, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, d_start, d_end,
+             los) = self._compiled(rays, steps, fits=True)
+            los = los > 0.0
+        else:
+            n_s, g, d, theta0, theta1, d_hzn0, d_hzn1 = self._horizons(rays, steps)
+            d_start = np.minimum(15.0 * h0, 0.1 * d_hzn0)
+            d_end = d - np.minimum(15.0 * h1, 0.1 * d_hzn1)
         xi_arr = np.full(steps.size, xi)
-        c0, c1 = self.c0, self.c1
+        if self.every_step:
+            # Delta_h of each prefix itself (paths come in step order: each ray's deciles
+            # from its previous prefix shortlist the selection)
+            delta_h = np.empty(steps.size)
+            for t in range(0, steps.size, _DELTA_H_CHUNK):
+                sl = slice(t, t + _DELTA_H_CHUNK)
+                delta_h[sl] = terrain_delta_h(self.flat, rays[sl] * self.n, steps[sl],
+                                              xi_arr[sl], d_start[sl], d_end[sl], self.ws,
+                                              ray=rays[sl], last=self.last)
+        else:
+            # Delta_h: linear between the knots around the step
+            knots = self.knots
+            k_lo = np.searchsorted(knots, steps, side="right") - 1
+            k_hi = np.minimum(k_lo + 1, knots.size - 1)
+            j_lo, j_hi = knots[k_lo], knots[k_hi]
+            k_hi = np.where(j_lo == steps, k_lo, k_hi)
+            dh_lo = self.dh[k_lo, rays]
+            frac = (steps - j_lo) / np.maximum(j_hi - j_lo, 1)
+            delta_h = dh_lo + (self.dh[k_hi, rays] - dh_lo) * frac
 
-        def fit(d_from, d_to):
-            ia, ib = fit_range(steps, xi_arr, d_from, d_to)
-            return fit_line(c0[rays, ib + 1] - c0[rays, ia], c1[rays, ib + 1] - c1[rays, ia],
-                            ia, ib, zc[rays, ia], zc[rays, ib], steps)
+        if not self.compiled:
+            # effective heights (QuickPfl fits)
+            los = d_hzn0 + d_hzn1 > 1.5 * d
+            c0, c1 = self.c0, self.c1
 
-        fit_tx, fit_rx_los = fit(d_start, np.where(los, d_end, 0.9 * d_hzn0))
-        _, fit_rx_far = fit(np.where(los, d_start, d - 0.9 * d_hzn1), d_end)
-        fit_rx = np.where(los, fit_rx_los, fit_rx_far)
-        h_e0 = h0 + np.maximum(zc[rays, 0] - fit_tx, 0.0)
-        h_e1 = h1 + np.maximum(zc[rays, steps] - fit_rx, 0.0)
+            def fit(d_from, d_to):
+                ia, ib = fit_range(steps, xi_arr, d_from, d_to)
+                return fit_line(c0[rays, ib + 1] - c0[rays, ia],
+                                c1[rays, ib + 1] - c1[rays, ia], ia, ib, zc[rays, ia],
+                                zc[rays, ib], steps)
+
+            fit_tx, fit_rx_los = fit(d_start, np.where(los, d_end, 0.9 * d_hzn0))
+            _, fit_rx_far = fit(np.where(los, d_start, d - 0.9 * d_hzn1), d_end)
+            fit_rx = np.where(los, fit_rx_los, fit_rx_far)
+            h_e0 = h0 + np.maximum(zc[rays, 0] - fit_tx, 0.0)
+            h_e1 = h1 + np.maximum(zc[rays, steps] - fit_rx, 0.0)
         theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1 = line_of_sight_terms(
             los, d, theta0, theta1, d_hzn0, d_hzn1, h_e0, h_e1, delta_h, 1.0 / g)
         return dict(d=d, n_s=n_s, gamma_e=g, theta0=theta0, theta1=theta1, d_hzn0=d_hzn0,
@@ -367,8 +467,13 @@ def ray_prefix_parameters(z, xi, h0, h1, n0, rays, steps, *, knot_fraction,
         batch = _RayBatch(np.ascontiguousarray(z[r0:r1], dtype=np.float64), float(xi),
                           float(h0), float(h1), float(n0), b_rays, b_steps, knot_fraction,
                           surface_refractivity, effective_curvature, ws)
+        # the compiled loops read each path's ray row: ray by ray (then step by step) they
+        # stay in cache; the numpy version, and the distances of an inexact spacing, want
+        # the paths step by step
+        walk = np.lexsort((b_steps, b_rays)) if batch.ray_major else None
         for s in range(0, b_rays.size, CHUNK):
             sl = slice(s, s + CHUNK)
-            pos = np.arange(s, min(s + CHUNK, b_rays.size)) if idx is None else idx[sl]
-            yield (pos if order is None else order[pos]), batch.parameters(b_rays[sl],
-                                                                           b_steps[sl])
+            local = np.arange(s, min(s + CHUNK, b_rays.size)) if walk is None else walk[sl]
+            pos = local if idx is None else idx[local]
+            yield (pos if order is None else order[pos]), batch.parameters(b_rays[local],
+                                                                           b_steps[local])

@@ -16,10 +16,38 @@ import math
 
 import numpy as np
 
+from . import _itm_jit as _jit
+
 
 def _trunc(x):
     """C ``int()`` conversion of non-negative doubles."""
     return x.astype(np.int64)
+
+
+def tx_distances(xi, n):
+    """Distances of profile points 0..n from the TX as NTIA/itm ``FindHorizons`` builds them.
+
+    The spacing ``xi`` [m] is added once per point (``d_k = d_(k-1) + xi``), in float64;
+    ``numpy.cumsum`` is a sequential accumulation, so the rounding is the same as the C loop.
+    Returns an array of shape (n + 1,) [m].
+    """
+    out = np.full(n + 1, float(xi))
+    out[0] = 0.0
+    return np.cumsum(out, out=out)
+
+
+def rx_distances(d, xi, n):
+    """Distances to the RX of points 0..n, as NTIA/itm ``FindHorizons`` builds them.
+
+    Starting at the path length ``d`` [m] (``np * xi``, one product), the spacing ``xi`` [m]
+    is subtracted once per point (``d_k = d_(k-1) - xi``).  ``d`` has shape (m,); returns an
+    array of shape (m, n + 1) [m].
+    """
+    d = np.asarray(d, dtype=np.float64)
+    out = np.empty((d.size, n + 1))
+    out[:, 0] = d
+    out[:, 1:] = xi
+    return np.subtract.accumulate(out, axis=1, out=out)
 
 
 class Workspace:
@@ -138,16 +166,40 @@ def fit_line(s0, s1, a, b, za, zb, np_int):
     return sum_y - scaled * mid, sum_y + scaled * (np_int - mid)
 
 
-def terrain_delta_h(zflat, offsets, np_int, xi, d_start, d_end, ws):
+def terrain_delta_h(zflat, offsets, np_int, xi, d_start, d_end, ws, ray=None, last=None):
     """Terrain irregularity parameter Delta_h [m] (NTIA/itm ``ComputeDeltaH``).
 
     The profile between ``d_start`` and ``d_end`` is linearly resampled to
     n = 10 p10 - 5 points (p10 in [4, 25]), a least-squares line is removed and the
     interdecile range of the residuals is inverted through [ERL 79-ITS 67, Eqn 3].
     Profile ``i`` starts at ``zflat[offsets[i]]`` (points one spacing apart, TX first).
-    Rows are grouped by p10 so that each group is one 2-D array operation.  The interdecile
-    range does not depend on the intercept of the fitted line, so only its slope is removed.
+
+    With numba (:mod:`._itm_jit`) each path is one compiled loop; ``ray`` (int array, the
+    ray of each path) and ``last`` (a pair of float arrays per ray, NaN at first) let the
+    deciles of a ray's previous path shortlist the candidates of the selection (the result
+    does not depend on them).  Without numba, the numpy version below.
     """
+    if _jit.AVAILABLE:
+        m = np_int.size
+        out = np.empty(m)
+        if ray is None:
+            ray = np.full(m, -1, np.int64)
+            last = (np.empty(1), np.empty(1))
+        _jit.delta_h(np.ascontiguousarray(zflat, dtype=np.float64),
+                     np.ascontiguousarray(offsets, dtype=np.int64),
+                     np.ascontiguousarray(np_int, dtype=np.int64),
+                     np.ascontiguousarray(xi, dtype=np.float64),
+                     np.ascontiguousarray(d_start, dtype=np.float64),
+                     np.ascontiguousarray(d_end, dtype=np.float64),
+                     np.ascontiguousarray(ray, dtype=np.int64), last[0], last[1], out)
+        return out
+    return terrain_delta_h_numpy(zflat, offsets, np_int, xi, d_start, d_end, ws)
+
+
+def terrain_delta_h_numpy(zflat, offsets, np_int, xi, d_start, d_end, ws):
+    """:func:`terrain_delta_h` in numpy: rows are grouped by p10 so that each group is one
+    2-D array operation.  The interdecile range does not depend on the intercept of the
+    fitted line, so only its slope is removed."""
     m = np_int.size
     out = np.zeros(m)
     x_start = d_start / xi
@@ -181,6 +233,10 @@ def terrain_delta_h(zflat, offsets, np_int, xi, d_start, d_end, ws):
         s -= z0
         s *= t
         s += z0  # linear interpolation
+        # residuals about the first resampled point: the interdecile range does not change,
+        # and the rounding noise of the fit scales with the values' magnitude (on flat
+        # ground NTIA's fit leaves noise far below what elevations of ~1000 m would give)
+        s -= s[:, :1]
         # trapezoid-weighted least-squares slope over [0, np_s] (LinearLeastSquaresFit)
         wts = j - 0.5 * np_s
         wts[0] *= 0.5
@@ -262,51 +318,54 @@ def profile_parameters(z, np_int, xi, h0, h1, n0, surface_refractivity, effectiv
     d_hzn0 = d.copy()
     d_hzn1 = d.copy()
     if w > 2:
-        k = np.arange(1, w, dtype=np.float64)
         zi = zh[:, 1:]
         th = ws.get("hz_th", (m, w - 1))
         cu = ws.get("hz_cu", (m, w - 1))
+        two_a = (2.0 * a_e)[:, None]
         uniform = bool(np.all(xi == xi[0]))
+        # distances as NTIA/itm FindHorizons builds them: the spacing added once per point
+        # from the TX, and subtracted once per point from the path length for the RX (not
+        # index * spacing, which rounds differently when the spacing is not a whole number
+        # and can move a truncated fit index of QuickPfl by one point)
         if uniform:
-            dk = k * xi[0]  # 1-D: same spacing for every row of the block
+            d_tx = tx_distances(xi[0], w - 1)[None, 1:]  # same for every row of the block
         else:
-            dk = ws.get("hz_d", (m, w - 1))
-            np.multiply(k[None, :], xi[:, None], out=dk)
-        # curvature drop d_i / (2 a_e) at distance d_i from the TX
-        # (same arithmetic in both layouts, so a row's result does not depend on its block)
-        inv_two_a = 1.0 / (2.0 * a_e)
-        if uniform:
-            np.multiply.outer(inv_two_a, dk, out=cu)
+            d_tx = ws.get("hz_dtx", (m, w - 1))
+            np.copyto(d_tx, xi[:, None])
+            np.cumsum(d_tx, axis=1, out=d_tx)
+        if uniform and full:
+            d_rx = rx_distances(d[:1], xi[0], w - 1)[:, 1:]
         else:
-            np.multiply(dk, inv_two_a[:, None], out=cu)
+            d_rx = ws.get("hz_drx", (m, w))
+            d_rx[:, 0] = d
+            d_rx[:, 1:] = xi[:, None]
+            np.subtract.accumulate(d_rx, axis=1, out=d_rx)
+            d_rx = d_rx[:, 1:]
         # TX: theta_i = (z_i - z_tx) / d_i - d_i / (2 a_e), i = 1 .. np-1
         np.subtract(zi, z_tx[:, None], out=th)
-        th /= dk
+        th /= d_tx
+        np.divide(d_tx, two_a, out=cu)
         th -= cu
         j0 = np.argmax(th, axis=1)
         t0 = th[rows, j0]
         better = t0 > theta0
         theta0 = np.where(better, t0, theta0)
-        d_hzn0 = np.where(better, (j0 + 1) * xi, d_hzn0)
+        d_hzn0 = np.where(better, d_tx[rows % d_tx.shape[0], j0], d_hzn0)  # (1 or m rows)
 
-        # RX: theta_i = (z_i - z_rx) / (d - d_i) - (d - d_i) / (2 a_e)
-        #             = (z_i - z_rx) / (d - d_i) + d_i / (2 a_e) - d / (2 a_e);
-        # the last term is constant along the row, so it is added after the argmax.
+        # RX: theta_i = -(z_rx - z_i) / (d - d_i) - (d - d_i) / (2 a_e)
         np.subtract(zi, z_rx[:, None], out=th)
-        if uniform and full:
-            th /= d[0] - dk
-        else:
-            th /= d[:, None] - dk
-        th += cu
+        th /= d_rx
+        np.divide(d_rx, two_a, out=cu)
+        th -= cu
         if full:
             th[:, -1] = -np.inf  # k == np (RX point itself) is not a candidate
         else:
-            th[k[None, :] >= np_int[:, None]] = -np.inf
+            th[np.arange(1, w)[None, :] >= np_int[:, None]] = -np.inf
         j1 = np.argmax(th, axis=1)
-        t1 = th[rows, j1] - d / (2 * a_e)
+        t1 = th[rows, j1]
         better = t1 > theta1
         theta1 = np.where(better, t1, theta1)
-        d_hzn1 = np.where(better, d - (j1 + 1) * xi, d_hzn1)
+        d_hzn1 = np.where(better, d_rx[rows % d_rx.shape[0], j1], d_hzn1)
 
     # ---- QuickPfl ---------------------------------------------------------------------------
     d_start = np.minimum(15.0 * h0, 0.1 * d_hzn0)

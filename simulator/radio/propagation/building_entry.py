@@ -36,6 +36,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from ..._checks import check_range
+
 __all__ = ["BUILDING_TYPES", "building_entry_loss_db"]
 
 #: ITU-R P.2109-1 Table 1: coefficients (r, s, t, u, v, w, x, y, z) per building type.
@@ -47,18 +49,6 @@ BUILDING_TYPES = tuple(_TABLE_1)
 
 _F_MIN_MHZ, _F_MAX_MHZ = 80.0, 100_000.0
 _C_DB = -3.0  # eq. (4)
-
-
-def _check_range(name, value, lo, hi, *, open_lo=False, open_hi=False):
-    arr = np.asarray(value, dtype=np.float64)
-    ok_lo = arr > lo if open_lo else arr >= lo
-    ok_hi = arr < hi if open_hi else arr <= hi
-    bad = ~(np.isfinite(arr) & ok_lo & ok_hi)
-    if np.any(bad):
-        v = float(arr[bad].ravel()[0]) if arr.ndim else float(arr)
-        br = ("(" if open_lo else "[") + f"{lo:g}, {hi:g}" + (")" if open_hi else "]")
-        raise ValueError(f"{name}={v!r} is outside the allowed range {br}")
-    return arr
 
 
 def building_entry_loss_db(frequency_mhz, probability_percent, *,
@@ -97,10 +87,11 @@ def building_entry_loss_db(frequency_mhz, probability_percent, *,
     if building_type not in _TABLE_1:
         raise ValueError(f"building_type={building_type!r} is not allowed; allowed: "
                          f"{', '.join(BUILDING_TYPES)}")
-    f_mhz = _check_range("frequency_mhz", frequency_mhz, _F_MIN_MHZ, _F_MAX_MHZ)
-    p = _check_range("probability_percent", probability_percent, 0.0, 100.0,
-                     open_lo=True, open_hi=True)
-    th = _check_range("elevation_deg", elevation_deg, -90.0, 90.0)
+    f_mhz = check_range("frequency_mhz", frequency_mhz, _F_MIN_MHZ, _F_MAX_MHZ, "MHz",
+                        finite=True)
+    p = check_range("probability_percent", probability_percent, 0.0, 100.0, "%",
+                    lo_open=True, hi_open=True, finite=True)
+    th = check_range("elevation_deg", elevation_deg, -90.0, 90.0, "deg", finite=True)
     r, s, t, u, v, w, x, y, z = _TABLE_1[building_type]
     lf = np.log10(f_mhz / 1000.0)
     l_h = r + s * lf + t * lf ** 2            # (9)

@@ -585,6 +585,11 @@ def itm_p2p_rays_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
                  unit=f" (elevations_m has {n_steps} samples per ray)")
     m = rays.size
     h0, h1, f = float(h_tx_m), float(h_rx_m), float(frequency_mhz)
+    scalars = {k: np.asarray(v, dtype=np.float64) for k, v in (
+        ("f", f), ("eps", epsilon_r), ("sig", sigma_s_per_m), ("t", time_pct),
+        ("loc", location_pct), ("sit", situation_pct), ("h0", h0), ("h1", h1))}
+    scalars.update({k: np.asarray(v, dtype=np.int64) for k, v in (
+        ("pol", polarization), ("climate", climate), ("mdvar", mdvar))})
     with np.errstate(all="ignore"):
         keys = ("d", "n_s", "gamma_e", "theta0", "theta1", "d_hzn0", "d_hzn1", "h_e0",
                 "h_e1", "delta_h")
@@ -599,15 +604,12 @@ def itm_p2p_rays_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
                 steps.astype(np.int64), knot_fraction=float(delta_h_knot_fraction),
                 surface_refractivity=core.surface_refractivity,
                 effective_curvature=core.effective_curvature):
-            k = idx.size
-
-            def full(v, dtype=np.float64):
-                return np.full(k, v, dtype=dtype)
-
+            # the inputs are the same for every path: 0-d arrays, so that the terms that
+            # depend on them alone are computed once per block (same values as per path)
             out = _reference_and_variability(
-                p, full(f), full(polarization, np.int64), full(epsilon_r), full(sigma_s_per_m),
-                full(climate, np.int64), full(mdvar, np.int64), full(time_pct),
-                full(location_pct), full(situation_pct), full(h0), full(h1), p2p=True)
+                p, scalars["f"], scalars["pol"], scalars["eps"], scalars["sig"],
+                scalars["climate"], scalars["mdvar"], scalars["t"], scalars["loc"],
+                scalars["sit"], scalars["h0"], scalars["h1"], p2p=True)
             a_db[idx], a_ref[idx], a_fs[idx], mode[idx], warn[idx], err = out
             _raise_core_error(err)
             if prof is not None:
