@@ -115,8 +115,13 @@ class RasterPopulationSpec(_Section):
     source cell become a density (people per m2 of the source cell's true area), the density
     is resampled with area-weighted averaging (``rasterio.warp``, ``Resampling.average``),
     multiplied by the grid cell area, then scaled so the total equals the people the raster
-    holds inside the region (source cells whose centre is inside the grid rectangle and the
-    boundary), and rounded to whole people by largest remainders.
+    holds inside the region (source cells clipped exactly by the grid rectangle and the
+    boundary). Source cells at least twice as wide as the grid's (1 km WorldPop on a 100 m
+    grid) are spread smoothly instead of evenly: Tobler's pycnophylactic interpolation,
+    which keeps each source cell's people. People are rounded to whole people by 1-D error
+    diffusion along the rows, so sparse people keep their place. Undeclared no-data values
+    (-9999, -3.4e38 ...) count as no people with a warning; more than 1.5 million people per
+    km2 (denser than any place on record) is refused (docs/real_places.md).
     """
 
     file: str = Field(description="GeoTIFF of people per cell; path relative to the "
@@ -574,19 +579,55 @@ class SitePosition(_Section):
         return self
 
 
+class ClusterSpec(_Section):
+    """How ``placement: settlement_clusters`` finds settlement clusters in people per cell.
+
+    The rule of the Degree of Urbanisation (European Commission et al., "Applying the
+    Degree of Urbanisation", 2021 edition, endorsed by the UN Statistical Commission in
+    2020): people summed on square cells of ``cell_km``; cells of at least
+    ``min_density_per_km2`` touching by a side or a corner form a connected area; areas of
+    at least ``min_people`` are settlements. An area larger than one site's disc (pi times
+    ``max_radius_km`` squared) is split into as many clusters as it has discs' worth of
+    area (people-weighted k-means, seeded by the scenario seed). Each cluster gets one site,
+    on its populated cell nearest its people-weighted centre (docs/real_places.md).
+    """
+
+    cell_km: float = Field(1.0, gt=0, le=50, description="Side of the cells density is "
+                           "measured on [km]; 1 km as the Degree of Urbanisation's grid (a "
+                           "coarser region grid uses its own cells).")
+    min_density_per_km2: float = Field(300.0, ge=0, le=1_500_000, description="People per "
+                                       "km2 of a dense cell (300: the Degree of "
+                                       "Urbanisation's threshold for villages, towns and "
+                                       "suburbs).")
+    min_people: int = Field(500, ge=1, le=2_000_000_000, description="Fewest people of a "
+                            "settlement (500: the Degree of Urbanisation's smallest village).")
+    max_radius_km: float = Field(2.0, gt=0, le=100, description="Radius of the disc that "
+                                 "bounds one cluster's area [km] (2 km: one ruralstar_pro "
+                                 "site on flat ground covers about 10.5 km2 with lte_800 and "
+                                 "the default link budget, a 1.8 km disc).")
+
+
 class SiteGroupSpec(_Section):
     """A group of sites of one station type.
 
     ``placement``: ``largest_settlements`` puts sites on the largest settlements that are at
-    least ``min_spacing_km`` from every site placed before; ``grid`` on a regular grid;
-    ``random`` uniformly (seeded); ``list`` at ``positions``.
+    least ``min_spacing_km`` from every site placed before; ``settlement_clusters`` puts one
+    site on each settlement cluster found in the people per cell (raster or synthetic;
+    ``clusters:`` says how), largest first, skipping clusters within ``min_spacing_km`` of
+    a site of an earlier group, at most ``count`` sites when ``count`` > 0 (0: one per
+    cluster); ``grid`` on a regular grid; ``random`` uniformly (seeded); ``list`` at
+    ``positions``.
     """
 
     station: str
-    placement: Literal["largest_settlements", "grid", "random", "list"] = "largest_settlements"
+    placement: Literal["largest_settlements", "settlement_clusters", "grid", "random",
+                       "list"] = "largest_settlements"
     count: int = Field(0, ge=0, le=1_000_000)
     min_spacing_km: float = Field(3.0, ge=0, le=500)
     positions: Optional[list[SitePosition]] = None
+    clusters: Optional[ClusterSpec] = Field(
+        None, description="With placement: settlement_clusters, how clusters are found "
+                          "(default: the Degree of Urbanisation's rule, see ClusterSpec).")
 
     @model_validator(mode="after")
     def _positions(self):
@@ -594,6 +635,8 @@ class SiteGroupSpec(_Section):
             raise ValueError("placement 'list' needs 'positions'")
         if self.placement != "list" and self.positions:
             raise ValueError("'positions' goes with placement: list")
+        if self.clusters is not None and self.placement != "settlement_clusters":
+            raise ValueError("'clusters' goes with placement: settlement_clusters")
         return self
 
 
@@ -1248,7 +1291,7 @@ def markdown_reference() -> str:
                 ("capacity", CapacitySpec), ("indoor", IndoorSpec),
                 ("services.<name>", ServiceSpec), ("stations.<name>", StationSpec),
                 ("sites", SitesSpec), ("sites.existing[] / sites.new[]", SiteGroupSpec),
-                ("sites.*[].positions[]", SitePosition),
+                ("sites.*[].positions[]", SitePosition), ("sites.*[].clusters", ClusterSpec),
                 ("sites.existing_towers[]", TowersFileSpec), ("adoption", AdoptionSpec),
                 ("economics", EconomicsSpec), ("economics.station_costs.<type>", StationCostSpec),
                 ("backhaul", BackhaulSpec), ("backhaul.options.<option>", BackhaulOptionSpec),

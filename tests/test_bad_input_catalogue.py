@@ -331,6 +331,48 @@ CASES: dict[str, Case] = {
                                   p, np.where(np.eye(20, dtype=bool), np.nan, 1000.0))}),
     "dem_bad_resampling": Case(scen(dem_terrain(resampling="spline")),
                                ["terrain.raster.resampling", "bilinear"]),
+    # ---- implausible values (issue 16): refused --------------------------------------------
+    # population rasters: at most 1.5 million people per km2 (simulator.io.rasters.
+    # MAX_DENSITY_PER_KM2, above Kowloon Walled City) and 2e9 people in all
+    "pop_raster_3e38_people": Case(
+        scen(raw_population()), ["population.raster.file", "more people than any place",
+                                 "1,500,000"],
+        cmd="run", err_file="pop.tif", files={"pop.tif": lambda p: bf.write_lonlat_tif(
+            p, np.where(np.eye(20, dtype=bool), 3e38, 10.0))}),
+    "pop_raster_density_too_high": Case(
+        scen(raw_population()), ["population.raster.file", "per km2", "units"],
+        cmd="run", err_file="pop.tif", files={"pop.tif": lambda p: bf.write_lonlat_tif(
+            p, np.where(np.eye(20, dtype=bool), 5e6, 10.0))}),
+    "pop_raster_total_beyond_bound": Case(
+        scen(raw_population(), region={"width_km": 40, "height_km": 40,
+                                       "resolution_m": 1000}),
+        ["population.raster.file", "2,000,000,000"], cmd="run", err_file="pop.tif",
+        # 0.1 deg cells (about 122 km2) at 1.4 million per km2: every cell plausible, the
+        # 1,600 km2 region holds about 2.2e9 people
+        files={"pop.tif": lambda p: bf.write_lonlat_tif(p, np.full((8, 8), 1.4e6 * 122.0),
+                                                        cell_deg=0.1)}),
+    # DEMs: values outside -500..9000 m are no-data; mostly such values is not a DEM in m
+    "dem_in_decimetres": Case(scen(dem_terrain()), ["terrain.raster.file", "-500..9000 m",
+                                                    "metres"],
+                              cmd="run", files={"dem.tif": lambda p: bf.write_lonlat_tif(
+                                  p, np.full((20, 20), 12000.0))}),
+    "dem_undeclared_sentinel_refused": Case(
+        scen(dem_terrain(nodata="refuse")), ["terrain.raster.file", "nodata: fill"],
+        cmd="run", files={"dem.tif": lambda p: bf.write_lonlat_tif(
+            p, np.where(np.eye(20, dtype=bool), -32768.0, 1000.0))}),
+    # region.crs: its area of use must meet the region and its scale error stay within 1 %
+    "crs_british_grid_in_africa": Case(scen({"region": {"crs": "EPSG:27700"}}),
+                                       ["region.crs", "scale factor of 1.25", "EPSG:32736"]),
+    "crs_neighbouring_utm_zone": Case(scen({"region": {"crs": "EPSG:32735"}}),
+                                      ["region.crs", "lon 24..30", "EPSG:32736"]),
+    "crs_northern_utm_in_south": Case(scen({"region": {"crs": "EPSG:32636"}}),
+                                      ["region.crs", "lat 0..84", "EPSG:32736"]),
+    "crs_web_mercator_at_50n": Case(
+        scen({"region": {"crs": "EPSG:3857", "centre_lon_lat": [10.0, 50.0]}}),
+        ["region.crs", "55.", "EPSG:32632"]),
+    "crs_default_utm_too_wide": Case(
+        scen({"region": {"width_km": 2500, "height_km": 100, "resolution_m": 5000}}),
+        ["region.crs", "too wide for one UTM zone", "+proj=aeqd"]),
     # ---- tower CSV ----------------------------------------------------------------------
     "towers_missing": Case(scen(towers("nope.csv")),
                            ["sites.existing_towers.0.file", "not found"]),
@@ -953,3 +995,104 @@ def test_tower_rows_outside_the_region_are_skipped_and_counted(tmp_path):
     assert t["skipped_unmapped_radio"] == {"CDMA": 1}
     assert t["cells_used"] == 2 and t["sites"] == 1
     assert s["sites_existing"] == 1
+
+
+# ---- implausible values (issue 16): masked with a warning in summary.json ----------------
+def _holes(value, *, base=None, where=(slice(9, 11), slice(9, 11))):
+    def make(p):
+        n = int(round(2 * bf.HALF_DEG / bf.CELL_DEG))
+        data = np.full((n, n), 10.0) if base is None else base(n)
+        if where:
+            data[where] = value
+        bf.write_lonlat_tif(p, data)
+    return make
+
+
+def _plane(n):
+    return 1000.0 + 200.0 * np.add.outer(np.arange(n), np.arange(n)) / (2 * n)
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+MASKED = {
+    # name: (scenario patch, files, fragments of the warning)
+    "dem_undeclared_minus_32768": (dem_terrain(), {"dem.tif": _holes(-32768.0, base=_plane)},
+                                   ["-32768 (4 cells, a common no-data value)",
+                                    "no no-data value"]),
+    "dem_undeclared_minus_9999": (dem_terrain(), {"dem.tif": _holes(-9999.0, base=_plane)},
+                                  ["-9999 (4 cells, a common no-data value)"]),
+    "dem_float32_max": (dem_terrain(), {"dem.tif": _holes(F32_MAX, base=_plane)},
+                        ["3.40282e+38 (4 cells, a common no-data value)"]),
+    "dem_1e30": (dem_terrain(), {"dem.tif": _holes(1e30, base=_plane)},
+                 ["1e+30 (4 cells, a common no-data value)"]),
+    "dem_spikes_above_everest": (dem_terrain(), {"dem.tif": _holes(12000.0, base=_plane)},
+                                 ["12000 (4 cells)", "outside -500..9000 m"]),
+    "dem_below_dead_sea": (dem_terrain(), {"dem.tif": _holes(-2000.0, base=_plane)},
+                           ["-2000 (4 cells)"]),
+    "pop_float32_max_holes": (raw_population(), {"pop.tif": _holes(F32_MAX)},
+                              ["population:", "4 raster cells", "does not declare",
+                               "3.40282e+38"]),
+    "pop_minus_9999_holes": (raw_population(), {"pop.tif": _holes(-9999.0)},
+                             ["population:", "-9999 (4 cells, a common no-data value)"]),
+    "pop_worldpop_nodata_undeclared": (raw_population(),
+                                       {"pop.tif": _holes(float(np.float32(-3.4e38)))},
+                                       ["population:", "-3.4e+38"]),
+}
+
+
+@pytest.fixture(scope="module")
+def masked_runs(tmp_path_factory):
+    """Every MASKED case run (tests/cli_batch.py), and its twin with the bad cells at 0
+    people / the plane's own elevation; {name: (outcome, summary, twin summary)}."""
+    root = tmp_path_factory.mktemp("masked")
+    logs = tmp_path_factory.mktemp("masked-logs")
+    jobs, folders = [], {}
+    for name, (patch, files, _) in MASKED.items():
+        for twin in (False, True):
+            d = root / (name + ("-twin" if twin else ""))
+            d.mkdir()
+            (d / "s.yaml").write_text(scen(patch))
+            for fname, make in files.items():
+                if twin:  # people: 0 in the bad cells; DEM: the plane without them
+                    make = _holes(0.0) if fname == "pop.tif" else _holes(None, base=_plane,
+                                                                         where=())
+                make(d / fname)
+            folders[(name, twin)] = d
+            jobs.append({"argv": ["run", str(d / "s.yaml"), "--out", str(d / "out"),
+                                  "--quiet"], "cwd": str(d),
+                         "stdout": str(logs / f"{d.name}.out"),
+                         "stderr": str(logs / f"{d.name}.err")})
+    (logs / "jobs.json").write_text(json.dumps(jobs))
+    proc = subprocess.run([sys.executable, str(Path(__file__).with_name("cli_batch.py")),
+                           str(logs / "jobs.json")], capture_output=True, text=True, env=ENV,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    codes = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = {}
+    for (key, d), code in zip(folders.items(), codes):
+        summary = None
+        if (d / "out" / "summary.json").is_file():
+            summary = json.loads((d / "out" / "summary.json").read_text())
+        out[key] = (code, (logs / f"{d.name}.err").read_text(), summary)
+    return out
+
+
+@pytest.mark.parametrize("name", list(MASKED))
+def test_implausible_value_is_masked_with_a_warning(name, masked_runs):
+    code, err, summary = masked_runs[(name, False)]
+    assert code == 0, err
+    assert "Traceback" not in err
+    text = " | ".join(summary["warnings"])
+    for fragment in MASKED[name][2]:
+        assert fragment in text, f"{fragment!r} missing from: {text}"
+    twin_code, twin_err, twin = masked_runs[(name, True)]
+    assert twin_code == 0, twin_err
+    if name.startswith("pop_"):
+        # the masked cells hold no people: the same total as the raster with 0 there
+        assert summary["population_total"] == twin["population_total"] > 0
+    else:
+        # four cells of the DEM were holes, filled from their neighbours: a warning says
+        # so, and the terrain stays within the plane's 1000..1200 m
+        assert "filled from the nearest valid cell" in text
+        assert 0 < summary["terrain_relief_m"] <= twin["terrain_relief_m"] + 1e-6
+        assert np.isfinite(summary["people_covered"])

@@ -263,3 +263,218 @@ def test_make_samples_cli_refuses_to_overwrite(tmp_path):
     assert proc.returncode == 0, proc.stderr
     proc = _cli(["make-samples", str(tmp_path / "s")], tmp_path)
     assert proc.returncode == 2 and "--overwrite" in proc.stderr
+
+
+def test_boundary_with_a_self_touching_ring_keeps_only_its_polygons(tmp_path):
+    # a ring that touches itself at (1, 1): make_valid gives two triangles (and, for rings
+    # like Natural Earth's Germany, stray lines); the boundary is the polygons, area 2
+    from simulator.io.vectors import read_boundary
+
+    ring = [[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]
+    (tmp_path / "b.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}},
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [[[5, 5, 10], [6, 5, 10], [6, 6, 10],
+                                                          [5, 5, 10]]]}}]}))
+    g = read_boundary(tmp_path / "b.geojson", "EPSG:4326")
+    assert g.is_valid and g.geom_type == "MultiPolygon" and not g.has_z
+    assert g.area == pytest.approx(2.0 + 0.5)
+
+
+def test_display_dem_reader_masks_undeclared_sentinels(tmp_path):
+    # the hillshade reader (simulator.io.rasters.read_dem_to_grid): a 1000 m plane with a
+    # block of -32768 (SRTM voids, no no-data declared) gives NaN there, 1000 elsewhere
+    from simulator.io.rasters import read_dem_to_grid
+
+    grid = Grid("EPSG:32736", 500_000.0, 9_300_000.0, 100.0, 10, 10)
+    z = np.full((10, 10), 1000.0)
+    z[2:4, 2:4] = -32768.0
+    _write_raster(tmp_path / "d.tif", z, "EPSG:32736", grid.transform)
+    out = read_dem_to_grid(tmp_path / "d.tif", grid)
+    assert np.isnan(out[2:4, 2:4]).all()
+    assert np.nanmin(out) == np.nanmax(out) == 1000.0
+
+
+# ============================================================== real places (../shared/realdata)
+# The shipped scenarios of scenarios/real/ run on the real files when the folder exists
+# (CI has it): from RURALSIM_REALDATA, or ../shared/realdata beside the checkout. Each run
+# uses a coarser grid (and a smaller window for the DEMs) than the shipped file, and is
+# checked for being finite and consistent with its inputs, not for hitting a number.
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = Path(os.environ.get("RURALSIM_REALDATA") or ROOT.parent / "shared" / "realdata")
+needs_realdata = pytest.mark.skipif(
+    not (REALDATA / "inputs").is_dir(),
+    reason=f"real data not found at {REALDATA} (set RURALSIM_REALDATA or clone the "
+           "repository beside shared/)")
+SHIPPED_PREFIX = "../../../shared/realdata"
+
+
+def _real_scenario(tmp_path, name, region=None, **top):
+    """scenarios/real/NAME.yaml with its data paths on REALDATA and ``region``/top-level
+    keys changed, written to tmp_path and loaded."""
+    text = (ROOT / "scenarios" / "real" / f"{name}.yaml").read_text()
+    assert SHIPPED_PREFIX in text
+    data = yaml.safe_load(text.replace(SHIPPED_PREFIX, str(REALDATA)))
+    data["region"].update(region or {})
+    data.update(top)
+    data["outputs"] = {"maps": False, "report": False}
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_scenario(path)
+
+
+def _people_in_polygon_lonlat(raster_path, polygon_lonlat):
+    """People of a lon/lat raster inside a lon/lat polygon: every cell's people times the
+    share of the cell inside it (shapely, vectorised); the raster's nodata is no people."""
+    with rasterio.open(raster_path) as src:
+        data = src.read(1).astype(float)
+        nodata, t = src.nodata, src.transform
+    if nodata is not None:
+        data[data == np.float64(np.float32(nodata))] = 0.0
+        data[data == nodata] = 0.0
+    rows, cols = np.nonzero(data > 0)
+    x0 = t.c + cols * t.a
+    y0 = t.f + rows * t.e
+    cells = shapely.box(x0, y0 + t.e, x0 + t.a, y0)
+    share = shapely.area(shapely.intersection(cells, polygon_lonlat)) / abs(t.a * t.e)
+    return float((data[rows, cols] * share).sum())
+
+
+def _grid_rectangle_lonlat(grid):
+    rect = box(*grid.bounds).segmentize(grid.resolution_m)
+    to_ll = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
+    return shapely.Polygon(np.c_[to_ll.transform(*np.asarray(rect.exterior.coords.xy))])
+
+
+def _check_summary(s):
+    """Finite and consistent headline numbers."""
+    total = s["population_total"]
+    assert total > 0
+    assert 0.0 <= s["coverage_fraction"] <= 1.0
+    assert s["coverage_fraction"] == pytest.approx(s["people_covered"] / total, abs=1e-6)
+    assert 0 <= s["people_covered"] <= total
+    assert 0 <= s["people_covered_expected"] <= total
+    assert s["people_covered"] + sum(s["people_not_covered_by_cause"].values()) == total
+    assert 0 <= s["area_covered_km2"] <= s["area_km2"] + 1e-9
+    for k, v in s.items():
+        if isinstance(v, float):
+            assert np.isfinite(v), k
+    if s["people_in_line_of_sight"] is not None:
+        assert 0 <= s["people_in_line_of_sight"] <= total
+
+
+@needs_realdata
+def test_neiba_runs_end_to_end_with_itm(tmp_path):
+    r = run(_real_scenario(tmp_path, "neiba", {"resolution_m": 200}))
+    s = r.summary
+    _check_summary(s)
+    folder = REALDATA / "inputs" / "neiba_dom"
+    import geopandas as gpd
+
+    poly = gpd.read_file(folder / "sierra_de_neiba_478140.gpkg").to_crs("EPSG:4326")
+    region_ll = _grid_rectangle_lonlat(r.grid).intersection(poly.union_all())
+    expected = _people_in_polygon_lonlat(folder / "ppp_2020_1km_Aggregated.tif", region_ll)
+    assert 1000 < expected < 26_257 + 1
+    # the polygon's edges are straight in the grid CRS for the run, in lon/lat here
+    assert abs(s["population_total"] - expected) <= max(1.0, 1e-4 * expected)
+    assert r.population.people[~r.region_mask].sum() == 0
+    inp = s["population_input"]
+    assert inp["disaggregation"]["method"].startswith("pycnophylactic")
+    assert inp["nodata"] < -1e38  # WorldPop's declared nodata, read as such
+    # NASADEM here is 46-2241 m, with no holes: no warning, a relief within that range
+    assert s["terrain"] == "raster" and 300 < s["terrain_relief_m"] <= 2241 - 46
+    assert not any(w.startswith("terrain") for w in s["warnings"])
+    assert np.isfinite(r.terrain).all()
+    assert s["sites_new"] == 6 and s["people_in_line_of_sight"] is not None
+    # 0.2 people a cell: rounding to whole people must not move them (largest remainders
+    # moved them next to the sites: 44 % covered instead of 28 % at 100 m, same sites).
+    # The share covered of the unrounded people, on the same coverage, is the oracle.
+    from simulator.pipeline.runner import resolve_path
+
+    est, _, _ = read_population_to_grid(
+        resolve_path(r.scenario, r.scenario.population.raster.file), r.grid,
+        inside_polygon=box(*r.grid.bounds).intersection(r.boundary))
+    assert s["coverage_fraction"] == pytest.approx(est[r.covered].sum() / est.sum(), abs=0.02)
+
+
+@needs_realdata
+def test_burundi_one_site_per_settlement_cluster(tmp_path):
+    from scipy import ndimage
+
+    r = run(_real_scenario(tmp_path, "burundi", {"resolution_m": 1000, "tile_size_cells": 16}))
+    s = r.summary
+    _check_summary(s)
+    folder = REALDATA / "inputs" / "burundi"
+    import geopandas as gpd
+
+    poly = gpd.read_file(folder / "burundi.gpkg").to_crs("EPSG:4326").union_all()
+    expected = _people_in_polygon_lonlat(folder / "burundi_worldpop.tif",
+                                         _grid_rectangle_lonlat(r.grid).intersection(poly))
+    # the raster's 9.13 M people include parts of Rwanda, Tanzania and the DR Congo (it is
+    # a rectangle); inside the (13-vertex) country polygon it holds about 6.5 M
+    assert 6.0e6 < expected < 7.0e6
+    assert abs(s["population_total"] - expected) <= 2e-5 * expected
+    assert s["population_input"]["disaggregation"] == {"method": "area-weighted average"}
+    # the Degree of Urbanisation's clusters, found here on the 1 km grid on their own:
+    # cells of >= 300 people, 8-connected, >= 500 people. Every one holds a site.
+    dense = r.population.people >= 300
+    labels, n = ndimage.label(dense, structure=np.ones((3, 3)))
+    people = ndimage.sum(r.population.people, labels, index=np.arange(1, n + 1))
+    kept = np.flatnonzero(people >= 500) + 1
+    rows, cols = r.grid.cell_of(r.sites.x_m, r.sites.y_m)
+    assert dense[rows, cols].all()
+    assert set(kept) <= set(labels[rows, cols])
+    assert s["sites_new"] >= len(kept) > 50
+    assert s["warnings"] == []
+
+
+@needs_realdata
+def test_burundi_tiled_gives_the_in_memory_numbers(tmp_path):
+    from simulator.pipeline.distributed import run_tiled
+
+    scen = _real_scenario(tmp_path, "burundi", {"resolution_m": 2000, "tile_size_cells": 16})
+    mem = run(scen).summary
+    tiled = run_tiled(scen, out_dir=tmp_path / "tiled").summary
+    for key in ("population_total", "people_covered", "people_covered_by_existing_sites",
+                "sites_new", "area_covered_km2", "people_not_covered_by_cause"):
+        assert tiled[key] == mem[key], key
+    _check_summary(tiled)
+
+
+DEM_CASES = {
+    # name: region changes (coarser, smaller), the file, its elevation range [m]
+    "jacksboro": ({"resolution_m": 200, "width_km": 16, "height_km": 16},
+                  "jacksboro_tn_dem/jacksboro_fault_dem.tif", (236, 1076)),
+    "bigtujunga": ({"resolution_m": 180, "width_km": 20, "height_km": 12},
+                   "bigtujunga_ca_dem/bigtujunga.tif", (315, 2295)),
+    "kossou": ({"resolution_m": 300, "width_km": 20, "height_km": 20},
+               "kossou_civ_srtm3/n07_w006_3arc_v2.tif", (145, 546)),
+}
+
+
+@needs_realdata
+@pytest.mark.parametrize("name", list(DEM_CASES))
+def test_real_dem_as_the_terrain_of_a_scenario(tmp_path, name):
+    region, dem, (lo, hi) = DEM_CASES[name]
+    r = run(_real_scenario(tmp_path, name, region))
+    s = r.summary
+    _check_summary(s)
+    assert s["population_total"] == r.scenario.population.synthetic.total_people
+    assert s["terrain"] == "raster" and s["warnings"] == []
+    assert lo - 1 <= float(r.terrain.min()) < float(r.terrain.max()) <= hi + 1
+    assert s["terrain_relief_m"] == pytest.approx(float(r.terrain.max() - r.terrain.min()),
+                                                  abs=1e-3)
+    assert s["sites_new"] > 0 and s["people_in_line_of_sight"] is not None
+
+
+@needs_realdata
+@pytest.mark.parametrize("name", ["neiba", "burundi", "jacksboro", "bigtujunga", "kossou"])
+def test_shipped_real_scenarios_validate(tmp_path, name):
+    from simulator.pipeline.runner import validate
+
+    scen = _real_scenario(tmp_path, name)
+    validate(scen, mode="tiled" if name == "burundi" else "memory")

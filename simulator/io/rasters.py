@@ -220,7 +220,10 @@ def _source_cell_area_m2(crs, t, nrows: int) -> np.ndarray:
 def _fraction_inside(region, t, data) -> np.ndarray:
     """Share of each cell's area (in the raster's own coordinates) inside ``region``.
 
-    Only cells with people are clipped; the others get 0. North-up transform ``t``.
+    Only cells with people are looked at; the others get 0. Cells wholly inside get 1
+    without clipping (a prepared-geometry test); only those crossing the region's edge
+    are clipped exactly (the region is a polygon of thousands of vertices once segmentized
+    and reprojected). North-up transform ``t``.
     """
     import shapely
 
@@ -231,9 +234,43 @@ def _fraction_inside(region, t, data) -> np.ndarray:
     x0 = t.c + cols * t.a
     y0 = t.f + rows * t.e
     cells = shapely.box(x0, y0 + t.e, x0 + t.a, y0)
-    inter = shapely.intersection(cells, region)
-    frac[rows, cols] = shapely.area(inter) / abs(t.a * t.e)
+    shapely.prepare(region)
+    share = np.where(shapely.contains_properly(region, cells), 1.0, 0.0)
+    edge = (share == 0.0) & shapely.intersects(region, cells)
+    share[edge] = shapely.area(shapely.intersection(cells[edge], region)) / abs(t.a * t.e)
+    frac[rows, cols] = share
     return frac
+
+
+#: Most people per km2 a population raster cell may hold: above the densest place on
+#: record, Kowloon Walled City (Hong Kong) in 1987, about 33,000 people on 2.6 ha, i.e.
+#: 1.26 million per km2. A cell above it is not people (a sentinel, wrong units).
+MAX_DENSITY_PER_KM2 = 1_500_000.0
+#: Most people a region may hold: the schema's bound on ``population.synthetic.total_people``
+#: (more than any country).
+MAX_TOTAL_PEOPLE = 2_000_000_000
+#: Source cells at least this many times wider than the grid's are spread smoothly
+#: (:func:`simulator.region.population.pycnophylactic`) rather than evenly.
+DISAGGREGATE_RATIO = 2.0
+#: Smoothing steps of the pycnophylactic spread (from a mass-preserving bilinear start:
+#: on a smooth test field 10 steps leave 0.04-0.05 of RMSE where flat squares leave 0.24,
+#: 30 steps 0.03-0.05; docs/real_places.md).
+PYCNO_ITERATIONS = 10
+#: Smoothing steps on the intermediate grid of a far finer grid (about 4 cells per source
+#: cell), see :func:`_spread_smoothly`.
+PYCNO_COARSE_ITERATIONS = 40
+#: Cells per source cell side of that intermediate grid.
+INTERMEDIATE_CELLS_PER_SOURCE = 4
+
+
+def _population_sentinel(data: np.ndarray) -> np.ndarray:
+    """Cells holding a no-data value rasters often leave undeclared: -9999, -99999,
+    -32768, -32767, values <= -1e30 (WorldPop's -3.4e38 ...), +-float32 max, float64 max
+    and 1e30."""
+    big = (float(np.finfo(np.float32).max), float(np.float32(3.4e38)),
+           float(np.finfo(np.float64).max), 1e30, float(np.float32(1e30)))
+    return (np.isin(data, (-9999.0, -99999.0, -32768.0, -32767.0, *big))
+            | (data <= -1e30))
 
 
 def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int = 1,
@@ -243,8 +280,10 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     Method (sum-preserving):
 
     1. read the window of the source that covers the grid (plus one cell);
-    2. check the values: every cell must be >= 0 and finite, except the declared nodata
-       value (treated as 0 people);
+    2. check the values: the declared nodata value is 0 people; undeclared no-data
+       sentinels (:func:`_population_sentinel`) are 0 people with a warning; any other
+       value must be finite, >= 0 and at most :data:`MAX_DENSITY_PER_KM2` people per km2 of
+       the cell's true area, and the region's total at most :data:`MAX_TOTAL_PEOPLE`;
     3. the people the source holds inside the region: each source cell's people times the
        fraction of its area inside ``inside_polygon`` (the grid rectangle intersected with
        the boundary, reprojected to the source CRS; exact polygon clipping with shapely,
@@ -255,7 +294,15 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
        grid cell area: an estimate of people per grid cell;
     5. the estimate is kept only in grid cells whose centre is inside the region and
        scaled so its sum equals the total of step 3 (this removes the edge error of
-       step 4: partial cells along the boundary and the grid edge).
+       step 4: partial cells along the boundary and the grid edge);
+    6. when the source cells are at least :data:`DISAGGREGATE_RATIO` times wider than the
+       grid's (a 1 km raster on a 100 m grid), step 4 gives flat squares with cliffs at
+       their edges. The people of each source cell (what step 5 put in the grid cells
+       whose centre lies in it) are spread again, smoothly: a bilinear interpolation of
+       the source densities (``Resampling.bilinear``) scaled per source cell to its people,
+       then :data:`PYCNO_ITERATIONS` steps of Tobler's pycnophylactic smoothing
+       (:func:`simulator.region.population.pycnophylactic`), which keep each source cell's
+       people exactly. Empty source cells (lakes, no data) stay empty.
 
     Parameters
     ----------
@@ -274,12 +321,13 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     source_total : float
         People the raster holds inside the region [people].
     info : dict
-        crs, resolution and nodata of the source (for the summary).
+        crs, resolution and nodata of the source, the disaggregation made, and
+        ``warnings`` (list of str, for summary.json).
 
     Raises
     ------
     ScenarioError
-        Unreadable file, no overlap with the region, negative or NaN values.
+        Unreadable file, no overlap with the region, negative, NaN or implausible values.
     """
     import rasterio
     from rasterio.enums import Resampling
@@ -291,6 +339,7 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     from shapely.geometry import box, mapping
 
     from ..errors import ScenarioError
+    from ..io.dem import describe_values
 
     path = Path(path)
     if not path.is_file():
@@ -301,6 +350,7 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
     except Exception as exc:  # rasterio raises RasterioIOError with GDAL's text
         raise ScenarioError(f"not a readable raster ({str(exc).splitlines()[0]}); allowed: "
                             "a GeoTIFF of people per cell", file=str(path), key=key) from None
+    warnings: list[str] = []
     with src:
         if src.crs is None:
             raise ScenarioError("the raster has no CRS; allowed: a georeferenced GeoTIFF",
@@ -334,59 +384,215 @@ def read_population_to_grid(path, grid: Grid, *, inside_polygon=None, band: int 
         # deprecated '*')
         wt = Affine(t.a, 0.0, t.c + c0 * t.a, 0.0, t.e, t.f + r0 * t.e)
         try:
-            data = src.read(band, window=win).astype(np.float64)
+            native = src.read(band, window=win)
         except RasterioError as exc:
             raise ScenarioError(f"the raster is truncated or corrupt ({str(exc).splitlines()[0]}); "
                                 "allowed: a complete, readable GeoTIFF (download or export it "
                                 "again)", file=str(path), key=key) from None
+        data = native.astype(np.float64)
         nodata = src.nodata
         valid = np.ones(data.shape, bool)
         if nodata is not None:
-            valid = ~(np.isnan(data) if np.isnan(nodata) else data == nodata)
+            valid = ~(np.isnan(data) if np.isnan(nodata) else
+                      native == np.array(nodata).astype(native.dtype))
+        del native
+        sentinel = valid & _population_sentinel(data)
+        if sentinel.any():
+            warnings.append(
+                f"population: {int(sentinel.sum()):,} raster cells hold a no-data value the "
+                f"file does not declare ({describe_values(data[sentinel])}); counted as no "
+                f"people (declare it with gdal_edit.py -a_nodata to silence this)")
+            valid &= ~sentinel
+
+        def _where(mask):
+            r, c = np.argwhere(mask)[0]
+            return r, c, wt.c + (c + 0.5) * wt.a, wt.f + (r + 0.5) * wt.e
+
         bad = valid & ~(np.isfinite(data) & (data >= 0))
         if bad.any():
-            r, c = np.argwhere(bad)[0]
-            lon_x, lat_y = wt.c + (c + 0.5) * wt.a, wt.f + (r + 0.5) * wt.e
+            r, c, lon_x, lat_y = _where(bad)
             raise ScenarioError(
                 f"{int(bad.sum())} cell(s) with negative or NaN people, e.g. {data[r, c]!r} at "
                 f"({lon_x:.5f}, {lat_y:.5f}) {src.crs.to_string()}; allowed: people per cell "
                 f">= 0, or the raster's nodata value ({nodata!r}) for no data",
                 file=str(path), key=key, value=float(data[r, c]))
         data = np.where(valid, data, 0.0)
+        cell_m2 = _source_cell_area_m2(src.crs, wt, data.shape[0])
+        dense = data / cell_m2 * 1e6 > MAX_DENSITY_PER_KM2
+        if dense.any():
+            r, c, lon_x, lat_y = _where(dense)
+            area_km2 = float(np.broadcast_to(cell_m2, data.shape)[r, c]) / 1e6
+            raise ScenarioError(
+                f"{int(dense.sum()):,} cell(s) hold more people than any place on Earth, e.g. "
+                f"{data[r, c]:.6g} people in a {area_km2:.3g} km2 cell at ({lon_x:.5f}, "
+                f"{lat_y:.5f}) {src.crs.to_string()} ({data[r, c] / area_km2:.3g} per km2); "
+                f"allowed: at most {MAX_DENSITY_PER_KM2:,.0f} people per km2 (Kowloon Walled "
+                "City, the densest place on record, held about 1.26 million per km2): check "
+                "the raster's units and its nodata value", file=str(path), key=key,
+                value=float(data[r, c]))
         source_total = float((data * _fraction_inside(to_shape(region_src), wt,
                                                       data)).sum())
-        density = data / _source_cell_area_m2(src.crs, wt, data.shape[0])
+        if source_total > MAX_TOTAL_PEOPLE:
+            raise ScenarioError(
+                f"the raster holds {source_total:,.0f} people inside the region; allowed: at "
+                f"most {MAX_TOTAL_PEOPLE:,} (more than any country): check the raster's units",
+                file=str(path), key=key, value=source_total)
+        density = data / cell_m2
+        del data
         est = np.zeros(grid.shape, np.float64)
         reproject(density, est, src_transform=wt, src_crs=src.crs, dst_transform=grid.transform,
                   dst_crs=grid.crs, resampling=Resampling.average, src_nodata=None,
                   dst_nodata=None)
+        source_cell_m = float(np.sqrt(np.mean(np.broadcast_to(cell_m2, density.shape))))
         info = {"file": str(path), "crs": src.crs.to_string(),
-                "resolution": [abs(src.transform.a), abs(src.transform.e)], "nodata": nodata}
-    est *= grid.resolution_m ** 2
-    inside_grid = ~geometry_mask([mapping(region)], out_shape=grid.shape,
-                                 transform=grid.transform, all_touched=False)
-    est = np.where(inside_grid & np.isfinite(est) & (est > 0), est, 0.0)
-    s = est.sum()
-    if source_total > 0:
-        if s > 0:
-            est *= source_total / s
-        elif inside_grid.any():
-            est = np.where(inside_grid, source_total / inside_grid.sum(), 0.0)
-    else:
-        est[:] = 0.0
+                "resolution": [abs(src.transform.a), abs(src.transform.e)], "nodata": nodata,
+                "source_cell_m": round(source_cell_m, 1)}
+        inside_grid = ~geometry_mask([mapping(region)], out_shape=grid.shape,
+                                     transform=grid.transform, all_touched=False)
+        est *= grid.resolution_m ** 2
+        est = np.where(inside_grid & np.isfinite(est) & (est > 0), est, 0.0)
+        s = est.sum()
+        if source_total > 0:
+            if s > 0:
+                est *= source_total / s
+            elif inside_grid.any():
+                est = np.where(inside_grid, source_total / inside_grid.sum(), 0.0)
+        else:
+            est[:] = 0.0
+        if source_total > 0 and source_cell_m >= DISAGGREGATE_RATIO * grid.resolution_m:
+            est, info["disaggregation"] = _spread_smoothly(est, density, wt, src.crs, grid,
+                                                           inside_grid, source_cell_m)
+        else:
+            info["disaggregation"] = {"method": "area-weighted average"}
+    info["warnings"] = warnings
     return est, source_total, info
 
 
-def read_dem_to_grid(path, grid: Grid, *, key: str = "terrain") -> np.ndarray:
-    """Elevation [m] on ``grid`` from a DEM GeoTIFF in any CRS (bilinear resampling).
+def _source_cell_of_centres(grid: Grid, src_crs, wt, shape, *, rows_per_strip: int = 256):
+    """Index (row-major in the window ``wt``, ``shape``) of the source cell that holds
+    each grid cell's centre, -1 outside the window; intp, the grid's shape.
 
-    Cells the DEM does not cover are NaN.
+    Exact (pyproj transforms every centre, a strip of rows at a time to bound memory),
+    unlike GDAL's nearest-neighbour warp, whose approximate transformer may move a centre
+    by up to 1/8 of a source cell.
+    """
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(grid.crs, src_crs, always_xy=True)
+    xc = grid.x_centres()
+    nr, nc = shape
+    zones = np.empty(grid.shape, np.intp)
+    for r0 in range(0, grid.nrows, rows_per_strip):
+        yc = grid.y_centres(r0, min(r0 + rows_per_strip, grid.nrows))
+        gx, gy = np.meshgrid(xc, yc)
+        sx, sy = tr.transform(gx, gy)
+        col = np.floor((np.asarray(sx) - wt.c) / wt.a)
+        row = np.floor((np.asarray(sy) - wt.f) / wt.e)
+        ok = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col < nc) & (row >= 0) & \
+            (row < nr)
+        z = np.where(ok, row * nc + col, -1.0)
+        zones[r0:r0 + yc.size] = z
+    return zones
+
+
+def _spread_smoothly(est, density, wt, src_crs, grid: Grid, inside, source_cell_m: float,
+                     *, n_iter: int = PYCNO_ITERATIONS):
+    """Step 6 of :func:`read_population_to_grid`: each source cell's people spread
+    smoothly over the grid cells whose centre it holds. ``est`` is overwritten.
+
+    Far finer grids (source cells more than 8 grid cells wide: 1 km people on a 40 m
+    grid) first make the smooth surface on an intermediate grid of about 4 cells per
+    source cell, with :data:`PYCNO_COARSE_ITERATIONS` steps (smoothing spreads about one
+    cell a step, so the fine grid alone would need hundreds), and start the fine grid
+    from its bilinear interpolation.
+    """
+    from rasterio.enums import Resampling
+    from rasterio.warp import reproject
+
+    from ..region.population import pycnophylactic
+
+    nz = density.size
+    zones = _source_cell_of_centres(grid, src_crs, wt, density.shape)
+    mask = inside & (zones >= 0)
+    zones[~mask] = nz                 # a dummy zone for cells outside (dropped below)
+    zflat = zones.ravel()
+    totals = np.bincount(zflat, weights=est.ravel(), minlength=nz + 1)
+    lost = float(totals[nz])          # inside the region but no source cell: kept as is
+    totals = totals[:nz]
+    keep = inside & ~mask if lost > 0 else None
+    kept = est[keep] if lost > 0 else None
+    factor = int(source_cell_m / grid.resolution_m // INTERMEDIATE_CELLS_PER_SOURCE)
+    steps = {}
+    if factor >= 2:
+        coarse = Grid(grid.crs, grid.x_min_m, grid.y_max_m, grid.resolution_m * factor,
+                      -(-grid.nrows // factor), -(-grid.ncols // factor))
+        est_c = _block_sum(est, factor)
+        inside_c = _block_sum(inside, factor) > 0
+        out_c, steps = _spread_smoothly(est_c, density, wt, src_crs, coarse, inside_c,
+                                        source_cell_m, n_iter=PYCNO_COARSE_ITERATIONS)
+        source, s_transform, s_crs = out_c / coarse.resolution_m ** 2, coarse.transform, \
+            grid.crs
+        del est_c, out_c, inside_c
+    else:
+        source, s_transform, s_crs = density, wt, src_crs
+    # start: the bilinear interpolation of the source (or intermediate) densities, scaled
+    # per source cell, written over ``est`` (not needed any more: less memory)
+    start = est
+    start[:] = 0.0
+    reproject(source, start, src_transform=s_transform, src_crs=s_crs,
+              dst_transform=grid.transform, dst_crs=grid.crs, resampling=Resampling.bilinear,
+              src_nodata=None, dst_nodata=None)
+    np.nan_to_num(start, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    start[(start < 0) | ~mask] = 0.0
+    got = np.bincount(zflat, weights=start.ravel(), minlength=nz + 1)[:nz]
+    # a source cell with people but no bilinear mass (all its cells at 0): spread evenly
+    even = (got <= 0) & (totals > 0)
+    if even.any():
+        fill = mask & np.append(even, False)[zones]
+        start[fill] = 1.0
+        got = np.bincount(zflat, weights=start.ravel(), minlength=nz + 1)[:nz]
+    scale = np.zeros(nz + 1)
+    np.divide(totals, got, out=scale[:nz], where=got > 0)
+    start *= np.take(scale, zones)
+    del mask
+    out, iterations, change = pycnophylactic(start, zones, totals, n_iter=n_iter,
+                                             overwrite_initial=True)
+    if lost > 0:  # grid cells inside the region with no source cell (cannot happen on a
+        out[keep] += kept  # raster covering it): kept as they were
+    info = {"method": "pycnophylactic (Tobler 1979)", "iterations": iterations,
+            "last_change": round(change, 6)}
+    if steps:
+        info["intermediate"] = {"resolution_m": round(grid.resolution_m * factor, 3),
+                                "iterations": steps["iterations"]}
+    return out, info
+
+
+def _block_sum(a: np.ndarray, n: int) -> np.ndarray:
+    """Sums of ``n x n`` blocks of a 2-D array (the last ones cut by its edge), float64,
+    a strip of ``n`` rows at a time."""
+    nbr, nbc = -(-a.shape[0] // n), -(-a.shape[1] // n)
+    starts = np.arange(0, a.shape[1], n)
+    out = np.empty((nbr, nbc))
+    for i in range(nbr):
+        out[i] = np.add.reduceat(np.asarray(a[i * n:(i + 1) * n], np.float64).sum(axis=0),
+                                 starts)
+    return out
+
+
+def read_dem_to_grid(path, grid: Grid, *, key: str = "terrain") -> np.ndarray:
+    """Elevation [m] on ``grid`` from a DEM GeoTIFF in any CRS (bilinear resampling), for
+    display (a hillshade under a map).
+
+    Cells the DEM does not cover, its declared no-data and values outside
+    :data:`simulator.io.dem.ELEVATION_RANGE_M` (undeclared sentinels such as -32768) are
+    NaN. The scenario's terrain is read by :func:`simulator.io.dem.read_dem_to_grid`.
     """
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.warp import reproject
 
     from ..errors import ScenarioError
+    from .dem import ELEVATION_RANGE_M
 
     try:
         src = rasterio.open(path)
@@ -394,7 +600,13 @@ def read_dem_to_grid(path, grid: Grid, *, key: str = "terrain") -> np.ndarray:
         raise ScenarioError(f"not a readable raster ({str(exc).splitlines()[0]})",
                             file=str(path), key=key) from None
     with src:
+        data = src.read(1).astype(np.float64)
+        if src.nodata is not None:
+            data[data == src.nodata] = np.nan
+        lo, hi = ELEVATION_RANGE_M
+        data[~((data >= lo) & (data <= hi))] = np.nan
         out = np.full(grid.shape, np.nan, np.float64)
-        reproject(rasterio.band(src, 1), out, dst_transform=grid.transform, dst_crs=grid.crs,
+        reproject(data, out, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan,
+                  dst_transform=grid.transform, dst_crs=grid.crs,
                   resampling=Resampling.bilinear, dst_nodata=np.nan)
     return out

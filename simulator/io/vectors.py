@@ -103,6 +103,7 @@ def read_boundary(path, grid_crs: str, *, key: str = "region.boundary"):
         Missing or unreadable file, no polygon features, invalid geometry.
     """
     import geopandas as gpd
+    import shapely
     from shapely import make_valid
     from shapely.ops import unary_union
 
@@ -129,7 +130,19 @@ def read_boundary(path, grid_crs: str, *, key: str = "region.boundary"):
                             "Polygon or MultiPolygon features", file=str(path), key=key)
     if polys.crs is None:
         polys = polys.set_crs("EPSG:4326")
-    geom = unary_union([make_valid(g) for g in polys.to_crs(grid_crs).geometry])
+    # make_valid turns a self-touching ring (common in decoded TopoJSON, Natural Earth's
+    # Germany, Belgium, USA) into polygons plus stray lines: keep the polygons, 2-D
+    geom = unary_union([_polygonal(make_valid(shapely.force_2d(g)))
+                        for g in polys.to_crs(grid_crs).geometry])
     if geom.is_empty or geom.area <= 0:
         raise ScenarioError("the boundary polygon has no area", file=str(path), key=key)
     return geom
+
+
+def _polygonal(geom):
+    """The polygon parts of a geometry (a GeometryCollection from make_valid may also hold
+    lines and points), as one (multi)polygon."""
+    import shapely
+
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()

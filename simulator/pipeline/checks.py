@@ -107,6 +107,11 @@ def check_scenario(scenario, *, available_memory_bytes: int | None = None,
         raise ScenarioError(f"{grid.n_cells:,} cells is more than this version handles "
                             "(400 million); use a coarser region.resolution_m",
                             file=_src(scenario), key="region.resolution_m")
+    from ..region.grid import crs_fit_problem
+
+    if (crs_problem := crs_fit_problem(grid, default=scenario.region.crs is None)):
+        raise ScenarioError(crs_problem, file=_src(scenario), key="region.crs",
+                            value=scenario.region.crs)
 
 
 def _check_input(scenario, path: str, key: str, what: str) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from ..radio.capacity import assign_channels
-from ..radio.deployment import grid_positions, largest_settlements
+from ..radio.deployment import grid_positions, largest_settlements, place_on_clusters
 from .engine import compute_fields, site_arrays
 from .flow import ITM_REACH_SLACK_DB  # noqa: F401  (public here for older code)
 from .result import ScenarioResult  # noqa: F401  (public here: simulator.ScenarioResult)
@@ -242,6 +242,8 @@ def make_sites(scenario: Scenario, grid: Grid, pop: Population,
                     warnings.append(f"{key}: asked for {group.count} sites on settlements, "
                                     f"placed {len(xs)} (no more settlements "
                                     f"{group.min_spacing_km:g} km from other sites)")
+            elif group.placement == "settlement_clusters":
+                xs, ys = place_on_clusters(grid, pop, group, key, rng, placed_x, placed_y, warnings)
             elif group.placement == "grid":
                 xs, ys = grid_positions(grid, group.count)
             elif group.placement == "random":
@@ -587,7 +589,7 @@ def prepare(scenario: Scenario, *, mode: str = "memory") -> Prepared:
     tower_sites, tower_counts = make_tower_sites(scenario, grid, stations)
     sites, warnings = make_sites(scenario, grid, pop, stations, placed=tower_sites)
     sites = tower_sites.concat(sites)
-    warnings = terrain_warnings + clutter_warnings + warnings
+    warnings = pop_info.pop("warnings", []) + terrain_warnings + clutter_warnings + warnings
     warnings += _floor_warnings(scenario, model, method, tech, stations, sites, grid)
     warnings = emit_warnings(warnings, stacklevel=4)  # warnings + logging (issue 15)
     required, margin = required_signal_dbm(scenario, tech)
