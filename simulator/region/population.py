@@ -585,6 +585,7 @@ def settlement_clusters(grid: Grid, people: np.ndarray, *, cell_m: float = 1000.
     res = grid.resolution_m
     n = max(1, int(round(cell_m / res)))
     side_m = n * res
+    nbc = -(-grid.ncols // n)
     block_people, wx, wy = _block_sums(grid, p, n)
     wx, wy = wx.ravel(), wy.ravel()
     dense = block_people / (side_m / 1000.0) ** 2 >= min_density_per_km2
