@@ -12,9 +12,13 @@ from pyproj import Transformer
 
 from simulator import ScenarioError
 from simulator.calibration import compare
+from simulator.errors import RuralsimWarning
 from simulator.io.measurements import read_measurements, read_transmitters, write_table_csv
-from simulator.radio.propagation.hata import (cost231_hata_loss_db, hata_1980_loss_db,
-                                              mobile_height_correction_db)
+from simulator.radio.propagation.hata import (
+    cost231_hata_loss_db,
+    hata_1980_loss_db,
+    mobile_height_correction_db,
+)
 from simulator.radio.propagation.models import PathLossModel, calibration_correction_db
 from simulator.radio.propagation.rma import rma_38901_loss_db
 
@@ -356,13 +360,15 @@ def test_run_reports_where_the_floor_decides(tmp_path):
 
     data = syn.scenario_dict("hata_1980", environment="open")
     data["stations"]["tower"]["height_m"] = 150.0
-    s = run(load_scenario(syn.write_scenario(tmp_path / "s.yaml", data)))
+    with pytest.warns(RuralsimWarning, match="the free-space floor"):
+        s = run(load_scenario(syn.write_scenario(tmp_path / "s.yaml", data)))
     reach = free_space_floor_reach_m(PathLossModel("hata_1980", environment="open"),
                                      942.5, 150.0, 1.5, 40000.0)
     assert reach > 1000.0              # inside Hata's range: the floor overrides the formula
     assert any(f"within {reach:,.0f} m of tower sites" in w for w in s.summary["warnings"])
     data["propagation"]["free_space_floor"] = "outside_validity"
-    s2 = run(load_scenario(syn.write_scenario(tmp_path / "s2.yaml", data)))
+    with pytest.warns(RuralsimWarning, match="the free-space floor"):
+        s2 = run(load_scenario(syn.write_scenario(tmp_path / "s2.yaml", data)))
     reach2 = free_space_floor_reach_m(
         PathLossModel("hata_1980", environment="open", free_space_floor="outside_validity"),
         942.5, 150.0, 1.5, 40000.0)
@@ -370,13 +376,13 @@ def test_run_reports_where_the_floor_decides(tmp_path):
     assert any(f"within {reach2:,.0f} m of tower sites" in w for w in s2.summary["warnings"])
 
 
+@pytest.mark.filterwarnings("ignore:the free-space floor:simulator.errors.RuralsimWarning")
 def test_clutter_loss_joins_the_point_prediction_once(tmp_path):
     """With ``clutter: synthetic`` each point's prediction drops by its class's P.2108
     terminal loss (the run's own layer), and a fit per clutter class is possible."""
+    from simulator import load_scenario
     from simulator.calibration import calibrate
     from simulator.pipeline.runner import prepare
-
-    from simulator import load_scenario
 
     rng = np.random.default_rng(3)
     pts = syn.routes(rng, n_routes=60)

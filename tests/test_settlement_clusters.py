@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import parse_scenario, run
+from simulator.errors import RuralsimWarning
 from simulator.radio.deployment import cluster_positions
 from simulator.region.grid import Grid
 from simulator.region.population import Population, settlement_clusters
@@ -133,7 +134,8 @@ def test_one_site_per_cluster_of_a_synthetic_population():
     empty = parse_scenario({**base, "sites": {"new": [
         {"station": "ruralstar_pro", "placement": "settlement_clusters",
          "clusters": {"min_density_per_km2": 1e6}}]}})
-    r = run(empty)
+    with pytest.warns(RuralsimWarning, match="no settlement cluster"):
+        r = run(empty)
     assert r.summary["sites_new"] == 0
     assert any("no settlement cluster" in w and "sites.new.0.clusters" in w
                for w in r.summary["warnings"])
