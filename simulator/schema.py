@@ -1065,6 +1065,146 @@ class PlanningSpec(_Section):
         return self
 
 
+class ProgrammeOptionSpec(_Section):
+    """One technology a location may get (``programme.options.<name>``).
+
+    ``kind: cell``: a site of ``station`` type at the location, covered as the engine covers
+    it (it may cover neighbouring villages too) and costed as ``run`` costs a new site there
+    (station, power, cheapest backhaul; relay chains after the choice). ``kind:
+    satellite_hotspot``: a LEO terminal with a Wi-Fi access point serving the location's own
+    people within ``wifi_radius_m``; unset values come from ``satellite_hotspot`` in the cost
+    catalogue (docs/economics.md names each source).
+    """
+
+    kind: Literal["cell", "satellite_hotspot"] = Field("cell", description="Cell site or "
+                                                       "satellite community hotspot.")
+    station: Optional[str] = Field(None, description="kind cell: the station type "
+                                                     "(e.g. ruralstar_pro, macro, small_cell).")
+    label: Optional[str] = Field(None, max_length=60, description="Name on maps and tables.")
+    terminal_capex_usd: Optional[float] = Field(
+        None, ge=0, le=1e7, description="Hotspot: one satellite terminal (kit) [USD].")
+    subscription_usd_per_month: Optional[float] = Field(
+        None, ge=0, le=1e6, description="Hotspot: one terminal's subscription [USD/month].")
+    capacity_mbps: Optional[float] = Field(
+        None, gt=0, le=1e5, description="Hotspot: busy-hour capacity per terminal [Mbit/s].")
+    site_capex_usd: Optional[float] = Field(
+        None, ge=0, le=1e7, description="Hotspot: access point, mount, solar, installation "
+                                        "[USD].")
+    maintenance_usd_per_year: Optional[float] = Field(
+        None, ge=0, le=1e7, description="Hotspot: upkeep [USD/year].")
+    wifi_radius_m: Optional[float] = Field(
+        None, gt=0, le=5000, description="Hotspot: people within this distance of the "
+                                         "location are served [m].")
+
+    @model_validator(mode="after")
+    def _kind(self):
+        hotspot_keys = ("terminal_capex_usd", "subscription_usd_per_month", "capacity_mbps",
+                        "site_capex_usd", "maintenance_usd_per_year", "wifi_radius_m")
+        if self.kind == "cell":
+            if not self.station:
+                raise ValueError("a cell option needs 'station' (a station type)")
+            given = [k for k in hotspot_keys if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)} goes with kind: satellite_hotspot")
+        elif self.station:
+            raise ValueError("'station' goes with kind: cell")
+        return self
+
+
+def _default_programme_options():
+    return {"pole": ProgrammeOptionSpec(station="ruralstar_pro", label="RuralStar-class pole"),
+            "macro": ProgrammeOptionSpec(station="macro", label="Macro tower"),
+            "hotspot": ProgrammeOptionSpec(kind="satellite_hotspot",
+                                           label="Satellite community hotspot")}
+
+
+class ProgrammeTargetSpec(_Section):
+    """What the programme must reach (``programme.target``)."""
+
+    share: float = Field(gt=0, le=1, description="Share of the region's people [0-1].")
+    measure: Literal["covered", "connected"] = Field(
+        "covered", description="People covered, or people connected (covered x the adoption "
+                               "potential of their place).")
+    year: Optional[int] = Field(
+        None, ge=0, le=100, description="Reached by this rollout year (needs "
+                                        "annual_capex_usd); default: when all is built.")
+
+
+class ProgrammeRelaySpec(_Section):
+    """Relay chains (``programme.relay``): poles and small cells taking their backhaul from a
+    donor (an existing site, a chosen macro or another pole) within link range."""
+
+    enabled: bool = Field(True, description="Build relay chains among the chosen sites "
+                                            "(false: each site's own cheapest backhaul).")
+    hop_limit: int = Field(3, ge=0, le=20, description="Relay hops from a donor at most.")
+    required: bool = Field(False, description="Poles and small cells must take relay "
+                                              "backhaul (no satellite or microwave fallback).")
+    method: Literal["los_fresnel", "itm"] = Field(
+        "los_fresnel", description="Link test on the terrain: line of sight with Fresnel "
+                                   "clearance between masts, or the ITM point-to-point loss "
+                                   "against the relay link budget.")
+
+    @model_validator(mode="after")
+    def _hops(self):
+        if self.required and self.hop_limit == 0:
+            raise ValueError("relay backhaul is required but hop_limit is 0: no relay can "
+                             "reach a donor; allowed: hop_limit >= 1, or required: false")
+        return self
+
+
+class ProgrammeSpec(_Section):
+    """A rollout programme (``ruralsim programme``): technology per settlement, relay chains,
+    build year per site, viability gap.
+
+    Every location (``candidates``: settlements by default) may get one of ``options`` or
+    nothing. The least-cost mix reaching ``target`` (or the most people for ``budget_usd``) is
+    found with HiGHS, with a greedy fallback; ``annual_capex_usd`` spreads the build over
+    years. Costs come from the business model ``run`` uses (docs/programme.md).
+    """
+
+    candidates: CandidatesSpec = Field(default_factory=CandidatesSpec,
+                                       description="Locations (station is ignored: the "
+                                                   "options give the technologies).")
+    options: dict[str, ProgrammeOptionSpec] = Field(
+        default_factory=_default_programme_options, min_length=1,
+        description="Technologies to consider per location (default: pole, macro, "
+                    "satellite hotspot).")
+    target: Optional[ProgrammeTargetSpec] = Field(
+        None, description="Least-cost mix reaching this share of people.")
+    budget_usd: Optional[float] = Field(
+        None, gt=0, le=1e13, description="Most people for this total cost, on cost_basis "
+                                         "[USD].")
+    cost_basis: Literal["capex", "tco"] = Field(
+        "tco", description="What is minimised / limited: capex, or TCO over "
+                           "economics.horizon_years (default: satellite's high opex counts).")
+    annual_capex_usd: Optional[float] = Field(
+        None, gt=0, le=1e13, description="Capex budget per rollout year [USD/year]; default: "
+                                         "everything built in year 0.")
+    annual_opex_usd: Optional[float] = Field(
+        None, gt=0, le=1e13, description="Limit on the running opex of the sites built so "
+                                         "far, per year [USD/year].")
+    years: Optional[int] = Field(
+        None, ge=1, le=100, description="Rollout and cash-flow years (default "
+                                        "economics.horizon_years).")
+    relay: ProgrammeRelaySpec = Field(default_factory=ProgrammeRelaySpec)
+    method: Literal["ilp", "greedy"] = Field("ilp", description="HiGHS MILP (with the greedy "
+                                                                "answer as a floor) or greedy.")
+    time_limit_s: float = Field(60.0, gt=0, le=86400, description="Solver time limit [s].")
+    mip_rel_gap: float = Field(1e-3, ge=0, le=1, description="Relative MIP gap at which "
+                                                             "HiGHS stops [-].")
+    workers: int = Field(1, ge=1, le=256, description="Threads building the coverage matrix.")
+
+    @model_validator(mode="after")
+    def _goal(self):
+        if (self.target is None) == (self.budget_usd is None):
+            raise ValueError("give one goal: target (share of people) or budget_usd")
+        if self.target is not None and self.target.year is not None and \
+                self.annual_capex_usd is None:
+            raise ValueError("target.year needs annual_capex_usd (without it everything is "
+                             "built in year 0)")
+        return self
+
+
 class Scenario(_Section):
     """A whole scenario: the root of the YAML file."""
 
@@ -1096,6 +1236,9 @@ class Scenario(_Section):
     outputs: OutputsSpec = Field(default_factory=OutputsSpec)
     planning: Optional[PlanningSpec] = Field(
         None, description="Optimised site placement, used by 'ruralsim plan' only.")
+    programme: Optional[ProgrammeSpec] = Field(
+        None, description="Technology per settlement, relay chains and rollout by year, used "
+                          "by 'ruralsim programme' only.")
     sweep: Optional[SweepSpec] = Field(
         None, description="Run the scenario for several values of a key and compare "
                           "(ruralsim run writes comparison.csv/.png).")
@@ -1298,6 +1441,8 @@ def markdown_reference() -> str:
                 ("power", PowerSpec), ("backhaul.fibre_node_positions[] / "
                                       "power.grid_point_positions[]", PointSpec),
                 ("planning", PlanningSpec), ("planning.candidates", CandidatesSpec),
+                ("programme", ProgrammeSpec), ("programme.options.<name>", ProgrammeOptionSpec),
+                ("programme.target", ProgrammeTargetSpec), ("programme.relay", ProgrammeRelaySpec),
                 ("outputs", OutputsSpec), ("sweep", SweepSpec), ("sweep.runs[]", SweepRunSpec)]
     lines = ["# Scenario keys", "",
              "Generated from `simulator/schema.py` by `simulator.schema.markdown_reference()`;",

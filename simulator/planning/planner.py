@@ -382,6 +382,155 @@ def _spec_with(scenario: Scenario, overrides: dict) -> PlanningSpec:
                             else None) from None
 
 
+@dataclass
+class PlanningContext:
+    """What planning and the programme need before any candidate: the scenario prepared as
+    ``run`` prepares it, the kept sites' coverage and the one cost basis.
+
+    Built by :func:`planning_context`. ``network_pass(sites)`` runs the engine and serving
+    over ``sites`` exactly as ``run`` does (clutter included) and returns ``(fields,
+    serving)``; ``required_dbm(cands)`` is the signal each candidate must deliver alone
+    (downlink threshold + fade margin, and the uplink's bound for its station type).
+    """
+
+    scenario: Scenario
+    grid: Grid
+    technology: Technology
+    stations: dict
+    model: object
+    population: Population
+    dem: np.ndarray | None
+    method_t: object
+    clutter: object
+    kept: Sites
+    params: dict
+    basis: CostBasis
+    base_serving: object
+    base_covered: np.ndarray
+    required: float
+    margin: float
+    floor_dbm: float
+    network_pass: object
+    warnings: list
+    timings: dict
+
+    def check_types(self, used, *, key: str) -> None:
+        """The station types ``used`` apply to the technology and frequency (as run checks)."""
+        try:
+            check_applicability(self.scenario.model_copy(update={"sites": SitesSpec(
+                new=[SiteGroupSpec(station=s) for s in used])}), self.model, self.technology,
+                self.stations)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.message, file=_src(self.scenario), key=key,
+                                value=list(used)) from None
+
+    def with_types(self, types, *, key: str) -> "PlanningContext":
+        """The context with parameters and cost basis for the station types ``types`` too."""
+        import dataclasses
+
+        params = resolve_parameters(self.scenario, self.stations, extra_types=list(types),
+                                    extra_key=key)
+        try:
+            basis = scenario_cost_basis(self.scenario, self.grid, self.kept, self.stations,
+                                        params=params, dem=self.dem)
+        except ValueError as exc:
+            raise ScenarioError(str(exc), file=_src(self.scenario), key="backhaul") from None
+        return dataclasses.replace(self, params=params, basis=basis)
+
+    def required_dbm(self, cands: Sites) -> np.ndarray:
+        """Signal each candidate must deliver on its own [dBm]: the downlink's ``required``;
+        with the uplink on, the handset's signal at the site (same coupling loss) above its
+        sensitivity plus the fade margin, i.e. rx >= tx_metric - ue_tx + ul_sensitivity +
+        margin. Interference between new sites is not modelled here (coverage must stay a
+        union over sites for the optimiser)."""
+        tech, scenario = self.technology, self.scenario
+        req = np.full(len(cands), self.required)
+        if scenario.radio.uplink and len(cands):
+            tx_metric = cands.attribute(self.stations, "tx_power_dbm") - tech.metric_offset_db
+            ul_req = (tx_metric - tech.ue_tx_power_dbm
+                      + ul_sensitivity_dbm(tech, scenario.radio.ul_interference_margin_db)
+                      + self.margin)
+            req = np.maximum(req, ul_req)
+        return req
+
+    def coverage(self, cands: Sites, *, workers: int = 1, progress=None) -> CoverageMatrix:
+        """The candidates' coverage matrix (:func:`coverage_matrix`, the run's engine)."""
+        p = self.scenario.propagation
+        return coverage_matrix(
+            self.grid, self.population.people, cands, self.stations, self.technology,
+            self.model, ue_height_m=p.ue_height_m, floor_dbm=self.floor_dbm,
+            max_range_m=p.max_range_km * 1000.0, required_dbm=self.required_dbm(cands),
+            workers=workers, progress=progress,
+            terrain=None if self.method_t is None else (self.dem, self.method_t),
+            extra_loss_db=None if self.clutter is None else self.clutter.loss_db())
+
+
+def planning_context(scenario: Scenario, types, *, key: str) -> PlanningContext:
+    """Prepare ``scenario`` for planning: every check ``run`` makes, grid, people, terrain,
+    clutter, kept sites (towers and every group the scenario places) and their coverage, the
+    resolved parameters and the cost basis. ``types`` are the station types candidates may
+    have (named by ``key`` in an error)."""
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    src = _src(scenario)
+    validate(scenario)
+    grid = make_grid(scenario)
+    tech = make_technology(scenario)
+    stations = make_stations(scenario)
+    model = path_loss_model(scenario)
+    for st in types:
+        if st not in stations:
+            raise ScenarioError(f"unknown station type; allowed: {', '.join(stations)}",
+                                file=src, key=key, value=st)
+    boundary, region_mask = make_boundary(scenario, grid)
+    pop, _info = make_population(scenario, grid, boundary, region_mask)
+    scenario_dem, terrain_warnings = make_terrain(scenario, grid)
+    method_t = None
+    if scenario_dem is not None:
+        from ..region.terrain import terrain_irregularity_m
+
+        model = path_loss_model(scenario, delta_h_m=max(terrain_irregularity_m(
+            scenario_dem, grid.resolution_m), 0.0))
+        method_t = terrain_method(scenario, model)
+    from ..pipeline.clutter import make_clutter
+
+    clutter, clutter_warnings = make_clutter(scenario, grid, pop, region_mask, tech)
+    towers, _counts = make_tower_sites(scenario, grid, stations)
+    kept, site_warnings = make_sites(scenario, grid, pop, stations, placed=towers)
+    kept = towers.concat(kept)
+    params = resolve_parameters(scenario, stations, extra_types=list(types), extra_key=key)
+    try:
+        basis = scenario_cost_basis(scenario, grid, kept, stations, params=params,
+                                    dem=scenario_dem)
+    except ValueError as exc:
+        raise ScenarioError(str(exc), file=src, key="backhaul") from None
+    timings["setup"] = time.perf_counter() - t0
+
+    required, margin = required_signal_dbm(scenario, tech)
+    floor = tech.dl_threshold_dbm - scenario.propagation.floor_below_threshold_db
+    t1 = time.perf_counter()
+    sparams = serving_params(scenario, tech, margin)
+
+    def network_pass(sites: Sites):
+        """The engine and serving over ``sites``, as run computes them (clutter included)."""
+        channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
+                   if len(sites) else np.zeros(0, np.int64))
+        fields, sv, *_ = _pass(grid, sites, stations, tech, model, scenario, pop.people,
+                               sparams, channel, scenario.region.tile_size_cells, None,
+                               scenario_dem, method_t, clutter)
+        return fields, sv
+
+    _, base_sv = network_pass(kept)
+    timings["kept_sites_coverage"] = time.perf_counter() - t1
+    return PlanningContext(
+        scenario=scenario, grid=grid, technology=tech, stations=stations, model=model,
+        population=pop, dem=scenario_dem, method_t=method_t, clutter=clutter, kept=kept,
+        params=params, basis=basis, base_serving=base_sv, base_covered=base_sv.covered_outdoor,
+        required=required, margin=margin, floor_dbm=floor, network_pass=network_pass,
+        warnings=list(terrain_warnings) + list(clutter_warnings) + list(site_warnings),
+        timings=timings)
+
+
 def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | None = None,
          max_sites: int | None = None, objective: str | None = None,
          time_limit_s: float | None = None, min_people_per_site: float | None = None,
@@ -429,86 +578,25 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
                                  "min_people_per_site": min_people_per_site,
                                  "cost_basis": cost_basis})
     src = _src(scenario)
-    validate(scenario)
-    grid = make_grid(scenario)
-    tech = make_technology(scenario)
-    stations = make_stations(scenario)
-    model = path_loss_model(scenario)
     types = _station_list(spec)
-    for st in types:
-        if st not in stations:
-            raise ScenarioError(f"unknown station type; allowed: {', '.join(stations)}",
-                                file=src, key="planning.candidates.station", value=st)
-    boundary, region_mask = make_boundary(scenario, grid)
-    pop, _info = make_population(scenario, grid, boundary, region_mask)
-    scenario_dem, terrain_warnings = make_terrain(scenario, grid)
-    method_t = None
-    if scenario_dem is not None:
-        from ..region.terrain import terrain_irregularity_m
-
-        model = path_loss_model(scenario, delta_h_m=max(terrain_irregularity_m(
-            scenario_dem, grid.resolution_m), 0.0))
-        method_t = terrain_method(scenario, model)
-        if dem is None:
-            dem = scenario_dem
-    from ..pipeline.clutter import make_clutter
-
-    clutter, clutter_warnings = make_clutter(scenario, grid, pop, region_mask, tech)
-    towers, _counts = make_tower_sites(scenario, grid, stations)
-    kept, site_warnings = make_sites(scenario, grid, pop, stations, placed=towers)
-    kept = towers.concat(kept)
+    ctx = planning_context(scenario, types, key="planning.candidates.station")
+    timings.update(ctx.timings)
+    grid, tech, stations = ctx.grid, ctx.technology, ctx.stations
+    pop, scenario_dem = ctx.population, ctx.dem
+    kept, params, basis = ctx.kept, ctx.params, ctx.basis
+    network_pass = ctx.network_pass
+    base_sv, base_covered = ctx.base_serving, ctx.base_covered
+    if dem is None:
+        dem = scenario_dem
     cands = make_candidates(scenario, spec, grid, pop, stations, dem=dem)
     used = sorted(set(cands.station))
-    try:
-        check_applicability(scenario.model_copy(update={"sites": SitesSpec(
-            new=[SiteGroupSpec(station=s) for s in used])}), model, tech, stations)
-    except ScenarioError as exc:
-        raise ScenarioError(exc.message, file=src, key="planning.candidates.station",
-                            value=used) from None
-    params = resolve_parameters(scenario, stations, extra_types=used)
-    try:
-        basis = scenario_cost_basis(scenario, grid, kept, stations, params=params,
-                                    dem=scenario_dem)
-    except ValueError as exc:
-        raise ScenarioError(str(exc), file=src, key="backhaul") from None
-    timings["setup"] = time.perf_counter() - t0
-
-    required, margin = required_signal_dbm(scenario, tech)
-    p = scenario.propagation
-    floor = tech.dl_threshold_dbm - p.floor_below_threshold_db
-    t1 = time.perf_counter()
-    sparams = serving_params(scenario, tech, margin)
-
-    def network_pass(sites: Sites):
-        """The engine and serving over ``sites``, as run computes them (clutter included)."""
-        channel = (assign_channels(np.c_[sites.x_m, sites.y_m], scenario.radio.reuse_factor)
-                   if len(sites) else np.zeros(0, np.int64))
-        fields, sv, *_ = _pass(grid, sites, stations, tech, model, scenario, pop.people,
-                               sparams, channel, scenario.region.tile_size_cells, None,
-                               scenario_dem, method_t, clutter)
-        return fields, sv
-
-    _, base_sv = network_pass(kept)
-    base_covered = base_sv.covered_outdoor
-    timings["kept_sites_coverage"] = time.perf_counter() - t1
-    # Each candidate alone: the downlink needs `required`; the uplink needs the handset's
-    # signal at the site (same coupling loss) above its sensitivity plus the fade margin,
-    # i.e. rx >= tx_metric - ue_tx + ul_sensitivity + margin. Interference between new
-    # sites is not modelled here (coverage must stay a union over sites for the optimiser).
-    req = np.full(len(cands), required)
-    if scenario.radio.uplink and len(cands):
-        tx_metric = cands.attribute(stations, "tx_power_dbm") - tech.metric_offset_db
-        ul_req = (tx_metric - tech.ue_tx_power_dbm
-                  + ul_sensitivity_dbm(tech, scenario.radio.ul_interference_margin_db) + margin)
-        req = np.maximum(req, ul_req)
+    ctx.check_types(used, key="planning.candidates.station")
+    if set(used) - set(types):  # file rows naming other station types
+        ctx = ctx.with_types(used, key="planning.candidates.station")
+        params, basis = ctx.params, ctx.basis
 
     t2 = time.perf_counter()
-    cm = coverage_matrix(grid, pop.people, cands, stations, tech, model,
-                         ue_height_m=p.ue_height_m, floor_dbm=floor,
-                         max_range_m=p.max_range_km * 1000.0, required_dbm=req,
-                         workers=spec.workers, progress=progress,
-                         terrain=None if method_t is None else (scenario_dem, method_t),
-                         extra_loss_db=None if clutter is None else clutter.loss_db())
+    cm = ctx.coverage(cands, workers=spec.workers, progress=progress)
     timings["coverage_matrix"] = time.perf_counter() - t2
     _log.info("coverage matrix: %d candidates x %d cells, %.2f s", cm.matrix.shape[0],
               cm.matrix.shape[1], timings["coverage_matrix"])
@@ -520,8 +608,7 @@ def plan(scenario: Scenario, *, method: str | None = None, budget_usd: float | N
         cand_costs = candidate_costs(basis, cands, people_served=reach_people)
     except ValueError as exc:
         raise ScenarioError(str(exc), file=src, key="backhaul") from None
-    warnings: list[str] = (list(terrain_warnings) + list(clutter_warnings)
-                           + list(site_warnings))
+    warnings: list[str] = list(ctx.warnings)
     feasible = cand_costs.backhaul != "none"
     if not feasible.all():
         if not feasible.any():
