@@ -11,7 +11,8 @@ from .errors import ScenarioError  # noqa: E402
 from .io.scenario_file import load_scenario, parse_scenario  # noqa: E402
 from .pipeline.runner import ScenarioResult, run, validate  # noqa: E402
 from .planning import PlanResult, plan  # noqa: E402
+from .programme import ProgrammeResult, programme  # noqa: E402
 from .schema import Scenario  # noqa: E402
 
 __all__ = ["ScenarioError", "Scenario", "ScenarioResult", "load_scenario", "parse_scenario",
-           "PlanResult", "plan", "run", "validate", "__version__"]
+           "PlanResult", "plan", "ProgrammeResult", "programme", "run", "validate", "__version__"]

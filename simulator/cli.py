@@ -1,4 +1,5 @@
-"""The ``ruralsim`` command line: run, validate, compare, plan, make-samples, calibrate.
+"""The ``ruralsim`` command line: run, validate, compare, plan, programme, make-samples,
+calibrate.
 
 Every failure is one line on stderr, ``ruralsim: error: ...``, and a documented exit status
 (docs/CONVENTIONS.md, "Exit codes"): 2 for a user's mistake (bad YAML, unknown key, missing
@@ -650,6 +651,90 @@ def _cmd_plan(args) -> int:
     return 0
 
 
+def _print_programme_table(s: dict, out_dir: Path, seconds: float) -> None:
+    g = s["goal"]
+    goal = (f"{100 * g['target_share']:.1f} % of people {g['measure']}"
+            + (f" by year {g['year']}" if g.get("year") is not None else "")
+            if "target_share" in g else f"most people for USD {g['budget_usd']:,.0f}")
+    sv = s["solver"]
+    opt = ("proven optimal" if sv["optimal"] else
+           (f"gap {100 * sv['mip_gap']:.3f} %" if sv["mip_gap"] is not None else "not proven"))
+    rows = [("scenario", s["scenario"]),
+            ("goal", f"{goal} ({s['cost_basis']})"),
+            ("population", f"{s['population_total']:,} ({s['locations']:,} locations, "
+                           f"{s['options_considered']:,} options)"),
+            ("covered by existing sites", f"{s['people_covered_existing']:,}"),
+            ("people covered", f"{s['people_covered']:,} ({100 * s['share_covered']:.1f} %, "
+                               f"+{s['people_added']:,})"),
+            ("sites", f"{s['sites']:,}: " + ", ".join(
+                f"{k} {v['sites']}" for k, v in s["technology_mix"].items()))]
+    for k, v in s["technology_mix"].items():
+        if v["sites"]:
+            rows.append((f"  {k}", f"{v['people_added']:,} people, capex USD "
+                                   f"{v['capex_usd']:,.0f}, TCO USD {v['tco_usd']:,.0f}"))
+    rows += [("capex / opex", f"USD {s['capex_usd']:,.0f} / USD {s['opex_usd_per_year']:,.0f} "
+                              "a year"),
+             ("TCO", f"USD {s['tco_usd']:,.0f}"),
+             ("NPV (operator)", f"USD {s['npv_usd']:,.0f}"),
+             ("viability gap", f"USD {s['viability_gap_usd']:,.0f} of subsidy for "
+                               f"{s['sites_needing_subsidy']:,} sites")]
+    if s.get("relay"):
+        r = s["relay"]
+        rows.append(("relay chains", f"{r['relay_sites']} relay sites, {r['chains']} beyond "
+                                     f"one hop (limit {r['hop_limit']}), "
+                                     f"{r['capacity_exceeded']} over capacity, "
+                                     f"{r['upgraded']} upgraded"))
+    rows += [("solver", f"{sv['method']}, {opt}, {sv['time_s']:.2f} s (limit "
+                        f"{sv['time_limit_s']:g} s)" + (f"; {sv['fallback']}" if sv["fallback"]
+                                                        else "")),
+             ("run time", f"{seconds:.2f} s"), ("results", str(out_dir))]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    ro = s["rollout"]
+    if ro:
+        print()
+        head = ("year", "sites built", "capex USD", "cash flow USD", "covered", "connected")
+        body = [(str(r["year"]), str(r["sites_built"]), f"{r['capex_usd']:,.0f}",
+                 f"{r['cash_flow_usd']:,.0f}", f"{r['people_covered']:,}",
+                 f"{r['people_connected']:,}") for r in ro]
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        for r in [head, *body]:
+            print("  ".join(c.rjust(widths[i]) for i, c in enumerate(r)))
+    for w in s.get("warnings", []):
+        print(f"warning: {w}")
+
+
+def _cmd_programme(args) -> int:
+    from .io.scenario_file import load_scenario
+    from .programme import programme
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(args.scenario)
+    src = str(scenario.source_path) if scenario.source_path else args.scenario
+    if args.target_share is not None and not 0 < args.target_share <= 1:
+        raise ScenarioError(f"--target-share {args.target_share:g} is not allowed; allowed: a "
+                            "share in (0, 1]", file=src, key="programme.target.share",
+                            value=args.target_share)
+    for flag, key, v in (("--budget-usd", "programme.budget_usd", args.budget_usd),
+                         ("--annual-capex-usd", "programme.annual_capex_usd",
+                          args.annual_capex_usd)):
+        if v is not None and not v > 0:
+            raise ScenarioError(f"{flag} {v:g} is not allowed; allowed: > 0 USD", file=src,
+                                key=key, value=v)
+    if args.target_share is not None and args.budget_usd is not None:
+        raise ScenarioError("give --target-share or --budget-usd, not both", file=src,
+                            key="programme")
+    target = _target(args, scenario, suffix="-programme", what="programme folder")
+    result = programme(scenario, target_share=args.target_share, budget_usd=args.budget_usd,
+                       annual_capex_usd=args.annual_capex_usd, method=args.method,
+                       time_limit_s=args.time_limit_s)
+    saved = result.save(target, overwrite=args.overwrite)
+    if not args.quiet:
+        _print_programme_table(result.summary, saved, time.perf_counter() - t0)
+    return 0
+
+
 def _cmd_make_samples(args) -> int:
     from .io.outputs import check_target
     from .io.samples import make_samples
@@ -883,6 +968,26 @@ def build_parser() -> argparse.ArgumentParser:
                     help="skip sites adding fewer people (greedy only)")
     pl.add_argument("--quiet", action="store_true", help="print nothing on success")
     pl.set_defaults(func=_cmd_plan)
+    pg = sub.add_parser("programme", help="technology per settlement (pole, macro, satellite "
+                                          "hotspot, ...), relay chains and rollout by year: "
+                                          "the least-cost mix for a target or the most "
+                                          "people for a budget")
+    pg.add_argument("scenario", help="scenario YAML file (a 'programme:' section, or give "
+                                     "--target-share or --budget-usd)")
+    pg.add_argument("--out", help="programme folder (default: <outputs.dir>-programme or "
+                                  "results/<name>-programme)")
+    _add_out_rules(pg, "programme folder")
+    pg.add_argument("--target-share", type=float, metavar="S",
+                    help="least-cost mix covering this share of people (programme.target.share)")
+    pg.add_argument("--budget-usd", type=float, metavar="USD",
+                    help="most people for this total cost (programme.budget_usd)")
+    pg.add_argument("--annual-capex-usd", type=float, metavar="USD",
+                    help="capex budget per rollout year (programme.annual_capex_usd)")
+    pg.add_argument("--method", choices=["ilp", "greedy"], help="override programme.method")
+    pg.add_argument("--time-limit-s", type=float, metavar="S",
+                    help="solver time limit (programme.time_limit_s)")
+    pg.add_argument("--quiet", action="store_true", help="print nothing on success")
+    pg.set_defaults(func=_cmd_programme)
     m = sub.add_parser("make-samples", help="write small sample real-data files (population "
                        "GeoTIFF, DEM, boundary GeoJSON, OpenCelliD CSV) and a scenario")
     m.add_argument("dir", help="a new (or empty) folder to write them into")

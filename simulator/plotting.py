@@ -905,3 +905,184 @@ def plot_connected_by_year(result, ax=None):
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title("People connected by year", fontsize=10)
     return ax
+
+
+#: Colours of the programme's technologies (by option kind / station), and of the
+#: locations that get nothing.
+_TECH_COLOURS = {"ruralstar_pro": "#1b9e77", "macro": "#7570b3", "small_cell": "#66a61e",
+                 "satellite_hotspot": "#d95f02"}
+_TECH_FALLBACK = ["#e7298a", "#e6ab02", "#a6761d", "#1f78b4"]
+
+
+def _option_colours(result) -> dict:
+    out, k = {}, 0
+    for name, o in result.spec.options.items():
+        key = o.station if o.kind == "cell" else "satellite_hotspot"
+        if key in _TECH_COLOURS and _TECH_COLOURS[key] not in out.values():
+            out[name] = _TECH_COLOURS[key]
+        else:
+            out[name] = _TECH_FALLBACK[k % len(_TECH_FALLBACK)]
+            k += 1
+    return out
+
+
+def plot_technology_map(result, ax=None, *, legend=True, show_links=True):
+    """Technology per location of a programme (:func:`simulator.programme`).
+
+    Population density as grey shading; each location as a dot sized by its people and
+    coloured by the technology that serves it (filled: built there; ring: covered from a
+    neighbouring site; red cross: left out); chosen sites as markers by technology; the
+    backhaul tree (relay links from donors) as lines; existing sites as black triangles;
+    lon/lat graticule, scale bar and north arrow.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 8))
+    grid = result.grid
+    ext = _extent_km(grid)
+    res_km2 = (grid.resolution_m / 1000.0) ** 2
+    dens = np.where(result.population.people > 0, result.population.people / res_km2, np.nan)
+    ax.imshow(np.log10(dens), extent=ext, origin="upper", cmap="Greys", alpha=0.45,
+              interpolation="nearest", zorder=0.5)
+    colours = _option_colours(result)
+    s = result.sites
+    rows = result.villages
+    top = max([r["people"] for r in rows] + [1])
+    name_to_opt = dict(zip(s["name"], s["option"]))
+    for r in rows:
+        x, y = r["x_m"] / 1000.0, r["y_m"] / 1000.0
+        size = _settlement_size(r["people"], top, 0.35)
+        if r["choice"] == "none":
+            ax.scatter([x], [y], s=max(size * 0.5, 10), marker="x", c="#d7301f", lw=1.2,
+                       zorder=5)
+        elif r["choice"] == "existing":
+            ax.scatter([x], [y], s=size, facecolors="none", edgecolors="0.2", lw=1.0,
+                       zorder=5)
+        else:
+            opt = r["choice"] if r["choice"] in colours else name_to_opt.get(r["served_by"])
+            col = colours.get(opt, "0.5")
+            if r["choice"] == "covered_by_neighbour":
+                ax.scatter([x], [y], s=size, facecolors="white", edgecolors=col, lw=1.4,
+                           zorder=5)
+            else:
+                ax.scatter([x], [y], s=size, c=col, edgecolors="black", lw=0.4, zorder=5)
+    if show_links and result.tree is not None:
+        xy = {n: (x, y) for n, x, y in zip(s["name"], s["x_m"], s["y_m"])}
+        kept = result.kept_sites
+        for k, parent in enumerate(s["backhaul_parent"]):
+            if not parent:
+                continue
+            if parent.startswith("existing-"):
+                d = int(parent.split("-")[1]) - 1
+                p = (kept.x_m[d], kept.y_m[d]) if d < len(kept) else None
+            else:
+                p = xy.get(parent)
+            if p is None:
+                continue
+            col = "#d7301f" if s["capacity_exceeded"][k] else "0.15"
+            ax.plot([p[0] / 1000.0, s["x_m"][k] / 1000.0], [p[1] / 1000.0, s["y_m"][k] / 1000.0],
+                    color=col, lw=0.9, zorder=6, gid="backhaul_link")
+    for opt, col in colours.items():
+        m = [i for i, o in enumerate(s["option"]) if o == opt and s["build_year"][i] >= 0]
+        if m:
+            kind = result.spec.options[opt].kind
+            ax.scatter(np.asarray(s["x_m"])[m] / 1000.0, np.asarray(s["y_m"])[m] / 1000.0,
+                       marker="s" if kind == "satellite_hotspot" else "^", s=30, c=col,
+                       edgecolors="black", lw=0.6, zorder=7)
+    kept = result.kept_sites
+    if len(kept):
+        ax.scatter(np.asarray(kept.x_m) / 1000.0, np.asarray(kept.y_m) / 1000.0, marker="^",
+                   s=40, c="black", zorder=7)
+    ax.set_xlim(ext[0], ext[1])
+    ax.set_ylim(ext[2], ext[3])
+    ax.set_aspect("equal")
+    _lonlat_ticks(ax, grid)
+    _scale_and_north(ax, grid)
+    if legend:
+        handles = []
+        for opt, col in colours.items():
+            label = result.spec.options[opt].label or opt
+            n = result.summary.get("technology_mix", {}).get(opt, {}).get("sites", 0)
+            handles.append(Line2D([], [], marker="o", ls="", mfc=col, mec="black",
+                                  label=f"{label} ({n} sites)"))
+        handles += [
+            Line2D([], [], marker="o", ls="", mfc="white", mec="0.3",
+                   label="covered from a neighbouring site (ring, its colour)"),
+            Line2D([], [], marker="o", ls="", mfc="none", mec="0.2",
+                   label="covered by existing sites"),
+            Line2D([], [], marker="x", ls="", color="#d7301f", label="left out"),
+            Line2D([], [], marker="^", ls="", color="black", label="existing site")]
+        if result.tree is not None:
+            handles += [Line2D([], [], color="0.15", label="backhaul link (relay tree)"),
+                        Line2D([], [], color="#d7301f", label="link over capacity")]
+        ax.legend(handles=handles, loc="upper right", fontsize=7.5, framealpha=0.92)
+    sm = result.summary
+    ax.set_title(f"{sm.get('scenario', '')}: {sm.get('sites', 0)} sites, "
+                 f"{sm.get('share_covered', 0):.1%} of people covered", fontsize=10)
+    return ax
+
+
+def plot_programme_cost_curve(result, ax=None):
+    """People covered against cost: the least-cost mix and each technology alone."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    colours = _option_colours(result)
+    series: dict[str, list] = {}
+    for row in result.curve:
+        series.setdefault(row["plan"], []).append(row)
+    for name, rows in series.items():
+        rows = [r for r in rows if r.get("feasible", True)]
+        if not rows:
+            continue
+        x = [r["cost_usd"] / 1e6 for r in rows]
+        y = [r["people"] for r in rows]
+        if name == "mix":
+            ax.plot(x, y, "-o", color="black", lw=2, ms=4, label="least-cost mix", zorder=5)
+        else:
+            lab = result.spec.options[name].label if name in result.spec.options else name
+            ax.plot(x, y, "--", marker=".", color=colours.get(name, "0.5"), lw=1.2,
+                    label=f"{lab} only")
+    s = result.summary
+    ax.axvline(s["capex_usd" if s["cost_basis"] == "capex" else "tco_usd"] / 1e6, color="0.5",
+               lw=0.8, ls=":", label="this programme")
+    ax.set_xlabel(f"cost, {s['cost_basis'].upper()} [million USD]")
+    ax.set_ylabel("people newly covered")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_programme_rollout(result, ax=None):
+    """People covered and connected by year, with the year's capex as bars."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    ro = result.rollout
+    years = np.asarray(ro.years)
+    base = result.summary["people_covered_existing"]
+    ax.plot(years, base + np.asarray(ro.covered_by_year), "-o", color="#1b9e77", ms=4,
+            label="people covered")
+    ax.plot(years, np.asarray(ro.connected_by_year), "-o", color="#7570b3", ms=4,
+            label="people connected (new sites)")
+    ax.set_xlabel("year")
+    ax.set_ylabel("people")
+    ax.grid(alpha=0.3)
+    ax2 = ax.twinx()
+    ax2.bar(years, np.asarray(ro.capex_by_year) / 1e6, color="0.6", alpha=0.35, width=0.6,
+            label="capex")
+    ax2.set_ylabel("capex [million USD]")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
+    ax.set_zorder(ax2.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    return ax

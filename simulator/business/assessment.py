@@ -539,3 +539,33 @@ def _summary(r: BusinessResult, sites, served, people_covered, people_covered_ex
             "arpu_usd_per_month": econ["arpu_usd_per_month"],
         },
     }
+
+
+def adoption_potential_at(scenario, params, grid, population, xy, *, population_total):
+    """Adoption potential (share of covered people who can connect) at positions ``xy``.
+
+    The same chain :func:`assess` applies per site (handset, affordability from the median
+    income at the position for ``adoption.income_model``, skills, relevance), for any
+    positions: the programme weighs cells and locations with it.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Potential per position [0-1].
+    """
+    a = params["adoption"]
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    n = xy.shape[0]
+    income = site_incomes(scenario, params, grid, population, xy)["income_usd_per_month"]
+    with _as_scenario_error(scenario, "adoption"):
+        h = ad.handset_share(a["smartphone_share"], a["basic_phone_share"],
+                             basic_phone_weight=a["basic_phone_weight"])
+        aff = np.asarray(ad.affordability_share(
+            a["price_usd_per_gb"], income, a["income_sigma"], bundle_gb=a["bundle_gb"],
+            threshold_share=a["threshold_share"]), dtype=np.float64).reshape(n)
+        k = ad.skills_share(a["skills_baseline_share"], a["training_places"],
+                            max(population_total, 1), max_share=a["skills_max_share"],
+                            training_effectiveness=a["training_effectiveness"])
+        return np.asarray(ad.adoption_potential(h, aff, k, a["relevance_share"],
+                                                combine=a["combine"]),
+                          dtype=np.float64).reshape(n)

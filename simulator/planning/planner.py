@@ -244,12 +244,13 @@ def _station_list(spec: PlanningSpec) -> list[str]:
 
 def make_candidates(scenario: Scenario, spec: PlanningSpec, grid: Grid, pop: Population,
                     stations: dict[str, StationType], *,
-                    dem: np.ndarray | None = None) -> Sites:
+                    dem: np.ndarray | None = None, section: str = "planning") -> Sites:
     """Candidate sites (new, not yet costed: see :func:`candidate_costs`).
 
     Positions come from ``spec.candidates.source``; each position is a candidate for every
     station type of ``spec.candidates.station`` (file rows with a ``station`` column: that
     type only). ``dem`` (elevation per cell, the grid's shape) is needed for ``hilltops``.
+    ``section`` names the scenario section in errors (``planning`` or ``programme``).
 
     Raises
     ------
@@ -264,8 +265,8 @@ def make_candidates(scenario: Scenario, spec: PlanningSpec, grid: Grid, pop: Pop
     for st in types:
         if st not in stations:
             raise ScenarioError(f"unknown station type; allowed: {', '.join(stations)}",
-                                file=src, key="planning.candidates.station", value=st)
-    key = "planning.candidates.source"
+                                file=src, key=f"{section}.candidates.station", value=st)
+    key = f"{section}.candidates.source"
     row_types: list[list[str]]
     names: list[str | None]
     try:
