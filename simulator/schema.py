@@ -1186,7 +1186,8 @@ class ProgrammeSpec(_Section):
     years: Optional[int] = Field(
         None, ge=1, le=100, description="Rollout and cash-flow years (default "
                                         "economics.horizon_years).")
-    relay: ProgrammeRelaySpec = Field(default_factory=ProgrammeRelaySpec)
+    relay: ProgrammeRelaySpec = Field(default_factory=ProgrammeRelaySpec,
+                                      description="Relay chains among the chosen sites.")
     method: Literal["ilp", "greedy"] = Field("ilp", description="HiGHS MILP (with the greedy "
                                                                 "answer as a floor) or greedy.")
     time_limit_s: float = Field(60.0, gt=0, le=86400, description="Solver time limit [s].")
