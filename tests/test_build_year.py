@@ -71,8 +71,8 @@ def test_group_built_in_year_3_connects_nobody_before_and_then_follows_year_0(ru
         assert c3[1, t - 1] == c0[1, t - 4]
     # and the summary's people connected by year is the sum of the two rows
     s3 = r3.summary["people_connected_by_year"]
-    assert s3 == [int(round(v)) for v in c0[0] + np.r_[0, 0, 0, c0[1, :7]]]
-    assert s3[:3] == [int(round(v)) for v in c0[0, :3]]
+    assert s3 == [round(float(v)) for v in c0[0] + np.r_[0, 0, 0, c0[1, :7]]]
+    assert s3[:3] == [round(float(v)) for v in c0[0, :3]]
     # coverage is the same map (one run with every site on air)
     assert r3.summary["people_covered"] == r0.summary["people_covered"]
 
@@ -174,3 +174,40 @@ def test_sites_subset_and_concat_keep_the_build_year():
     assert ab.subset([1, 2]).build_year.tolist() == [5, 0]
     assert ab.subset(np.array([False, True, False])).build_year.tolist() == [5]
     assert Sites.empty().concat(a).build_year.tolist() == [0, 5]
+
+
+def test_shipped_scenario_with_the_new_group_built_in_year_3():
+    """scenarios/rural-district.yaml (3 existing macros, 20 new poles), copied with
+    ``build_year: 3`` on the new group: per site, the pole rows are the year-0 rows moved
+    on by 3 years, the macro rows do not change."""
+    import yaml
+
+    from .conftest import ROOT
+
+    path = ROOT / "scenarios" / "rural-district.yaml"
+    data = yaml.safe_load(path.read_text())
+    r0 = run(parse_scenario(json.loads(json.dumps(data)), path))
+    data["sites"]["new"][0]["build_year"] = 3
+    r3 = run(parse_scenario(data, path))
+    new = ~np.asarray(r3.sites.existing)
+    assert new.sum() > 0 and (~new).sum() > 0
+    assert r3.sites.names == r0.sites.names
+    assert np.all(r3.sites.build_year[new] == 3) and np.all(r3.sites.build_year[~new] == 0)
+    c0, c3 = r0.business.connected_by_year, r3.business.connected_by_year
+    n_years = c0.shape[1]
+    assert np.array_equal(c3[~new], c0[~new])
+    assert np.all(c3[new, :3] == 0) and np.all(c0[new, :3].sum(axis=1) > 0)
+    assert np.array_equal(c3[new, 3:], c0[new, :n_years - 3])
+    # the summary: before year 4 only the macros connect anybody
+    by3 = r3.summary["people_connected_by_year"]
+    assert by3[:3] == [round(float(v)) for v in c0[~new, :3].sum(axis=0)]
+    assert by3[3:] == [round(float(v)) for v in
+                       c0[~new, 3:].sum(axis=0) + c0[new, :n_years - 3].sum(axis=0)]
+    # the poles' capex is discounted from year 3 and they earn over fewer years: the new
+    # sites' NPV is (1+r)^-3 x their NPV over the horizon minus the last 3 years
+    rate = r0.summary["discount_rate"]
+    arpu = r0.business.params["economics"]["arpu_usd_per_month"]
+    own = ec.npv_usd(r0.business.capex_usd[new], r0.business.opex_usd_per_year[new],
+                     c0[new, :n_years - 3], arpu, rate)
+    assert r3.business.npv_usd[new] == pytest.approx(own / (1 + rate) ** 3, rel=1e-12)
+    assert r3.summary["capex_usd"] == r0.summary["capex_usd"]            # undiscounted

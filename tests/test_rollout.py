@@ -13,8 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.business import economics as ec
-from simulator.programme.rollout import (NOT_BUILT, Rollout, rollout, schedule_builds,
-                                         schedule_reasons, viability_gap_usd)
+from simulator.programme.rollout import (
+    NOT_BUILT,
+    Rollout,
+    rollout,
+    schedule_builds,
+    schedule_reasons,
+    viability_gap_usd,
+)
 
 
 def bass(t, p=0.03, q=0.38):
@@ -124,8 +130,8 @@ def test_schedule_respects_budgets_order_and_first_fit(items, budget, opex_cap, 
 # ------------------------------------------------------------------ rollout
 
 def _r(build_year, **kw):
-    args = dict(people_covered=1000.0, potential_share=0.2, capex_usd=20000.0,
-                opex_usd_per_year=1500.0)
+    args = {"people_covered": 1000.0, "potential_share": 0.2, "capex_usd": 20000.0,
+            "opex_usd_per_year": 1500.0}
     args.update({k: kw.pop(k) for k in list(kw) if k in args})
     return rollout(build_year, args["people_covered"], args["potential_share"],
                    args["capex_usd"], args["opex_usd_per_year"],
@@ -139,7 +145,7 @@ def test_users_start_at_the_build_year_and_follow_the_year_zero_curve():
     assert u.shape == (3, 11)
     assert np.all(u[1, :4] == 0)              # nobody before year 3, nor in it (F(0) = 0)
     assert np.all(u[2] == 0)                  # not built: nobody, ever
-    for k in range(0, 8):
+    for k in range(8):
         assert u[1, 3 + k] == u[0, k]
     # the year-0 site: covered x potential x F(t), Bass written out above
     for t in range(11):
@@ -217,7 +223,9 @@ def test_logistic_curve_params_pass_through():
     r = rollout(np.array([0]), [100.0], 1.0, 0.0, 0.0, arpu_usd_per_month=0.0,
                 horizon_years=3, discount_rate=0.0, curve="logistic",
                 curve_params={"growth_rate_per_year": 1.0, "midpoint_year": 2.0})
-    lg = lambda t: 1 / (1 + math.exp(-(t - 2.0)))            # noqa: E731
+    def lg(t):
+        return 1 / (1 + math.exp(-(t - 2.0)))
+
     want = [100 * (lg(t) - lg(0)) / (1 - lg(0)) for t in range(4)]
     assert r.users_by_year[0] == pytest.approx(want, rel=1e-12, abs=1e-12)
 

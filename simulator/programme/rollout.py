@@ -27,8 +27,8 @@ parameter and what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
@@ -299,8 +299,8 @@ class Rollout:
                 "year": t,
                 "sites_built": int(np.sum(built == t)),
                 "sites_on_air": int(np.sum(built <= t)),
-                "people_covered": int(round(float(self.covered_by_year[t]))),
-                "people_connected": int(round(float(self.connected_by_year[t]))),
+                "people_covered": round(float(self.covered_by_year[t])),
+                "people_connected": round(float(self.connected_by_year[t])),
                 "capex_usd": round(float(self.capex_by_year[t]), 2),
                 "opex_usd": round(float(self.opex_by_year[t]), 2),
                 "revenue_usd": round(float(self.revenue_by_year[t]), 2),
