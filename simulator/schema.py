@@ -569,6 +569,9 @@ class SitePosition(_Section):
     lon: Optional[float] = Field(None, ge=-180, le=180)
     lat: Optional[float] = Field(None, ge=-90, le=90)
     azimuth_deg: float = Field(0.0, ge=0, lt=360)
+    build_year: Optional[int] = Field(
+        None, ge=0, le=100, description="Programme year this site is built in (new sites); "
+                                        "default: the group's build_year.")
 
     @model_validator(mode="after")
     def _xy_or_lonlat(self):
@@ -628,6 +631,11 @@ class SiteGroupSpec(_Section):
     clusters: Optional[ClusterSpec] = Field(
         None, description="With placement: settlement_clusters, how clusters are found "
                           "(default: the Degree of Urbanisation's rule, see ClusterSpec).")
+    build_year: int = Field(
+        0, ge=0, le=100, description="Programme year the group's sites are built in (new "
+                                     "groups only; before economics.horizon_years): their "
+                                     "capex falls in that year, their users, opex and revenue "
+                                     "start then; 0: at the start, as before.")
 
     @model_validator(mode="after")
     def _positions(self):

@@ -23,6 +23,10 @@ Definitions (docs/economics.md explains them in plain words):
   where it is within reach, else each type's off-grid default; capex = station (equipment,
   pole/tower, civil works, installation) + power system + backhaul; opex = rent +
   maintenance + energy/upkeep + backhaul fees;
+* a site built in programme year b (``build_year`` of its group, 0 by default) connects
+  ``covered x potential x F(t - b)`` in year t >= b and nobody before; its capex falls in
+  year b (discounted by (1+r)^-b) and its opex and revenue from year b+1; payback years
+  count from year 0 of the programme, not from the site's build year;
 * revenue = 12 x ARPU x the site's connected users in each year;
 * totals (``cost_per_person_*``) use the whole network's TCO over all people covered /
   connected; marginal figures (``marginal_cost_per_person_*``) use the new sites' TCO over
@@ -152,6 +156,7 @@ def resolve_parameters(scenario, station_names, *, extra_types=(),
             for k in ("horizon_years", "discount_rate", "arpu_usd_per_month")}
     econ["horizon_years"] = int(econ["horizon_years"])
     econ["discounted_payback"] = e.discounted_payback
+    _check_build_years(scenario, econ["horizon_years"])
 
     b = scenario.backhaul
     traffic = {k: getattr(scenario.capacity, k)
@@ -231,6 +236,64 @@ def resolve_parameters(scenario, station_names, *, extra_types=(),
             "power": power, "station_costs": costs}
 
 
+def _check_build_years(scenario, horizon_years: int) -> None:
+    """Existing sites are on air (build year 0); new ones are built before the horizon."""
+    src = _src(scenario)
+    for status in ("existing", "new"):
+        for g, group in enumerate(getattr(scenario.sites, status)):
+            key = f"sites.{status}.{g}"
+            found = [(f"{key}.build_year", group.build_year)]
+            found += [(f"{key}.positions.{p}.build_year", pos.build_year)
+                      for p, pos in enumerate(group.positions or []) if pos.build_year is not None]
+            for where, year in found:
+                if status == "existing" and year:
+                    raise ScenarioError("an existing site is on air already; allowed: 0 "
+                                        "(build_year goes with sites.new groups)", file=src,
+                                        key=where, value=year)
+                if year >= horizon_years:
+                    raise ScenarioError(
+                        f"a site built in year {year} earns nothing within the horizon of "
+                        f"{horizon_years} years; allowed: 0..{horizon_years - 1} (or raise "
+                        "economics.horizon_years)", file=src, key=where, value=year)
+
+
+def _site_npv_payback(capex, opex, connected, arpu, rate, pb_rate, build):
+    """NPV (discounted to year 0) and payback year (counted from year 0) of each site; a
+    site built in year b: (1+r)^-b x its NPV over years b+1..n, b + its own payback."""
+    n = len(capex)
+    if not np.any(build):                     # everything at the start: as before
+        npv = np.asarray(ec.npv_usd(capex, opex, connected, arpu, rate)).reshape(n)
+        payback = np.asarray(ec.payback_year(capex, opex, connected, arpu,
+                                             discount_rate=pb_rate)).reshape(n)
+        return npv, payback
+    npv, payback = np.zeros(n), np.full(n, np.nan)
+    for b in np.unique(build).tolist():
+        m = build == b
+        own = connected[m, b:]                 # years b+1..n (column t-1 is year t)
+        npv[m] = (1.0 + rate) ** (-b) * np.asarray(
+            ec.npv_usd(capex[m], opex[m], own, arpu, rate)).reshape(-1)
+        payback[m] = b + np.asarray(ec.payback_year(capex[m], opex[m], own, arpu,
+                                                    discount_rate=pb_rate)).reshape(-1)
+    return npv, payback
+
+
+def _group_payback(capex, opex, users, arpu, pb_rate, build) -> float:
+    """Payback year (from year 0) of a group of sites built in different years: the first
+    year t after the last build year whose cumulative (discounted) cash flow, every capex
+    counted in its build year, is >= 0; NaN if none within the horizon."""
+    n_years = users.shape[-1]
+    t = np.arange(1, n_years + 1)
+    df = (1.0 + pb_rate) ** (-t.astype(np.float64))
+    running = t[None, :] > build[:, None]
+    net = 12.0 * arpu * users - np.sum(np.where(running, opex[:, None], 0.0), axis=0)
+    paid_out = np.zeros(n_years + 1)
+    np.add.at(paid_out, build, capex)
+    capex_pv = np.cumsum(paid_out * (1.0 + pb_rate) ** (-np.arange(n_years + 1.0)))[1:]
+    cum = np.cumsum(net * df) - capex_pv
+    ok = (cum >= 0) & (t > build.max())
+    return float(t[np.argmax(ok)]) if ok.any() else math.nan
+
+
 @dataclass
 class BusinessResult:
     """Adoption, backhaul, power and costs of a run (arrays per site, in ``sites`` order).
@@ -263,6 +326,8 @@ class BusinessResult:
         potential [-].
     binding_by_site : ndarray of str
         The smallest barrier at each site (:data:`simulator.business.adoption.BARRIERS`).
+    build_year : ndarray of int
+        Programme year each site is built in (0: at the start) [years].
     """
 
     params: dict
@@ -288,6 +353,7 @@ class BusinessResult:
     potential_by_site: np.ndarray | None = None
     binding_by_site: np.ndarray | None = None
     summary: dict = field(default_factory=dict)
+    build_year: np.ndarray | None = None
 
 
 def _num(x, ndigits: int = 2):
@@ -374,6 +440,14 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
     xy = xy.reshape(n, 2)
     ex = np.asarray(sites.existing, dtype=bool)
     served = np.asarray(people_served_per_site, dtype=np.float64)
+    build = getattr(sites, "build_year", None)
+    build = np.zeros(n, np.int64) if build is None else np.asarray(build, np.int64).reshape(n)
+    if n and build.max() >= n_years:
+        i = int(np.argmax(build))
+        raise ScenarioError(f"site '{sites.names[i]}' is built in year {int(build[i])}, not "
+                            f"before the horizon of {n_years} years; allowed: "
+                            f"0..{n_years - 1}", file=_src(scenario),
+                            key="economics.horizon_years", value=n_years)
 
     # ---- adoption: one potential per site (its users' income)
     incomes = site_incomes(scenario, params, grid, population, xy)
@@ -395,6 +469,11 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
             growth_rate_per_year=a["logistic_growth_rate_per_year"],
             midpoint_year=a["logistic_midpoint_year"])).reshape(n, n_years)
         bound = np.asarray(ad.binding_barrier(h, aff, k, r), dtype=np.int64).reshape(n)
+    if np.any(build):
+        # a site built in year b connects potential x F(t - b) in year t > b, nobody before
+        t_since = np.arange(1, n_years + 1)[None, :] - build[:, None]
+        frac_site = np.where(t_since >= 1, np.take_along_axis(
+            frac_site, np.clip(t_since - 1, 0, n_years - 1), axis=1), 0.0)
     connected = served[:, None] * frac_site                       # (n_sites, n_years)
     connected_total = connected.sum(axis=0)
     total_served = float(served.sum())
@@ -422,11 +501,10 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
                             "satellite enabled or put a fibre node or donor within reach",
                             file=_src(scenario), key="backhaul.options")
     with _as_scenario_error(scenario, "economics"):
-        npv = np.asarray(ec.npv_usd(c.capex_usd, c.opex_usd_per_year, connected, arpu,
-                                    rate)).reshape(n)
         pb_rate = rate if econ["discounted_payback"] else 0.0
-        payback = np.asarray(ec.payback_year(c.capex_usd, c.opex_usd_per_year, connected, arpu,
-                                             discount_rate=pb_rate)).reshape(n)
+        npv, payback = _site_npv_payback(np.asarray(c.capex_usd, np.float64).reshape(n),
+                                         np.asarray(c.opex_usd_per_year, np.float64).reshape(n),
+                                         connected, arpu, rate, pb_rate, build)
 
     w = np.where(served > 0, served, 0.0)
     res = BusinessResult(
@@ -446,7 +524,7 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
         npv_usd=npv, payback_years=payback, co2_kg_per_year=c.co2_kg_per_year, costs=c,
         income_usd_per_month=income, affordability_by_site=aff, potential_by_site=pot,
         binding_by_site=np.asarray(ad.BARRIERS, dtype=object)[bound] if n else
-        np.zeros(0, dtype=object))
+        np.zeros(0, dtype=object), build_year=build)
     res.summary = _summary(res, sites, served, people_covered, people_covered_existing)
     res.summary["adoption_barriers"] = adoption_explanation(
         a, handset=float(h), affordability_by_site=aff, skills=float(k), relevance=float(r),
@@ -467,8 +545,15 @@ def _group(r: BusinessResult, mask: np.ndarray, people_covered: float,
     tco = float(r.tco_usd[mask].sum())
     users = r.connected_by_year[mask].sum(axis=0)
     pb_rate = econ["discount_rate"] if econ["discounted_payback"] else 0.0
-    payback = ec.payback_year(capex, opex, users, econ["arpu_usd_per_month"],
-                              discount_rate=pb_rate) if mask.any() else math.nan
+    build = r.build_year[mask] if r.build_year is not None else np.zeros(0, np.int64)
+    if not mask.any():
+        payback = math.nan
+    elif np.any(build):
+        payback = _group_payback(r.capex_usd[mask], r.opex_usd_per_year[mask], users,
+                                 econ["arpu_usd_per_month"], pb_rate, build)
+    else:
+        payback = ec.payback_year(capex, opex, users, econ["arpu_usd_per_month"],
+                                  discount_rate=pb_rate)
     return {
         "capex_usd": _num(capex),
         "opex_usd_per_year": _num(opex),

@@ -14,7 +14,8 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from ..radio.capacity import assign_channels
-from ..radio.deployment import grid_positions, largest_settlements, place_on_clusters
+from ..radio.deployment import (grid_positions, group_build_years, largest_settlements,
+                               place_on_clusters)
 from .engine import compute_fields, site_arrays
 from .flow import ITM_REACH_SLACK_DB  # noqa: F401  (public here for older code)
 from .result import ScenarioResult  # noqa: F401  (public here: simulator.ScenarioResult)
@@ -277,7 +278,7 @@ def make_sites(scenario: Scenario, grid: Grid, pop: Population,
                 names = [f"{status}-{group.station}-{len(all_sites) + i + 1}" for i in range(n)]
             all_sites = all_sites.concat(Sites(
                 names, xs, ys, [group.station] * n, np.full(n, status == "existing"),
-                np.zeros(n) if az is None else np.array(az)))
+                np.zeros(n) if az is None else np.array(az), group_build_years(group, n)))
     return all_sites, warnings
 
 

@@ -117,3 +117,15 @@ def place_on_clusters(grid: Grid, pop: Population, group, key: str, rng, placed_
         warnings.append(f"{key}: {len(cl):,} settlement clusters, {len(xs):,} sites placed "
                         f"({why})")
     return xs, ys
+
+
+def group_build_years(group, n: int) -> np.ndarray:
+    """Build year of each of the ``n`` sites a group (a :class:`~simulator.schema.
+    SiteGroupSpec`) placed: a position's own ``build_year`` (``placement: list``) or the
+    group's. [years, int64]"""
+    years = np.full(n, int(group.build_year), dtype=np.int64)
+    if group.placement == "list" and group.positions:
+        for p, pos in enumerate(group.positions[:n]):
+            if pos.build_year is not None:
+                years[p] = int(pos.build_year)
+    return years

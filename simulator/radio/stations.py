@@ -157,6 +157,10 @@ class Sites:
         bool: True for sites already on air (the baseline), False for new ones.
     azimuth_deg : numpy.ndarray
         Azimuth of the first sector [deg clockwise from north]; sectors are spread evenly.
+    build_year : numpy.ndarray
+        int: programme year in which each site is built (0, the default, for every site
+        already there or built at the start); its capex falls in that year and its users,
+        opex and revenue start then (:func:`simulator.business.assessment.assess`). [years]
     """
 
     names: list[str]
@@ -165,6 +169,7 @@ class Sites:
     station: list[str]
     existing: np.ndarray
     azimuth_deg: np.ndarray = field(default=None)
+    build_year: np.ndarray = field(default=None)
 
     def __post_init__(self):
         self.x_m = np.asarray(self.x_m, dtype=float)
@@ -173,19 +178,24 @@ class Sites:
         if self.azimuth_deg is None:
             self.azimuth_deg = np.zeros(len(self.x_m))
         self.azimuth_deg = np.asarray(self.azimuth_deg, dtype=float)
+        if self.build_year is None:
+            self.build_year = np.zeros(len(self.x_m), dtype=np.int64)
+        self.build_year = np.asarray(self.build_year, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.x_m)
 
     @classmethod
     def empty(cls) -> "Sites":
-        return cls([], np.zeros(0), np.zeros(0), [], np.zeros(0, bool), np.zeros(0))
+        return cls([], np.zeros(0), np.zeros(0), [], np.zeros(0, bool), np.zeros(0),
+                   np.zeros(0, np.int64))
 
     def concat(self, other: "Sites") -> "Sites":
         return Sites(self.names + other.names, np.r_[self.x_m, other.x_m],
                      np.r_[self.y_m, other.y_m], self.station + other.station,
                      np.r_[self.existing, other.existing],
-                     np.r_[self.azimuth_deg, other.azimuth_deg])
+                     np.r_[self.azimuth_deg, other.azimuth_deg],
+                     np.r_[self.build_year, other.build_year])
 
     def subset(self, index) -> "Sites":
         index = np.asarray(index)
@@ -193,7 +203,7 @@ class Sites:
             index = np.flatnonzero(index)
         return Sites([self.names[i] for i in index], self.x_m[index], self.y_m[index],
                      [self.station[i] for i in index], self.existing[index],
-                     self.azimuth_deg[index])
+                     self.azimuth_deg[index], self.build_year[index])
 
     def attribute(self, catalogue: dict[str, StationType], name: str) -> np.ndarray:
         """An attribute of each site's station type, as an array."""
