@@ -78,6 +78,7 @@ def towers(name="towers.csv"):
 
 
 PLAN = {"planning": {"max_sites": 2, "candidates": {"source": "grid", "spacing_km": 1}}}
+PROG = {"programme": {"target": {"share": 0.5}}}
 
 
 @dataclass
@@ -393,6 +394,58 @@ CASES: dict[str, Case] = {
                                         p, [("GSM", 35.0, -96.0)])}),
     "towers_binary": Case(scen(towers()), ["sites.existing_towers.0.file", "allowed"],
                           cmd="run", err_file="towers.csv", files={"towers.csv": bf.garbage}),
+    # ---- issue 19: programme (ruralsim programme) ----------------------------------------
+    "programme_without_section": Case(scen(), ["programme", "--target-share"], cmd="programme"),
+    "programme_two_goals": Case(scen(PROG, programme={"budget_usd": 50000}),
+                                ["programme", "one goal"], cmd="programme"),
+    "programme_negative_budget": Case(scen(programme={"budget_usd": -100}),
+                                      ["programme.budget_usd", "greater than 0"],
+                                      cmd="programme"),
+    "programme_negative_budget_flag": Case(
+        scen(), ["programme.budget_usd", "> 0"], cmd="programme",
+        argv=lambda d: ["programme", str(d / "bad.yaml"), "--budget-usd", "-5",
+                        "--out", str(d / "out")]),
+    "programme_negative_annual_budget": Case(
+        scen(PROG, programme={"annual_capex_usd": -1}),
+        ["programme.annual_capex_usd", "greater than 0"], cmd="programme"),
+    "programme_target_above_100": Case(scen(programme={"target": {"share": 1.2}}),
+                                       ["programme.target.share", "less than or equal to 1"],
+                                       cmd="programme"),
+    "programme_target_flag_above_100": Case(
+        scen(), ["programme.target.share", "(0, 1]"], cmd="programme",
+        argv=lambda d: ["programme", str(d / "bad.yaml"), "--target-share", "1.5",
+                        "--out", str(d / "out")]),
+    "programme_negative_price": Case(
+        scen(PROG, programme={"options": {"hotspot": {"kind": "satellite_hotspot",
+                                                      "subscription_usd_per_month": -3}}}),
+        ["programme.options.hotspot.subscription_usd_per_month", "greater than or equal"],
+        cmd="programme"),
+    "programme_satellite_capacity_zero": Case(
+        scen(PROG, programme={"options": {"hotspot": {"kind": "satellite_hotspot",
+                                                      "capacity_mbps": 0}}}),
+        ["programme.options.hotspot.capacity_mbps", "greater than 0"], cmd="programme"),
+    "programme_option_without_cost": Case(
+        scen(PROG, programme={"options": {"hotspot": {
+            "kind": "satellite_hotspot", "terminal_capex_usd": 0,
+            "subscription_usd_per_month": 0, "site_capex_usd": 0,
+            "maintenance_usd_per_year": 0}}}),
+        ["programme.options.hotspot", "no cost"], cmd="programme"),
+    "programme_cell_option_without_station": Case(
+        scen(PROG, programme={"options": {"pole": {"kind": "cell"}}}),
+        ["programme.options.pole", "station"], cmd="programme"),
+    "programme_unknown_station": Case(
+        scen(PROG, programme={"options": {"pole": {"station": "balloon"}}}),
+        ["programme.options", "unknown station type"], cmd="programme"),
+    "programme_hop_limit_zero_relay_required": Case(
+        scen(PROG, programme={"relay": {"hop_limit": 0, "required": True}}),
+        ["programme.relay", "hop_limit"], cmd="programme"),
+    "programme_year_without_annual_budget": Case(
+        scen(programme={"target": {"share": 0.5, "year": 3}}),
+        ["programme", "annual_capex_usd"], cmd="programme"),
+    "programme_target_out_of_reach": Case(
+        scen(programme={"target": {"share": 1.0},
+                        "options": {"pole": {"station": "small_cell"}}}),
+        ["programme.target.share", "out of reach", "allowed"], cmd="programme"),
     # ---- planning (ruralsim plan) -------------------------------------------------------
     "plan_without_section": Case(scen(), ["planning", "give"], cmd="plan"),
     "plan_without_budget": Case(scen(planning={"candidates": {"source": "grid"}}),
@@ -832,7 +885,7 @@ def _prepare(name: str, root: Path, cmd: str | None = None) -> tuple[Path, list[
     cmd = cmd or case.cmd
     if case.argv is not None and cmd == case.cmd:
         argv = case.argv(d)
-    elif cmd in ("run", "plan"):
+    elif cmd in ("run", "plan", "programme"):
         argv = [cmd, str(d / "bad.yaml"), "--out", str(d / "out")]
     else:
         argv = [cmd, str(d / "bad.yaml")]

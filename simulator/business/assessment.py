@@ -452,18 +452,8 @@ def assess(scenario, grid, sites, stations, people_served_per_site, *, populatio
     # ---- adoption: one potential per site (its users' income)
     incomes = site_incomes(scenario, params, grid, population, xy)
     income = incomes["income_usd_per_month"]
+    h, aff, k, r, pot = _adoption_shares(scenario, a, income, population_total, n)
     with _as_scenario_error(scenario, "adoption"):
-        h = ad.handset_share(a["smartphone_share"], a["basic_phone_share"],
-                             basic_phone_weight=a["basic_phone_weight"])
-        aff = np.asarray(ad.affordability_share(
-            a["price_usd_per_gb"], income, a["income_sigma"], bundle_gb=a["bundle_gb"],
-            threshold_share=a["threshold_share"]), dtype=np.float64).reshape(n)
-        k = ad.skills_share(a["skills_baseline_share"], a["training_places"],
-                            max(population_total, 1), max_share=a["skills_max_share"],
-                            training_effectiveness=a["training_effectiveness"])
-        r = a["relevance_share"]
-        pot = np.asarray(ad.adoption_potential(h, aff, k, r, combine=a["combine"]),
-                         dtype=np.float64).reshape(n)
         frac_site = np.asarray(ad.connected_fraction_by_year(
             n_years, pot, curve=a["curve"], p=a["bass_p"], q=a["bass_q"],
             growth_rate_per_year=a["logistic_growth_rate_per_year"],
@@ -626,6 +616,24 @@ def _summary(r: BusinessResult, sites, served, people_covered, people_covered_ex
     }
 
 
+def _adoption_shares(scenario, a, income, population_total, n):
+    """Handset, affordability (per position, from ``income``), skills and relevance shares
+    and the adoption potential they combine to (per position) [0-1]."""
+    with _as_scenario_error(scenario, "adoption"):
+        h = ad.handset_share(a["smartphone_share"], a["basic_phone_share"],
+                             basic_phone_weight=a["basic_phone_weight"])
+        aff = np.asarray(ad.affordability_share(
+            a["price_usd_per_gb"], income, a["income_sigma"], bundle_gb=a["bundle_gb"],
+            threshold_share=a["threshold_share"]), dtype=np.float64).reshape(n)
+        k = ad.skills_share(a["skills_baseline_share"], a["training_places"],
+                            max(population_total, 1), max_share=a["skills_max_share"],
+                            training_effectiveness=a["training_effectiveness"])
+        r = a["relevance_share"]
+        pot = np.asarray(ad.adoption_potential(h, aff, k, r, combine=a["combine"]),
+                         dtype=np.float64).reshape(n)
+    return h, aff, k, r, pot
+
+
 def adoption_potential_at(scenario, params, grid, population, xy, *, population_total):
     """Adoption potential (share of covered people who can connect) at positions ``xy``.
 
@@ -638,19 +646,7 @@ def adoption_potential_at(scenario, params, grid, population, xy, *, population_
     ndarray, shape (n,)
         Potential per position [0-1].
     """
-    a = params["adoption"]
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    n = xy.shape[0]
     income = site_incomes(scenario, params, grid, population, xy)["income_usd_per_month"]
-    with _as_scenario_error(scenario, "adoption"):
-        h = ad.handset_share(a["smartphone_share"], a["basic_phone_share"],
-                             basic_phone_weight=a["basic_phone_weight"])
-        aff = np.asarray(ad.affordability_share(
-            a["price_usd_per_gb"], income, a["income_sigma"], bundle_gb=a["bundle_gb"],
-            threshold_share=a["threshold_share"]), dtype=np.float64).reshape(n)
-        k = ad.skills_share(a["skills_baseline_share"], a["training_places"],
-                            max(population_total, 1), max_share=a["skills_max_share"],
-                            training_effectiveness=a["training_effectiveness"])
-        return np.asarray(ad.adoption_potential(h, aff, k, a["relevance_share"],
-                                                combine=a["combine"]),
-                          dtype=np.float64).reshape(n)
+    return _adoption_shares(scenario, params["adoption"], income, population_total,
+                            xy.shape[0])[4]

@@ -89,6 +89,7 @@ def site_columns(result) -> dict[str, list | np.ndarray]:
         "name": list(sites.names),
         "station_type": list(sites.station),
         "status": ["existing" if e else "new" for e in sites.existing],
+        "build_year": np.asarray(sites.build_year, dtype=np.int64),
         "lon": np.round(np.atleast_1d(lon), 7),
         "lat": np.round(np.atleast_1d(lat), 7),
         "people_served": served,
