@@ -952,6 +952,19 @@ def plot_technology_map(result, ax=None, *, legend=True, show_links=True):
               interpolation="nearest", zorder=0.5)
     colours = _option_colours(result)
     s = result.sites
+    if result.cell_index is not None:
+        # the cells each technology covers (first built site), and the existing network's
+        from matplotlib.colors import to_rgba
+
+        rgba = np.zeros(grid.shape + (4,), np.float32)
+        flat = rgba.reshape(-1, 4)
+        site_opt = np.asarray(s["option"], dtype=object)
+        for opt, col in colours.items():
+            js = np.flatnonzero(site_opt == opt)
+            m = np.isin(result.cell_site, js)
+            flat[result.cell_index[m]] = to_rgba(col, 0.55)
+        flat[result.cell_index[np.asarray(result.cell_existing, bool)]] = to_rgba("0.35", 0.4)
+        ax.imshow(rgba, extent=ext, origin="upper", interpolation="nearest", zorder=0.6)
     rows = result.villages
     top = max([r["people"] for r in rows] + [1])
     name_to_opt = dict(zip(s["name"], s["option"]))
@@ -1008,20 +1021,25 @@ def plot_technology_map(result, ax=None, *, legend=True, show_links=True):
         handles = []
         for opt, col in colours.items():
             label = result.spec.options[opt].label or opt
-            n = result.summary.get("technology_mix", {}).get(opt, {}).get("sites", 0)
+            mx = result.summary.get("technology_mix", {}).get(opt, {})
             handles.append(Line2D([], [], marker="o", ls="", mfc=col, mec="black",
-                                  label=f"{label} ({n} sites)"))
+                                  label=f"{label}: {mx.get('sites', 0)} sites, "
+                                        f"{mx.get('people_added', 0):,} people"))
         handles += [
             Line2D([], [], marker="o", ls="", mfc="white", mec="0.3",
                    label="covered from a neighbouring site (ring, its colour)"),
             Line2D([], [], marker="o", ls="", mfc="none", mec="0.2",
                    label="covered by existing sites"),
             Line2D([], [], marker="x", ls="", color="#d7301f", label="left out"),
-            Line2D([], [], marker="^", ls="", color="black", label="existing site")]
+            Line2D([], [], marker="^", ls="", color="black", label="existing site"),
+            Line2D([], [], marker="s", ls="", mfc="0.35", mec="none", alpha=0.5,
+                   label="people covered by existing sites (shaded cells)")]
         if result.tree is not None:
             handles += [Line2D([], [], color="0.15", label="backhaul link (relay tree)"),
                         Line2D([], [], color="#d7301f", label="link over capacity")]
-        ax.legend(handles=handles, loc="upper right", fontsize=7.5, framealpha=0.92)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
+                  framealpha=0.95, title="technology (shaded: people it covers)",
+                  title_fontsize=8)
     sm = result.summary
     ax.set_title(f"{sm.get('scenario', '')}: {sm.get('sites', 0)} sites, "
                  f"{sm.get('share_covered', 0):.1%} of people covered", fontsize=10)
@@ -1045,14 +1063,15 @@ def plot_programme_cost_curve(result, ax=None):
         x = [r["cost_usd"] / 1e6 for r in rows]
         y = [r["people"] for r in rows]
         if name == "mix":
-            ax.plot(x, y, "-o", color="black", lw=2, ms=4, label="least-cost mix", zorder=5)
+            ax.plot(x, y, "-o", color="black", lw=2, ms=4, label="mix (greedy, each share)", zorder=5)
         else:
             lab = result.spec.options[name].label if name in result.spec.options else name
             ax.plot(x, y, "--", marker=".", color=colours.get(name, "0.5"), lw=1.2,
                     label=f"{lab} only")
     s = result.summary
-    ax.axvline(s["capex_usd" if s["cost_basis"] == "capex" else "tco_usd"] / 1e6, color="0.5",
-               lw=0.8, ls=":", label="this programme")
+    ax.plot([s["capex_usd" if s["cost_basis"] == "capex" else "tco_usd"] / 1e6],
+            [s["people_added"]], marker="*", ms=14, color="#e7298a", mec="black", ls="",
+            zorder=6, label=f"this programme ({s['solver']['method']})")
     ax.set_xlabel(f"cost, {s['cost_basis'].upper()} [million USD]")
     ax.set_ylabel("people newly covered")
     ax.grid(alpha=0.3)
@@ -1082,7 +1101,8 @@ def plot_programme_rollout(result, ax=None):
     ax2.set_ylabel("capex [million USD]")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="center right")
+    ax.set_ylim(bottom=0)
     ax.set_zorder(ax2.get_zorder() + 1)
     ax.patch.set_visible(False)
     return ax

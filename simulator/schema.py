@@ -1199,7 +1199,7 @@ class ProgrammeSpec(_Section):
     method: Literal["ilp", "greedy"] = Field("ilp", description="HiGHS MILP (with the greedy "
                                                                 "answer as a floor) or greedy.")
     time_limit_s: float = Field(60.0, gt=0, le=86400, description="Solver time limit [s].")
-    mip_rel_gap: float = Field(1e-3, ge=0, le=1, description="Relative MIP gap at which "
+    mip_rel_gap: float = Field(1e-3, ge=0, lt=1, description="Relative MIP gap at which "
                                                              "HiGHS stops [-].")
     workers: int = Field(1, ge=1, le=256, description="Threads building the coverage matrix.")
 

@@ -125,7 +125,8 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         if not rows:
             fh.write("")
             return
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        names = list(dict.fromkeys(k for r in rows for k in r))
+        w = csv.DictWriter(fh, fieldnames=names, restval="")
         w.writeheader()
         w.writerows(rows)
 
@@ -152,12 +153,14 @@ def _write_all(result, folder: Path) -> None:
                                                    encoding="utf-8")
     _write_csv(folder / "rollout.csv", result.rollout.table())
     _write_csv(folder / "cost_curve.csv", [
-        {k: v for k, v in r.items() if not isinstance(v, (dict, list))} for r in result.curve])
+        {k: v for k, v in r.items() if k not in ("chosen", "by_technology")}
+        | {f"{t}_{k}": v for t, d in r.get("by_technology", {}).items()
+           for k, v in d.items()} for r in result.curve])
 
-    fig = Figure(figsize=(9, 8.5), dpi=110)
+    fig = Figure(figsize=(13, 7.5), dpi=110)
     plot_technology_map(result, ax=fig.subplots())
     fig.tight_layout()
-    fig.savefig(folder / "technology_map.png")
+    fig.savefig(folder / "technology_map.png", bbox_inches="tight")
     fig = Figure(figsize=(7.5, 4.8), dpi=110)
     plot_programme_cost_curve(result, ax=fig.subplots())
     fig.suptitle(f"{s['scenario']}: people against cost", fontsize=10)

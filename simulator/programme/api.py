@@ -88,6 +88,9 @@ class ProgrammeResult:
         One row per location: its choice and the reason.
     curve : list of dict
         People vs cost for the mix and each single technology.
+    cell_index, cell_site, cell_existing : ndarray, shape (n_cells,)
+        The populated cells (flat grid index), the chosen site (index into ``sites``, build
+        order) that first covers each (-1: none), and whether the existing sites cover it.
     summary : dict
     warnings : list of str
     timings_s : dict
@@ -114,6 +117,9 @@ class ProgrammeResult:
     rollout: object
     villages: list
     curve: list
+    cell_index: np.ndarray = field(default=None, repr=False)
+    cell_site: np.ndarray = field(default=None, repr=False)
+    cell_existing: np.ndarray = field(default=None, repr=False)
     summary: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     timings_s: dict = field(default_factory=dict)
@@ -268,7 +274,6 @@ def programme(scenario: Scenario, *, target_share: float | None = None,
         says the reachable share); an option that costs nothing; a relay requirement that
         cannot hold.
     """
-    from . import relay as relay_mod
     from . import rollout as rollout_mod
     from . import solve as solve_mod
 
@@ -404,8 +409,10 @@ def programme(scenario: Scenario, *, target_share: float | None = None,
     A_use = sp.csr_array(A[sel])
     target_people = None
     if spec.target is not None:
-        target_people = spec.target.share * total_weight - base_weight
-        reachable = float(weights[np.asarray((A_use.sum(axis=0) > 0)).ravel() | already].sum())
+        # the solver's target counts the existing network's people too
+        target_people = min(spec.target.share * total_weight, reachable_total := float(
+            weights[np.asarray((A_use.sum(axis=0) > 0)).ravel() | already].sum()))
+        reachable = reachable_total
         if spec.target.share * total_weight > reachable + 1e-6:
             share = reachable / total_weight if total_weight else 0.0
             raise ScenarioError(
@@ -414,16 +421,10 @@ def programme(scenario: Scenario, *, target_share: float | None = None,
                 f" allowed: share <= {np.floor(share * 1000) / 1000:.3f}, or more options / "
                 "candidates", file=src, key="programme.target.share", value=spec.target.share)
     try:
-        if target_people is not None and target_people <= 0:
-            mix = solve_mod.least_cost_mix(A_use, weights, cost[sel], option_location[sel],
-                                           budget_usd=0.0, already_covered=already,
-                                           method=spec.method, time_limit_s=spec.time_limit_s,
-                                           mip_rel_gap=spec.mip_rel_gap)
-        else:
-            mix = solve_mod.least_cost_mix(
-                A_use, weights, cost[sel], option_location[sel], target_people=target_people,
-                budget_usd=spec.budget_usd, already_covered=already, method=spec.method,
-                time_limit_s=spec.time_limit_s, mip_rel_gap=spec.mip_rel_gap)
+        mix = solve_mod.least_cost_mix(
+            A_use, weights, cost[sel], option_location[sel], target_people=target_people,
+            budget_usd=spec.budget_usd, already_covered=already, method=spec.method,
+            time_limit_s=spec.time_limit_s, mip_rel_gap=spec.mip_rel_gap)
     except ValueError as exc:
         raise ScenarioError(str(exc), file=src, key="programme") from None
     chosen = sel[np.asarray(mix.chosen, dtype=np.int64)]
@@ -434,6 +435,12 @@ def programme(scenario: Scenario, *, target_share: float | None = None,
     _, added_people = _order_by_value_people(A, people_cols, order, already)
     is_cell = order < n_cell
     cell_idx = order[is_cell]
+    cell_site = np.full(A.shape[1], -1, np.int64)
+    for j, i in enumerate(order):
+        cols = A.indices[A.indptr[i]:A.indptr[i + 1]]
+        cols = cols[cell_site[cols] < 0]
+        cell_site[cols] = j
+    cell_site[already] = -1
 
     # ---- the chosen cell sites through the engine: people served -> exact costs -> relays
     t4 = time.perf_counter()
@@ -453,7 +460,7 @@ def programme(scenario: Scenario, *, target_share: float | None = None,
         raise ScenarioError(str(exc), file=src, key="backhaul") from None
     tree = None
     if spec.relay.enabled and len(ch):
-        site_costs, tree = _relay(relay_mod, spec, ctx, ch, site_costs, served, src)
+        site_costs, tree = _relay(spec, ctx, ch, site_costs, served, src)
     timings["exact_costs_and_relays"] = time.perf_counter() - t4
 
     # ---- per chosen option, in build order
@@ -533,6 +540,7 @@ def programme(scenario: Scenario, *, target_share: float | None = None,
     except ValueError as exc:
         warnings.append(f"cost curve not computed: {exc}")
         curve = []
+    curve = _mix_no_worse_than_one_technology(curve)
     timings["cost_curve"] = time.perf_counter() - t6
     if spec.target is not None and spec.target.year is not None:
         by = ro_res.covered_by_year if measure == "covered" else ro_res.connected_by_year
@@ -549,13 +557,40 @@ def programme(scenario: Scenario, *, target_share: float | None = None,
         location_names=loc_names, location_people=loc_people, option_location=option_location,
         option_name=option_name, option_kind=option_kind, option_station=option_station,
         option_cost_usd=cost, mix=mix, sites=sites, tree=tree, rollout=ro_res,
-        villages=villages, curve=curve, warnings=warnings, timings_s=timings)
+        villages=villages, curve=curve, cell_index=cm.cell_index, cell_site=cell_site,
+        cell_existing=already, warnings=warnings, timings_s=timings)
     result.summary = _summary(result, total_people=total_people,
                               base_people=int(people_cols[already].sum()), measure=measure,
                               total_weight=total_weight, base_weight=base_weight,
                               added_weight=float(added_w.sum()))
     _log.info("programme: %d sites, %s", n_sel, result.summary["technology_mix"])
     return result
+
+
+def _mix_no_worse_than_one_technology(curve: list[dict]) -> list[dict]:
+    """A single-technology plan is a mix too: where the (greedy) mix row of a share costs
+    more than a single technology's plan for that share, the cheaper plan is the mix's
+    answer there (``mix_from`` names it)."""
+    best: dict = {}
+    for r in curve:
+        if r["plan"] != "mix" and r.get("feasible", True):
+            b = best.get(r["share"])
+            if b is None or r["cost_usd"] < b["cost_usd"]:
+                best[r["share"]] = r
+    out = []
+    for r in curve:
+        r = dict(r)
+        if r["plan"] == "mix":
+            r["mix_from"] = "mix"
+            b = best.get(r["share"])
+            if b is not None and (not r.get("feasible", True)
+                                  or b["cost_usd"] < r["cost_usd"] - 1e-6):
+                r.update({k: b[k] for k in ("feasible", "cost_usd", "people", "people_total",
+                                            "n_options", "chosen", "method", "optimal",
+                                            "mip_gap", "by_technology") if k in b})
+                r["mix_from"] = b["plan"]
+        out.append(r)
+    return out
 
 
 def _order_by_value_people(A, people, order, already):
@@ -587,8 +622,10 @@ def _site_potential(scenario, params, grid, pop, order, cell_xy, A, already, peo
     return out
 
 
-def _relay(relay_mod, spec, ctx, ch: Sites, site_costs: SiteCosts, served, src):
+def _relay(spec, ctx, ch: Sites, site_costs: SiteCosts, served, src):
     """Relay chains among the chosen cell sites; costs with the tree's backhaul."""
+    from . import relay as relay_mod
+
     cat = ec.load_cost_catalogue()
     rc = cat.get("relay_chain", {})
     basis = ctx.basis
@@ -615,6 +652,7 @@ def _relay(relay_mod, spec, ctx, ch: Sites, site_costs: SiteCosts, served, src):
             fibre_node_xy_m=basis.fibre_node_xy_m, dem=basis.dem,
             dem_origin_m=basis.dem_origin_m, dem_resolution_m=basis.dem_resolution_m,
             k_factor=basis.k_factor, hop_limit=spec.relay.hop_limit, method=spec.relay.method,
+            require_relay=spec.relay.required,
             frequency_mhz=float(ctx.technology.frequency_mhz),
             discount_rate=basis.discount_rate, horizon_years=basis.horizon_years)
     except ValueError as exc:
