@@ -36,7 +36,8 @@ Algorithm
    Without a DEM every link within range is feasible (``relay_los`` first).
 3. **Forest**: breadth first from the roots, level by level up to ``hop_limit`` relay hops,
    so every site gets the fewest hops it can have; among feeders at the same level the
-   ``relay_los`` link wins over ``relay_nlos``, then the shortest. Roots are the existing
+   ``relay_los`` link wins over ``relay_nlos``, then the shortest, then an existing site
+   over a new one. Roots are the existing
    sites and the new sites that can donate (``can_donate``) whose direct option is fibre or
    microwave and cheaper than a relay. A site takes a relay only when the relay is cheaper
    than its direct option (or it must relay, ``require_relay``). New fibre/microwave sites
@@ -460,7 +461,7 @@ def _bfs(n, k, src, dst, dist, kind, usable, sources, can_feed, hop_limit):
         if not m.any():
             break
         e = np.flatnonzero(m)
-        e = e[np.lexsort((dist[e], kind[e], dst[e]))]
+        e = e[np.lexsort((src[e] < n, dist[e], kind[e], dst[e]))]  # ties: existing first
         first = np.concatenate(([True], dst[e][1:] != dst[e][:-1]))
         e = e[first]
         level[dst[e]] = h
