@@ -144,6 +144,27 @@ def test_fibre_site_is_a_root_and_shortest_link_wins_among_same_hop_feeders():
     assert t.link_distance_m[1] == pytest.approx(10_000.0)
 
 
+def test_a_site_takes_a_relay_only_when_it_is_cheaper_than_its_own_option():
+    # cheap fibre: 1,000 capex, nothing per km or per year = 1,000 < 4,843.37 (relay). Site 0
+    # is 5 km from the donor but 100 m from a fibre node: fibre, and as a root it feeds
+    # site 1, which is 14 km from it and 14.87 km from the donor (the shorter wins)
+    p = params()
+    p["fibre"].update(capex_usd=1000, capex_usd_per_km=0, opex_usd_per_year=0)
+    t = tree([(5_000.0, 0.0), (5_000.0, 14_000.0)], [1.0, 1.0], p=p,
+             fibre_node_xy_m=np.array([[5_000.0, -100.0]]))
+    assert list(t.link) == ["fibre", "relay_los"]
+    assert list(t.parent) == [-1, 0] and list(t.hops) == [0, 1] and list(t.donor) == [-1, -1]
+    np.testing.assert_allclose(t.capex_usd, [1000.0, 3000.0])
+    np.testing.assert_allclose(t.carried_mbps, [2.0, 1.0])
+    # the same when site 0 may not donate: it still keeps its cheaper fibre (not a relay),
+    # and site 1 relays from the donor
+    t = tree([(5_000.0, 0.0), (5_000.0, 14_000.0)], [1.0, 1.0], p=p,
+             fibre_node_xy_m=np.array([[5_000.0, -100.0]]),
+             can_donate=np.array([False, True]))
+    assert list(t.link) == ["fibre", "relay_los"]
+    assert list(t.parent) == [-1, -1] and list(t.donor) == [-1, 0]
+
+
 # ------------------------------------------------------------------------ donor capacity
 
 TWO = [(5_000.0, 0.0), (-5_000.0, 0.0)]   # both 5 km from the donor, 10 km apart
