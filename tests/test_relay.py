@@ -367,13 +367,38 @@ def test_itm_feasibility_flips_where_the_margin_crosses_zero():
              dem_resolution_m=res, method="itm", hop_limit=1)
     assert list(t.link) == ["relay_los", "relay_los", "satellite"]
     np.testing.assert_allclose(t.link_margin_db[:2], budget - loss[:2], atol=1e-9)
-    assert np.isnan(t.link_margin_db[2]) and np.isnan(t.link_clearance).all()
+    assert np.isnan(t.link_margin_db[2])
+    # the plane is far below the masts: clear of the 0.6 Fresnel rule, so relay_los
+    assert np.all(t.link_clearance[:2] >= 0.6)
     # a budget 1 dB above the 12 km loss lets that one through too
     p2 = params(drop=("microwave",), relay_rx_sensitivity_dbm=23 + 18 + 15 - 10 - loss[2] - 1)
     t2 = tree(sites, [1.0, 1.0, 1.0], donors=[donor], p=p2, dem=z, dem_origin_m=origin,
               dem_resolution_m=res, method="itm", hop_limit=1)
     assert list(t2.link) == ["relay_los"] * 3
     assert t2.link_margin_db[2] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_itm_across_a_ridge_is_relay_nlos_when_the_budget_allows():
+    # the ridge map: donor 2 km west of the wall, site 2.5 km east of it (4.5 km, within
+    # relay_nlos's 5 km). Profile by hand: n = ceil(4500 / 50) + 1 = 91 points every 50 m
+    # along the row; every row is equal, so bilinear = linear between column centres.
+    z, res, origin = _ridge_dem()
+    donor, site = (7_000.0, 5_000.0), (11_500.0, 5_000.0)
+    x = np.linspace(donor[0], site[0], 91)
+    prof = np.interp(x, (np.arange(z.shape[1]) + 0.5) * res, z[0])
+    loss = itm_p2p_loss_db(prof, 50.0, 40.0, 15.0, 806.0)
+    out = {}
+    for extra in (+5.0, -5.0):          # budget 5 dB above / below the loss
+        sens = 23.0 + 18.0 + 15.0 - 10.0 - (loss + extra)
+        out[extra] = tree([site], [1.0], donors=[donor], dem=z, dem_origin_m=origin,
+                          dem_resolution_m=res, method="itm",
+                          p=params(drop=("microwave",), relay_rx_sensitivity_dbm=sens))
+    ok, short = out[5.0], out[-5.0]
+    assert ok.link[0] == "relay_nlos"            # the wall blocks the line of sight
+    assert ok.link_clearance[0] < 0
+    assert ok.link_margin_db[0] == pytest.approx(5.0, abs=1e-6)
+    np.testing.assert_allclose(ok.capacity_mbps, [10.0])
+    assert short.link[0] == "satellite"
 
 
 def test_relay_link_budget_by_hand():

@@ -30,8 +30,10 @@ Algorithm
    * ``"itm"``: the ITM point-to-point loss (:func:`simulator.radio.propagation.itm.
      itm_p2p_loss_db`, profile every grid step, :func:`relay_profiles`) leaves a margin
      :math:`M = P_{tx} + G_{tx} + G_{rx} - S_{rx} - F - L_{ITM} \\ge 0` (relay link budget
-     of ``relay_chain``); the link is ``relay_los`` when ITM finds it in its line-of-sight
-     mode, ``relay_nlos`` otherwise (each within its option's range).
+     of ``relay_chain``); the link is ``relay_los`` when it also passes the Fresnel test
+     above, ``relay_nlos`` otherwise (each within its option's range). (The ITM's own
+     ``mode`` is not used for this: it says "line of sight" whenever the path is shorter
+     than the smooth-Earth horizon distance, even across a ridge.)
 
    Without a DEM every link within range is feasible (``relay_los`` first).
 3. **Forest**: breadth first from the roots, level by level up to ``hop_limit`` relay hops,
@@ -112,9 +114,9 @@ class BackhaulTree:
     link_margin_db : ndarray
         ``method="itm"``, relay links: link budget minus the ITM loss [dB]; NaN otherwise.
     link_clearance : ndarray
-        ``method="los_fresnel"`` relay links and microwave links over a DEM: smallest terrain
-        clearance below the line between the antennas, in first-Fresnel-zone radii; NaN
-        otherwise [-].
+        Relay and microwave links over a DEM (both methods): smallest terrain clearance
+        below the line between the antennas, in first-Fresnel-zone radii at the link's
+        frequency; NaN without a DEM and for fibre, satellite, none [-].
     carried_mbps : ndarray
         Busy-hour demand through the site's own link: its own plus its subtree's [Mbit/s].
     capacity_mbps : ndarray
@@ -418,18 +420,16 @@ def relay_profiles(dem, x0_m, y0_m, resolution_m, a_xy_m, b_xy_m):
 
 
 def _itm_margin(dem, x0, y0, res, a, ha, b, hb, frequency_mhz, budget_db):
-    """ITM margin [dB] and line-of-sight mode of each link, in blocks of similar length."""
-    from ..radio.propagation.itm import MODE_LINE_OF_SIGHT, itm_p2p_loss_db
+    """ITM margin of each link [dB], profiles in blocks of similar length."""
+    from ..radio.propagation.itm import itm_p2p_loss_db
 
     n = a.shape[0]
     margin = np.full(n, np.nan)
-    los = np.zeros(n, dtype=bool)
     if n == 0:
-        return margin, los
+        return margin
     d = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
     order = np.argsort(d, kind="stable")
     n_pts = np.maximum(2, np.ceil(np.maximum(d[order], 1.0) / res - 1e-9).astype(np.int64) + 1)
-    # rows of a block are as wide as its longest: bound rows x width
     s = 0
     while s < n:
         # rows x width of the block (sorted by length: the last row is the widest)
@@ -437,12 +437,10 @@ def _itm_margin(dem, x0, y0, res, a, ha, b, hb, frequency_mhz, budget_db):
         e = s + max(1, int(np.searchsorted(size, _SAMPLES_PER_BLOCK, side="right")))
         sel = order[s:e]
         elev, spacing, npts = relay_profiles(dem, x0, y0, res, a[sel], b[sel])
-        loss, inter = itm_p2p_loss_db(elev, spacing, ha[sel], hb[sel], frequency_mhz,
-                                      n_points=npts, return_intermediate=True)
+        loss = itm_p2p_loss_db(elev, spacing, ha[sel], hb[sel], frequency_mhz, n_points=npts)
         margin[sel] = budget_db - np.asarray(loss, dtype=np.float64)
-        los[sel] = np.asarray(inter["mode"]) == MODE_LINE_OF_SIGHT
         s = e
-    return margin, los
+    return margin
 
 
 # ----------------------------------------------------------------------------------------
@@ -742,10 +740,13 @@ def backhaul_tree(site_xy_m, site_height_m, demand_mbps, *, can_donate, site_cap
                 los = lclear >= q
                 nlos_ok = np.ones(m, dtype=bool)
             else:
-                lmargin, los = _itm_margin(z, x0, y0, res, xy_all[la], h_all[la], xy_all[lb],
-                                           h_all[lb], f_relay, budget)
+                lclear = fresnel_clearance(z, x0, y0, res, xy_all[la], h_all[la], xy_all[lb],
+                                           h_all[lb], frequency_mhz=f_relay,
+                                           k_factor=k_factor)
+                lmargin = _itm_margin(z, x0, y0, res, xy_all[la], h_all[la], xy_all[lb],
+                                      h_all[lb], f_relay, budget)
                 nlos_ok = lmargin >= 0
-                los &= nlos_ok
+                los = (lclear >= q) & nlos_ok
             lkind = np.full(m, -1, dtype=np.int64)
             if opts["relay_nlos"] is not None:
                 lkind[nlos_ok & (ldist <= opts["relay_nlos"]["max_distance_m"])] = 1
