@@ -37,7 +37,7 @@ def main() -> None:
 
     rng = np.random.default_rng(1)
     side = a.size_km * 1000.0
-    cells = int(round(side / a.res_m))
+    cells = round(side / a.res_m)
     t0 = time.perf_counter()
     dem = synthetic_dem((cells, cells), a.res_m, relief_m=300.0, ridges=2, rng=rng)
     t_dem = time.perf_counter() - t0

@@ -279,8 +279,8 @@ def test_fresnel_clearance_by_hand_at_a_wall():
 
 def test_fresnel_rule_blocks_a_grazing_path_plain_line_of_sight_passes():
     z, a, b, _ = _wall_case(0.3)
-    common = dict(donors=[a], height=60.0, donor_height=60.0, dem=z, dem_origin_m=(0.0, 30.0),
-                  dem_resolution_m=10.0, k_factor=np.inf)
+    common = {"donors": [a], "height": 60.0, "donor_height": 60.0, "dem": z,
+              "dem_origin_m": (0.0, 30.0), "dem_resolution_m": 10.0, "k_factor": np.inf}
     strict = tree([b], [1.0], p=params(drop=("microwave",)), **common)
     plain = tree([b], [1.0], p=params(drop=("microwave",), fresnel_clearance=0.0), **common)
     assert strict.link[0] == "satellite"
@@ -416,6 +416,16 @@ def test_relay_required_without_a_relay_option():
     with pytest.raises(ValueError, match="relay_los or relay_nlos"):
         tree(LINE, [1.0, 1.0, 1.0], require_relay=True,
              p=params(drop=("relay_los", "relay_nlos")))
+
+
+def test_ranges_include_their_limit():
+    # exactly 15 km from the donor: relay_los (15,000 <= 15,000); exactly 30 km with
+    # hop_limit 0: microwave
+    t = tree([(15_000.0, 0.0), (0.0, 30_000.0)], [1.0, 1.0], hop_limit=1,
+             p=params(drop=("relay_nlos",)))
+    assert t.link[0] == "relay_los"
+    t = tree([(0.0, 30_000.0)], [1.0], hop_limit=0)
+    assert t.link[0] == "microwave"
 
 
 def test_hop_limit_zero_means_no_relays():

@@ -65,8 +65,8 @@ Coordinates are metres in a projected CRS; the DEM follows the grid convention o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Mapping
 
 import numpy as np
 from scipy import ndimage
@@ -252,13 +252,13 @@ def _option(params: Mapping, name: str) -> dict | None:
     o = params.get(name)
     if o is None:
         return None
-    return dict(max_distance_m=_number(f"{name}.max_distance_m", o["max_distance_m"], 0.0),
-                capex_usd=_number(f"{name}.capex_usd", o["capex_usd"], 0.0),
-                capex_usd_per_km=_number(f"{name}.capex_usd_per_km",
-                                         o.get("capex_usd_per_km", 0.0), 0.0),
-                opex_usd_per_year=_number(f"{name}.opex_usd_per_year",
-                                          o["opex_usd_per_year"], 0.0),
-                capacity_mbps=_number(f"{name}.capacity_mbps", o["capacity_mbps"], 0.0))
+    return {"max_distance_m": _number(f"{name}.max_distance_m", o["max_distance_m"], 0.0),
+            "capex_usd": _number(f"{name}.capex_usd", o["capex_usd"], 0.0),
+            "capex_usd_per_km": _number(f"{name}.capex_usd_per_km",
+                                        o.get("capex_usd_per_km", 0.0), 0.0),
+            "opex_usd_per_year": _number(f"{name}.opex_usd_per_year",
+                                         o["opex_usd_per_year"], 0.0),
+            "capacity_mbps": _number(f"{name}.capacity_mbps", o["capacity_mbps"], 0.0)}
 
 
 def relay_link_budget_db(params: Mapping) -> float:
@@ -294,6 +294,11 @@ def _dem(dem) -> np.ndarray:
     if not np.all(np.isfinite(z)):
         raise ValueError("dem has NaN or infinite elevations; allowed: finite metres")
     return z
+
+
+def _reach(max_distance_m: float) -> float:
+    """cKDTree's ``distance_upper_bound`` is exclusive: include a site exactly at the limit."""
+    return float(np.nextafter(max_distance_m, np.inf)) * (1.0 + 1e-12)
 
 
 def _blocks(counts: np.ndarray, limit: int):
@@ -655,8 +660,8 @@ def backhaul_tree(site_xy_m, site_height_m, demand_mbps, *, can_donate, site_cap
     mw_clear = np.full(n, np.nan)
     if n and k and opts["microwave"] is not None:
         kk = min(max_nb, k)
-        dd, ii = cKDTree(donors).query(sites, k=kk,
-                                       distance_upper_bound=opts["microwave"]["max_distance_m"])
+        dd, ii = cKDTree(donors).query(
+            sites, k=kk, distance_upper_bound=_reach(opts["microwave"]["max_distance_m"]))
         dd, ii = dd.reshape(n, kk), ii.reshape(n, kk)
         for r in range(kk):
             todo = np.flatnonzero((mw_donor < 0) & np.isfinite(dd[:, r]))
@@ -701,7 +706,7 @@ def backhaul_tree(site_xy_m, site_height_m, demand_mbps, *, can_donate, site_cap
         a_idx, b_idx, ld = [], [], []          # feeder node (site or n + donor), site
         if n > 1:
             kk = min(max_nb + 1, n)
-            dd, ii = cKDTree(sites).query(sites, k=kk, distance_upper_bound=r_max)
+            dd, ii = cKDTree(sites).query(sites, k=kk, distance_upper_bound=_reach(r_max))
             dd, ii = dd.reshape(n, kk), ii.reshape(n, kk)
             rows = np.repeat(np.arange(n), kk)
             ok = np.isfinite(dd.ravel()) & (ii.ravel() != rows)
@@ -714,7 +719,7 @@ def backhaul_tree(site_xy_m, site_height_m, demand_mbps, *, can_donate, site_cap
                 ld.append(np.hypot(*(sites[pairs[:, 1]] - sites[pairs[:, 0]]).T))
         if k:
             kk = min(max_nb, k)
-            dd, ii = cKDTree(donors).query(sites, k=kk, distance_upper_bound=r_max)
+            dd, ii = cKDTree(donors).query(sites, k=kk, distance_upper_bound=_reach(r_max))
             dd, ii = dd.reshape(n, kk), ii.reshape(n, kk)
             rows = np.repeat(np.arange(n), kk)
             ok = np.isfinite(dd.ravel())
