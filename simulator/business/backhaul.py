@@ -25,8 +25,11 @@ option's capacity are flagged (``capacity_exceeded``); with ``require_capacity=T
 option that cannot carry the demand is infeasible, and a site where no option can carry it
 falls back to the cheapest option that is feasible by distance (still flagged).
 
-Not modelled: multi-hop relay chains (a new site acting as donor for another), donor
-capacity sharing, and a LOS check to donors other than the nearest one.
+Not modelled here: multi-hop relay chains (a new site acting as donor for another), donor
+capacity sharing, and a LOS check to donors other than the nearest one. Those are in
+:func:`simulator.programme.relay.backhaul_tree` (relay forest with a hop limit, LOS with
+Fresnel clearance or the ITM against a relay link budget, shared donor capacity, upgrades of
+overloaded chains), which the programme planner applies after this per-site choice.
 
 Coordinates are metres in a projected (metric) CRS; nearest neighbours come from
 ``scipy.spatial.cKDTree``.
