@@ -986,16 +986,13 @@ def plot_technology_map(result, ax=None, *, legend=True, show_links=True):
             else:
                 ax.scatter([x], [y], s=size, c=col, edgecolors="black", lw=0.4, zorder=5)
     if show_links and result.tree is not None:
-        xy = {n: (x, y) for n, x, y in zip(s["name"], s["x_m"], s["y_m"])}
         kept = result.kept_sites
+        xy = {n: (x, y) for n, x, y in zip(kept.names, kept.x_m, kept.y_m)}
+        xy.update({n: (x, y) for n, x, y in zip(s["name"], s["x_m"], s["y_m"])})
         for k, parent in enumerate(s["backhaul_parent"]):
             if not parent:
                 continue
-            if parent.startswith("existing-"):
-                d = int(parent.split("-")[1]) - 1
-                p = (kept.x_m[d], kept.y_m[d]) if d < len(kept) else None
-            else:
-                p = xy.get(parent)
+            p = xy.get(parent)
             if p is None:
                 continue
             col = "#d7301f" if s["capacity_exceeded"][k] else "0.15"

@@ -396,7 +396,7 @@ CASES: dict[str, Case] = {
                           cmd="run", err_file="towers.csv", files={"towers.csv": bf.garbage}),
     # ---- issue 19: programme (ruralsim programme) ----------------------------------------
     "programme_without_section": Case(scen(), ["programme", "--target-share"], cmd="programme"),
-    "programme_two_goals": Case(scen(PROG, programme={"budget_usd": 50000}),
+    "programme_two_goals": Case(scen(programme={**PROG["programme"], "budget_usd": 50000}),
                                 ["programme", "one goal"], cmd="programme"),
     "programme_negative_budget": Case(scen(programme={"budget_usd": -100}),
                                       ["programme.budget_usd", "greater than 0"],
@@ -406,7 +406,7 @@ CASES: dict[str, Case] = {
         argv=lambda d: ["programme", str(d / "bad.yaml"), "--budget-usd", "-5",
                         "--out", str(d / "out")]),
     "programme_negative_annual_budget": Case(
-        scen(PROG, programme={"annual_capex_usd": -1}),
+        scen(programme={**PROG["programme"], "annual_capex_usd": -1}),
         ["programme.annual_capex_usd", "greater than 0"], cmd="programme"),
     "programme_target_above_100": Case(scen(programme={"target": {"share": 1.2}}),
                                        ["programme.target.share", "less than or equal to 1"],
@@ -416,28 +416,28 @@ CASES: dict[str, Case] = {
         argv=lambda d: ["programme", str(d / "bad.yaml"), "--target-share", "1.5",
                         "--out", str(d / "out")]),
     "programme_negative_price": Case(
-        scen(PROG, programme={"options": {"hotspot": {"kind": "satellite_hotspot",
+        scen(programme={**PROG["programme"], "options": {"hotspot": {"kind": "satellite_hotspot",
                                                       "subscription_usd_per_month": -3}}}),
         ["programme.options.hotspot.subscription_usd_per_month", "greater than or equal"],
         cmd="programme"),
     "programme_satellite_capacity_zero": Case(
-        scen(PROG, programme={"options": {"hotspot": {"kind": "satellite_hotspot",
+        scen(programme={**PROG["programme"], "options": {"hotspot": {"kind": "satellite_hotspot",
                                                       "capacity_mbps": 0}}}),
         ["programme.options.hotspot.capacity_mbps", "greater than 0"], cmd="programme"),
     "programme_option_without_cost": Case(
-        scen(PROG, programme={"options": {"hotspot": {
+        scen(programme={**PROG["programme"], "options": {"hotspot": {
             "kind": "satellite_hotspot", "terminal_capex_usd": 0,
             "subscription_usd_per_month": 0, "site_capex_usd": 0,
             "maintenance_usd_per_year": 0}}}),
         ["programme.options.hotspot", "no cost"], cmd="programme"),
     "programme_cell_option_without_station": Case(
-        scen(PROG, programme={"options": {"pole": {"kind": "cell"}}}),
+        scen(programme={**PROG["programme"], "options": {"pole": {"kind": "cell"}}}),
         ["programme.options.pole", "station"], cmd="programme"),
     "programme_unknown_station": Case(
-        scen(PROG, programme={"options": {"pole": {"station": "balloon"}}}),
+        scen(programme={**PROG["programme"], "options": {"pole": {"station": "balloon"}}}),
         ["programme.options", "unknown station type"], cmd="programme"),
     "programme_hop_limit_zero_relay_required": Case(
-        scen(PROG, programme={"relay": {"hop_limit": 0, "required": True}}),
+        scen(programme={**PROG["programme"], "relay": {"hop_limit": 0, "required": True}}),
         ["programme.relay", "hop_limit"], cmd="programme"),
     "programme_year_without_annual_budget": Case(
         scen(programme={"target": {"share": 0.5, "year": 3}}),

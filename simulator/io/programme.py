@@ -94,20 +94,13 @@ def villages_frame(result):
 def _links_geojson(result) -> dict:
     s = result.sites
     kept = result.kept_sites
-    xy = {n: (x, y) for n, x, y in zip(s["name"], s["x_m"], s["y_m"])}
+    xy = {n: (x, y) for n, x, y in zip(kept.names, kept.x_m, kept.y_m)}
+    xy.update({n: (x, y) for n, x, y in zip(s["name"], s["x_m"], s["y_m"])})
     feats = []
     for k, parent in enumerate(s["backhaul_parent"]):
-        if not parent:
+        if not parent or parent not in xy:
             continue
-        if parent.startswith("existing-"):
-            d = int(parent.split("-")[1]) - 1
-            if d >= len(kept):
-                continue
-            p = (kept.x_m[d], kept.y_m[d])
-        elif parent in xy:
-            p = xy[parent]
-        else:
-            continue
+        p = xy[parent]
         lon, lat = _lonlat(result.grid, [p[0], s["x_m"][k]], [p[1], s["y_m"][k]])
         feats.append({"type": "Feature",
                       "geometry": {"type": "LineString",

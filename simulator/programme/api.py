@@ -525,7 +525,7 @@ def programme(scenario: Scenario, *, target_share: float | None = None,
     sites = _site_table(order, n_cell, n_loc, cands, cell_idx, loc_xy, loc_names,
                         option_name, option_location, hot_opts, added_people, s_served,
                         s_capex, s_opex, s_tco, s_backhaul, s_power, s_terminals, build_year,
-                        ro_res, tree, is_cell)
+                        ro_res, tree, is_cell, list(ctx.kept.names))
     loc_people = _location_people(grid, pop, loc_xy, cm)
     villages = _villages(order, A, cm, already, loc_xy, loc_names, loc_people, option_name,
                          option_location, cost, sites, grid, n_opt)
@@ -652,19 +652,35 @@ def _relay(spec, ctx, ch: Sites, site_costs: SiteCosts, served, src):
             fibre_node_xy_m=basis.fibre_node_xy_m, dem=basis.dem,
             dem_origin_m=basis.dem_origin_m, dem_resolution_m=basis.dem_resolution_m,
             k_factor=basis.k_factor, hop_limit=spec.relay.hop_limit, method=spec.relay.method,
-            require_relay=spec.relay.required,
+            require_relay=spec.relay.required & np.isin(np.asarray(ch.station, object),
+                                                        _relay_types(cat, stations)),
             frequency_mhz=float(ctx.technology.frequency_mhz),
             discount_rate=basis.discount_rate, horizon_years=basis.horizon_years)
     except ValueError as exc:
         raise ScenarioError(str(exc), file=src, key="programme.relay") from None
+    none = np.asarray(tree.link, dtype=object) == "none"
+    if none.any():
+        raise ScenarioError(f"relay backhaul is required but {int(none.sum())} of {len(ch)} "
+                            f"chosen sites reach no donor within hop_limit "
+                            f"{spec.relay.hop_limit}; allowed: a larger hop_limit, or "
+                            "required: false (microwave or satellite where no relay reaches)",
+                            file=src, key="programme.relay")
     costs = relay_mod.tree_costs_replace(site_costs, tree, basis.discount_rate,
                                          basis.horizon_years)
     return costs, tree
 
 
+def _relay_types(catalogue, stations) -> list[str]:
+    """Station types whose usual backhaul is a relay (RuralStar-class poles, small cells)."""
+    st = catalogue.get("station_types", {})
+    return [t for t in stations
+            if str(st.get(getattr(stations[t], "base", None) or t, {}).get(
+                "default_backhaul", "")).startswith("relay")]
+
+
 def _site_table(order, n_cell, n_loc, cands, cell_idx, loc_xy, loc_names, option_name,
                 option_location, hot_opts, added, served, capex, opex, tco, backhaul, power,
-                terminals, build_year, ro, tree, is_cell) -> dict:
+                terminals, build_year, ro, tree, is_cell, kept_names) -> dict:
     n = len(order)
     x = np.zeros(n)
     y = np.zeros(n)
@@ -692,7 +708,7 @@ def _site_table(order, n_cell, n_loc, cands, cell_idx, loc_xy, loc_names, option
             if p >= 0:
                 parent[j] = names[cell_rows[p]]
             elif int(tree.donor[k]) >= 0:
-                parent[j] = f"existing-{int(tree.donor[k]) + 1}"
+                parent[j] = kept_names[int(tree.donor[k])]
             hops[j] = int(tree.hops[k])
             exceeded[j] = bool(tree.capacity_exceeded[k])
             upgrade[j] = str(tree.upgrade[k])
