@@ -1,0 +1,941 @@
+"""Least-cost technology mix of a coverage programme: ILP (HiGHS) with a greedy fallback.
+
+Pure algorithms on arrays and sparse matrices (no I/O, no printing). A national programme
+considers per settlement several technology *options* (a RuralStar-class pole, a macro site, a
+small cell, a satellite community hotspot, ...); option ``i`` covers the cells ``A[i]`` (a cell
+site: the engine's candidate x cell matrix, :mod:`simulator.planning.coverage_matrix`; a
+hotspot: its own village's cells) at a cost ``costs[i]``. Options sharing a ``groups`` value
+are mutually exclusive (one technology per location). Two questions:
+
+- **target**: the least-cost set of options covering at least ``target_people`` people;
+- **budget**: the set of options covering the most people for at most ``budget_usd``.
+
+People are counted once per cell however many chosen options cover it. Cells of the existing
+network (``already_covered``) count towards the target but no option is credited for them.
+The target problem is a partial set cover with partition (one-per-group) constraints, the
+budget problem a budgeted maximum coverage problem [1]_ [2]_; both are NP-hard.
+
+:func:`least_cost_mix` solves either by the mixed-integer programme below with HiGHS
+(:func:`scipy.optimize.milp`), proven optimal or with the gap reported, and always runs the
+greedy in the same call: the greedy answer is reported beside the ILP's, returned when HiGHS
+finds no solution in the time, and returned when it is better than the solver's incumbent (so
+the ILP answer is never worse than greedy's). :func:`cost_curve` traces people against cost
+for a list of target shares, for the mix and for each single-technology plan.
+
+References
+----------
+.. [1] Church, R. and ReVelle, C. (1974). The maximal covering location problem. Papers of the
+   Regional Science Association 32, 101-118.
+.. [2] Khuller, S., Moss, A. and Naor, J. (1999). The budgeted maximum coverage problem.
+   Information Processing Letters 70(1), 39-45.
+.. [3] Slavik, P. (1997). Improved performance of the greedy algorithm for partial cover.
+   Information Processing Letters 64(5), 251-254.
+.. [4] Minoux, M. (1978). Accelerated greedy algorithms for maximizing submodular set
+   functions. In Optimization Techniques, LNCIS 7, 234-243. Springer.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from .._checks import check_range
+from ..planning.optimise import _as_coverage_matrix, _check_vector, aggregate_cells
+
+__all__ = ["MixResult", "least_cost_mix", "cost_curve", "reachable_people", "DEFAULT_SHARES"]
+
+#: Target shares of the reachable people traced by :func:`cost_curve` by default.
+DEFAULT_SHARES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+#: Relative tolerance on people sums (a target is met when short by at most this share).
+_REL_TOL = 1e-9
+_METHODS = ("ilp", "greedy")
+
+
+@dataclass(frozen=True)
+class MixResult:
+    """The options chosen by :func:`least_cost_mix`.
+
+    Attributes
+    ----------
+    chosen : ndarray of int64, shape (k,)
+        Indices of the chosen options (rows of ``A``), sorted.
+    cost_usd : float
+        Total cost of the chosen options [USD].
+    people : float
+        People newly covered by the chosen options: weights of the cells covered by at least
+        one chosen option and not ``already_covered``, each cell once [people].
+    people_total : float
+        ``already_people + people``: everyone covered after the programme [people].
+    already_people : float
+        People in ``already_covered`` cells [people].
+    reachable_people : float
+        Most people the options can cover together with the existing network: the union of
+        all options' cells when it is reachable with one option per group (always so without
+        groups, or when each group has an option covering all its members' cells); otherwise
+        an upper bound (``extra["reachable_exact"]`` False) [people].
+    target_people, budget_usd : float or None
+        The request: people to cover in total (existing network included) [people], or the
+        spending limit [USD]; the other is None.
+    method : str
+        ``"ilp"`` when the returned options are the solver's, ``"greedy"`` otherwise.
+    optimal : bool
+        True when HiGHS proved the returned selection optimal within ``mip_rel_gap`` (status
+        0), or the answer is trivial (target met by the existing network, nothing
+        affordable). Greedy answers are never marked optimal.
+    mip_gap : float
+        Relative gap ``|objective - bound| / |objective|`` of the returned selection against
+        the solver's dual bound (HiGHS's ``mip_gap`` when its own selection is returned);
+        inf when the objective is 0 but the bound is not; NaN without a bound (greedy).
+    objective_bound : float
+        The solver's dual bound: a lower bound on the least cost [USD] (target) or an upper
+        bound on the most new people [people] (budget); NaN without the ILP.
+    status : str
+        Human-readable account: the HiGHS message, greedy's stop reason, repairs made.
+    time_s : float
+        Wall-clock time of the whole call, reduction, greedy and solver included [s].
+    fallback : str
+        ``""`` when the ILP's selection is returned (or ``method="greedy"`` was asked);
+        otherwise why greedy's was returned (no solution in the time limit, solver failure,
+        greedy better than the solver's incumbent).
+    greedy_cost_usd, greedy_people : float
+        Cost [USD] and new people [people] of the greedy selection computed in the same call.
+    extra : dict
+        Problem sizes before and after reduction, solver node count, timings.
+    """
+
+    chosen: np.ndarray
+    cost_usd: float
+    people: float
+    people_total: float
+    already_people: float
+    reachable_people: float
+    target_people: float | None
+    budget_usd: float | None
+    method: str
+    optimal: bool
+    mip_gap: float
+    objective_bound: float
+    status: str
+    time_s: float
+    fallback: str
+    greedy_cost_usd: float
+    greedy_people: float
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_options(self) -> int:
+        """Number of chosen options."""
+        return int(self.chosen.size)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation and exact reduction
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Mix:
+    """A validated problem and its exact reduction (local option indices 0..n_x-1)."""
+
+    A: sp.csr_array  # canonical bool, all options x all cells
+    w: np.ndarray  # weights, already-covered cells set to 0
+    costs: np.ndarray  # all options
+    already_people: float
+    opt: np.ndarray  # original index of each kept option
+    B: sp.csr_array  # kept options x aggregated cell groups (bool)
+    W: np.ndarray  # weight of each cell group
+    c: np.ndarray  # cost of each kept option
+    grp: np.ndarray  # group code (0..n_groups-1) of each kept option
+    n_groups: int
+    upper_people: float  # new people of the union of all options
+    nested: bool  # union reachable with one option per group
+    extra: dict
+
+
+def _validate(A, weights, costs, groups, already_covered):
+    M = _as_coverage_matrix(A)
+    n_opt, n_cells = M.shape
+    w = _check_vector("weights", weights, n_cells, f"A's {n_cells} cells (columns)")
+    w = check_range("weights", w, lo=0.0, unit="people", finite=True)
+    c = _check_vector("costs", costs, n_opt, f"A's {n_opt} options (rows)")
+    c = check_range("costs", c, lo=0.0, unit="USD", finite=True)
+    if groups is None:
+        g = np.arange(n_opt, dtype=np.int64)
+    else:
+        g = _check_vector("groups", groups, n_opt, f"A's {n_opt} options (rows)")
+        if not np.issubdtype(g.dtype, np.integer):
+            raise ValueError(f"groups must be integers (one per option), got dtype {g.dtype}")
+        g = np.unique(g, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    already = 0.0
+    if already_covered is not None:
+        cov = _check_vector("already_covered", already_covered, n_cells,
+                            f"A's {n_cells} cells (columns)")
+        if cov.dtype != np.bool_:
+            raise ValueError(f"already_covered must be a boolean mask, got dtype {cov.dtype}")
+        already = float(w[cov].sum())
+        w = np.where(cov, 0.0, w)
+    return M, w, c, g, already
+
+
+def _row_signatures(B: sp.csr_array, rows: np.ndarray) -> np.ndarray:
+    """Class id per row of ``rows``: equal ids exactly when the rows' index sets are equal."""
+    deg = np.diff(B.indptr)[rows]
+    cls = np.empty(rows.size, dtype=np.int64)
+    n = 0
+    for d in np.unique(deg):
+        sel = np.flatnonzero(deg == d)
+        pos = B.indptr[rows[sel]][:, None] + np.arange(d)[None, :]
+        _, inv = np.unique(B.indices[pos], axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        cls[sel] = n + inv
+        n += int(inv.max()) + 1 if inv.size else 0
+    return cls
+
+
+def _dominated(B: sp.csr_array, c: np.ndarray, g: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """Mask of live options that an exact argument lets us drop.
+
+    Option ``j`` is dominated by ``i`` when ``cover(j)`` is a subset of ``cover(i)`` and
+    ``c_i <= c_j`` (ties: strictly larger cover, then lower index), and either both are in
+    the same group or ``i`` is alone in its group. Replacing ``j`` by ``i`` in any solution
+    keeps it feasible (the group counts do not grow) and its people, at no higher cost, so
+    some optimal solution avoids every dominated option. The relation is a strict partial
+    order, so all dominated options can go at once. Subsets are tested within groups; across
+    groups only identical covers (a singleton group's option against any other).
+    """
+    drop = np.zeros(B.shape[0], dtype=bool)
+    deg = np.diff(B.indptr)
+    idx = np.flatnonzero(live)
+    # 1. within groups: all ordered pairs of live options of a group
+    order = idx[np.argsort(g[idx], kind="stable")]
+    gs = g[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    sizes = np.diff(np.r_[starts, gs.size])
+    k = np.repeat(sizes, sizes)  # group size at each position of `order`
+    if np.any(sizes > 1):
+        first = np.repeat(starts, sizes)
+        n_pairs = int(k.sum())  # sum over groups of size^2
+        J = np.repeat(order, k)  # the candidate dominated option
+        off = np.arange(n_pairs) - np.repeat(np.cumsum(k) - k, k)
+        I = order[np.repeat(first, k) + off]  # every member of its group
+        m = I != J
+        I, J = I[m], J[m]
+        inter = np.asarray(B[J].multiply(B[I]).sum(axis=1)).reshape(-1)
+        subset = inter == deg[J]
+        better = (c[I] < c[J]) | ((c[I] == c[J]) & ((deg[I] > deg[J]) | (I < J)))
+        drop[J[subset & better]] = True
+    # 2. identical covers across groups, kept option alone in its group
+    idx = np.flatnonzero(live & ~drop)
+    if idx.size > 1:
+        cls = _row_signatures(B, idx)
+        order = np.lexsort((idx, c[idx], cls))
+        cl = cls[order]
+        head = np.r_[True, cl[1:] != cl[:-1]]
+        rep = idx[order][np.maximum.accumulate(np.where(head, np.arange(cl.size), 0))]
+        group_size = np.bincount(g[idx], minlength=int(g.max()) + 1)
+        members = idx[order]
+        same = g[rep] == g[members]
+        lone = group_size[g[rep]] == 1
+        drop[members[~head & (same | lone)]] = True
+    return drop
+
+
+def _prepare(A, weights, costs, groups, already_covered) -> _Mix:
+    t0 = time.perf_counter()
+    M, w, c, g, already = _validate(A, weights, costs, groups, already_covered)
+    n_opt, n_cells = M.shape
+    B_all, W, _ = aggregate_cells(M, w)
+    live = np.diff(B_all.indptr) > 0
+    drop = _dominated(B_all, c, g, live)
+    keep = np.flatnonzero(live & ~drop)
+    B = B_all[keep]
+    B.sort_indices()
+    gk = g[keep]
+    codes, gk = np.unique(gk, return_inverse=True)
+    gk = gk.reshape(-1).astype(np.int64)
+    n_groups = int(codes.size)
+    # Nested: every group has an option covering its members' union, so choosing that option
+    # everywhere covers the union of all options (weights: what matters is people).
+    opt_w = np.asarray(B @ W, dtype=np.float64) if keep.size else np.zeros(0)
+    nested = True
+    if keep.size and n_groups < keep.size:
+        G = sp.csr_array((np.ones(keep.size), (gk, np.arange(keep.size))),
+                         shape=(n_groups, keep.size))
+        union_w = ((G @ B.astype(np.float64)) > 0).astype(np.float64) @ W
+        max_w = np.full(n_groups, -np.inf)
+        np.maximum.at(max_w, gk, opt_w)
+        nested = bool(np.all(union_w <= max_w * (1 + 1e-12) + 1e-9))
+    extra = {"n_options": n_opt, "n_cells": n_cells, "n_options_reduced": int(keep.size),
+             "n_options_empty": int((~live).sum()), "n_options_dominated": int(drop.sum()),
+             "n_cell_groups": int(W.size), "nested_groups": nested,
+             "reduction_s": time.perf_counter() - t0}
+    return _Mix(A=M, w=w, costs=c, already_people=already, opt=keep, B=B, W=W, c=c[keep],
+                grp=gk, n_groups=n_groups, upper_people=float(W.sum()), nested=nested,
+                extra=extra)
+
+
+def _subset(P: _Mix, mask: np.ndarray) -> _Mix:
+    """The problem restricted to the kept options where ``mask`` (cell groups kept as are)."""
+    loc = np.flatnonzero(mask)
+    B = P.B[loc]
+    B.sort_indices()
+    codes, grp = np.unique(P.grp[loc], return_inverse=True)
+    return replace(P, opt=P.opt[loc], B=B, c=P.c[loc], grp=grp.reshape(-1).astype(np.int64),
+                   n_groups=int(codes.size))
+
+
+def _people(P: _Mix, chosen: np.ndarray) -> float:
+    """New people of the original options ``chosen``, on the original cells, each cell once."""
+    if chosen.size == 0:
+        return 0.0
+    mask = np.zeros(P.A.shape[1], dtype=bool)
+    for i in chosen:
+        mask[P.A.indices[P.A.indptr[i]:P.A.indptr[i + 1]]] = True
+    return float(P.w[mask].sum())
+
+
+# --------------------------------------------------------------------------------------------
+# Greedy
+# --------------------------------------------------------------------------------------------
+
+
+class _State:
+    """A selection of kept options with per-cell-group cover counts."""
+
+    def __init__(self, P: _Mix):
+        self.P = P
+        self.count = np.zeros(P.W.size, dtype=np.int32)
+        self.resid = P.W.copy()  # weight of the cell groups nobody covers yet
+        self.group_of = np.full(P.n_groups, -1, dtype=np.int64)  # chosen option per group
+        self.chosen: list[int] = []
+        self.got = 0.0
+        self.spent = 0.0
+
+    def cells(self, i: int) -> np.ndarray:
+        B = self.P.B
+        return B.indices[B.indptr[i]:B.indptr[i + 1]]
+
+    def gain(self, i: int) -> float:
+        return float(self.resid[self.cells(i)].sum())
+
+    def add(self, i: int) -> None:
+        cells = self.cells(i)
+        self.got += float(self.resid[cells].sum())
+        self.resid[cells] = 0.0
+        self.count[cells] += 1
+        self.group_of[self.P.grp[i]] = i
+        self.chosen.append(i)
+        self.spent += float(self.P.c[i])
+
+    def remove(self, i: int) -> None:
+        cells = self.cells(i)
+        self.count[cells] -= 1
+        freed = cells[self.count[cells] == 0]
+        self.resid[freed] = self.P.W[freed]
+        self.got -= float(self.P.W[freed].sum())
+        self.group_of[self.P.grp[i]] = -1
+        self.chosen.remove(i)
+        self.spent -= float(self.P.c[i])
+
+    def open(self) -> np.ndarray:
+        """Mask of options whose group has no chosen option."""
+        return self.group_of[self.P.grp] < 0
+
+
+def _ratio_key(gain: float, cost: float) -> float:
+    """Heap key (smaller first): cost per person; free options with people first."""
+    return cost / gain if cost > 0 else -gain
+
+
+def _lazy_target(st: _State, need: float) -> None:
+    """Add options by least cost per new person until ``need`` new people are covered.
+
+    Lazy (Minoux [4]): keys are stale upper bounds on the gain per dollar (gains only shrink
+    as cells get covered), so only the heap's top is re-evaluated. When the top would reach
+    the target, the cheapest single open option that reaches it is taken instead if it costs
+    less (the last step of a partial cover need not be the best ratio, Slavik [3]).
+    """
+    P = st.P
+    if st.got >= need:
+        return
+    gains = np.asarray(P.B @ st.resid, dtype=np.float64)
+    ok = st.open() & (gains > 0)
+    heap = [(_ratio_key(gains[i], P.c[i]), int(i), len(st.chosen)) for i in np.flatnonzero(ok)]
+    heapq.heapify(heap)
+    while heap and st.got < need:
+        _, i, stamp = heapq.heappop(heap)
+        if st.group_of[P.grp[i]] >= 0:
+            continue
+        if stamp != len(st.chosen):
+            g = st.gain(i)
+            if g > 0:
+                heapq.heappush(heap, (_ratio_key(g, P.c[i]), i, len(st.chosen)))
+            continue
+        g = st.gain(i)
+        if st.got + g >= need:
+            all_g = np.asarray(P.B @ st.resid, dtype=np.float64)
+            done = np.flatnonzero(st.open() & (all_g >= need - st.got))
+            if done.size:
+                j = int(done[np.argmin(P.c[done])])
+                if P.c[j] < P.c[i]:
+                    i = j
+        st.add(i)
+
+
+def _best_swap(st: _State, tol: float) -> tuple[int, int] | None:
+    """The exchange (chosen o -> option n of its group) adding people at least cost per person.
+
+    Needed because of the groups: greedy may have taken a location's small option (a pole)
+    and later find its big one (a macro covering two villages) blocked. Evaluated exactly for
+    all chosen options and their alternatives (few: a group holds a handful of options).
+    """
+    P = st.P
+    if not st.chosen:
+        return None
+    chosen = np.asarray(st.chosen)
+    members = np.flatnonzero(np.isin(P.grp, P.grp[chosen]))
+    by_group = dict(zip(P.grp[chosen].tolist(), chosen.tolist()))
+    O = np.asarray([by_group[int(P.grp[n])] for n in members], dtype=np.int64)
+    N = members
+    m = N != O
+    N, O = N[m], O[m]
+    if N.size == 0:
+        return None
+    w0 = np.where(st.count == 0, P.W, 0.0)
+    w1 = np.where(st.count == 1, P.W, 0.0)
+    BN, BO = P.B[N], P.B[O]
+    gain_n = BN @ w0 + BN.multiply(BO) @ w1  # people n covers once o is gone
+    loss_o = BO @ w1  # people only o covers
+    dgain = np.asarray(gain_n - loss_o, dtype=np.float64).reshape(-1)
+    dcost = P.c[N] - P.c[O]
+    ok = dgain > tol
+    if not ok.any():
+        return None
+    key = np.where(ok, dcost / np.where(ok, dgain, 1.0), np.inf)
+    k = int(np.argmin(key))
+    return int(O[k]), int(N[k])
+
+
+def _reverse_delete(st: _State, need: float) -> None:
+    """Drop chosen options, most expensive first, while the target stays met."""
+    P = st.P
+    order = sorted(range(len(st.chosen)), key=lambda k: (-P.c[st.chosen[k]], -k))
+    for i in [st.chosen[k] for k in order]:
+        cells = st.cells(i)
+        loss = float(P.W[cells][st.count[cells] == 1].sum())
+        if st.got - loss >= need:
+            st.remove(i)
+
+
+def _greedy_target(P: _Mix, need: float, start=()) -> tuple[list[int], str]:
+    """Greedy for ``need`` new people: lazy ratio greedy, exchanges when stuck, reverse delete.
+
+    Returns the local indices chosen and a status; the target may be unreached only when the
+    groups are not nested (otherwise an exchange towards a group's largest option always adds
+    people, so the loop reaches the union of all options).
+    """
+    st = _State(P)
+    for i in start:
+        st.add(int(i))
+    tol = _REL_TOL * max(need, 1.0)
+    n_swaps = 0
+    while True:
+        _lazy_target(st, need - tol)
+        if st.got >= need - tol:
+            break
+        swap = _best_swap(st, tol)
+        if swap is None:
+            break
+        st.remove(swap[0])
+        st.add(swap[1])
+        n_swaps += 1
+    reached = st.got >= need - tol
+    _reverse_delete(st, min(need, st.got) - tol)
+    how = f"greedy: cost per new person, {n_swaps} exchange(s) within groups, reverse delete"
+    if not reached:
+        how += f"; stuck at {st.got:.6g} of {need:.6g} new people"
+    return st.chosen, how
+
+
+def _greedy_budget(P: _Mix, budget: float) -> tuple[list[int], str]:
+    """Lazy greedy on new people per dollar within ``budget``, guarded by the best single option.
+
+    Cost-benefit greedy alone can be arbitrarily bad (a cheap small option blocks a big one);
+    the better of it and the best affordable single option (then filled up greedily) is at
+    least (1 - 1/e)/2 of the optimum without groups (Khuller et al. [2]).
+    """
+
+    def run(seed):
+        st = _State(P)
+        if seed is not None:
+            st.add(seed)
+        gains = np.asarray(P.B @ st.resid, dtype=np.float64)
+        cand = np.flatnonzero(st.open() & (gains > 0))
+        heap = [(_ratio_key(gains[i], P.c[i]), int(i), len(st.chosen)) for i in cand]
+        heapq.heapify(heap)
+        lim = budget * (1 + 1e-12)
+        while heap:
+            _, i, stamp = heapq.heappop(heap)
+            if st.group_of[P.grp[i]] >= 0 or st.spent + P.c[i] > lim:
+                continue  # never again: groups stay taken, the remaining budget shrinks
+            g = st.gain(i)
+            if g <= 0:
+                continue
+            if stamp != len(st.chosen):
+                heapq.heappush(heap, (_ratio_key(g, P.c[i]), i, len(st.chosen)))
+                continue
+            st.add(i)
+        return st
+
+    st = run(None)
+    how = "greedy: new people per dollar"
+    single = np.asarray(P.B @ P.W, dtype=np.float64)
+    single[P.c > budget * (1 + 1e-12)] = -np.inf
+    if single.size:
+        best = int(np.argmax(single))
+        if single[best] > st.got:
+            st2 = run(best)
+            if st2.got > st.got:
+                st, how = st2, how + " (best single option, filled up, won)"
+    return st.chosen, how
+
+
+# --------------------------------------------------------------------------------------------
+# ILP
+# --------------------------------------------------------------------------------------------
+
+
+def _milp(P: _Mix, *, need: float | None, budget: float | None, time_limit_s: float,
+          mip_rel_gap: float):
+    r"""Solve the reduced model with HiGHS.
+
+    Binary :math:`x_i` (option built), continuous :math:`y_g \in [0, 1]` (cell group covered):
+    :math:`y_g \le \sum_{i \ni g} x_i`; :math:`\sum_{i \in k} x_i \le 1` per group :math:`k`;
+    target: :math:`\min c^T x` s.t. :math:`W^T y \ge` need; budget: :math:`\max W^T y` s.t.
+    :math:`c^T x \le` budget. For integral :math:`x` an optimal :math:`y` is integral.
+    """
+    n_x, n_y = P.B.shape
+    cover = sp.hstack([-sp.csr_array(P.B.T.astype(np.float64)), sp.identity(n_y, format="csr")],
+                      format="csr")
+    cons = [LinearConstraint(cover, -np.inf, 0.0)]
+    size = np.bincount(P.grp, minlength=P.n_groups)
+    multi = np.flatnonzero(size[P.grp] > 1)
+    if multi.size:
+        _, row = np.unique(P.grp[multi], return_inverse=True)
+        G = sp.csr_array((np.ones(multi.size), (row.reshape(-1), multi)),
+                         shape=(int(row.max()) + 1, n_x + n_y))
+        cons.append(LinearConstraint(G, -np.inf, 1.0))
+    if need is not None:
+        obj = np.concatenate([P.c, np.zeros(n_y)])
+        cons.append(LinearConstraint(sp.csr_array(np.concatenate([np.zeros(n_x), P.W])[None, :]),
+                                     need, np.inf))
+    else:
+        obj = np.concatenate([np.zeros(n_x), -P.W])
+        if budget is not None:
+            cons.append(LinearConstraint(
+                sp.csr_array(np.concatenate([P.c, np.zeros(n_y)])[None, :]), -np.inf, budget))
+    integrality = np.concatenate([np.ones(n_x), np.zeros(n_y)])
+    return milp(obj, integrality=integrality, bounds=Bounds(0.0, 1.0), constraints=cons,
+                options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap,
+                         "disp": False})
+
+
+def _gap(obj: float, bound: float) -> float:
+    if not math.isfinite(bound):
+        return float("nan")
+    if obj == 0:
+        return 0.0 if abs(bound) <= 1e-9 else float("inf")
+    return abs(obj - bound) / abs(obj)
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+
+
+def _check_options(method, time_limit_s, mip_rel_gap) -> tuple[float, float]:
+    if method not in _METHODS:
+        raise ValueError(f"method={method!r} is invalid; allowed: 'ilp' or 'greedy'")
+    tl = float(check_range("time_limit_s", time_limit_s, lo=0.0, lo_open=True, unit="s",
+                           finite=True))
+    gap = float(check_range("mip_rel_gap", mip_rel_gap, lo=0.0, hi=1.0, hi_open=True,
+                            finite=True))
+    return tl, gap
+
+
+def _max_new_people(P: _Mix, deadline: float, mip_rel_gap: float) -> tuple[float, float, list]:
+    """Most new people with one option per group: (best found, upper bound, local selection)."""
+    if P.nested or P.B.shape[0] == 0:
+        return P.upper_people, P.upper_people, []
+    chosen, _ = _greedy_budget(P, math.inf)
+    best = _people(P, P.opt[np.asarray(chosen, dtype=np.int64)])
+    bound = P.upper_people
+    remaining = deadline - time.perf_counter()
+    if remaining > 0:
+        res = _milp(P, need=None, budget=None, time_limit_s=remaining, mip_rel_gap=0.0)
+        if res.mip_dual_bound is not None and math.isfinite(res.mip_dual_bound):
+            bound = min(bound, -float(res.mip_dual_bound))
+        if res.x is not None and -float(res.fun) > best:
+            best, chosen = -float(res.fun), list(np.flatnonzero(res.x[:P.B.shape[0]] > 0.5))
+        if res.status == 0:
+            bound = max(best, min(bound, best * (1 + mip_rel_gap) + 1e-9))
+    return best, bound, chosen
+
+
+def reachable_people(A, weights, groups=None, *, already_covered=None,
+                     time_limit_s: float = 60.0) -> tuple[float, bool]:
+    """Most people the options can cover together with the existing network.
+
+    Parameters
+    ----------
+    A, weights, groups, already_covered
+        As for :func:`least_cost_mix`.
+    time_limit_s : float, optional
+        Solver time limit when the groups are not nested (see Returns), > 0. Default 60 [s].
+
+    Returns
+    -------
+    people : float
+        ``already_people`` plus the most new people with at most one option per group
+        [people]. Without groups, or when every group has an option covering the cells of all
+        its options, this is the union of all options (exact, no solver); otherwise the
+        maximum found by greedy and HiGHS.
+    exact : bool
+        True when ``people`` is proven to be the maximum.
+    """
+    t0 = time.perf_counter()
+    P = _prepare(A, weights, np.zeros(_as_coverage_matrix(A).shape[0]), groups,
+                 already_covered)
+    tl = float(check_range("time_limit_s", time_limit_s, lo=0.0, lo_open=True, unit="s",
+                           finite=True))
+    best, bound, _ = _max_new_people(P, t0 + tl, 0.0)
+    return P.already_people + best, bool(bound <= best * (1 + 1e-9) + 1e-9)
+
+
+def least_cost_mix(A, weights, costs, groups=None, *, target_people=None, budget_usd=None,
+                   already_covered=None, method: str = "ilp", time_limit_s: float = 60.0,
+                   mip_rel_gap: float = 1e-4) -> MixResult:
+    r"""Least-cost options reaching a people target, or most people for a budget.
+
+    Model (``method="ilp"``), solved by HiGHS through :func:`scipy.optimize.milp`, with binary
+    :math:`x_i` (option ``i`` built) and continuous :math:`y_g \in [0, 1]` (cell group ``g``
+    covered):
+
+    .. math::
+
+        y_g \le \sum_{i \,\text{covers}\, g} x_i, \qquad
+        \sum_{i \in \text{group } k} x_i \le 1, \\
+        \text{target:}\ \min \sum_i c_i x_i \ \text{s.t.}\ \sum_g W_g y_g \ge T - P_0;
+        \qquad
+        \text{budget:}\ \max \sum_g W_g y_g \ \text{s.t.}\ \sum_i c_i x_i \le B,
+
+    where :math:`P_0` is the people already covered. Exact reductions first: cells already
+    covered, of zero weight or covered by no option are dropped and cells covered by the same
+    options merged (:func:`simulator.planning.optimise.aggregate_cells`); options covering
+    nothing new are dropped, and so are dominated options (covering a subset of another
+    option's cells at no lower cost, within a group, or identical to a lone option's cover);
+    with a budget, options costing more than it.
+
+    The greedy always runs first (so ``time_limit_s`` bounds the whole call, the solver gets
+    what remains):
+
+    - target: lazy greedy on cost per new person with the groups respected, the cheapest
+      option completing the target at the last step, exchanges within a group when no open
+      group adds people (a chosen pole replaced by its location's macro), then reverse delete
+      (most expensive first) of options no longer needed;
+    - budget: lazy greedy on new people per dollar within the budget, compared with the best
+      single affordable option filled up the same way (the classic guard, (1 - 1/e)/2 of the
+      optimum without groups).
+
+    The ILP's selection is returned unless HiGHS finds none (time limit, failure: greedy's is
+    returned, ``fallback`` says why) or greedy's is better than the solver's incumbent
+    (greedy's is returned, ``fallback`` says so); a solver selection short of the target by
+    more than the tolerance (1e-9 relative) is completed greedily (``status`` says so).
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix or array, or 2-D ndarray, shape (n_options, n_cells)
+        Coverage, nonzero when option ``i`` covers cell ``j`` (boolean or 0/1 entries).
+    weights : array_like, shape (n_cells,)
+        People per cell, finite and >= 0 [people].
+    costs : array_like, shape (n_options,)
+        Cost per option, finite and >= 0 (0 allowed) [USD].
+    groups : array_like of int, shape (n_options,), optional
+        Options with equal values are mutually exclusive (at most one built per group: one
+        technology per location). None: no exclusivity.
+    target_people : float, optional
+        People to cover in total, the existing network's included, >= 0 and at most
+        :attr:`MixResult.reachable_people` [people].
+    budget_usd : float, optional
+        Spending limit, finite and >= 0 [USD]. Exactly one of ``target_people`` and
+        ``budget_usd`` is required.
+    already_covered : array_like of bool, shape (n_cells,), optional
+        Cells covered by the existing network: they count as covered, no option is credited.
+    method : {"ilp", "greedy"}, optional
+        ``"ilp"`` (default): HiGHS, with the greedy beside it; ``"greedy"``: greedy only.
+    time_limit_s : float, optional
+        Wall-clock limit of the call, > 0; reduction and greedy always run, HiGHS gets the rest
+        (and at least 1 ms). Default 60 [s].
+    mip_rel_gap : float, optional
+        Relative gap at which HiGHS stops, in [0, 1). Default 1e-4.
+
+    Returns
+    -------
+    MixResult
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not match, negative or non-finite weights or costs, ``groups`` not
+        integers, not exactly one of ``target_people`` / ``budget_usd``, a negative target or
+        budget, a target above the reachable people (the message gives the maximum), a bad
+        ``method``, ``time_limit_s`` or ``mip_rel_gap``.
+    """
+    t0 = time.perf_counter()
+    tl, gap_opt = _check_options(method, time_limit_s, mip_rel_gap)
+    if (target_people is None) == (budget_usd is None):
+        raise ValueError("give exactly one of target_people [people] and budget_usd [USD]; "
+                         f"got target_people={target_people!r}, budget_usd={budget_usd!r}")
+    P = _prepare(A, weights, costs, groups, already_covered)
+    return _solve(P, target_people, budget_usd, method, t0, t0 + tl, gap_opt)
+
+
+def _solve(P: _Mix, target_people, budget_usd, method, t0, deadline, gap_opt) -> MixResult:
+    extra = dict(P.extra)
+    reach_total = P.already_people + P.upper_people
+    empty = np.zeros(0, dtype=np.int64)
+
+    def result(local, *, how, method_, optimal, mip_gap, bound, status, fallback, g_cost,
+               g_people, sub=P):
+        chosen = np.sort(sub.opt[np.asarray(local, dtype=np.int64)]) if len(local) else empty
+        people = _people(P, chosen)
+        extra["time_s"] = time.perf_counter() - t0
+        return MixResult(chosen=chosen, cost_usd=float(P.costs[chosen].sum()), people=people,
+                         people_total=P.already_people + people,
+                         already_people=P.already_people, reachable_people=reach_total,
+                         target_people=target, budget_usd=budget, method=method_,
+                         optimal=bool(optimal), mip_gap=mip_gap, objective_bound=bound,
+                         status=status if not how else f"{how}; {status}" if status else how,
+                         time_s=extra["time_s"], fallback=fallback, greedy_cost_usd=g_cost,
+                         greedy_people=g_people, extra=extra)
+
+    if target_people is not None:
+        target = float(check_range("target_people", target_people, lo=0.0, unit="people",
+                                   finite=True))
+        budget = None
+        need = target - P.already_people
+        tol = _REL_TOL * max(target, 1.0)
+        if need <= tol:
+            return result([], how="", method_=method, optimal=True, mip_gap=0.0, bound=0.0,
+                          status="target met by the existing network", fallback="",
+                          g_cost=0.0, g_people=0.0)
+        if need > P.upper_people + tol:
+            raise ValueError(
+                f"target_people={target:.10g} exceeds the reachable maximum "
+                f"{reach_total:.10g} people (already covered {P.already_people:.10g} + "
+                f"{P.upper_people:.10g} the options can add); allowed: <= {reach_total:.10g}")
+        need = min(need, P.upper_people)
+        sub = P
+        g_local, g_how = _greedy_target(P, need)
+        t_greedy = time.perf_counter()
+        g_ok = _people(P, P.opt[np.asarray(g_local, dtype=np.int64)]) >= need - tol
+        if not g_ok:  # groups not nested: is the target reachable at all?
+            best, bound, sel = _max_new_people(P, deadline, 0.0)
+            if best < need - tol:
+                exact = bound <= best * (1 + 1e-9) + 1e-9
+                raise ValueError(
+                    f"target_people={target:.10g} exceeds the reachable maximum "
+                    f"{P.already_people + best:.10g} people with one option per group"
+                    + ("" if exact else f" found (bound {P.already_people + bound:.10g})")
+                    + f"; allowed: <= {P.already_people + best:.10g}")
+            g_local, how2 = _greedy_target(P, need, start=sel)
+            g_how += "; restarted from the max-coverage selection: " + how2
+        g_chosen = P.opt[np.asarray(g_local, dtype=np.int64)]
+        g_cost, g_people = float(P.costs[g_chosen].sum()), _people(P, g_chosen)
+        extra["greedy_s"] = t_greedy - t0 - extra["reduction_s"]
+        if method == "greedy":
+            return result(g_local, how=g_how, method_="greedy", optimal=False,
+                          mip_gap=float("nan"), bound=float("nan"), status="", fallback="",
+                          g_cost=g_cost, g_people=g_people)
+    else:
+        budget = float(check_range("budget_usd", budget_usd, lo=0.0, unit="USD", finite=True))
+        target = None
+        sub = _subset(P, P.c <= budget * (1 + 1e-12))
+        extra["n_options_affordable"] = int(sub.opt.size)
+        if sub.opt.size == 0:
+            return result([], how="", method_=method, optimal=True, mip_gap=0.0, bound=0.0,
+                          status="no option within the budget adds people", fallback="",
+                          g_cost=0.0, g_people=0.0)
+        g_local, g_how = _greedy_budget(sub, budget)
+        g_chosen = sub.opt[np.asarray(g_local, dtype=np.int64)]
+        g_cost, g_people = float(P.costs[g_chosen].sum()), _people(P, g_chosen)
+        extra["greedy_s"] = time.perf_counter() - t0 - extra["reduction_s"]
+        if method == "greedy":
+            return result(g_local, how=g_how, method_="greedy", optimal=False,
+                          mip_gap=float("nan"), bound=float("nan"), status="", fallback="",
+                          g_cost=g_cost, g_people=g_people, sub=sub)
+
+    # ---- ILP
+    remaining = max(deadline - time.perf_counter(), 1e-3)
+    t_ilp = time.perf_counter()
+    res = _milp(sub, need=need if target is not None else None, budget=budget,
+                time_limit_s=remaining, mip_rel_gap=gap_opt)
+    extra["ilp_s"] = time.perf_counter() - t_ilp
+    extra["mip_node_count"] = res.get("mip_node_count")
+    status = f"HiGHS status {res.status}: {res.message}"
+    raw_bound = res.get("mip_dual_bound")
+    bound = float("nan") if raw_bound is None or not math.isfinite(raw_bound) else (
+        float(raw_bound) if target is not None else -float(raw_bound))
+    g_result = dict(g_cost=g_cost, g_people=g_people, sub=sub)
+    if res.x is None:
+        why = ("time limit reached without a solution" if res.status == 1 else
+               f"no ILP solution (HiGHS status {res.status}: {res.message})")
+        g_obj = g_cost if target is not None else g_people
+        return result(g_local, how=g_how, method_="greedy", optimal=False,
+                      mip_gap=_gap(g_obj, bound), bound=bound, status=status,
+                      fallback=f"{why}; greedy returned", **g_result)
+    local = np.flatnonzero(res.x[:sub.B.shape[0]] > 0.5)
+    i_chosen = sub.opt[local]
+    if target is not None:
+        if _people(P, i_chosen) < need - tol:  # solver tolerances: complete greedily
+            local, how = _greedy_target(sub, need, start=local)
+            local = np.asarray(local, dtype=np.int64)
+            status += f"; solver selection short of the target, completed ({how})"
+            i_chosen = sub.opt[local]
+        i_obj, g_obj = float(P.costs[i_chosen].sum()), g_cost
+        greedy_better = g_obj < i_obj * (1 - 1e-12) - 1e-9
+    else:
+        i_obj, g_obj = _people(P, i_chosen), g_people
+        greedy_better = g_obj > i_obj * (1 + 1e-12) + 1e-9
+    mip_gap = float(res.mip_gap) if res.get("mip_gap") is not None else _gap(i_obj, bound)
+    if greedy_better:
+        return result(g_local, how=g_how, method_="greedy", optimal=False,
+                      mip_gap=_gap(g_obj, bound), bound=bound, status=status,
+                      fallback=f"greedy better than the solver's incumbent ({i_obj:.10g} vs "
+                               f"{g_obj:.10g}); greedy returned", **g_result)
+    return result(local, how="", method_="ilp", optimal=res.status == 0, mip_gap=mip_gap,
+                  bound=bound, status=status, fallback="", **g_result)
+
+
+def _by_technology(P: _Mix, chosen: np.ndarray, tech: np.ndarray, labels) -> dict:
+    out = {}
+    for t in labels:
+        sel = chosen[tech[chosen] == t]
+        out[t] = {"n_options": int(sel.size), "cost_usd": float(P.costs[sel].sum()),
+                  "people": _people(P, sel)}
+    return out
+
+
+def cost_curve(A, weights, costs, groups=None, *, technology, shares=DEFAULT_SHARES,
+               already_covered=None, method: str = "greedy", time_limit_s: float = 60.0,
+               mip_rel_gap: float = 1e-4) -> list[dict]:
+    """People against cost: the least-cost mix, and each single-technology plan, per share.
+
+    For each share ``s`` of the reachable people (``MixResult.reachable_people``, existing
+    network included), the target ``s * reachable`` is solved by :func:`least_cost_mix` with
+    all options (``plan="mix"``) and with the options of one technology only (``plan`` = the
+    label), so the mix can be compared with every single-technology programme for the same
+    target. A plan reaching a higher share also meets the lower ones: when it is cheaper than
+    the lower share's own answer (greedy, or an ILP stopped with a gap) it is used there too
+    (``from_share`` says so), so each plan's cost is non-decreasing in the share.
+
+    Parameters
+    ----------
+    A, weights, costs, groups, already_covered, method, mip_rel_gap
+        As for :func:`least_cost_mix`; ``method`` defaults to ``"greedy"`` here.
+    technology : array_like of str, shape (n_options,)
+        Technology label of each option (e.g. ``"pole"``, ``"macro"``, ``"hotspot"``).
+    shares : sequence of float, optional
+        Target shares of the reachable people, each in (0, 1]. Default 0.1, 0.2, ..., 1.0.
+    time_limit_s : float, optional
+        Time limit of each solve (one per share and plan), > 0. Default 60 [s].
+
+    Returns
+    -------
+    list of dict
+        One row per plan and share, the mix first, shares ascending. Keys: ``plan``,
+        ``share``, ``target_people`` [people], ``feasible`` (False when the plan's options
+        cannot reach the target; then cost and people are NaN), ``cost_usd`` [USD],
+        ``people`` (new) and ``people_total`` [people], ``n_options``, ``chosen`` (option
+        indices), ``method``, ``optimal``, ``mip_gap``, ``from_share`` (the share whose plan
+        is used, equal to ``share`` unless a higher share's plan was cheaper),
+        ``by_technology`` ({label: {"n_options", "cost_usd", "people"}}; people of one
+        technology count each of its cells once, and a cell covered by two technologies
+        counts in both).
+
+    Raises
+    ------
+    ValueError
+        As for :func:`least_cost_mix`; ``technology`` not one label per option, a share
+        outside (0, 1].
+    """
+    _check_options(method, time_limit_s, mip_rel_gap)
+    M = _as_coverage_matrix(A)
+    tech = _check_vector("technology", technology, M.shape[0], f"A's {M.shape[0]} options (rows)")
+    tech = np.asarray([str(t) for t in tech], dtype=object)
+    sh = check_range("shares", np.atleast_1d(np.asarray(shares, dtype=np.float64)), lo=0.0,
+                     hi=1.0, lo_open=True, finite=True)
+    if sh.ndim != 1 or sh.size == 0:
+        raise ValueError("shares must be a non-empty sequence of numbers in (0, 1]")
+    sh = np.sort(sh)
+    labels = list(dict.fromkeys(tech.tolist()))
+    full = _prepare(M, weights, costs, groups, already_covered)
+    reach = full.already_people + _max_new_people(
+        full, time.perf_counter() + float(time_limit_s), 0.0)[0]
+    g_all = None if groups is None else np.asarray(groups)
+    plans = [("mix", None)] + [(t, np.flatnonzero(tech == t)) for t in labels]
+    rows = []
+    for name, rows_idx in plans:
+        if rows_idx is None:
+            P, back = full, np.arange(M.shape[0])
+        else:
+            P = _prepare(M[rows_idx], weights, full.costs[rows_idx],
+                         None if g_all is None else g_all[rows_idx], already_covered)
+            back = rows_idx
+        plan_rows = []
+        for s in sh:
+            target = float(s) * reach
+            row = {"plan": name, "share": float(s), "target_people": target}
+            need = target - P.already_people
+            if need > P.upper_people + _REL_TOL * max(target, 1.0):
+                r = None
+            else:
+                t0 = time.perf_counter()
+                try:
+                    r = _solve(P, target, None, method, t0, t0 + float(time_limit_s),
+                               float(mip_rel_gap))
+                except ValueError:  # groups not nested and the target out of reach
+                    r = None
+            if r is None:
+                row.update(feasible=False, cost_usd=float("nan"), people=float("nan"),
+                           people_total=float("nan"), n_options=0,
+                           chosen=np.zeros(0, dtype=np.int64), method=method, optimal=False,
+                           mip_gap=float("nan"), from_share=float(s),
+                           by_technology={t: {"n_options": 0, "cost_usd": 0.0,
+                                              "people": 0.0} for t in labels})
+            else:
+                chosen = back[r.chosen]
+                row.update(feasible=True, cost_usd=r.cost_usd, people=r.people,
+                           people_total=r.people_total, n_options=r.n_options, chosen=chosen,
+                           method=r.method, optimal=r.optimal, mip_gap=r.mip_gap,
+                           from_share=float(s),
+                           by_technology=_by_technology(full, chosen, tech, labels))
+            plan_rows.append(row)
+        best = None  # cheapest feasible plan of a share >= the current one
+        for row in reversed(plan_rows):
+            if not row["feasible"]:
+                continue
+            if best is not None and best["cost_usd"] < row["cost_usd"]:
+                keep = {k: row[k] for k in ("plan", "share", "target_people")}
+                row.update({k: v for k, v in best.items() if k not in keep})
+                row["optimal"] = False
+            else:
+                best = dict(row)
+        rows.extend(plan_rows)
+    return rows
