@@ -184,17 +184,40 @@ def _validate(A, weights, costs, groups, already_covered):
 
 
 def _row_signatures(B: sp.csr_array, rows: np.ndarray) -> np.ndarray:
-    """Class id per row of ``rows``: equal ids exactly when the rows' index sets are equal."""
-    deg = np.diff(B.indptr)[rows]
+    """Class id per row of ``rows``; rows with equal ids have equal index sets.
+
+    Rows are bucketed by (degree, two random-weight sums over their sorted indices: equal
+    rows give bit-equal sums); rows sharing a bucket are compared index by index against the
+    bucket's first row, and a row that differs (a hash collision) gets a class of its own, so
+    unequal rows never share an id. (Two equal rows may in principle stay apart after a
+    collision; that only forgoes a reduction.)
+    """
+    rng = np.random.default_rng(12345)
+    deg_all = np.diff(B.indptr)
+    nonempty = np.flatnonzero(deg_all > 0)
+    h = np.zeros((2, B.shape[0]))
+    for k in range(2):
+        vals = rng.random(B.shape[1])[B.indices]
+        if nonempty.size:  # consecutive nonempty starts: each segment is exactly one row
+            h[k, nonempty] = np.add.reduceat(vals, B.indptr[nonempty])
+    deg, h0, h1 = deg_all[rows], h[0, rows], h[1, rows]
+    order = np.lexsort((h1, h0, deg))
+    same = np.r_[False, (deg[order][1:] == deg[order][:-1]) & (h0[order][1:] == h0[order][:-1])
+                 & (h1[order][1:] == h1[order][:-1])]
+    cls_sorted = np.cumsum(~same) - 1
+    n_cls = int(cls_sorted[-1]) + 1 if rows.size else 0
+    head = 0
+    for p in range(rows.size):
+        if not same[p]:
+            head = p
+            continue
+        a, b = rows[order[head]], rows[order[p]]
+        if not np.array_equal(B.indices[B.indptr[a]:B.indptr[a + 1]],
+                              B.indices[B.indptr[b]:B.indptr[b + 1]]):
+            cls_sorted[p] = n_cls
+            n_cls += 1
     cls = np.empty(rows.size, dtype=np.int64)
-    n = 0
-    for d in np.unique(deg):
-        sel = np.flatnonzero(deg == d)
-        pos = B.indptr[rows[sel]][:, None] + np.arange(d)[None, :]
-        _, inv = np.unique(B.indices[pos], axis=0, return_inverse=True)
-        inv = inv.reshape(-1)
-        cls[sel] = n + inv
-        n += int(inv.max()) + 1 if inv.size else 0
+    cls[order] = cls_sorted
     return cls
 
 
@@ -513,17 +536,34 @@ def _greedy_budget(P: _Mix, budget: float) -> tuple[list[int], str]:
 
 def _milp(P: _Mix, *, need: float | None, budget: float | None, time_limit_s: float,
           mip_rel_gap: float):
-    r"""Solve the reduced model with HiGHS.
+    r"""Solve the reduced model with HiGHS; returns (scipy result, model sizes).
 
     Binary :math:`x_i` (option built), continuous :math:`y_g \in [0, 1]` (cell group covered):
     :math:`y_g \le \sum_{i \ni g} x_i`; :math:`\sum_{i \in k} x_i \le 1` per group :math:`k`;
-    target: :math:`\min c^T x` s.t. :math:`W^T y \ge` need; budget: :math:`\max W^T y` s.t.
-    :math:`c^T x \le` budget. For integral :math:`x` an optimal :math:`y` is integral.
+    target: :math:`\min c^T x` s.t. people :math:`\ge` need; budget: :math:`\max` people
+    s.t. :math:`c^T x \le` budget. For integral :math:`x` an optimal :math:`y` is integral.
+
+    Local cells are folded into the options (exact): a cell group covered only by options of
+    one group (one location, or one option) is covered exactly when one of them is built, and
+    at most one is, so :math:`y_g = \sum_{i \ni g} x_i` and its people become a coefficient
+    :math:`L_i` of each covering option: people :math:`= L^T x + \sum_{g\,\text{shared}}
+    W_g y_g`. Only cells covered from two or more groups keep a variable and a row.
     """
-    n_x, n_y = P.B.shape
-    cover = sp.hstack([-sp.csr_array(P.B.T.astype(np.float64)), sp.identity(n_y, format="csr")],
-                      format="csr")
-    cons = [LinearConstraint(cover, -np.inf, 0.0)]
+    n_x, n_cg = P.B.shape
+    coo = P.B.tocoo()
+    key = np.unique(coo.col.astype(np.int64) * max(P.n_groups, 1) + P.grp[coo.row])
+    n_distinct = np.bincount(key // max(P.n_groups, 1), minlength=n_cg)
+    shared = n_distinct > 1
+    local_w = np.where(shared, 0.0, P.W)
+    L = np.asarray(P.B @ local_w, dtype=np.float64)
+    Bs = P.B[:, np.flatnonzero(shared)]
+    Ws = P.W[shared]
+    n_y = int(Ws.size)
+    cons = []
+    if n_y:
+        cover = sp.hstack([-sp.csr_array(Bs.T.astype(np.float64)),
+                           sp.identity(n_y, format="csr")], format="csr")
+        cons.append(LinearConstraint(cover, -np.inf, 0.0))
     size = np.bincount(P.grp, minlength=P.n_groups)
     multi = np.flatnonzero(size[P.grp] > 1)
     if multi.size:
@@ -531,19 +571,19 @@ def _milp(P: _Mix, *, need: float | None, budget: float | None, time_limit_s: fl
         G = sp.csr_array((np.ones(multi.size), (row.reshape(-1), multi)),
                          shape=(int(row.max()) + 1, n_x + n_y))
         cons.append(LinearConstraint(G, -np.inf, 1.0))
+    people_row = np.concatenate([L, Ws])
     if need is not None:
         obj = np.concatenate([P.c, np.zeros(n_y)])
-        cons.append(LinearConstraint(sp.csr_array(np.concatenate([np.zeros(n_x), P.W])[None, :]),
-                                     need, np.inf))
+        cons.append(LinearConstraint(sp.csr_array(people_row[None, :]), need, np.inf))
     else:
-        obj = np.concatenate([np.zeros(n_x), -P.W])
+        obj = -people_row
         if budget is not None:
             cons.append(LinearConstraint(
                 sp.csr_array(np.concatenate([P.c, np.zeros(n_y)])[None, :]), -np.inf, budget))
     integrality = np.concatenate([np.ones(n_x), np.zeros(n_y)])
-    return milp(obj, integrality=integrality, bounds=Bounds(0.0, 1.0), constraints=cons,
-                options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap,
-                         "disp": False})
+    res = milp(obj, integrality=integrality, bounds=Bounds(0.0, 1.0), constraints=cons,
+               options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "disp": False})
+    return res, {"ilp_x": n_x, "ilp_y": n_y, "ilp_local_cell_groups": int(n_cg - n_y)}
 
 
 def _gap(obj: float, bound: float) -> float:
@@ -578,7 +618,7 @@ def _max_new_people(P: _Mix, deadline: float, mip_rel_gap: float) -> tuple[float
     bound = P.upper_people
     remaining = deadline - time.perf_counter()
     if remaining > 0:
-        res = _milp(P, need=None, budget=None, time_limit_s=remaining, mip_rel_gap=0.0)
+        res, _ = _milp(P, need=None, budget=None, time_limit_s=remaining, mip_rel_gap=0.0)
         if res.mip_dual_bound is not None and math.isfinite(res.mip_dual_bound):
             bound = min(bound, -float(res.mip_dual_bound))
         if res.x is not None and -float(res.fun) > best:
@@ -784,8 +824,9 @@ def _solve(P: _Mix, target_people, budget_usd, method, t0, deadline, gap_opt) ->
     # ---- ILP
     remaining = max(deadline - time.perf_counter(), 1e-3)
     t_ilp = time.perf_counter()
-    res = _milp(sub, need=need if target is not None else None, budget=budget,
-                time_limit_s=remaining, mip_rel_gap=gap_opt)
+    res, sizes = _milp(sub, need=need if target is not None else None, budget=budget,
+                       time_limit_s=remaining, mip_rel_gap=gap_opt)
+    extra.update(sizes)
     extra["ilp_s"] = time.perf_counter() - t_ilp
     extra["mip_node_count"] = res.get("mip_node_count")
     status = f"HiGHS status {res.status}: {res.message}"
