@@ -257,7 +257,7 @@ def test_random_budget_ilp_equals_brute_force(seed):
 
 @pytest.mark.parametrize("seed", range(30))
 def test_random_unreachable_target_raises(seed):
-    rng, dense, w, c, groups, already = random_instance(seed + 2000)
+    _, dense, w, c, groups, already = random_instance(seed + 2000)
     base = 0.0 if already is None else float(w[already].sum())
     best = base + brute_max(dense, w, groups, already)
     with pytest.raises(ValueError, match="reachable maximum"):
@@ -370,7 +370,7 @@ def test_cost_curve_monotone_and_mix_beats_single_technologies(method):
         shares = [row["share"] for row in curve]
         assert shares == sorted(shares) and len(shares) == 10
         costs = [row["cost_usd"] for row in curve if row["feasible"]]
-        assert all(b >= a for a, b in zip(costs, costs[1:]))
+        assert all(b >= a for a, b in itertools.pairwise(costs))
         for row in curve:
             if not row["feasible"]:
                 continue
@@ -409,3 +409,41 @@ def test_cost_curve_toy_by_hand():
     got = {(r["plan"], round(r["share"], 4)): r["cost_usd"] for r in rows}
     assert got == {("mix", 0.8333): 40.0, ("mix", 1.0): 50.0, ("pole", 0.8333): 50.0,
                    ("pole", 1.0): 60.0, ("macro", 0.8333): 40.0, ("macro", 1.0): 60.0}
+
+
+# ------------------------------------------------------------------------------------------
+# Large-model path (core problem + Lagrangian bound), forced on small instances
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_core_path_feasible_with_valid_bounds(seed, monkeypatch):
+    from simulator.programme import solve
+
+    monkeypatch.setattr(solve, "_FULL_MODEL_MAX_NNZ", -1)
+    monkeypatch.setattr(solve, "_CORE_OPTIONS", 3)
+    _, dense, w, c, groups, already = random_instance(seed + 4000, n_opt=12)
+    base = 0.0 if already is None else float(w[already].sum())
+    target = float(np.floor(0.8 * (base + brute_max(dense, w, groups, already))))
+    opt = brute_target(dense, w, c, groups, target, already)
+    A = sp.csr_array(dense)
+    r = least_cost_mix(A, w, c, groups, target_people=target, already_covered=already,
+                       mip_rel_gap=0.0)
+    assert r.people_total >= target - 1e-9 and respects_groups(r.chosen.tolist(), groups)
+    assert r.cost_usd <= r.greedy_cost_usd + 1e-9
+    if target > base:
+        assert r.extra["ilp_scope"] == "core"
+        assert r.objective_bound <= opt + 1e-6  # a valid lower bound of the whole problem
+    assert r.cost_usd >= opt - 1e-9
+    if r.optimal:
+        assert r.cost_usd == pytest.approx(opt, abs=1e-6)
+    budget = float(np.round(0.4 * c.sum()))
+    best = brute_budget(dense, w, c, groups, budget, already)
+    rb = least_cost_mix(A, w, c, groups, budget_usd=budget, already_covered=already,
+                        mip_rel_gap=0.0)
+    assert rb.cost_usd <= budget + 1e-9 and respects_groups(rb.chosen.tolist(), groups)
+    assert rb.people <= best + 1e-9 and rb.people >= rb.greedy_people - 1e-9
+    if rb.extra.get("ilp_scope") == "core":
+        assert rb.objective_bound >= best - 1e-6  # a valid upper bound
+    if rb.optimal:
+        assert rb.people == pytest.approx(best, abs=1e-6)
