@@ -48,7 +48,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from .._checks import check_range
 from ..planning.optimise import _as_coverage_matrix, _check_vector, aggregate_cells
 
-__all__ = ["MixResult", "least_cost_mix", "cost_curve", "reachable_people", "DEFAULT_SHARES"]
+__all__ = ["DEFAULT_SHARES", "MixResult", "cost_curve", "least_cost_mix", "reachable_people"]
 
 #: Target shares of the reachable people traced by :func:`cost_curve` by default.
 DEFAULT_SHARES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -184,17 +184,40 @@ def _validate(A, weights, costs, groups, already_covered):
 
 
 def _row_signatures(B: sp.csr_array, rows: np.ndarray) -> np.ndarray:
-    """Class id per row of ``rows``: equal ids exactly when the rows' index sets are equal."""
-    deg = np.diff(B.indptr)[rows]
+    """Class id per row of ``rows``; rows with equal ids have equal index sets.
+
+    Rows are bucketed by (degree, two random-weight sums over their sorted indices: equal
+    rows give bit-equal sums); rows sharing a bucket are compared index by index against the
+    bucket's first row, and a row that differs (a hash collision) gets a class of its own, so
+    unequal rows never share an id. (Two equal rows may in principle stay apart after a
+    collision; that only forgoes a reduction.)
+    """
+    rng = np.random.default_rng(12345)
+    deg_all = np.diff(B.indptr)
+    nonempty = np.flatnonzero(deg_all > 0)
+    h = np.zeros((2, B.shape[0]))
+    for k in range(2):
+        vals = rng.random(B.shape[1])[B.indices]
+        if nonempty.size:  # consecutive nonempty starts: each segment is exactly one row
+            h[k, nonempty] = np.add.reduceat(vals, B.indptr[nonempty])
+    deg, h0, h1 = deg_all[rows], h[0, rows], h[1, rows]
+    order = np.lexsort((h1, h0, deg))
+    same = np.r_[False, (deg[order][1:] == deg[order][:-1]) & (h0[order][1:] == h0[order][:-1])
+                 & (h1[order][1:] == h1[order][:-1])]
+    cls_sorted = np.cumsum(~same) - 1
+    n_cls = int(cls_sorted[-1]) + 1 if rows.size else 0
+    head = 0
+    for p in range(rows.size):
+        if not same[p]:
+            head = p
+            continue
+        a, b = rows[order[head]], rows[order[p]]
+        if not np.array_equal(B.indices[B.indptr[a]:B.indptr[a + 1]],
+                              B.indices[B.indptr[b]:B.indptr[b + 1]]):
+            cls_sorted[p] = n_cls
+            n_cls += 1
     cls = np.empty(rows.size, dtype=np.int64)
-    n = 0
-    for d in np.unique(deg):
-        sel = np.flatnonzero(deg == d)
-        pos = B.indptr[rows[sel]][:, None] + np.arange(d)[None, :]
-        _, inv = np.unique(B.indices[pos], axis=0, return_inverse=True)
-        inv = inv.reshape(-1)
-        cls[sel] = n + inv
-        n += int(inv.max()) + 1 if inv.size else 0
+    cls[order] = cls_sorted
     return cls
 
 
@@ -527,10 +550,7 @@ def _milp(P: _Mix, *, need: float | None, budget: float | None, time_limit_s: fl
     W_g y_g`. Only cells covered from two or more groups keep a variable and a row.
     """
     n_x, n_cg = P.B.shape
-    coo = P.B.tocoo()
-    key = np.unique(coo.col.astype(np.int64) * max(P.n_groups, 1) + P.grp[coo.row])
-    n_distinct = np.bincount(key // max(P.n_groups, 1), minlength=n_cg)
-    shared = n_distinct > 1
+    shared = _shared_cells(P)
     local_w = np.where(shared, 0.0, P.W)
     L = np.asarray(P.B @ local_w, dtype=np.float64)
     Bs = P.B[:, np.flatnonzero(shared)]
@@ -561,6 +581,126 @@ def _milp(P: _Mix, *, need: float | None, budget: float | None, time_limit_s: fl
     res = milp(obj, integrality=integrality, bounds=Bounds(0.0, 1.0), constraints=cons,
                options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "disp": False})
     return res, {"ilp_x": n_x, "ilp_y": n_y, "ilp_local_cell_groups": int(n_cg - n_y)}
+
+
+# --------------------------------------------------------------------------------------------
+# Large models: Lagrangian bound and core problem
+# --------------------------------------------------------------------------------------------
+
+#: Above this many nonzeros in the shared-cell rows the full model is not given to HiGHS
+#: (its presolve alone took 38 s at 3.5 M on one core); the core problem is solved instead.
+_FULL_MODEL_MAX_NNZ = 400_000
+#: Options in the core problem besides the greedy selection's groups.
+_CORE_OPTIONS = 600
+
+
+def _shared_cells(P: _Mix) -> np.ndarray:
+    """Mask of cell groups covered from two or more groups (the others fold into options)."""
+    n_g = max(P.n_groups, 1)
+    coo = P.B.tocoo()
+    key = np.unique(coo.col.astype(np.int64) * n_g + P.grp[coo.row])
+    return np.bincount(key // n_g, minlength=P.B.shape[1]) > 1
+
+
+def _group_best(values: np.ndarray, grp: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the index of the smallest value if it is negative; -1 otherwise."""
+    order = np.lexsort((values, grp))
+    first = np.r_[True, grp[order][1:] != grp[order][:-1]]
+    best = order[first]
+    out = np.full(n_groups, -1, dtype=np.int64)
+    neg = values[best] < 0
+    out[grp[best][neg]] = best[neg]
+    return out
+
+
+def _lagrangian(P: _Mix, *, need: float | None, budget: float | None, incumbent: float,
+                t_end: float, max_iter: int = 500) -> tuple[float, np.ndarray, int]:
+    r"""Lagrangian bound of the whole reduced model by subgradient optimisation.
+
+    The cover rows, written per person (:math:`W_g y_g \le W_g \sum_{i \ni g} x_i`), get
+    prices :math:`v_g \ge 0`, and the target (or budget) row a multiplier; what remains
+    separates into one choice per group and one per cell group, solved in closed form
+    (Beasley 1990 for set covering). Target (a lower bound on the least cost [USD]):
+
+    .. math::
+
+        L(v, \lambda) = \lambda\,\text{need} + \sum_k \min\big(0, \min_{i \in k}
+        (c_i - \textstyle\sum_{g \in i} W_g v_g)\big)
+        + \sum_g W_g \min(0, v_g - \lambda).
+
+    Budget (an upper bound on the most new people), costs scaled so the budget equals the
+    people (comparable subgradient components):
+    :math:`U = \mu \tilde B + \sum_g W_g \max(0, 1 - v_g) + \sum_k \max(0, \max_{i
+    \in k} (\sum_{g \in i} W_g v_g - \mu \tilde c_i))`. Polyak steps towards the
+    incumbent, halved after 20 iterations without progress. Every iterate is a valid bound;
+    the best is returned with the reduced costs at it (small: worth building) and the
+    number of iterations.
+    """
+    Bf = P.B.astype(np.float64)
+    BT = sp.csr_array(Bf.T)
+    W, n_g = P.W, P.n_groups
+    target = need is not None
+    if target:
+        c = P.c
+        lam = max(incumbent, 1e-9) / need
+        v = np.full(W.size, lam)
+    else:
+        scale = W.sum() / budget if budget > 0 else 1.0
+        c, cap = P.c * scale, W.sum()
+        lam = max(incumbent, 1e-9) / cap
+        v = np.ones(W.size)
+    best, best_rc = -np.inf if target else np.inf, None
+    alpha, stall, it = 1.0, 0, 0
+    for it in range(1, max_iter + 1):
+        rc = c - Bf @ (W * v) if target else lam * c - Bf @ (W * v)
+        pick = _group_best(rc, P.grp, n_g)
+        x_idx = pick[pick >= 0]
+        if target:
+            y = v < lam
+            val = lam * need + rc[x_idx].sum() + (W * np.minimum(0.0, v - lam)).sum()
+        else:
+            y = v < 1.0
+            val = lam * cap - rc[x_idx].sum() + (W * np.maximum(0.0, 1.0 - v)).sum()
+        if best_rc is None or (val > best + 1e-12 * abs(best) if target
+                               else val < best - 1e-12 * abs(best)):
+            best, best_rc, stall = val, rc, 0
+        else:
+            stall += 1
+            if stall >= 20:
+                alpha, stall = alpha / 2, 0
+        gap = incumbent - val if target else val - incumbent
+        if gap <= 1e-9 * max(abs(incumbent), 1.0) or alpha < 1e-4 or time.perf_counter() > t_end:
+            break
+        x = np.zeros(P.B.shape[0])
+        x[x_idx] = 1.0
+        cov = BT @ x
+        s_v = W * (y - cov)  # d/dv of the Lagrangian
+        s_l = (need - W @ y) if target else (cap - c @ x)
+        norm = float(s_v @ s_v + s_l * s_l)
+        if norm <= 0:
+            break
+        t = alpha * gap / norm
+        if target:  # ascent
+            v = np.maximum(0.0, v + t * s_v)
+            lam = max(0.0, lam + t * s_l)
+        else:  # descent
+            v = np.maximum(0.0, v + t * s_v)
+            lam = max(0.0, lam - t * s_l)
+    return float(best), best_rc, it
+
+
+def _core(P: _Mix, greedy_local, rc: np.ndarray, n_core: int) -> _Mix:
+    """The core problem: greedy's options and their groups, plus the smallest reduced costs.
+
+    Cells are aggregated again over the core's options (many more merge), so the core model
+    is far smaller than the whole; the greedy selection stays feasible in it.
+    """
+    mask = np.isin(P.grp, P.grp[np.asarray(greedy_local, dtype=np.int64)])
+    order = np.argsort(rc, kind="stable")
+    mask[order[:n_core]] = True
+    C = _subset(P, mask)
+    B2, W2, _ = aggregate_cells(C.B, C.W)
+    return replace(C, B=B2, W=W2, upper_people=float(W2.sum()))
 
 
 def _gap(obj: float, bound: float) -> float:
@@ -669,6 +809,15 @@ def least_cost_mix(A, weights, costs, groups=None, *, target_people=None, budget
     - budget: lazy greedy on new people per dollar within the budget, compared with the best
       single affordable option filled up the same way (the classic guard, (1 - 1/e)/2 of the
       optimum without groups).
+
+    Large models: when the shared-cell rows hold more than 400,000 nonzeros (HiGHS's
+    presolve alone took 38 s on 3.5 M, 2,000 locations x 3 options), the whole model is not
+    given to HiGHS. A Lagrangian bound of the whole problem is computed by subgradient (15 %
+    of the remaining time), and HiGHS solves the *core problem*: the options of greedy's
+    groups plus the 600 options with the smallest Lagrangian reduced costs, cells aggregated
+    again over them. ``mip_gap`` and ``objective_bound`` then refer to the Lagrangian bound
+    (valid for the whole problem, often loose), ``optimal`` is True only when that gap is
+    within ``mip_rel_gap``, and ``extra["ilp_scope"]`` is ``"core"``.
 
     The ILP's selection is returned unless HiGHS finds none (time limit, failure: greedy's is
     returned, ``fallback`` says why) or greedy's is better than the solver's incumbent
@@ -799,46 +948,73 @@ def _solve(P: _Mix, target_people, budget_usd, method, t0, deadline, gap_opt) ->
                           g_cost=g_cost, g_people=g_people, sub=sub)
 
     # ---- ILP
-    remaining = max(deadline - time.perf_counter(), 1e-3)
     t_ilp = time.perf_counter()
-    res, sizes = _milp(sub, need=need if target is not None else None, budget=budget,
+    g_obj = g_cost if target is not None else g_people
+    model, lag_bound = sub, None
+    shared = _shared_cells(sub)
+    extra["ilp_full_nnz"] = int(sub.B[:, np.flatnonzero(shared)].nnz)
+    scope = "full model"
+    if extra["ilp_full_nnz"] > _FULL_MODEL_MAX_NNZ:
+        t_lag = time.perf_counter() + max(0.15 * (deadline - time.perf_counter()), 0.2)
+        lag_bound, rc, n_it = _lagrangian(sub, need=need if target is not None else None,
+                                          budget=budget, incumbent=g_obj, t_end=t_lag)
+        if target is None:
+            lag_bound = min(lag_bound, sub.upper_people)
+        model = _core(sub, g_local, rc, _CORE_OPTIONS)
+        extra.update(lagrangian_bound=lag_bound, lagrangian_iterations=n_it,
+                     lagrangian_s=time.perf_counter() - t_ilp,
+                     core_options=int(model.opt.size), core_cell_groups=int(model.W.size))
+        scope = (f"core problem: {model.opt.size} of {sub.opt.size} options (greedy's groups "
+                 f"+ smallest Lagrangian reduced costs); gap against the Lagrangian bound of "
+                 f"the whole problem")
+    remaining = max(deadline - time.perf_counter(), 1e-3)
+    res, sizes = _milp(model, need=need if target is not None else None, budget=budget,
                        time_limit_s=remaining, mip_rel_gap=gap_opt)
     extra.update(sizes)
+    extra["ilp_scope"] = "full" if lag_bound is None else "core"
     extra["ilp_s"] = time.perf_counter() - t_ilp
     extra["mip_node_count"] = res.get("mip_node_count")
-    status = f"HiGHS status {res.status}: {res.message}"
+    status = f"{scope}; HiGHS status {res.status}: {res.message}"
     raw_bound = res.get("mip_dual_bound")
     bound = float("nan") if raw_bound is None or not math.isfinite(raw_bound) else (
         float(raw_bound) if target is not None else -float(raw_bound))
-    g_result = dict(g_cost=g_cost, g_people=g_people, sub=sub)
+    if lag_bound is not None:
+        extra["core_bound"] = bound
+        bound = lag_bound
+    g_result = {"g_cost": g_cost, "g_people": g_people, "sub": sub}
     if res.x is None:
         why = ("time limit reached without a solution" if res.status == 1 else
                f"no ILP solution (HiGHS status {res.status}: {res.message})")
-        g_obj = g_cost if target is not None else g_people
         return result(g_local, how=g_how, method_="greedy", optimal=False,
                       mip_gap=_gap(g_obj, bound), bound=bound, status=status,
                       fallback=f"{why}; greedy returned", **g_result)
-    local = np.flatnonzero(res.x[:sub.B.shape[0]] > 0.5)
-    i_chosen = sub.opt[local]
+    local = np.flatnonzero(res.x[:model.B.shape[0]] > 0.5)
+    i_chosen = model.opt[local]
     if target is not None:
         if _people(P, i_chosen) < need - tol:  # solver tolerances: complete greedily
-            local, how = _greedy_target(sub, need, start=local)
+            local, how = _greedy_target(model, need, start=local)
             local = np.asarray(local, dtype=np.int64)
             status += f"; solver selection short of the target, completed ({how})"
-            i_chosen = sub.opt[local]
-        i_obj, g_obj = float(P.costs[i_chosen].sum()), g_cost
+            i_chosen = model.opt[local]
+        i_obj = float(P.costs[i_chosen].sum())
         greedy_better = g_obj < i_obj * (1 - 1e-12) - 1e-9
     else:
-        i_obj, g_obj = _people(P, i_chosen), g_people
+        i_obj = _people(P, i_chosen)
         greedy_better = g_obj > i_obj * (1 + 1e-12) + 1e-9
-    mip_gap = float(res.mip_gap) if res.get("mip_gap") is not None else _gap(i_obj, bound)
+    if lag_bound is None:
+        mip_gap = float(res.mip_gap) if res.get("mip_gap") is not None else _gap(i_obj, bound)
+        optimal = res.status == 0
+    else:
+        mip_gap = _gap(i_obj, bound)
+        optimal = res.status == 0 and mip_gap <= gap_opt
     if greedy_better:
         return result(g_local, how=g_how, method_="greedy", optimal=False,
                       mip_gap=_gap(g_obj, bound), bound=bound, status=status,
                       fallback=f"greedy better than the solver's incumbent ({i_obj:.10g} vs "
                                f"{g_obj:.10g}); greedy returned", **g_result)
-    return result(local, how="", method_="ilp", optimal=res.status == 0, mip_gap=mip_gap,
-                  bound=bound, status=status, fallback="", **g_result)
+    return result(local, how="", method_="ilp", optimal=optimal, mip_gap=mip_gap,
+                  bound=bound, status=status, fallback="", g_cost=g_cost, g_people=g_people,
+                  sub=model)
 
 
 def _by_technology(P: _Mix, chosen: np.ndarray, tech: np.ndarray, labels) -> dict:
