@@ -1103,3 +1103,51 @@ def plot_programme_rollout(result, ax=None):
     ax.set_zorder(ax2.get_zorder() + 1)
     ax.patch.set_visible(False)
     return ax
+
+
+def plot_viability_map(result, ax=None):
+    """Viability gap per site of a programme: sites that pay for themselves (NPV >= 0, green)
+    and those needing a subsidy (red, area proportional to the gap), over the population."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 8))
+    grid = result.grid
+    ext = _extent_km(grid)
+    res_km2 = (grid.resolution_m / 1000.0) ** 2
+    dens = np.where(result.population.people > 0, result.population.people / res_km2, np.nan)
+    ax.imshow(np.log10(dens), extent=ext, origin="upper", cmap="Greys", alpha=0.45,
+              interpolation="nearest", zorder=0.5)
+    s = result.sites
+    built = np.asarray(s["build_year"]) >= 0
+    x = np.asarray(s["x_m"])[built] / 1000.0
+    y = np.asarray(s["y_m"])[built] / 1000.0
+    gap = np.asarray(s["viability_gap_usd"])[built]
+    npv = np.asarray(s["npv_usd"])[built]
+    top = max(float(gap.max()) if gap.size else 0.0, 1.0)
+    ok = npv >= 0
+    ax.scatter(x[ok], y[ok], s=18, c="#1a9850", edgecolors="black", lw=0.4, zorder=6)
+    sizes = 12.0 + 300.0 * gap[~ok] / top
+    ax.scatter(x[~ok], y[~ok], s=sizes, c="#d73027", alpha=0.7, edgecolors="black", lw=0.4,
+               zorder=6)
+    ax.set_xlim(ext[0], ext[1])
+    ax.set_ylim(ext[2], ext[3])
+    ax.set_aspect("equal")
+    _lonlat_ticks(ax, grid)
+    _scale_and_north(ax, grid)
+    sm = result.summary
+    key = _nice_length(top)
+    handles = [Line2D([], [], marker="o", ls="", mfc="#1a9850", mec="black",
+                      label=f"pays for itself (NPV >= 0): {int(ok.sum())} sites"),
+               Line2D([], [], marker="o", ls="", mfc="#d73027", mec="black", alpha=0.7,
+                      ms=np.sqrt(12.0 + 300.0 * key / top),
+                      label=f"needs a subsidy: {int((~ok).sum())} sites "
+                            f"(marker for USD {key:,.0f})")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
+              framealpha=0.95, title="viability gap = max(-NPV, 0)", title_fontsize=8)
+    ax.set_title(f"{sm.get('scenario', '')}: viability gap USD {sm.get('viability_gap_usd', 0):,.0f}"
+                 f" (NPV USD {sm.get('npv_usd', 0):,.0f} at "
+                 f"{100 * float(result.rollout.discount_rate):g} %)",
+                 fontsize=10)
+    return ax

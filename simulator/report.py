@@ -502,3 +502,101 @@ def _none_as_text(v):
     if isinstance(v, list):
         return [_none_as_text(x) for x in v]
     return "none" if v is None else v
+
+
+def build_programme_report_html(result, figures: dict[str, tuple[bytes, str]] | None = None
+                                ) -> str:
+    """The report page of a programme (``ruralsim programme``), as a string: headline numbers
+    (people covered, sites, cost, NPV, viability gap), the technology mix, the figures, the
+    rollout by year, the sites (build order) and the locations with their reasons, the solver
+    and the settings used.
+
+    Parameters
+    ----------
+    result : simulator.programme.ProgrammeResult
+    figures : dict, optional
+        ``{name: (png_bytes, caption)}``, embedded as base64 data URIs.
+    """
+    s = result.summary
+    sc = result.scenario
+    g = s["goal"]
+    goal = (f"{100 * g['target_share']:.1f} % of people {g['measure']}"
+            + (f" by year {g['year']}" if g.get("year") is not None else "")
+            if "target_share" in g else f"most people for {_money(g['budget_usd'])}")
+    cards = [("people-covered", "people covered", f"{s['people_covered']:,} of "
+                                                  f"{s['population_total']:,}"),
+             ("share-covered", "share covered", f"{100 * s['share_covered']:.1f} %"),
+             ("n-sites", "sites and hotspots", f"{s['sites']:,}"),
+             ("tco", f"TCO ({s['cost_basis']} basis)", _money(s["tco_usd"])),
+             ("capex", "capex", _money(s["capex_usd"])),
+             ("npv", "operator NPV", _money(s["npv_usd"])),
+             ("viability-gap", "viability gap (subsidy)", _money(s["viability_gap_usd"])),
+             ("sites-subsidy", "sites needing a subsidy", f"{s['sites_needing_subsidy']:,}")]
+    sv = s["solver"]
+    proof = ("proven optimal" if sv["optimal"] else
+             f"gap {100 * sv['mip_gap']:.2f} %" if sv["mip_gap"] is not None
+             else "no optimality proof")
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>ruralsim programme: {_e(sc.name)}</title>",
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>{_e(sc.name)}: programme</h1>",
+             f'<p class="sub">ruralsim programme · goal {_e(goal)} · {s["locations"]:,} '
+             f"locations, {s['options_considered']:,} options · "
+             f"{_e(result.technology.label)}</p>",
+             '<h2>Headline numbers</h2><div class="headline">']
+    for key, label, value in cards:
+        parts.append(f'<div class="card"><div class="v" id="{key}">{_e(value)}</div>'
+                     f'<div class="k">{_e(label)}</div></div>')
+    parts.append("</div>")
+    parts.append(f'<p id="solver">Solver {_e(sv["method"])}: {_e(proof)}, '
+                 f"{sv['time_s']:.1f} s (limit {sv['time_limit_s']:g} s)"
+                 + (f"; {_e(sv['fallback'])}" if sv["fallback"] else "")
+                 + f". Greedy's answer in the same run: {_e(_money(sv['greedy_cost_usd']))}. "
+                 "A person covered by several options counts once; people the existing sites "
+                 "cover are not credited. <code>programme_scenario.yaml</code> holds the "
+                 "scenario with the chosen cell sites and their build years.</p>")
+    mix_rows = [[(result.spec.options[k].label or k) if k in result.spec.options else k,
+                 v["sites"], f"{v['people_added']:,}", _num(v["capex_usd"]), _num(v["tco_usd"])]
+                for k, v in s["technology_mix"].items()]
+    parts.append("<h2>Technology mix</h2>")
+    parts.append(_table(["technology", "sites", "people added", "capex [USD]", "TCO [USD]"],
+                        mix_rows, table_id="technology-mix", numeric=(1, 2, 3, 4)))
+    for w in s.get("warnings", []):
+        parts.append(f'<p class="warn">warning: {_e(w)}</p>')
+    for name, (png, caption) in (figures or {}).items():
+        parts.append(f'<figure id="fig-{_e(name)}"><img alt="{_e(caption)}" '
+                     f'src="{_png_uri(png)}"><figcaption>{_e(caption)}</figcaption></figure>')
+    parts.append("<h2>Rollout by year</h2>")
+    parts.append(_table(["year", "sites built", "on air", "people covered", "people connected",
+                         "capex [USD]", "opex [USD]", "revenue [USD]", "cash flow [USD]"],
+                        [[r["year"], r["sites_built"], r["sites_on_air"],
+                          f"{r['people_covered']:,}", f"{r['people_connected']:,}",
+                          _num(r["capex_usd"]), _num(r["opex_usd"]), _num(r["revenue_usd"]),
+                          _num(r["cash_flow_usd"])] for r in s["rollout"]],
+                        table_id="rollout", numeric=tuple(range(9))))
+    st = result.sites
+    n_show = min(len(st["name"]), 500)
+    parts.append(f"<h2>Sites in build order</h2><p>{n_show:,} of {len(st['name']):,} shown; "
+                 "all are in <code>programme_sites.geojson</code>.</p>")
+    rows = [[j + 1, st["name"][j], st["option"][j], int(st["build_year"][j]),
+             f"{int(st['people_added'][j]):,}", _num(st["capex_usd"][j]), _num(st["tco_usd"][j]),
+             str(st["backhaul"][j]), st["backhaul_parent"][j] or "",
+             _num(st["npv_usd"][j]), _num(st["viability_gap_usd"][j])] for j in range(n_show)]
+    parts.append('<div class="wide">' + _table(
+        ["#", "site", "technology", "build year", "people added", "capex [USD]", "TCO [USD]",
+         "backhaul", "fed by", "NPV [USD]", "viability gap [USD]"], rows, table_id="sites",
+        numeric=(0, 3, 4, 5, 6, 9, 10)) + "</div>")
+    v = result.villages
+    n_show = min(len(v), 500)
+    parts.append(f"<h2>Locations</h2><p>{n_show:,} of {len(v):,} shown; all are in "
+                 "<code>villages.csv</code>.</p>")
+    parts.append('<div class="wide">' + _table(
+        ["location", "people", "gets", "served by", "build year", "why"],
+        [[r["location"], f"{r['people']:,}", r["choice"], r["served_by"], r["build_year"],
+          r["reason"]] for r in v[:n_show]], table_id="villages", numeric=(1, 4)) + "</div>")
+    parts.append("<h2>Programme settings used</h2>")
+    spec = _none_as_text(result.spec.model_dump(mode="json"))
+    parts.append(f'<pre id="programme">{_e(yaml.safe_dump(spec, sort_keys=False))}</pre>')
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -122,17 +122,23 @@ def test_cli_writes_the_programme_folder(tmp_path):
     from simulator.cli import main
 
     p = tmp_path / "prog.yaml"
-    p.write_text(yaml.safe_dump({**BASE, "programme": {"target": {"share": 0.6},
-                                                       "annual_capex_usd": 80000}}))
+    p.write_text(yaml.safe_dump({**BASE, "outputs": {"report": True},
+                                 "programme": {"target": {"share": 0.6},
+                                               "annual_capex_usd": 80000}}))
     out = tmp_path / "out"
     assert main(["programme", str(p), "--out", str(out), "--quiet"]) == 0
     for f in ("programme_summary.json", "villages.csv", "villages.geojson",
               "programme_sites.geojson", "backhaul_links.geojson", "rollout.csv",
-              "cost_curve.csv", "technology_map.png", "cost_curve.png", "rollout.png",
-              "programme_scenario.yaml", "manifest.json"):
+              "cost_curve.csv", "technology_map.png", "viability_map.png", "cost_curve.png",
+              "rollout.png", "programme_scenario.yaml", "report.html", "manifest.json"):
         assert (out / f).is_file(), f
     s = json.loads((out / "programme_summary.json").read_text())
     assert s["people_covered"] >= 0.6 * s["population_total"] - 1
     villages = (out / "villages.csv").read_text().splitlines()
     assert len(villages) == s["locations"] + 1
     assert all(r.split(",")[0] for r in villages[1:])
+    html = (out / "report.html").read_text()
+    for key in ('id="viability-gap"', 'id="technology-mix"', 'id="rollout"', 'id="villages"',
+                'id="fig-technology_map"'):
+        assert key in html
+    assert f"{s['viability_gap_usd']:,.0f}" in html

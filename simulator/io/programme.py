@@ -14,7 +14,9 @@ Files:
 * ``rollout.csv``: per year: sites built, capex, opex, revenue, cash flow, people covered
   and connected;
 * ``cost_curve.csv``: people against cost for the mix and each technology alone;
-* ``technology_map.png``, ``cost_curve.png``, ``rollout.png``;
+* ``technology_map.png``, ``viability_map.png``, ``cost_curve.png``, ``rollout.png``;
+* ``report.html`` (unless ``outputs.report`` is false): headline numbers, mix, figures,
+  rollout, sites, locations and their reasons, solver, settings;
 * ``programme_scenario.yaml``: the input scenario with the chosen cell sites added (one
   ``placement: list`` group per station type and build year) for ``ruralsim run``.
 """
@@ -128,7 +130,7 @@ def _write_all(result, folder: Path) -> None:
     from matplotlib.figure import Figure
 
     from ..plotting import (plot_programme_cost_curve, plot_programme_rollout,
-                            plot_technology_map)
+                            plot_technology_map, plot_viability_map)
 
     s = result.summary
     (folder / "programme_summary.json").write_text(json.dumps(s, indent=2) + "\n",
@@ -154,6 +156,10 @@ def _write_all(result, folder: Path) -> None:
     plot_technology_map(result, ax=fig.subplots())
     fig.tight_layout()
     fig.savefig(folder / "technology_map.png", bbox_inches="tight")
+    fig = Figure(figsize=(12, 7.5), dpi=110)
+    plot_viability_map(result, ax=fig.subplots())
+    fig.tight_layout()
+    fig.savefig(folder / "viability_map.png", bbox_inches="tight")
     fig = Figure(figsize=(7.5, 4.8), dpi=110)
     plot_programme_cost_curve(result, ax=fig.subplots())
     fig.suptitle(f"{s['scenario']}: people against cost", fontsize=10)
@@ -166,6 +172,20 @@ def _write_all(result, folder: Path) -> None:
     fig.tight_layout()
     fig.savefig(folder / "rollout.png")
 
+    if result.scenario.outputs.report:
+        from ..report import build_programme_report_html
+
+        caps = {"technology_map": "Technology per location: the people each technology "
+                                  "covers (shaded), villages by what they get, sites and "
+                                  "the backhaul tree.",
+                "viability_map": "Viability gap per site: sites that pay for themselves and "
+                                 "those needing a subsidy (area: the gap).",
+                "cost_curve": "People newly covered against cost: the mix and each "
+                              "technology alone.",
+                "rollout": "People covered and connected by year; capex per year."}
+        figs = {k: ((folder / f"{k}.png").read_bytes(), c) for k, c in caps.items()}
+        (folder / "report.html").write_text(build_programme_report_html(result, figs),
+                                            encoding="utf-8")
     planned = result.programme_scenario()
     header = (f"# {planned.name}: written by 'ruralsim programme' from {result.scenario.name}.\n"
               "# The chosen cell sites are the 'placement: list' groups at the end of "
