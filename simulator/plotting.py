@@ -847,7 +847,9 @@ def plot_marginal_curve(plan_result, ax=None, *, x="sites", percent_axis=True):
         ax.axvline(spec.max_sites, color="0.3", ls=":", lw=1.2)
         ax.text(spec.max_sites, 0.03, "site limit ", transform=ax.get_xaxis_transform(),
                 ha="right", va="bottom", fontsize=8, color="0.3")
-    ax.set_xlabel("new sites built" if x == "sites" else "cumulative capex [thousand USD]")
+    basis = getattr(getattr(plan_result, "spec", None), "cost_basis", "capex")
+    ax.set_xlabel("new sites built" if x == "sites" else
+                  f"cumulative {'TCO' if basis == 'tco' else 'capex'} [thousand USD]")
     ax.set_ylabel("people newly covered (beyond the kept sites)")
     ax.set_xlim(left=0)
     ax.margins(x=0.04)
