@@ -928,6 +928,19 @@ def _option_colours(result) -> dict:
     return out
 
 
+def _density_shading(ax, result):
+    """Population density as grey shading (log scale) under a programme map; returns the
+    extent [km]."""
+    grid = result.grid
+    ext = _extent_km(grid)
+    res_km2 = (grid.resolution_m / 1000.0) ** 2
+    dens = np.where(result.population.people > 0, result.population.people / res_km2, np.nan)
+    with np.errstate(divide="ignore"):
+        ax.imshow(np.log10(dens), extent=ext, origin="upper", cmap="Greys", alpha=0.45,
+                  interpolation="nearest", zorder=0.5)
+    return ext
+
+
 def plot_technology_map(result, ax=None, *, legend=True, show_links=True):
     """Technology per location of a programme (:func:`simulator.programme`).
 
@@ -947,11 +960,7 @@ def plot_technology_map(result, ax=None, *, legend=True, show_links=True):
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 8))
     grid = result.grid
-    ext = _extent_km(grid)
-    res_km2 = (grid.resolution_m / 1000.0) ** 2
-    dens = np.where(result.population.people > 0, result.population.people / res_km2, np.nan)
-    ax.imshow(np.log10(dens), extent=ext, origin="upper", cmap="Greys", alpha=0.45,
-              interpolation="nearest", zorder=0.5)
+    ext = _density_shading(ax, result)
     colours = _option_colours(result)
     s = result.sites
     if result.cell_index is not None:
@@ -1116,11 +1125,7 @@ def plot_viability_map(result, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 8))
     grid = result.grid
-    ext = _extent_km(grid)
-    res_km2 = (grid.resolution_m / 1000.0) ** 2
-    dens = np.where(result.population.people > 0, result.population.people / res_km2, np.nan)
-    ax.imshow(np.log10(dens), extent=ext, origin="upper", cmap="Greys", alpha=0.45,
-              interpolation="nearest", zorder=0.5)
+    ext = _density_shading(ax, result)
     s = result.sites
     built = np.asarray(s["build_year"]) >= 0
     x = np.asarray(s["x_m"])[built] / 1000.0
