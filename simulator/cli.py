@@ -555,6 +555,14 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _print_columns(head, body, *, right) -> None:
+    """A plain-text table: columns as wide as their widest cell, ``right`` ones right-aligned."""
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+    for r in [head, *body]:
+        print("  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i])
+                        for i, c in enumerate(r)).rstrip())
+
+
 def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
     budget = []
     if summary["budget_usd"] is not None:
@@ -617,11 +625,7 @@ def _print_plan_table(summary: dict, out_dir: Path, seconds: float) -> None:
                 for x in sites]
         body.append(("", "total", "", f"{summary['people_newly_covered']:,}",
                      f"{summary['capex_usd']:,.0f}", f"{summary['tco_usd']:,.0f}", "", ""))
-        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-        right = {0, 3, 4, 5}
-        for r in [head, *body]:
-            print("  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i])
-                            for i, c in enumerate(r)).rstrip())
+        _print_columns(head, body, right={0, 3, 4, 5})
     for w in summary.get("warnings", []):
         print(f"warning: {w}")
 
@@ -698,9 +702,7 @@ def _print_programme_table(s: dict, out_dir: Path, seconds: float) -> None:
         body = [(str(r["year"]), str(r["sites_built"]), f"{r['capex_usd']:,.0f}",
                  f"{r['cash_flow_usd']:,.0f}", f"{r['people_covered']:,}",
                  f"{r['people_connected']:,}") for r in ro]
-        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-        for r in [head, *body]:
-            print("  ".join(c.rjust(widths[i]) for i, c in enumerate(r)))
+        _print_columns(head, body, right=set(range(len(head))))
     for w in s.get("warnings", []):
         print(f"warning: {w}")
 
