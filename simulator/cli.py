@@ -667,7 +667,8 @@ def _print_programme_table(s: dict, out_dir: Path, seconds: float) -> None:
             ("goal", f"{goal} ({s['cost_basis']})"),
             ("population", f"{s['population_total']:,} ({s['locations']:,} locations, "
                            f"{s['options_considered']:,} options)"),
-            ("covered by existing sites", f"{s['people_covered_existing']:,}"),
+            ("covered by kept sites", f"{s['people_covered_existing']:,} (the scenario's "
+                                      "own sites)"),
             ("people covered", f"{s['people_covered']:,} ({100 * s['share_covered']:.1f} %, "
                                f"+{s['people_added']:,})"),
             ("sites", f"{s['sites']:,}: " + ", ".join(

@@ -525,7 +525,8 @@ def programme(scenario: Scenario, *, target_share: float | None = None,
     sites = _site_table(order, n_cell, n_loc, cands, cell_idx, loc_xy, loc_names,
                         option_name, option_location, hot_opts, added_people, s_served,
                         s_capex, s_opex, s_tco, s_backhaul, s_power, s_terminals, build_year,
-                        ro_res, tree, is_cell, list(ctx.kept.names))
+                        ro_res, tree, is_cell,
+                        [n for n, e in zip(ctx.kept.names, ctx.kept.existing) if e])
     loc_people = _location_people(grid, pop, loc_xy, cm)
     villages = _villages(order, A, cm, already, loc_xy, loc_names, loc_people, option_name,
                          option_location, cost, sites, grid, n_opt)
@@ -642,7 +643,8 @@ def _relay(spec, ctx, ch: Sites, site_costs: SiteCosts, served, src):
     can_donate = np.ones(len(ch), bool)
     kept = ctx.kept
     donor_xy = basis.donor_xy_m
-    donor_cap = np.array([cap(t) for t in kept.station], float) if len(kept) else np.zeros(0)
+    ex = np.asarray(kept.existing, dtype=bool)
+    donor_cap = np.array([cap(t) for t, e in zip(kept.station, ex) if e], float)
     try:
         tree = relay_mod.backhaul_tree(
             np.c_[ch.x_m, ch.y_m], heights, basis.demand_mbps(served),
