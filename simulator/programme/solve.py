@@ -515,7 +515,7 @@ _LS_TIME_SHARE, _LS_TIME_CAP_S = 0.25, 10.0
 
 
 def _local_search(P: _Mix, need: float, chosen, t_end: float,
-                  max_passes: int = _LS_MAX_PASSES) -> tuple[list[int], dict]:
+                  max_passes: int | None = None) -> tuple[list[int], dict]:
     """Drop-and-refill local search on a feasible target selection (first improvement).
 
     A pass visits the chosen options, most expensive first (ties: lower index). For option
@@ -532,6 +532,7 @@ def _local_search(P: _Mix, need: float, chosen, t_end: float,
     (``"no improvement"``, ``"max passes"`` or ``"time"``) and ``time_s``.
     """
     t0 = time.perf_counter()
+    max_passes = _LS_MAX_PASSES if max_passes is None else max_passes
     tol = _REL_TOL * max(need, 1.0)
     st = _State(P)
     for i in chosen:
@@ -565,6 +566,7 @@ def _local_search(P: _Mix, need: float, chosen, t_end: float,
             done.add(i)
             k = int(P.grp[i])
             alts = [None] + [j for j in members[k] if P.c[j] < P.c[i]]
+            best = None
             for j in alts:
                 if time.perf_counter() > t_end:
                     timed_out = True
@@ -581,12 +583,13 @@ def _local_search(P: _Mix, need: float, chosen, t_end: float,
                     continue
                 _reverse_delete(trial, need - tol)
                 c_new = cost_of(trial)
-                if c_new < cost * (1 - 1e-12) - 1e-9:
-                    st, cost = trial, c_new
-                    rec["moves_kept"] += 1
-                    improved = True
-                    done.update(x for x in st.chosen if x != i and x not in todo)
-                    break
+                if c_new < (cost if best is None else best[0]) * (1 - 1e-12) - 1e-9:
+                    best = (c_new, trial)
+            if best is not None:
+                cost, st = best
+                rec["moves_kept"] += 1
+                improved = True
+                done.update(x for x in st.chosen if x != i and x not in todo)
         if timed_out:
             rec["stopped"] = "time"
             break
