@@ -447,3 +447,79 @@ def test_core_path_feasible_with_valid_bounds(seed, monkeypatch):
         assert rb.objective_bound >= best - 1e-6  # a valid upper bound
     if rb.optimal:
         assert rb.people == pytest.approx(best, abs=1e-6)
+
+
+# ------------------------------------------------------------------------------------------
+# Local search after the greedy (drop and refill)
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_local_search_never_worse_than_plain_greedy_nor_below_brute_force(seed):
+    from simulator.programme import solve as S
+
+    rng, dense, w, c, groups, already = random_instance(1000 + seed)
+    base = 0.0 if already is None else float(w[already].sum())
+    target = float(np.floor(rng.uniform(0.3, 1.0) * (base + brute_max(dense, w, groups,
+                                                                       already))))
+    opt = brute_target(dense, w, c, groups, target, already)
+    A = sp.csr_array(dense)
+    g = least_cost_mix(A, w, c, groups, target_people=target, already_covered=already,
+                       method="greedy")
+    assert respects_groups(g.chosen.tolist(), groups)
+    assert g.people == people_of(dense, w, g.chosen, already)
+    assert g.people_total >= target - 1e-9
+    assert g.cost_usd >= opt - 1e-9  # never below the optimum
+    # the plain greedy, run here on its own (private functions, no local search)
+    P = S._prepare(A, w, c, groups, already)
+    need = target - P.already_people
+    if need <= 1e-9 * max(target, 1.0):
+        return
+    plain = np.asarray(S._greedy_target(P, min(need, P.upper_people))[0], dtype=np.int64)
+    plain_people = people_of(dense, w, P.opt[plain], already)
+    if base + plain_people >= target - 1e-9:  # plain greedy feasible (no restart needed)
+        plain_cost = float(c[P.opt[plain]].sum())
+        assert g.cost_usd <= plain_cost + 1e-9
+        assert g.extra["local_search"]["cost_before"] == pytest.approx(plain_cost)
+    ls = g.extra["local_search"]
+    assert ls["cost_after"] == pytest.approx(g.cost_usd)
+    assert ls["cost_after"] <= ls["cost_before"] + 1e-9
+    assert ls["passes"] <= S._LS_MAX_PASSES and "local search" in g.status
+
+
+def test_local_search_undoes_greedy_stuck_into_a_macro():
+    # Cells: a 100 (village A), a2 50 (around A), b 100, b2 50, c 100 (village C).
+    # Options: hotspot A {a} 10, pole A {a, a2} 20, hotspot B {b} 10, pole B {b, b2} 20,
+    # hotspot C {c} 10, macro C {c, a2, b2} 28. Target 350 of 400.
+    # Plain greedy: the three hotspots (10 per 100 people, best ratio) give 300 and fill
+    # every group; stuck, it exchanges by cost per person: hotspot C -> macro C adds 100
+    # for 18 (0.18 per person) before hotspot A -> pole A, 50 for 10 (0.2): 10+10+28 = 48,
+    # and nothing can be reverse-deleted (each option carries 100 people alone).
+    # Optimum by hand: a, b and c must all be covered (missing one loses 100 > 50), at least
+    # 30 (three hotspots, 300 people); 50 more need a2 or b2: pole (+10) or macro (+18).
+    # So pole A + hotspot B + hotspot C = 40 (or pole B instead of pole A).
+    dense = np.array([
+        [1, 0, 0, 0, 0],  # 0 hotspot A
+        [1, 1, 0, 0, 0],  # 1 pole A
+        [0, 0, 1, 0, 0],  # 2 hotspot B
+        [0, 0, 1, 1, 0],  # 3 pole B
+        [0, 0, 0, 0, 1],  # 4 hotspot C
+        [0, 1, 0, 1, 1],  # 5 macro C
+    ], dtype=bool)
+    w = np.array([100.0, 50.0, 100.0, 50.0, 100.0])
+    c = np.array([10.0, 20.0, 10.0, 20.0, 10.0, 28.0])
+    groups = np.array([0, 0, 1, 1, 2, 2])
+    assert brute_target(dense, w, c, groups, 350.0) == 40.0
+    from simulator.programme import solve as S
+
+    P = S._prepare(sp.csr_array(dense), w, c, groups, None)
+    plain = sorted(P.opt[np.asarray(S._greedy_target(P, 350.0)[0])].tolist())
+    assert plain == [0, 2, 5]  # the hand-traced plain greedy: stuck into the macro, 48
+    g = least_cost_mix(sp.csr_array(dense), w, c, groups, target_people=350.0,
+                       method="greedy")
+    assert g.cost_usd == 40.0 and g.people == 350.0
+    assert g.chosen.tolist() in ([1, 2, 4], [0, 3, 4])
+    ls = g.extra["local_search"]
+    assert ls["cost_before"] == 48.0 and ls["cost_after"] == 40.0 and ls["moves_kept"] >= 1
+    r = least_cost_mix(sp.csr_array(dense), w, c, groups, target_people=350.0, mip_rel_gap=0)
+    assert r.cost_usd == 40.0 and r.greedy_cost_usd == 40.0

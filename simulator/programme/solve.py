@@ -340,6 +340,13 @@ class _State:
         self.got = 0.0
         self.spent = 0.0
 
+    def copy(self) -> _State:
+        new = _State.__new__(_State)
+        new.P, new.count, new.resid = self.P, self.count.copy(), self.resid.copy()
+        new.group_of, new.chosen = self.group_of.copy(), list(self.chosen)
+        new.got, new.spent = self.got, self.spent
+        return new
+
     def cells(self, i: int) -> np.ndarray:
         B = self.P.B
         return B.indices[B.indptr[i]:B.indptr[i + 1]]
@@ -376,19 +383,22 @@ def _ratio_key(gain: float, cost: float) -> float:
     return cost / gain if cost > 0 else -gain
 
 
-def _lazy_target(st: _State, need: float) -> None:
+def _lazy_target(st: _State, need: float, banned: np.ndarray | None = None) -> None:
     """Add options by least cost per new person until ``need`` new people are covered.
 
     Lazy (Minoux [4]): keys are stale upper bounds on the gain per dollar (gains only shrink
     as cells get covered), so only the heap's top is re-evaluated. When the top would reach
     the target, the cheapest single open option that reaches it is taken instead if it costs
-    less (the last step of a partial cover need not be the best ratio, Slavik [3]).
+    less (the last step of a partial cover need not be the best ratio, Slavik [3]). Options
+    where ``banned`` (a mask over the kept options) are never added.
     """
     P = st.P
     if st.got >= need:
         return
     gains = np.asarray(P.B @ st.resid, dtype=np.float64)
     ok = st.open() & (gains > 0)
+    if banned is not None:
+        ok &= ~banned
     heap = [(_ratio_key(gains[i], P.c[i]), int(i), len(st.chosen)) for i in np.flatnonzero(ok)]
     heapq.heapify(heap)
     while heap and st.got < need:
@@ -403,7 +413,8 @@ def _lazy_target(st: _State, need: float) -> None:
         g = st.gain(i)
         if st.got + g >= need:
             all_g = np.asarray(P.B @ st.resid, dtype=np.float64)
-            done = np.flatnonzero(st.open() & (all_g >= need - st.got))
+            can = st.open() & (all_g >= need - st.got)
+            done = np.flatnonzero(can if banned is None else can & ~banned)
             if done.size:
                 j = int(done[np.argmin(P.c[done])])
                 if P.c[j] < P.c[i]:
@@ -411,7 +422,8 @@ def _lazy_target(st: _State, need: float) -> None:
         st.add(i)
 
 
-def _best_swap(st: _State, tol: float) -> tuple[int, int] | None:
+def _best_swap(st: _State, tol: float,
+               banned: np.ndarray | None = None) -> tuple[int, int] | None:
     """The exchange (chosen o -> option n of its group) adding people at least cost per person.
 
     Needed because of the groups: greedy may have taken a location's small option (a pole)
@@ -427,6 +439,8 @@ def _best_swap(st: _State, tol: float) -> tuple[int, int] | None:
     O = np.asarray([by_group[int(P.grp[n])] for n in members], dtype=np.int64)
     N = members
     m = N != O
+    if banned is not None:
+        m &= ~banned[N]
     N, O = N[m], O[m]
     if N.size == 0:
         return None
@@ -456,6 +470,24 @@ def _reverse_delete(st: _State, need: float) -> None:
             st.remove(i)
 
 
+def _fill(st: _State, need: float, tol: float, banned: np.ndarray | None = None) -> int:
+    """Lazy greedy and exchanges within groups until ``need`` is met or nothing adds people.
+
+    Returns the number of exchanges made; reverse delete is left to the caller.
+    """
+    n_swaps = 0
+    while True:
+        _lazy_target(st, need - tol, banned)
+        if st.got >= need - tol:
+            return n_swaps
+        swap = _best_swap(st, tol, banned)
+        if swap is None:
+            return n_swaps
+        st.remove(swap[0])
+        st.add(swap[1])
+        n_swaps += 1
+
+
 def _greedy_target(P: _Mix, need: float, start=()) -> tuple[list[int], str]:
     """Greedy for ``need`` new people: lazy ratio greedy, exchanges when stuck, reverse delete.
 
@@ -467,23 +499,107 @@ def _greedy_target(P: _Mix, need: float, start=()) -> tuple[list[int], str]:
     for i in start:
         st.add(int(i))
     tol = _REL_TOL * max(need, 1.0)
-    n_swaps = 0
-    while True:
-        _lazy_target(st, need - tol)
-        if st.got >= need - tol:
-            break
-        swap = _best_swap(st, tol)
-        if swap is None:
-            break
-        st.remove(swap[0])
-        st.add(swap[1])
-        n_swaps += 1
+    n_swaps = _fill(st, need, tol)
     reached = st.got >= need - tol
     _reverse_delete(st, min(need, st.got) - tol)
     how = f"greedy: cost per new person, {n_swaps} exchange(s) within groups, reverse delete"
     if not reached:
         how += f"; stuck at {st.got:.6g} of {need:.6g} new people"
     return st.chosen, how
+
+
+#: Passes of the drop-and-refill local search (the deterministic bound; time is a safety cap).
+_LS_MAX_PASSES = 4
+#: Share of the call's time limit the local search may use, and its absolute cap [s].
+_LS_TIME_SHARE, _LS_TIME_CAP_S = 0.25, 10.0
+
+
+def _local_search(P: _Mix, need: float, chosen, t_end: float,
+                  max_passes: int | None = None) -> tuple[list[int], dict]:
+    """Drop-and-refill local search on a feasible target selection (first improvement).
+
+    A pass visits the chosen options, most expensive first (ties: lower index). For option
+    ``i`` of group ``k`` the moves are: remove ``i`` and, in turn, nothing or each cheaper
+    option of ``k`` in its place (cheapest first); then refill the deficit with the greedy
+    (:func:`_fill`, ``i`` banned so it cannot come straight back) and reverse delete. The
+    first move that lowers the total cost is kept and the pass goes on with the next chosen
+    option of the new selection; a pass with no kept move ends the search. At most
+    ``max_passes`` passes: the result depends on the input only, unless ``t_end``
+    (:func:`time.perf_counter` seconds) cuts the search short (``stopped`` says so).
+
+    Returns the local indices chosen and a record: ``passes``, ``moves_tried``,
+    ``moves_kept``, ``cost_before``, ``cost_after`` [USD] (reduced costs), ``stopped``
+    (``"no improvement"``, ``"max passes"`` or ``"time"``) and ``time_s``.
+    """
+    t0 = time.perf_counter()
+    max_passes = _LS_MAX_PASSES if max_passes is None else max_passes
+    tol = _REL_TOL * max(need, 1.0)
+    st = _State(P)
+    for i in chosen:
+        st.add(int(i))
+    cost0 = float(P.c[np.asarray(chosen, dtype=np.int64)].sum()) if len(chosen) else 0.0
+    rec = {"passes": 0, "moves_tried": 0, "moves_kept": 0, "cost_before": cost0,
+           "cost_after": cost0, "stopped": "no improvement", "time_s": 0.0}
+    if st.got < need - tol or not st.chosen:
+        rec["stopped"] = "nothing to improve"
+        return st.chosen, rec
+    members: dict[int, np.ndarray] = {}
+    order_all = np.lexsort((np.arange(P.c.size), P.c))  # by cost, then index
+    for k, i in zip(P.grp[order_all].tolist(), order_all.tolist()):
+        members.setdefault(k, []).append(i)
+    banned = np.zeros(P.c.size, dtype=bool)
+    cost = cost0
+
+    def cost_of(s: _State) -> float:
+        return float(P.c[np.asarray(s.chosen, dtype=np.int64)].sum())
+
+    timed_out = False
+    for _ in range(max_passes):
+        rec["passes"] += 1
+        improved = False
+        done: set[int] = set()
+        while not timed_out:
+            todo = [i for i in st.chosen if i not in done]
+            if not todo:
+                break
+            i = min(todo, key=lambda j: (-P.c[j], j))
+            done.add(i)
+            k = int(P.grp[i])
+            alts = [None] + [j for j in members[k] if P.c[j] < P.c[i]]
+            best = None
+            for j in alts:
+                if time.perf_counter() > t_end:
+                    timed_out = True
+                    break
+                rec["moves_tried"] += 1
+                trial = st.copy()
+                trial.remove(i)
+                if j is not None:
+                    trial.add(j)
+                banned[i] = True
+                _fill(trial, need, tol, banned)
+                banned[i] = False
+                if trial.got < need - tol:
+                    continue
+                _reverse_delete(trial, need - tol)
+                c_new = cost_of(trial)
+                if c_new < (cost if best is None else best[0]) * (1 - 1e-12) - 1e-9:
+                    best = (c_new, trial)
+            if best is not None:
+                cost, st = best
+                rec["moves_kept"] += 1
+                improved = True
+                done.update(x for x in st.chosen if x != i and x not in todo)
+        if timed_out:
+            rec["stopped"] = "time"
+            break
+        if not improved:
+            break
+    else:
+        rec["stopped"] = "max passes"
+    rec["cost_after"] = cost
+    rec["time_s"] = time.perf_counter() - t0
+    return st.chosen, rec
 
 
 def _greedy_budget(P: _Mix, budget: float) -> tuple[list[int], str]:
@@ -922,6 +1038,14 @@ def _solve(P: _Mix, target_people, budget_usd, method, t0, deadline, gap_opt) ->
                     + f"; allowed: <= {P.already_people + best:.10g}")
             g_local, how2 = _greedy_target(P, need, start=sel)
             g_how += "; restarted from the max-coverage selection: " + how2
+        t_ls = time.perf_counter()
+        ls_end = t_ls + min(_LS_TIME_SHARE * (deadline - t0), _LS_TIME_CAP_S)
+        g_local, ls = _local_search(P, need, g_local, min(ls_end, deadline))
+        extra["local_search"] = ls
+        g_how += (f"; local search (drop and refill): {ls['moves_kept']} of "
+                  f"{ls['moves_tried']} move(s) kept in {ls['passes']} pass(es), cost "
+                  f"{ls['cost_before']:.10g} -> {ls['cost_after']:.10g} USD, stopped: "
+                  f"{ls['stopped']}")
         g_chosen = P.opt[np.asarray(g_local, dtype=np.int64)]
         g_cost, g_people = float(P.costs[g_chosen].sum()), _people(P, g_chosen)
         extra["greedy_s"] = t_greedy - t0 - extra["reduction_s"]
