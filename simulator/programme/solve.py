@@ -956,7 +956,11 @@ def least_cost_mix(A, weights, costs, groups=None, *, target_people=None, budget
     - target: lazy greedy on cost per new person with the groups respected, the cheapest
       option completing the target at the last step, exchanges within a group when no open
       group adds people (a chosen pole replaced by its location's macro), then reverse delete
-      (most expensive first) of options no longer needed;
+      (most expensive first) of options no longer needed; then a drop-and-refill local
+      search (:func:`_local_search`: each chosen option, most expensive first, removed or
+      downgraded to a cheaper option of its group, the deficit refilled greedily; kept when
+      the cost drops), at most 4 passes, within min(25 % of ``time_limit_s``, 10 s);
+      ``extra["local_search"]`` and ``status`` give its moves and the cost before/after;
     - budget: lazy greedy on new people per dollar within the budget, compared with the best
       single affordable option filled up the same way (the classic guard, (1 - 1/e)/2 of the
       optimum without groups).
