@@ -130,6 +130,11 @@ def main() -> None:
           f"groups, nested={e['nested_groups']}")
     print(f"  greedy {e['greedy_s']:.2f} s: cost {r.greedy_cost_usd:,.0f} USD, "
           f"{r.greedy_people:,.0f} people")
+    ls = e.get("local_search")
+    if ls:
+        print(f"  local search {ls['time_s']:.2f} s: {ls['cost_before']:,.0f} -> "
+              f"{ls['cost_after']:,.0f} USD, {ls['moves_kept']} of {ls['moves_tried']} moves "
+              f"kept in {ls['passes']} pass(es), stopped: {ls['stopped']}")
     print(f"  ILP model: {e.get('ilp_x')} x, {e.get('ilp_y')} y (shared cell groups), "
           f"{e.get('ilp_local_cell_groups')} local cell groups folded into the options")
     print(f"  ILP {e.get('ilp_s', float('nan')):.2f} s: cost {r.cost_usd:,.0f} USD, "

@@ -383,7 +383,8 @@ def _ratio_key(gain: float, cost: float) -> float:
     return cost / gain if cost > 0 else -gain
 
 
-def _lazy_target(st: _State, need: float, banned: np.ndarray | None = None) -> None:
+def _lazy_target(st: _State, need: float, banned: np.ndarray | None = None,
+                 fast: tuple | None = None) -> None:
     """Add options by least cost per new person until ``need`` new people are covered.
 
     Lazy (Minoux [4]): keys are stale upper bounds on the gain per dollar (gains only shrink
@@ -391,11 +392,20 @@ def _lazy_target(st: _State, need: float, banned: np.ndarray | None = None) -> N
     the target, the cheapest single open option that reaches it is taken instead if it costs
     less (the last step of a partial cover need not be the best ratio, Slavik [3]). Options
     where ``banned`` (a mask over the kept options) are never added.
+
+    ``fast = (BT, gains)``: ``BT`` the transpose of ``P.B`` (CSR) and ``gains`` every option's
+    gain on ``st.resid`` (``P.B @ st.resid``, as the call would compute it); the gains needed
+    at the last step are then recomputed only for the options touching cells covered in this
+    call (row by row as ``P.B @ resid`` does, so the numbers, and the answer, are the same).
     """
     P = st.P
     if st.got >= need:
         return
-    gains = np.asarray(P.B @ st.resid, dtype=np.float64)
+    if fast is None:
+        gains = np.asarray(P.B @ st.resid, dtype=np.float64)
+    else:
+        BT, gains = fast
+        added_from = len(st.chosen)
     ok = st.open() & (gains > 0)
     if banned is not None:
         ok &= ~banned
@@ -412,7 +422,10 @@ def _lazy_target(st: _State, need: float, banned: np.ndarray | None = None) -> N
             continue
         g = st.gain(i)
         if st.got + g >= need:
-            all_g = np.asarray(P.B @ st.resid, dtype=np.float64)
+            if fast is None:
+                all_g = np.asarray(P.B @ st.resid, dtype=np.float64)
+            else:
+                all_g = _regain(P, BT, gains, st, st.chosen[added_from:])
             can = st.open() & (all_g >= need - st.got)
             done = np.flatnonzero(can if banned is None else can & ~banned)
             if done.size:
@@ -420,6 +433,20 @@ def _lazy_target(st: _State, need: float, banned: np.ndarray | None = None) -> N
                 if P.c[j] < P.c[i]:
                     i = j
         st.add(i)
+
+
+def _regain(P: _Mix, BT: sp.csr_array, gains: np.ndarray, st: _State, changed) -> np.ndarray:
+    """``gains`` with the options touching the cells of options ``changed`` recomputed on
+    ``st.resid`` (each row as ``P.B @ resid`` sums it)."""
+    out = gains.copy()
+    if len(changed):
+        cells = np.concatenate([st.cells(int(i)) for i in changed])
+        hit = np.zeros(gains.size, dtype=bool)
+        hit[BT[cells].indices] = True
+        aff = np.flatnonzero(hit)
+        if aff.size:
+            out[aff] = np.asarray(P.B[aff] @ st.resid, dtype=np.float64)
+    return out
 
 
 def _best_swap(st: _State, tol: float,
@@ -470,14 +497,17 @@ def _reverse_delete(st: _State, need: float) -> None:
             st.remove(i)
 
 
-def _fill(st: _State, need: float, tol: float, banned: np.ndarray | None = None) -> int:
+def _fill(st: _State, need: float, tol: float, banned: np.ndarray | None = None,
+          fast: tuple | None = None) -> int:
     """Lazy greedy and exchanges within groups until ``need`` is met or nothing adds people.
 
-    Returns the number of exchanges made; reverse delete is left to the caller.
+    ``fast`` (see :func:`_lazy_target`) serves the first round only. Returns the number of
+    exchanges made; reverse delete is left to the caller.
     """
     n_swaps = 0
     while True:
-        _lazy_target(st, need - tol, banned)
+        _lazy_target(st, need - tol, banned, fast)
+        fast = None
         if st.got >= need - tol:
             return n_swaps
         swap = _best_swap(st, tol, banned)
@@ -549,6 +579,9 @@ def _local_search(P: _Mix, need: float, chosen, t_end: float,
         members.setdefault(k, []).append(i)
     banned = np.zeros(P.c.size, dtype=bool)
     cost = cost0
+    BT = sp.csr_array(P.B.T)
+    BT.sort_indices()
+    gains = np.asarray(P.B @ st.resid, dtype=np.float64)
 
     def cost_of(s: _State) -> float:
         return float(P.c[np.asarray(s.chosen, dtype=np.int64)].sum())
@@ -577,7 +610,8 @@ def _local_search(P: _Mix, need: float, chosen, t_end: float,
                 if j is not None:
                     trial.add(j)
                 banned[i] = True
-                _fill(trial, need, tol, banned)
+                fast = (BT, _regain(P, BT, gains, trial, [i] if j is None else [i, j]))
+                _fill(trial, need, tol, banned, fast)
                 banned[i] = False
                 if trial.got < need - tol:
                     continue
@@ -587,6 +621,7 @@ def _local_search(P: _Mix, need: float, chosen, t_end: float,
                     best = (c_new, trial)
             if best is not None:
                 cost, st = best
+                gains = np.asarray(P.B @ st.resid, dtype=np.float64)
                 rec["moves_kept"] += 1
                 improved = True
                 done.update(x for x in st.chosen if x != i and x not in todo)
@@ -921,7 +956,11 @@ def least_cost_mix(A, weights, costs, groups=None, *, target_people=None, budget
     - target: lazy greedy on cost per new person with the groups respected, the cheapest
       option completing the target at the last step, exchanges within a group when no open
       group adds people (a chosen pole replaced by its location's macro), then reverse delete
-      (most expensive first) of options no longer needed;
+      (most expensive first) of options no longer needed; then a drop-and-refill local
+      search (:func:`_local_search`: each chosen option, most expensive first, removed or
+      downgraded to a cheaper option of its group, the deficit refilled greedily; kept when
+      the cost drops), at most 4 passes, within min(25 % of ``time_limit_s``, 10 s);
+      ``extra["local_search"]`` and ``status`` give its moves and the cost before/after;
     - budget: lazy greedy on new people per dollar within the budget, compared with the best
       single affordable option filled up the same way (the classic guard, (1 - 1/e)/2 of the
       optimum without groups).
