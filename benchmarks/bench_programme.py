@@ -39,7 +39,7 @@ def district(share: float, settlements: int, method: str) -> dict:
         "sites": {"existing": [{"station": "macro", "count": 4, "min_spacing_km": 20}]},
         "programme": {"candidates": {"source": "settlements", "spacing_km": 0},
                       "target": {"share": share}, "annual_capex_usd": 2_000_000,
-                      "method": method, "time_limit_s": 60},
+                      "method": method, "time_limit_s": 35},
     }
 
 

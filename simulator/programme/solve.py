@@ -1027,7 +1027,8 @@ def least_cost_mix(A, weights, costs, groups=None, *, target_people=None, budget
     return _solve(P, target_people, budget_usd, method, t0, t0 + tl, gap_opt)
 
 
-def _solve(P: _Mix, target_people, budget_usd, method, t0, deadline, gap_opt) -> MixResult:
+def _solve(P: _Mix, target_people, budget_usd, method, t0, deadline, gap_opt,
+           local_search: bool = True) -> MixResult:
     extra = dict(P.extra)
     reach_total = P.already_people + P.upper_people
     empty = np.zeros(0, dtype=np.int64)
@@ -1077,14 +1078,15 @@ def _solve(P: _Mix, target_people, budget_usd, method, t0, deadline, gap_opt) ->
                     + f"; allowed: <= {P.already_people + best:.10g}")
             g_local, how2 = _greedy_target(P, need, start=sel)
             g_how += "; restarted from the max-coverage selection: " + how2
-        t_ls = time.perf_counter()
-        ls_end = t_ls + min(_LS_TIME_SHARE * (deadline - t0), _LS_TIME_CAP_S)
-        g_local, ls = _local_search(P, need, g_local, min(ls_end, deadline))
-        extra["local_search"] = ls
-        g_how += (f"; local search (drop and refill): {ls['moves_kept']} of "
-                  f"{ls['moves_tried']} move(s) kept in {ls['passes']} pass(es), cost "
-                  f"{ls['cost_before']:.10g} -> {ls['cost_after']:.10g} USD, stopped: "
-                  f"{ls['stopped']}")
+        if local_search:
+            t_ls = time.perf_counter()
+            ls_end = t_ls + min(_LS_TIME_SHARE * (deadline - t0), _LS_TIME_CAP_S)
+            g_local, ls = _local_search(P, need, g_local, min(ls_end, deadline))
+            extra["local_search"] = ls
+            g_how += (f"; local search (drop and refill): {ls['moves_kept']} of "
+                      f"{ls['moves_tried']} move(s) kept in {ls['passes']} pass(es), cost "
+                      f"{ls['cost_before']:.10g} -> {ls['cost_after']:.10g} USD, stopped: "
+                      f"{ls['stopped']}")
         g_chosen = P.opt[np.asarray(g_local, dtype=np.int64)]
         g_cost, g_people = float(P.costs[g_chosen].sum()), _people(P, g_chosen)
         extra["greedy_s"] = t_greedy - t0 - extra["reduction_s"]
@@ -1191,7 +1193,7 @@ def _by_technology(P: _Mix, chosen: np.ndarray, tech: np.ndarray, labels) -> dic
 
 def cost_curve(A, weights, costs, groups=None, *, technology, shares=DEFAULT_SHARES,
                already_covered=None, method: str = "greedy", time_limit_s: float = 60.0,
-               mip_rel_gap: float = 1e-4) -> list[dict]:
+               mip_rel_gap: float = 1e-4, local_search: bool = False) -> list[dict]:
     """People against cost: the least-cost mix, and each single-technology plan, per share.
 
     For each share ``s`` of the reachable people (``MixResult.reachable_people``, existing
@@ -1212,6 +1214,10 @@ def cost_curve(A, weights, costs, groups=None, *, technology, shares=DEFAULT_SHA
         Target shares of the reachable people, each in (0, 1]. Default 0.1, 0.2, ..., 1.0.
     time_limit_s : float, optional
         Time limit of each solve (one per share and plan), > 0. Default 60 [s].
+    local_search : bool, optional
+        Improve each greedy answer by the drop-and-refill local search (as
+        :func:`least_cost_mix` does). Default False: the curve is many solves, and without it
+        it depends on the input only, never on the time.
 
     Returns
     -------
@@ -1266,7 +1272,7 @@ def cost_curve(A, weights, costs, groups=None, *, technology, shares=DEFAULT_SHA
                 t0 = time.perf_counter()
                 try:
                     r = _solve(P, target, None, method, t0, t0 + float(time_limit_s),
-                               float(mip_rel_gap))
+                               float(mip_rel_gap), local_search=local_search)
                 except ValueError:  # groups not nested and the target out of reach
                     r = None
             if r is None:
