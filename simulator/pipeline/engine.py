@@ -8,6 +8,7 @@ Peak memory follows the tile size, not the region.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -383,6 +384,12 @@ def compute_tile_fields(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
     return fields, base_fields
 
 
+@functools.lru_cache(maxsize=4096)
+def _hata_terms(model: PathLossModel, frequency_mhz: float, h_tx_m: float, h_rx_m: float):
+    """:meth:`PathLossModel.hata_float32_terms`, once per model and antenna height."""
+    return model.hata_float32_terms(frequency_mhz, h_tx_m, h_rx_m)
+
+
 class _SiteWindows:
     """Buffers of a tile's site windows (reused from site to site) for the compiled form
     of :func:`_site_signal` (:mod:`._engine_jit`): only the pairs within the site's reach
@@ -395,7 +402,6 @@ class _SiteWindows:
         self.dx = np.empty(size, np.float32)
         self.dy = np.empty(size, np.float32)
         self.elev = np.empty(size, np.float32)
-        self.lg = np.empty(size, np.float32)
         self.loss = np.empty(size, np.float32)
         self.rx = np.empty(size, np.float32)
         self.lo = np.empty(shape[0], np.int64)
@@ -414,8 +420,8 @@ class _SiteWindows:
         n = _jit.pairs_within_reach(dx[0], dy[:, 0], reach, self.d, self.dd, self.dx,
                                     self.dy, lo, cnt)
         d = self.d[:n]
-        terms = model.hata_float32_terms(technology.frequency_mhz, float(sa.height_m[k]),
-                                         ue_height_m)
+        terms = _hata_terms(model, float(technology.frequency_mhz), float(sa.height_m[k]),
+                            float(ue_height_m))
         if terms is None:
             loss = model.loss_db(d, technology.frequency_mhz, sa.height_m[k:k + 1][:, None],
                                  ue_height_m).reshape(-1)
@@ -424,7 +430,7 @@ class _SiteWindows:
             terms, hata, lg = (f32(0.0), f32(0.0), f32(0.0), False), False, d
         else:
             loss, hata = self.loss[:n], True
-            lg = np.log10(self.dd[:n], out=self.lg[:n])
+            lg = np.log10(self.dd[:n], out=self.dd[:n])
         elev = self.elev[:n]
         elev.fill(f32(sa.height_m[k] - ue_height_m))
         np.arctan2(elev, d, out=elev)
