@@ -8,6 +8,7 @@ Peak memory follows the tile size, not the region.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ from scipy.spatial import cKDTree
 from ..region.grid import Grid, Tile
 from ..radio.propagation.models import PathLossModel
 from ..radio.stations import Sites, StationType, Technology
+from . import _engine_jit as _jit
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,7 @@ def compute_tile_fields(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
     yc = grid.y_centres(tile.row0, tile.row1)
     keep = channel is not None
     rows = []
+    fast = _SiteWindows((h, w)) if _jit.AVAILABLE else None
     for k in np.asarray(idx, dtype=np.int64):
         k = int(k)
         win = _site_window(grid, tile, float(sa.x_m[k]), float(sa.y_m[k]), float(sa.reach_m[k]))
@@ -354,8 +357,19 @@ def compute_tile_fields(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
         r0, r1, c0, c1 = win
         dx = (xc[None, c0:c1] - sa.x_m[k]).astype(np.float32)
         dy = (yc[r0:r1, None] - sa.y_m[k]).astype(np.float32)
-        rx, loss = _site_signal(sa, k, dx, dy, technology, model, ue_height_m)
         sl = (slice(r0, r1), slice(c0, c1))
+        if fast is not None and not (sa.patterns and sa.patterns[k] is not None):
+            rx_c, loss_c, lo, cnt = fast.signal(sa, k, dx, dy, technology, model,
+                                                ue_height_m)
+            all_.add_pairs(rx_c, loss_c, lo, cnt, r0, c0, k)
+            if k in base_pos:
+                base.add_pairs(rx_c, loss_c, lo, cnt, r0, c0, base_pos[k])
+            if keep:
+                rx = np.full((r1 - r0, c1 - c0), -np.inf, np.float32)
+                _jit.scatter(rx_c, lo, cnt, rx)
+                rows.append((k, sl, rx))
+            continue
+        rx, loss = _site_signal(sa, k, dx, dy, technology, model, ue_height_m)
         all_.add(sl, rx, loss, k)
         if k in base_pos:
             base.add(sl, rx, loss, base_pos[k])
@@ -368,6 +382,67 @@ def compute_tile_fields(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
         base_rows = [(k, sl, rx) for k, sl, rx in rows if k in base_pos]
         base_fields = base.fields(ch_b, base_rows, base_pos)
     return fields, base_fields
+
+
+@functools.lru_cache(maxsize=4096)
+def _hata_terms(model: PathLossModel, frequency_mhz: float, h_tx_m: float, h_rx_m: float):
+    """:meth:`PathLossModel.hata_float32_terms`, once per model and antenna height."""
+    return model.hata_float32_terms(frequency_mhz, h_tx_m, h_rx_m)
+
+
+class _SiteWindows:
+    """Buffers of a tile's site windows (reused from site to site) for the compiled form
+    of :func:`_site_signal` (:mod:`._engine_jit`): only the pairs within the site's reach
+    are evaluated, with the same arithmetic."""
+
+    def __init__(self, shape):
+        size = shape[0] * shape[1]
+        self.d = np.empty(size, np.float32)
+        self.dd = np.empty(size, np.float32)
+        self.dx = np.empty(size, np.float32)
+        self.dy = np.empty(size, np.float32)
+        self.elev = np.empty(size, np.float32)
+        self.loss = np.empty(size, np.float32)
+        self.rx = np.empty(size, np.float32)
+        self.lo = np.empty(shape[0], np.int64)
+        self.cnt = np.empty(shape[0], np.int64)
+
+    def signal(self, sa: SiteArrays, k: int, dx: np.ndarray, dy: np.ndarray,
+               technology: Technology, model: PathLossModel, ue_height_m: float):
+        """``(rx, loss, lo, cnt)``: signal [dBm] and path loss [dB] (float32) of the pairs
+        of the window within reach, row by row (row ``i``: columns ``lo[i]`` to
+        ``lo[i] + cnt[i] - 1``); the values of :func:`_site_signal` at those pairs (the
+        others are beyond reach: -inf there)."""
+        f32 = np.float32
+        h = dy.shape[0]
+        lo, cnt = self.lo[:h], self.cnt[:h]
+        reach = f32(sa.reach_m[k])
+        n = _jit.pairs_within_reach(dx[0], dy[:, 0], reach, self.d, self.dd, self.dx,
+                                    self.dy, lo, cnt)
+        d = self.d[:n]
+        terms = _hata_terms(model, float(technology.frequency_mhz), float(sa.height_m[k]),
+                            float(ue_height_m))
+        if terms is None:
+            loss = model.loss_db(d, technology.frequency_mhz, sa.height_m[k:k + 1][:, None],
+                                 ue_height_m).reshape(-1)
+            if loss.dtype != np.float32:  # pragma: no cover - area models keep float32
+                raise TypeError(f"path loss of {model.name} is {loss.dtype}, not float32")
+            terms, hata, lg = (f32(0.0), f32(0.0), f32(0.0), False), False, d
+        else:
+            loss, hata = self.loss[:n], True
+            lg = np.log10(self.dd[:n], out=self.dd[:n])
+        elev = self.elev[:n]
+        elev.fill(f32(sa.height_m[k] - ue_height_m))
+        np.arctan2(elev, d, out=elev)
+        bearing = np.arctan2(self.dx[:n], self.dy[:n], out=self.dx[:n])
+        sectors = max(int(sa.sectors[k]), 1)
+        omni = sectors == 1 and float(sa.hpbw_h_deg[k]) >= 360.0
+        rx = self.rx[:n]
+        _jit.signal_3gpp(n, d, reach, lg, hata, *terms, loss, elev, bearing,
+                         f32(sa.eirp_metric_dbm[k]), float(sa.tilt_deg[k]),
+                         float(sa.hpbw_v_deg[k]), f32(sa.azimuth_deg[k]),
+                         f32(360.0 / sectors), min(float(sa.hpbw_h_deg[k]), 360.0), omni, rx)
+        return rx, loss, lo, cnt
 
 
 class _Best:
@@ -384,6 +459,12 @@ class _Best:
         np.copyto(cur, rx, where=better)
         np.copyto(self.server[sl], np.int32(k), where=better)
         np.copyto(self.loss[sl], loss, where=better)
+
+    def add_pairs(self, rx, loss, lo, cnt, r0, c0, k: int) -> None:
+        """:meth:`add` of the pairs of :meth:`_SiteWindows.signal` (window at row ``r0``,
+        column ``c0`` of the tile)."""
+        _jit.best_add(rx, loss, lo, cnt, r0, c0, self.rx, self.server, self.loss,
+                      np.int32(k))
 
     def fields(self, channel, rows, pos) -> CoverageFields:
         """The fields; ``rows`` (site, window, signal) in site order give the co-channel

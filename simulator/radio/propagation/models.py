@@ -174,6 +174,26 @@ class PathLossModel:
             return loss
         return (loss + self.calibration_db(distance_2d_m)).astype(loss.dtype, copy=False)
 
+    def hata_float32_terms(self, frequency_mhz: float, h_tx_m: float, h_rx_m: float):
+        """``(A, B, F, floored)`` of float32 Hata / COST-231 losses at one antenna height,
+        for compiled loops (the engine's): :meth:`loss_db` of float32 distances ``d`` is
+        ``A + B (lg - 3)``, bounded below by ``20 lg + F`` when ``floored``, with
+        ``lg = log10(max(d, 1))``, every operation in float32 (numpy.float32 scalars).
+        None for other models, a calibrated model or the ``outside_validity`` floor."""
+        if self.name not in ("hata_1980", "cost231_hata") or self.calibrated or \
+                self.free_space_floor not in ("always", "never"):
+            return None
+        f32 = np.float32
+        a, b = hata_coefficients(frequency_mhz, np.asarray([[h_tx_m]], dtype=np.float64),
+                                 h_rx_m, environment=self.environment,
+                                 city_size=self.city_size, model=self.name,
+                                 check_parameters=self.check_parameters,
+                                 cost231_mobile_correction=self.cost231_mobile_correction)
+        a = np.asarray(a, dtype=f32).reshape(-1)[0]
+        b = np.asarray(b, dtype=f32).reshape(-1)[0]
+        fconst = f32(20.0 * np.log10(frequency_mhz) + _FSPL_CONST_DB)
+        return a, b, fconst, self.free_space_floor == "always"
+
     def uncalibrated_loss_db(self, distance_2d_m, frequency_mhz: float, h_tx_m, h_rx_m, *,
                              free_space_floor: str | None = None):
         """The model's own loss [dB], without the calibration correction.
