@@ -538,8 +538,10 @@ def _greedy_target(P: _Mix, need: float, start=()) -> tuple[list[int], str]:
     return st.chosen, how
 
 
-#: Passes of the drop-and-refill local search (the deterministic bound; time is a safety cap).
+#: Passes and moves tried of the drop-and-refill local search (the deterministic bounds: the
+#: answer depends on the input only; time is a safety cap that a slow machine may reach).
 _LS_MAX_PASSES = 4
+_LS_MAX_MOVES = 400
 #: Share of the call's time limit the local search may use, and its absolute cap [s].
 _LS_TIME_SHARE, _LS_TIME_CAP_S = 0.25, 10.0
 
@@ -554,8 +556,9 @@ def _local_search(P: _Mix, need: float, chosen, t_end: float,
     (:func:`_fill`, ``i`` banned so it cannot come straight back) and reverse delete. The
     first move that lowers the total cost is kept and the pass goes on with the next chosen
     option of the new selection; a pass with no kept move ends the search. At most
-    ``max_passes`` passes: the result depends on the input only, unless ``t_end``
-    (:func:`time.perf_counter` seconds) cuts the search short (``stopped`` says so).
+    ``max_passes`` passes and ``_LS_MAX_MOVES`` moves tried: the result depends on the input
+    only, unless ``t_end`` (:func:`time.perf_counter` seconds) cuts the search short first
+    (``stopped`` says which: ``"max moves"``, ``"time"``).
 
     Returns the local indices chosen and a record: ``passes``, ``moves_tried``,
     ``moves_kept``, ``cost_before``, ``cost_after`` [USD] (reduced costs), ``stopped``
@@ -601,8 +604,13 @@ def _local_search(P: _Mix, need: float, chosen, t_end: float,
             alts = [None] + [j for j in members[k] if P.c[j] < P.c[i]]
             best = None
             for j in alts:
+                if rec["moves_tried"] >= _LS_MAX_MOVES:
+                    timed_out = True
+                    rec["stopped"] = "max moves"
+                    break
                 if time.perf_counter() > t_end:
                     timed_out = True
+                    rec["stopped"] = "time"
                     break
                 rec["moves_tried"] += 1
                 trial = st.copy()
@@ -626,7 +634,6 @@ def _local_search(P: _Mix, need: float, chosen, t_end: float,
                 improved = True
                 done.update(x for x in st.chosen if x != i and x not in todo)
         if timed_out:
-            rec["stopped"] = "time"
             break
         if not improved:
             break
