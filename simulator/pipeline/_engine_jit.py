@@ -18,20 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # pragma: no cover - exercised by the environment, not by a test toggle
-    from numba import njit
-    AVAILABLE = True
-except ImportError:  # pragma: no cover
-    AVAILABLE = False
-
-    def njit(*args, **kwargs):
-        """Stand-in decorator: the functions stay plain Python (not used then)."""
-        if args and callable(args[0]):
-            return args[0]
-        return lambda f: f
-
-
-_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+from .._jit import AVAILABLE, JIT_OPTIONS as _JIT, njit  # noqa: F401
 
 #: numpy.degrees of float32: x * (float32(180) / float32(pi)), rounded once to float32.
 RAD2DEG_F32 = np.float32(180.0) / np.float32(np.pi)

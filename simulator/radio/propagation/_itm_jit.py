@@ -29,20 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # pragma: no cover - exercised by the environment, not by a test toggle
-    from numba import njit
-    AVAILABLE = True
-except ImportError:  # pragma: no cover
-    AVAILABLE = False
-
-    def njit(*args, **kwargs):
-        """Stand-in decorator: the functions stay plain Python (not used then)."""
-        if args and callable(args[0]):
-            return args[0]
-        return lambda f: f
-
-
-_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+from ..._jit import AVAILABLE, JIT_OPTIONS as _JIT, njit  # noqa: F401
 
 
 @njit(**_JIT)
