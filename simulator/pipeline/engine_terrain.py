@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._jit import AVAILABLE as _JIT_AVAILABLE, JIT_OPTIONS as _JIT_OPTIONS, njit
 from .engine import CoverageFields, SiteArrays, antenna_relative_gain_db
 from ..region.grid import Grid
 from ..radio.propagation.fspl import free_space_loss_db
 from ..radio.propagation.models import PathLossModel
 from ..radio.stations import Technology
-from ..region.terrain import line_of_sight, radial_profiles, rays_to_grid
+from ..region.terrain import line_of_sight, radial_profiles, ray_grid_index, rays_to_grid
 
 TERRAIN_METHODS = ("itm", "deygout", "bullington", "delta_bullington")
 
@@ -205,6 +206,11 @@ def _fill_from_evaluated(values, counts, out, block_steps: int = 64):
     evaluated ray (circular) at its step; ``values`` as ordered by :func:`_thinned_samples`."""
     n_rays = out.shape[0]
     offset = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    if _JIT_AVAILABLE and out.dtype == np.float64:
+        _fill_compiled(np.ascontiguousarray(values, dtype=np.float64),
+                       np.ascontiguousarray(counts, dtype=np.int64),
+                       offset.astype(np.int64), out)
+        return
     a = np.arange(n_rays)[:, None]
     for s in range(0, counts.size, block_steps):
         nj = counts[None, s:s + block_steps]
@@ -213,6 +219,22 @@ def _fill_from_evaluated(values, counts, out, block_steps: int = 64):
         closer = (k1 * n_rays // nj - a) % n_rays < a - k0 * n_rays // nj
         out[:, 1 + s:1 + s + nj.size] = values[offset[None, s:s + block_steps]
                                                + np.where(closer, k1, k0)]
+
+
+@njit(**_JIT_OPTIONS)
+def _fill_compiled(values, counts, offset, out):  # pragma: no cover - compiled
+    """:func:`_fill_from_evaluated` as one loop (the same integer arithmetic)."""
+    n_rays = out.shape[0]
+    for s in range(counts.size):
+        nj = counts[s]
+        off = offset[s]
+        for a in range(n_rays):
+            k0 = a * nj // n_rays
+            k1 = (k0 + 1) % nj
+            if (k1 * n_rays // nj - a) % n_rays < a - k0 * n_rays // nj:
+                out[a, 1 + s] = values[off + k1]
+            else:
+                out[a, 1 + s] = values[off + k0]
 
 
 def _diffraction_losses(elev, geom, h_tx_m, ue_height_m, tech, method, batch_points, loss):
@@ -342,9 +364,10 @@ def site_disc(grid: Grid, dem: np.ndarray, sa: SiteArrays, k: int, technology: T
     d_sample = np.maximum(geom.distance_m, geom.step_m)
     excess = loss - free_space_loss_db(np.hypot(d_sample, h - ue_height_m),
                                        technology.frequency_mhz)[None, :]
+    index = ray_grid_index(geom, x0, y0, res, sub_shape)  # one mapping for both arrays
     excess_g = rays_to_grid(excess.astype(np.float32), geom, x0, y0, res, sub_shape,
-                            fill_value=np.nan)
-    los_g = rays_to_grid(los, geom, x0, y0, res, sub_shape, fill_value=False)
+                            fill_value=np.nan, index=index)
+    los_g = rays_to_grid(los, geom, x0, y0, res, sub_shape, fill_value=False, index=index)
     dx = (grid.x_centres(c0, c1)[None, :] - x).astype(np.float32)
     dy = (grid.y_centres(r0, r1)[:, None] - y).astype(np.float32)
     dx, dy = np.broadcast_arrays(dx, dy)

@@ -34,6 +34,8 @@ __all__ = [
     "line_of_sight",
     "radial_profiles",
     "rays_to_grid",
+    "ray_grid_index",
+    "RayGridIndex",
     "synthetic_dem",
 ]
 
@@ -393,7 +395,7 @@ def radial_profiles(dem, origin_xy_m, x0_m, y0_m, resolution_m, *, radius_m, ste
 
 
 def rays_to_grid(values_per_ray_sample, geometry, x0_m, y0_m, resolution_m, shape, *,
-                 fill_value=np.nan):
+                 fill_value=np.nan, index=None):
     """Map per-ray-sample values back onto the grid cells within the rays' radius.
 
     Each cell centre within ``geometry.radius_m`` of the site takes the value of the
@@ -411,6 +413,9 @@ def rays_to_grid(values_per_ray_sample, geometry, x0_m, y0_m, resolution_m, shap
         Target grid (see the module docstring) [m].
     fill_value : scalar, optional
         Value for cells beyond the radius.
+    index : RayGridIndex, optional
+        The mapping from :func:`ray_grid_index` for this geometry and grid, to map several
+        arrays of one site without computing it again.
 
     Returns
     -------
@@ -421,15 +426,44 @@ def rays_to_grid(values_per_ray_sample, geometry, x0_m, y0_m, resolution_m, shap
     if vals.shape != (geometry.n_rays, geometry.n_steps):
         raise ValueError(f"values shape={vals.shape} does not match the geometry; "
                          f"allowed: ({geometry.n_rays}, {geometry.n_steps})")
-    rows, cols = _check_shape(shape)
-    res = _check_positive("resolution_m", resolution_m)
-    x0, y0 = float(x0_m), float(y0_m)
+    if index is None:
+        index = ray_grid_index(geometry, x0_m, y0_m, resolution_m, shape)
+    elif index.shape != _check_shape(shape):
+        raise ValueError(f"index shape={index.shape} does not match shape={tuple(shape)}")
     if vals.dtype.kind == "f":
         dtype = vals.dtype
     else:
         dtype = np.result_type(vals.dtype, np.asarray(fill_value).dtype)
-    out = np.full((rows, cols), fill_value, dtype=dtype)
+    out = np.full(index.shape, fill_value, dtype=dtype)
+    if index.flat.size:
+        sub = out[index.i_lo:index.i_hi, index.j_lo:index.j_hi]
+        sub[index.inside] = vals.reshape(-1)[index.flat]
+    return out
 
+
+@dataclass(frozen=True)
+class RayGridIndex:
+    """Where each grid cell of a disc reads its ray sample (:func:`ray_grid_index`).
+
+    ``out[i_lo:i_hi, j_lo:j_hi][inside] = values.reshape(-1)[flat]``: ``flat`` is
+    ``ray * n_steps + step`` of each cell inside the radius, in row-major order.
+    """
+
+    shape: tuple
+    i_lo: int
+    i_hi: int
+    j_lo: int
+    j_hi: int
+    inside: np.ndarray
+    flat: np.ndarray
+
+
+def ray_grid_index(geometry, x0_m, y0_m, resolution_m, shape) -> RayGridIndex:
+    """The cell-to-ray-sample mapping of :func:`rays_to_grid`, computed once so that several
+    per-sample arrays of one site (loss, line of sight) map onto the grid with it."""
+    rows, cols = _check_shape(shape)
+    res = _check_positive("resolution_m", resolution_m)
+    x0, y0 = float(x0_m), float(y0_m)
     ox, oy, radius = geometry.origin_x_m, geometry.origin_y_m, geometry.radius_m
     # bounding box of the disc in index space
     j_lo = max(0, int(np.floor((ox - radius - x0) / res - 0.5)))
@@ -437,7 +471,22 @@ def rays_to_grid(values_per_ray_sample, geometry, x0_m, y0_m, resolution_m, shap
     i_lo = max(0, int(np.floor((y0 - (oy + radius)) / res - 0.5)))
     i_hi = min(rows, int(np.ceil((y0 - (oy - radius)) / res + 0.5)) + 1)
     if j_lo >= j_hi or i_lo >= i_hi:
-        return out
+        return RayGridIndex((rows, cols), 0, 0, 0, 0, np.zeros((0, 0), bool),
+                            np.zeros(0, np.intp))
+    dx = (x0 + (np.arange(j_lo, j_hi) + 0.5) * res - ox)[None, :]
+    dy = (y0 - (np.arange(i_lo, i_hi) + 0.5) * res - oy)[:, None]
+    r = np.hypot(dx, dy)
+    inside = r <= radius
+    dxi, dyi = np.broadcast_arrays(dx, dy)
+    dxi, dyi, r = dxi[inside], dyi[inside], r[inside]
+    az = np.mod(np.arctan2(dxi, dyi), 2.0 * np.pi)
+    n_rays = geometry.n_rays
+    ray = np.rint(az * (n_rays / (2.0 * np.pi))).astype(np.intp) % n_rays
+    step = np.rint(r / geometry.step_m).astype(np.intp)
+    np.minimum(step, geometry.n_steps - 1, out=step)
+    ray *= geometry.n_steps
+    ray += step
+    return RayGridIndex((rows, cols), i_lo, i_hi, j_lo, j_hi, inside, ray)
     dx = (x0 + (np.arange(j_lo, j_hi) + 0.5) * res - ox)[None, :]
     dy = (y0 - (np.arange(i_lo, i_hi) + 0.5) * res - oy)[:, None]
     r = np.hypot(dx, dy)

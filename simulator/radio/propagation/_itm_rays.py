@@ -231,7 +231,9 @@ class _RayBatch:
         np.cumsum(zc * cols, axis=1, out=self.c1[:, 1:])
         # gamma_e grows with the system elevation: its bounds along each ray come from the
         # lowest and highest system elevation of the ray's prefixes
-        h_sys = self._h_sys(np.arange(n_rays)[:, None], cols[None, 1:])
+        j = cols[1:]
+        p10 = (0.1 * j).astype(np.int64)  # as _h_sys, on whole columns
+        h_sys = (self.c0[:, j - p10 + 1] - self.c0[:, p10]) / (j - 2 * p10 + 1) + self.zref
         g_lo, g_hi = (self._gamma(v) for v in (h_sys.min(axis=1), h_sys.max(axis=1)))
         del h_sys
 
@@ -247,21 +249,17 @@ class _RayBatch:
         mark[k_hi, rays] = True
         kk, ka = np.nonzero(mark)                                    # knot-major
         del mark
-        k_bounds = np.searchsorted(kk, np.arange(knots.size + 1))
-        r_bounds = np.searchsorted(steps, np.arange(n + 1))
-        parts = []
-        for j in range(n):
-            if is_knot[j]:
-                kj = np.searchsorted(knots, j)
-                parts.append(ka[k_bounds[kj]:k_bounds[kj + 1]])
-            else:
-                parts.append(rays[r_bounds[j]:r_bounds[j + 1]])
 
         if n > 2:
             # TX: first maximum over samples 1..j-1 at the ray's lowest and highest gamma_e
-            z_tx_all = zc[:, :1] + h0
-            self.tx = [_running_first_argmax(_tx_angles(zc[:, 1:], self.dist.tx[1:], z_tx_all,
-                                                        g[:, None])) for g in (g_lo, g_hi)]
+            if _jit.AVAILABLE:
+                self.tx = [_jit.tx_first_argmax(zc, self.dist.tx, float(h0), g)
+                           for g in (g_lo, g_hi)]
+            else:
+                z_tx_all = zc[:, :1] + h0
+                self.tx = [_running_first_argmax(_tx_angles(zc[:, 1:], self.dist.tx[1:],
+                                                            z_tx_all, g[:, None]))
+                           for g in (g_lo, g_hi)]
             # RX: hull tangents at both gamma_e, one pass over the two sets of rays stacked
             w = np.empty((2 * n_rays, n))
             dist2 = 0.5 * (cols * xi) ** 2
@@ -269,14 +267,26 @@ class _RayBatch:
                 rows = slice(half * n_rays, (half + 1) * n_rays)
                 np.multiply(g[:, None], dist2[None, :], out=w[rows])
                 np.subtract(zc, w[rows], out=w[rows])
-            n_q = np.array([p.size for p in parts])
-            q2 = np.concatenate([np.concatenate([p, p + n_rays]) for p in parts])
-            q_bounds = np.concatenate([[0], np.cumsum(2 * n_q)])
+            # the prefixes whose RX horizon is wanted: the requested ones, and the knots
+            # (at a knot step the requested rays are among the knot's)
             if _jit.AVAILABLE:
-                wanted = np.zeros((n, 2 * n_rays), bool)
-                wanted[np.repeat(np.arange(n), 2 * n_q), q2] = True
+                wanted = np.zeros((n, n_rays), bool)  # the same for both halves
+                wanted[steps, rays] = True
+                wanted[knots[kk], ka] = True
                 rx = _jit.hull_tangents(w, float(h1), wanted)
             else:
+                k_bounds = np.searchsorted(kk, np.arange(knots.size + 1))
+                r_bounds = np.searchsorted(steps, np.arange(n + 1))
+                parts = []
+                for j in range(n):
+                    if is_knot[j]:
+                        kj = np.searchsorted(knots, j)
+                        parts.append(ka[k_bounds[kj]:k_bounds[kj + 1]])
+                    else:
+                        parts.append(rays[r_bounds[j]:r_bounds[j + 1]])
+                n_q = np.array([p.size for p in parts])
+                q2 = np.concatenate([np.concatenate([p, p + n_rays]) for p in parts])
+                q_bounds = np.concatenate([[0], np.cumsum(2 * n_q)])
                 rx = _hull_tangents(w, h1, q2, q_bounds)
             del w
             self.rx = (rx[:, :n_rays], rx[:, n_rays:])

@@ -595,10 +595,11 @@ def itm_p2p_rays_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
                 "h_e1", "delta_h")
         prof = {k: np.empty(m) for k in keys} if return_intermediate else None
         a_db = np.empty(m)
-        a_ref = np.empty(m)
-        a_fs = np.empty(m)
-        mode = np.empty(m, dtype=np.int64)
-        warn = np.empty(m, dtype=np.int64)
+        if return_intermediate:
+            a_ref = np.empty(m)
+            a_fs = np.empty(m)
+            mode = np.empty(m, dtype=np.int64)
+            warn = np.empty(m, dtype=np.int64)
         for idx, p in ray_prefix_parameters(
                 z, float(spacing_m), h0, h1, float(n0_n_units), rays.astype(np.int64),
                 steps.astype(np.int64), knot_fraction=float(delta_h_knot_fraction),
@@ -610,9 +611,10 @@ def itm_p2p_rays_loss_db(elevations_m, spacing_m, h_tx_m, h_rx_m, frequency_mhz,
                 p, scalars["f"], scalars["pol"], scalars["eps"], scalars["sig"],
                 scalars["climate"], scalars["mdvar"], scalars["t"], scalars["loc"],
                 scalars["sit"], scalars["h0"], scalars["h1"], p2p=True)
-            a_db[idx], a_ref[idx], a_fs[idx], mode[idx], warn[idx], err = out
-            _raise_core_error(err)
+            _raise_core_error(out[5])
+            a_db[idx] = out[0]
             if prof is not None:
+                a_ref[idx], a_fs[idx], mode[idx], warn[idx] = out[1:5]
                 for key in keys:
                     prof[key][idx] = p[key]
     if not return_intermediate:
