@@ -60,7 +60,9 @@ def pairs_within_reach(dx, dy, reach, d_out, dd_out, dx_out, dy_out, lo, cnt):  
             x = xs[j]
             d = np.sqrt(x * x + yy)
             do[j] = d
-            ddo[j] = d if d > one else one
+            ddo[j] = d
+            if d < one:
+                ddo[j] = one
             xo[j] = x
             yo[j] = dyi
         n += c
@@ -91,14 +93,16 @@ def signal_3gpp(n, d, reach, lg, hata, a, b, fconst, floored, loss, elev_rad, be
             x = a + b * (lg[m] - three)
             if floored:
                 fs = twenty * lg[m] + fconst
-                x = fs if fs > x else x
+                if fs > x:
+                    x = fs
             loss[m] = x
         rx = eirp - loss[m]
         e = -(elev_rad[m] * c)
         av = (np.float64(e) + tilt) / hpbw_v
         av = av * av
         av = av * 12.0
-        av = 30.0 if av > 30.0 else av
+        if av > 30.0:
+            av = 30.0
         if not omni:
             off = bearing_rad[m] * c - azimuth
             x64 = np.float64(off)
@@ -110,13 +114,16 @@ def signal_3gpp(n, d, reach, lg, hata, a, b, fconst, floored, loss, elev_rad, be
             q = q + 1.0 if x64 >= (q + 1.0) * spacing64 else q
             off = np.float32(x64 - q * spacing64)
             other = spacing - off
-            off = other if other < off else off
+            if other < off:
+                off = other
             ah = np.float64(off) / hpbw_h
             ah = ah * ah
             ah = ah * 12.0
-            ah = 30.0 if ah > 30.0 else ah
+            if ah > 30.0:
+                ah = 30.0
             av = av + ah
-            av = 30.0 if av > 30.0 else av
+            if av > 30.0:
+                av = 30.0
         rx = rx + (-np.float32(av))
         rx_out[m] = -np.inf if d[m] > reach else rx
 
