@@ -36,6 +36,7 @@ def pairs_within_reach(dx, dy, reach, d_out, dd_out, dx_out, dy_out, lo, cnt):  
     """
     w = dx.shape[0]
     n = 0
+    one = np.float32(1.0)
     for i in range(dy.shape[0]):
         yy = dy[i] * dy[i]
         a = 0
@@ -44,17 +45,27 @@ def pairs_within_reach(dx, dy, reach, d_out, dd_out, dx_out, dy_out, lo, cnt):  
         b = w - 1
         while b >= a and np.sqrt(dx[b] * dx[b] + yy) > reach:
             b -= 1
+        c = b - a + 1 if b >= a else 0
         lo[i] = a
-        cnt[i] = b - a + 1 if b >= a else 0
+        cnt[i] = c
         dyi = dy[i]
-        one = np.float32(1.0)
-        for j in range(a, b + 1):
-            d = np.sqrt(dx[j] * dx[j] + yy)
-            d_out[n] = d
-            dd_out[n] = d if d > one else one
-            dx_out[n] = dx[j]
-            dy_out[n] = dyi
-            n += 1
+        # row views: the inner loop then has no possible aliasing to rule out and is
+        # vectorised (the same operations, element by element)
+        xs = dx[a:a + c]
+        do = d_out[n:n + c]
+        ddo = dd_out[n:n + c]
+        xo = dx_out[n:n + c]
+        yo = dy_out[n:n + c]
+        for j in range(c):
+            x = xs[j]
+            d = np.sqrt(x * x + yy)
+            do[j] = d
+            ddo[j] = d
+            if d < one:
+                ddo[j] = one
+            xo[j] = x
+            yo[j] = dyi
+        n += c
     return n
 
 
@@ -76,6 +87,7 @@ def signal_3gpp(n, d, reach, lg, hata, a, b, fconst, floored, loss, elev_rad, be
     three = np.float32(3.0)
     twenty = np.float32(20.0)
     spacing64 = np.float64(spacing)
+    inv_spacing = 1.0 / spacing64
     for m in range(n):
         if hata:
             x = a + b * (lg[m] - three)
@@ -94,8 +106,13 @@ def signal_3gpp(n, d, reach, lg, hata, a, b, fconst, floored, loss, elev_rad, be
         if not omni:
             off = bearing_rad[m] * c - azimuth
             x64 = np.float64(off)
-            q = np.floor(x64 / spacing64) * spacing64
-            off = np.float32(x64 - q)
+            # q = floor(x64 / spacing64) (the true floor of the quotient, see
+            # engine._mod_f32) without a division: from the reciprocal, then corrected by
+            # one either way with exact products (q is a small integer, spacing a float32)
+            q = np.floor(x64 * inv_spacing)
+            q = q - 1.0 if x64 < q * spacing64 else q
+            q = q + 1.0 if x64 >= (q + 1.0) * spacing64 else q
+            off = np.float32(x64 - q * spacing64)
             other = spacing - off
             if other < off:
                 off = other
@@ -108,9 +125,7 @@ def signal_3gpp(n, d, reach, lg, hata, a, b, fconst, floored, loss, elev_rad, be
             if av > 30.0:
                 av = 30.0
         rx = rx + (-np.float32(av))
-        if d[m] > reach:
-            rx = -np.inf
-        rx_out[m] = rx
+        rx_out[m] = -np.inf if d[m] > reach else rx
 
 
 @njit(**_JIT)
@@ -120,12 +135,19 @@ def best_add(rx, loss, lo, cnt, r0, c0, best_rx, best_server, best_loss, k):  # 
     strictly stronger (as ``argmax`` keeps the first of equal signals)."""
     m = 0
     for i in range(lo.shape[0]):
-        for j in range(c0 + lo[i], c0 + lo[i] + cnt[i]):
-            if rx[m] > best_rx[r0 + i, j]:
-                best_rx[r0 + i, j] = rx[m]
-                best_server[r0 + i, j] = k
-                best_loss[r0 + i, j] = loss[m]
-            m += 1
+        c = cnt[i]
+        j0 = c0 + lo[i]
+        br = best_rx[r0 + i, j0:j0 + c]
+        bs = best_server[r0 + i, j0:j0 + c]
+        bl = best_loss[r0 + i, j0:j0 + c]
+        rr = rx[m:m + c]
+        ll = loss[m:m + c]
+        for j in range(c):
+            if rr[j] > br[j]:
+                br[j] = rr[j]
+                bs[j] = k
+                bl[j] = ll[j]
+        m += c
 
 
 @njit(**_JIT)

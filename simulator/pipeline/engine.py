@@ -349,6 +349,8 @@ def compute_tile_fields(grid: Grid, tile: Tile, sa: SiteArrays, idx: np.ndarray,
     keep = channel is not None
     rows = []
     fast = _SiteWindows((h, w)) if _jit.AVAILABLE else None
+    if fast is not None:
+        fast.prepare(sa, idx, technology, model, ue_height_m)
     for k in np.asarray(idx, dtype=np.int64):
         k = int(k)
         win = _site_window(grid, tile, float(sa.x_m[k]), float(sa.y_m[k]), float(sa.reach_m[k]))
@@ -393,7 +395,8 @@ def _hata_terms(model: PathLossModel, frequency_mhz: float, h_tx_m: float, h_rx_
 class _SiteWindows:
     """Buffers of a tile's site windows (reused from site to site) for the compiled form
     of :func:`_site_signal` (:mod:`._engine_jit`): only the pairs within the site's reach
-    are evaluated, with the same arithmetic."""
+    are evaluated, with the same arithmetic. The per-site scalars of the kernels are
+    converted once per tile (:meth:`prepare`), not once per window."""
 
     def __init__(self, shape):
         size = shape[0] * shape[1]
@@ -402,10 +405,36 @@ class _SiteWindows:
         self.dx = np.empty(size, np.float32)
         self.dy = np.empty(size, np.float32)
         self.elev = np.empty(size, np.float32)
+        self.dz = np.empty(size, np.float32)
+        self._dz_value = None  # the value of self.dz[:_dz_n]
+        self._dz_n = 0
         self.loss = np.empty(size, np.float32)
         self.rx = np.empty(size, np.float32)
         self.lo = np.empty(shape[0], np.int64)
         self.cnt = np.empty(shape[0], np.int64)
+        self.params = {}
+
+    def prepare(self, sa: SiteArrays, idx: np.ndarray, technology: Technology,
+                model: PathLossModel, ue_height_m: float) -> None:
+        """The kernels' scalars of the sites ``idx``, in the types :meth:`signal` passes
+        (float32 where the engine computes in float32), the same values as converting
+        them site by site."""
+        f32 = np.float32
+        idx = np.asarray(idx, dtype=np.int64)
+        if idx.size == 0:
+            return
+        sectors = np.maximum(np.array([int(v) for v in sa.sectors[idx]], dtype=np.int64), 1)
+        hpbw_h = sa.hpbw_h_deg[idx].astype(np.float64)
+        cols = zip(idx.tolist(), sa.reach_m[idx].astype(f32),
+                   (sa.height_m[idx] - ue_height_m).astype(f32),
+                   sa.eirp_metric_dbm[idx].astype(f32), sa.tilt_deg[idx].astype(np.float64).tolist(),
+                   sa.hpbw_v_deg[idx].astype(np.float64).tolist(), sa.azimuth_deg[idx].astype(f32),
+                   (360.0 / sectors).astype(f32), np.minimum(hpbw_h, 360.0).tolist(),
+                   ((sectors == 1) & (hpbw_h >= 360.0)).tolist(), sa.height_m[idx].tolist())
+        freq, ue = float(technology.frequency_mhz), float(ue_height_m)
+        for k, reach, dz, eirp, tilt, hv, az, spacing, hh, omni, height in cols:
+            self.params[k] = (reach, dz, _hata_terms(model, freq, float(height), ue),
+                              eirp, tilt, hv, az, spacing, hh, omni)
 
     def signal(self, sa: SiteArrays, k: int, dx: np.ndarray, dy: np.ndarray,
                technology: Technology, model: PathLossModel, ue_height_m: float):
@@ -414,14 +443,14 @@ class _SiteWindows:
         ``lo[i] + cnt[i] - 1``); the values of :func:`_site_signal` at those pairs (the
         others are beyond reach: -inf there)."""
         f32 = np.float32
+        if k not in self.params:
+            self.prepare(sa, np.array([k]), technology, model, ue_height_m)
+        reach, dz, terms, eirp, tilt, hpbw_v, azimuth, spacing, hpbw_h, omni = self.params[k]
         h = dy.shape[0]
         lo, cnt = self.lo[:h], self.cnt[:h]
-        reach = f32(sa.reach_m[k])
         n = _jit.pairs_within_reach(dx[0], dy[:, 0], reach, self.d, self.dd, self.dx,
                                     self.dy, lo, cnt)
         d = self.d[:n]
-        terms = _hata_terms(model, float(technology.frequency_mhz), float(sa.height_m[k]),
-                            float(ue_height_m))
         if terms is None:
             loss = model.loss_db(d, technology.frequency_mhz, sa.height_m[k:k + 1][:, None],
                                  ue_height_m).reshape(-1)
@@ -431,17 +460,16 @@ class _SiteWindows:
         else:
             loss, hata = self.loss[:n], True
             lg = np.log10(self.dd[:n], out=self.dd[:n])
-        elev = self.elev[:n]
-        elev.fill(f32(sa.height_m[k] - ue_height_m))
-        np.arctan2(elev, d, out=elev)
+        # a full array of dz (numpy's vectorised arctan2 loop), refilled only when the
+        # height changes or the window is larger
+        if dz != self._dz_value or n > self._dz_n:
+            self.dz[:n].fill(dz)
+            self._dz_value, self._dz_n = dz, n
+        elev = np.arctan2(self.dz[:n], d, out=self.elev[:n])
         bearing = np.arctan2(self.dx[:n], self.dy[:n], out=self.dx[:n])
-        sectors = max(int(sa.sectors[k]), 1)
-        omni = sectors == 1 and float(sa.hpbw_h_deg[k]) >= 360.0
         rx = self.rx[:n]
-        _jit.signal_3gpp(n, d, reach, lg, hata, *terms, loss, elev, bearing,
-                         f32(sa.eirp_metric_dbm[k]), float(sa.tilt_deg[k]),
-                         float(sa.hpbw_v_deg[k]), f32(sa.azimuth_deg[k]),
-                         f32(360.0 / sectors), min(float(sa.hpbw_h_deg[k]), 360.0), omni, rx)
+        _jit.signal_3gpp(n, d, reach, lg, hata, *terms, loss, elev, bearing, eirp, tilt,
+                         hpbw_v, azimuth, spacing, hpbw_h, omni, rx)
         return rx, loss, lo, cnt
 
 
