@@ -93,28 +93,44 @@ def _insertion_sort(v, n):
 
 
 @njit(**_JIT)
-def _kth_largest(r, n, k, sign, guess, band, buf):
-    """The (k+1)-th largest of ``sign * r[:n]``, shortlisting with ``guess`` (NaN: none).
+def _kth_largest(r, n, k, sign, guess, band, buf, above):
+    """The (k+1)-th largest of ``sign * r[:n]`` when it is not inside the band
+    ``guess +- band`` (NaN guess: no band), knowing that ``above`` values exceed
+    ``guess + band``.
 
-    Values >= ``guess - band`` are gathered; when there are more than k of them and not
-    many more, the selection runs on them only (the answer is among them).  Otherwise the
-    band is widened or narrowed and tried again, and at last all values are used.
+    If more than k values lie above the band, the answer is among them: they are gathered
+    and the selection runs on them (one pass).  Otherwise it lies below the band, and values
+    down to ``guess - 4 band``, ``- 16 band``, ``- 64 band`` are gathered until more than k
+    and not too many are found.  At last (or with no guess) all values are used.  The
+    selection always runs on every value at or above a threshold it has counted, so the
+    result is the exact order statistic whatever the guess.
     """
     cap = 2 * (k + 1) + 24
     if guess == guess and band > 0.0:
-        for _ in range(3):
-            t = guess - band
-            c = 0
-            for q in range(n):
-                x = sign * r[q]
-                buf[c] = x
-                c += x >= t
-            if k < c <= cap:
-                return _select(buf, c, k)
-            if c <= k:
-                band *= 4.0
-            else:
-                band *= 0.25
+        if k < above:
+            if above <= cap:
+                t = guess + band
+                c = 0
+                for q in range(n):
+                    x = sign * r[q]
+                    buf[c] = x
+                    c += x >= t
+                if k < c <= cap:
+                    return _select(buf, c, k)
+        else:
+            w = band
+            for _ in range(3):
+                w *= 4.0
+                t = guess - w
+                c = 0
+                for q in range(n):
+                    x = sign * r[q]
+                    buf[c] = x
+                    c += x >= t
+                if k < c <= cap:
+                    return _select(buf, c, k)
+                if c > cap:
+                    break
     for q in range(n):
         buf[q] = sign * r[q]
     return _select(buf, n, k)
@@ -211,13 +227,13 @@ def delta_h(zflat, offsets, np_int, xi, d_start, d_end, ray, last_hi, last_lo, o
         if in_hi:
             _insertion_sort(b_hi, w_hi)
             q10 = -b_hi[k - u_hi]
+        else:
+            q10 = _kth_largest(r, n, k, 1.0, g_hi, band, b_hi, u_hi)
         if in_lo:
             _insertion_sort(b_lo, w_lo)
             q90 = b_lo[k - u_lo]
-        if not in_hi:
-            q10 = _kth_largest(r, n, k, 1.0, g_hi, band, b_hi)
-        if not in_lo:
-            q90 = -_kth_largest(r, n, k, -1.0, -g_lo, band, b_lo)
+        else:
+            q90 = -_kth_largest(r, n, k, -1.0, -g_lo, band, b_lo, u_lo)
         if a >= 0:
             last_hi[a] = q10
             last_lo[a] = q90
