@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._checks import check_range
 from . import _itm_core as core
 from ._itm_rays import ray_prefix_parameters
 from ._itm_terrain import Workspace, profile_parameters
@@ -71,15 +72,10 @@ def _first_bad(value, bad):
 
 
 def _check_range(name, value, lo, hi, *, lo_open=False, hi_open=False, unit=""):
-    v = np.asarray(value, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        bad = np.isnan(v) | (v <= lo if lo_open else v < lo) | (v >= hi if hi_open else v > hi)
-    if np.any(bad):
-        lb = "(" if lo_open else "["
-        rb = ")" if hi_open else "]"
-        raise ValueError(
-            f"{name}={_first_bad(v, bad)!r} outside allowed range {lb}{lo:g}, {hi:g}{rb}{unit}"
-        )
+    """The package's one range check (:func:`simulator._checks.check_range`); NaN and
+    infinities are refused (no ITM input is meaningful there)."""
+    check_range(name, value, lo, None if hi == np.inf else hi, unit.strip(), lo_open=lo_open,
+                hi_open=hi_open, finite=True)
 
 
 def _check_choice(name, value, choices):
