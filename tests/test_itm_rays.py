@@ -170,6 +170,20 @@ def test_thinned_samples_cover_every_sample_from_a_ray_within_half_a_gap(n_rays,
     np.testing.assert_array_equal(src[rays, steps - 1], rays)
 
 
+@pytest.mark.parametrize("n_rays, n_steps", [(4189, 668), (100, 7), (37, 400)])
+def test_compiled_nearest_ray_fill_equals_the_numpy_fill(monkeypatch, n_rays, n_steps):
+    import simulator.pipeline.engine_terrain as et
+
+    rays, steps, counts = _thinned_samples(n_rays, n_steps)
+    vals = np.random.default_rng(3).normal(size=rays.size)
+    compiled = np.zeros((n_rays, n_steps))
+    _fill_from_evaluated(vals, counts, compiled)
+    monkeypatch.setattr(et, "_JIT_AVAILABLE", False)
+    plain = np.zeros((n_rays, n_steps))
+    _fill_from_evaluated(vals, counts, plain)
+    np.testing.assert_array_equal(compiled, plain)
+
+
 def test_horizons_stay_exact_where_the_curvature_changes_the_winner(monkeypatch):
     # Rays climbing 2.5 km: the system elevation (hence N_s and the effective curvature)
     # changes a lot between short and long prefixes, so the horizon searches at the ray's
@@ -226,3 +240,27 @@ def test_compiled_and_numpy_versions_agree(monkeypatch, spacing, knots):
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9)
     for key in INTER:
         np.testing.assert_allclose(gi[key], ri[key], rtol=1e-10, atol=1e-9, err_msg=key)
+
+
+def test_decile_fallback_is_the_exact_order_statistic_whatever_the_guess():
+    """The selection behind Delta_h (``_itm_jit._kth_largest``) is exact for any guess: a
+    band that missed above or below, a guess far outside the values, no guess (NaN), ties."""
+    from simulator.radio.propagation import _itm_jit as jit
+
+    rng = np.random.default_rng(11)
+    buf = np.empty(300)
+    for trial in range(400):
+        n = int(rng.integers(35, 246))
+        r = rng.normal(0.0, 10.0, n)
+        if trial % 5 == 0:
+            r = np.round(r)                      # many ties
+        k = int(rng.integers(3, 25))
+        for sign in (1.0, -1.0):
+            v = np.sort(sign * r)[::-1]
+            truth = v[k]
+            for guess in (truth + 0.5, truth - 0.5, truth + 50.0, truth - 50.0, v[0] + 1.0,
+                          np.nan, truth):
+                band = 0.2
+                above = int(np.sum(sign * r > guess + band))
+                got = jit._kth_largest(r, n, k, sign, guess, band, buf, above)
+                assert got == truth, (trial, sign, guess)

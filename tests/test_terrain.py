@@ -217,6 +217,29 @@ def test_rays_to_grid_shape_mismatch():
         t.rays_to_grid(elev[:, :-1], geom, 0, 0, 30.0, (10, 10))
 
 
+def test_one_ray_grid_index_maps_several_arrays_as_separate_calls():
+    rng = np.random.default_rng(5)
+    dem = rng.normal(100.0, 20.0, (60, 50))
+    elev, geom = t.radial_profiles(dem, (700.0, -820.0), 0.0, 0.0, 30.0, radius_m=600.0)
+    shape = (60, 50)
+    index = t.ray_grid_index(geom, 0.0, 0.0, 30.0, shape)
+    loss = rng.normal(120.0, 10.0, elev.shape).astype(np.float32)
+    los = rng.random(elev.shape) < 0.5
+    for values, fill in ((loss, np.nan), (los, False), (elev, -1.0)):
+        alone = t.rays_to_grid(values, geom, 0.0, 0.0, 30.0, shape, fill_value=fill)
+        shared = t.rays_to_grid(values, geom, 0.0, 0.0, 30.0, shape, fill_value=fill,
+                                index=index)
+        np.testing.assert_array_equal(alone, shared)
+        assert shared.dtype == alone.dtype
+    # the disc is mapped (not all fill), and an index of another grid is refused
+    assert np.isfinite(t.rays_to_grid(loss, geom, 0.0, 0.0, 30.0, shape, index=index)).sum() > 900
+    with pytest.raises(ValueError, match="index shape"):
+        t.rays_to_grid(loss, geom, 0.0, 0.0, 30.0, (40, 50), index=index)
+    # a disc entirely off the grid maps to fill only
+    far = t.ray_grid_index(geom, 1e6, 1e6, 30.0, shape)
+    assert np.isnan(t.rays_to_grid(loss, geom, 1e6, 1e6, 30.0, shape, index=far)).all()
+
+
 # --------------------------------------------------------------------------- line of sight
 def _los_oracle(h, d, tx_height, rx_height, k):
     """Brute force: the chord from antenna to receiver must clear every intermediate

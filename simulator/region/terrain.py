@@ -487,18 +487,6 @@ def ray_grid_index(geometry, x0_m, y0_m, resolution_m, shape) -> RayGridIndex:
     ray *= geometry.n_steps
     ray += step
     return RayGridIndex((rows, cols), i_lo, i_hi, j_lo, j_hi, inside, ray)
-    dx = (x0 + (np.arange(j_lo, j_hi) + 0.5) * res - ox)[None, :]
-    dy = (y0 - (np.arange(i_lo, i_hi) + 0.5) * res - oy)[:, None]
-    r = np.hypot(dx, dy)
-    inside = r <= radius
-    az = np.mod(np.arctan2(dx, dy), 2.0 * np.pi)
-    n_rays = geometry.n_rays
-    ray = np.rint(az * (n_rays / (2.0 * np.pi))).astype(np.intp) % n_rays
-    step = np.rint(r / geometry.step_m).astype(np.intp)
-    np.minimum(step, geometry.n_steps - 1, out=step)
-    sub = out[i_lo:i_hi, j_lo:j_hi]
-    sub[inside] = vals[ray[inside], step[inside]]
-    return out
 
 
 # ---------------------------------------------------------------------------
