@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._checks import check_range
+
 __all__ = [
     "BOLTZMANN_J_PER_K",
     "thermal_noise_dbm",
@@ -56,34 +58,18 @@ def _fail(name: str, value, allowed: str) -> ValueError:
     return ValueError(f"{name}={value!r} is outside the allowed range {allowed}")
 
 
+# the package's one range check (simulator._checks.check_range): NaN and inf refused
 def _check_positive(name: str, value) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        bad = arr[~(np.isfinite(arr) & (arr > 0))].ravel()[0] if arr.ndim else arr.item()
-        raise _fail(name, float(bad), "(0, inf)")
-    return arr
+    return check_range(name, value, 0.0, None, lo_open=True, finite=True)
 
 
 def _check_nonnegative(name: str, value) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
-    bad_mask = ~np.isfinite(arr) | (arr < 0)
-    if np.any(bad_mask):
-        bad = arr[bad_mask].ravel()[0] if arr.ndim else arr.item()
-        raise _fail(name, float(bad), "[0, inf)")
-    return arr
+    return check_range(name, value, 0.0, None, finite=True)
 
 
 def _check_fraction(name: str, value, *, closed_low=True, closed_high=True) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
-    low_ok = arr >= 0 if closed_low else arr > 0
-    high_ok = arr <= 1 if closed_high else arr < 1
-    bad_mask = ~(np.isfinite(arr) & low_ok & high_ok)
-    if np.any(bad_mask):
-        bad = arr[bad_mask].ravel()[0] if arr.ndim else arr.item()
-        lo = "[0" if closed_low else "(0"
-        hi = "1]" if closed_high else "1)"
-        raise _fail(name, float(bad), f"{lo}, {hi}")
-    return arr
+    return check_range(name, value, 0.0, 1.0, lo_open=not closed_low, hi_open=not closed_high,
+                       finite=True)
 
 
 # --------------------------------------------------------------------------- power algebra

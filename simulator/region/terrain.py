@@ -26,6 +26,8 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import ndimage
 
+from .._checks import check_range
+
 __all__ = [
     "EARTH_RADIUS_M",
     "RayGeometry",
@@ -47,10 +49,8 @@ EARTH_RADIUS_M = 6_371_000.0
 # helpers
 # ---------------------------------------------------------------------------
 def _check_positive(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}={value!r} is out of range; allowed: finite and > 0")
-    return value
+    """A finite value > 0 (the package's one range check), as a float."""
+    return float(check_range(name, float(value), 0.0, None, lo_open=True, finite=True))
 
 
 def _check_shape(shape) -> tuple[int, int]:

@@ -39,6 +39,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from ..._checks import check_range
+
 __all__ = [
     "SPEED_OF_LIGHT_M_PER_S",
     "bullington_loss_db",
@@ -56,12 +58,8 @@ _F_MIN_MHZ, _F_MAX_MHZ = 30.0, 100_000.0
 
 
 def _check_frequency(frequency_mhz):
-    f = np.asarray(frequency_mhz, dtype=np.float64)
-    if np.any(~np.isfinite(f)) or np.any(f < _F_MIN_MHZ) or np.any(f > _F_MAX_MHZ):
-        bad = f[~np.isfinite(f) | (f < _F_MIN_MHZ) | (f > _F_MAX_MHZ)].ravel()[0]
-        raise ValueError(f"frequency_mhz={bad!r} is out of range; allowed: "
-                         f"{_F_MIN_MHZ:g}..{_F_MAX_MHZ:g} MHz")
-    return f
+    return check_range("frequency_mhz", frequency_mhz, _F_MIN_MHZ, _F_MAX_MHZ, "MHz",
+                       finite=True)
 
 
 def _scalar_or_array(x):
