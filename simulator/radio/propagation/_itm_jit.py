@@ -93,6 +93,17 @@ def _insertion_sort(v, n):
 
 
 @njit(**_JIT)
+def _gather_at_least(r, n, sign, t, buf):
+    """The values of ``sign * r[:n]`` that are >= ``t`` into ``buf`` (in order); their count."""
+    c = 0
+    for q in range(n):
+        x = sign * r[q]
+        buf[c] = x
+        c += x >= t
+    return c
+
+
+@njit(**_JIT)
 def _kth_largest(r, n, k, sign, guess, band, buf, above):
     """The (k+1)-th largest of ``sign * r[:n]`` when it is not inside the band
     ``guess +- band`` (NaN guess: no band), knowing that ``above`` values exceed
@@ -109,24 +120,14 @@ def _kth_largest(r, n, k, sign, guess, band, buf, above):
     if guess == guess and band > 0.0:
         if k < above:
             if above <= cap:
-                t = guess + band
-                c = 0
-                for q in range(n):
-                    x = sign * r[q]
-                    buf[c] = x
-                    c += x >= t
+                c = _gather_at_least(r, n, sign, guess + band, buf)
                 if k < c <= cap:
                     return _select(buf, c, k)
         else:
             w = band
             for _ in range(3):
                 w *= 4.0
-                t = guess - w
-                c = 0
-                for q in range(n):
-                    x = sign * r[q]
-                    buf[c] = x
-                    c += x >= t
+                c = _gather_at_least(r, n, sign, guess - w, buf)
                 if k < c <= cap:
                     return _select(buf, c, k)
                 if c > cap:

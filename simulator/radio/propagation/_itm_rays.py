@@ -231,9 +231,7 @@ class _RayBatch:
         np.cumsum(zc * cols, axis=1, out=self.c1[:, 1:])
         # gamma_e grows with the system elevation: its bounds along each ray come from the
         # lowest and highest system elevation of the ray's prefixes
-        j = cols[1:]
-        p10 = (0.1 * j).astype(np.int64)  # as _h_sys, on whole columns
-        h_sys = (self.c0[:, j - p10 + 1] - self.c0[:, p10]) / (j - 2 * p10 + 1) + self.zref
+        h_sys = self._h_sys(slice(None), cols[1:])  # whole columns: every ray at once
         g_lo, g_hi = (self._gamma(v) for v in (h_sys.min(axis=1), h_sys.max(axis=1)))
         del h_sys
 
